@@ -1,0 +1,64 @@
+// A small argument parser: declared options only, so a typo is an error
+// rather than silently ignored.
+
+export interface OptionDef {
+  name: string;
+  /** Takes a value (`--name VALUE` or `--name=VALUE`). */
+  value?: string;
+  /** May be given more than once. */
+  repeat?: boolean;
+  help: string;
+}
+
+export interface ParsedArgs {
+  options: Map<string, string[]>;
+  flags: Set<string>;
+  positional: string[];
+}
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: readonly string[], defs: readonly OptionDef[]): ParsedArgs {
+  const options = new Map<string, string[]>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith("--") || a === "--") {
+      if (a === "-h") flags.add("help");
+      else positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const def = defs.find((d) => d.name === name);
+    if (!def) throw new UsageError(`unknown option --${name}`);
+    if (def.value === undefined) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      flags.add(name);
+      continue;
+    }
+    let v: string | undefined;
+    if (eq >= 0) v = a.slice(eq + 1);
+    else {
+      v = argv[i + 1];
+      if (v === undefined) throw new UsageError(`--${name} needs a value (${def.value})`);
+      i++;
+    }
+    const list = options.get(name) ?? [];
+    if (list.length && !def.repeat) throw new UsageError(`--${name} given twice`);
+    list.push(v);
+    options.set(name, list);
+  }
+  return { options, flags, positional };
+}
+
+export function optionsHelp(defs: readonly OptionDef[]): string {
+  const label = (d: OptionDef): string => `--${d.name}${d.value ? ` ${d.value}` : ""}`;
+  const width = Math.max(...defs.map((d) => label(d).length)) + 2;
+  return defs.map((d) => `  ${label(d).padEnd(width)}${d.help}`).join("\n");
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The ramstack command: thin dispatch to each verb.
+
+import { UsageError } from "./args.js";
+import { PLAN_HELP, runPlan } from "./plan.js";
+
+const VERSION = "0.1.0";
+
+const HELP = `Usage: ramstack COMMAND [OPTIONS]
+
+A RAM-resident, layered live Linux, compatible with Puppy frugal installs.
+
+Commands:
+  plan      show what the init would do on a machine with a kernel command line
+
+Options:
+  --help     show help (also: ramstack COMMAND --help)
+  --version  show the version
+
+Example:
+  ramstack plan --machine examples/usb-flash.json --cmdline "pmedia=usbflash"`;
+
+type Verb = { run: (argv: readonly string[], out: (s: string) => void) => number; help: string };
+const VERBS: Record<string, Verb> = { plan: { run: runPlan, help: PLAN_HELP } };
+
+export function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): number {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
+    out(HELP);
+    return verb === undefined ? 2 : 0;
+  }
+  if (verb === "--version") {
+    out(VERSION);
+    return 0;
+  }
+  const v = VERBS[verb];
+  if (!v) {
+    err(`ramstack: unknown command '${verb}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return v.run(rest, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`ramstack ${verb}: ${e.message}\nTry 'ramstack ${verb} --help'.`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,105 @@
+// `ramstack plan`: what would the init do on this machine with this cmdline?
+
+import { readFileSync } from "node:fs";
+import { validateMachine } from "../plan/machine.js";
+import { formatVars } from "../plan/handover.js";
+import { paramsHelp } from "../plan/params.js";
+import type { Answers } from "../plan/planner.js";
+import { planBoot } from "../plan/planner.js";
+import type { Plan } from "../plan/types.js";
+import type { OptionDef } from "./args.js";
+import { optionsHelp, parseArgs, UsageError } from "./args.js";
+
+const OPTIONS: OptionDef[] = [
+  { name: "machine", value: "FILE.json", help: "the machine: RAM, initrd spec files, disks, partitions and their files" },
+  { name: "cmdline", value: "TEXT", help: "the kernel command line (default: empty)" },
+  { name: "answer", value: "ID=VALUE", repeat: true, help: "answer a boot question: save-choice=N, upgrade=yes|no" },
+  { name: "json", help: "print the plan as JSON" },
+  { name: "params", help: "list the boot parameters the init honours" },
+  { name: "help", help: "show this help" },
+];
+
+export const PLAN_HELP = `Usage: ramstack plan --machine FILE.json [--cmdline "..."] [--json]
+
+Shows what the init would do on a machine with a kernel command line: the
+PUPMODE, the layer stack, the save, and why each decision was taken. Nothing
+is mounted or changed.
+
+${optionsHelp(OPTIONS)}
+
+Exit status: 0 the boot would succeed, 1 the boot would stop at a shell
+(the plan says why), 2 bad usage or an unreadable machine file.`;
+
+const MODE: Record<number, string> = {
+  5: "no save: the session lives in RAM",
+  12: "the save is the writable layer",
+  13: "flash: writes stay in RAM, merged into the save when saving",
+  66: "archive save unpacked into RAM",
+  77: "multisession folders copied into RAM",
+};
+
+export function runPlan(argv: readonly string[], out: (s: string) => void): number {
+  const args = parseArgs(argv, OPTIONS);
+  if (args.flags.has("help")) {
+    out(PLAN_HELP);
+    return 0;
+  }
+  if (args.flags.has("params")) {
+    out(`Boot parameters:\n${paramsHelp()}`);
+    return 0;
+  }
+  if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
+  const file = args.options.get("machine")?.[0];
+  if (!file) throw new UsageError("--machine FILE.json is required");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const { machine, errors } = validateMachine(json);
+  if (!machine) throw new UsageError(`${file} is not a machine description:\n  ${errors.join("\n  ")}`);
+  const answers: Answers = {};
+  for (const a of args.options.get("answer") ?? []) {
+    const [id, value] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
+    if (id === "save-choice") answers.saveChoice = value;
+    else if (id === "upgrade") answers.upgrade = value;
+    else throw new UsageError(`--answer ${a}: the questions are save-choice and upgrade`);
+  }
+  const plan = planBoot({ machine, cmdline: args.options.get("cmdline")?.[0] ?? "", answers });
+  out(args.flags.has("json") ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+  return plan.fatal ? 1 : 0;
+}
+
+export function formatPlan(plan: Plan): string {
+  const lines: string[] = [];
+  if (plan.fatal) {
+    lines.push(`FATAL: ${plan.fatal}`, "The init would stop at a shell.");
+    if (plan.pending.length) lines.push(`Still missing after waiting ${plan.waitdev} s for devices: ${plan.pending.join(", ")}`);
+  } else {
+    lines.push(`PUPMODE ${plan.pupmode} (${MODE[plan.pupmode] ?? "?"}), union: ${plan.unionfs}`);
+    lines.push("Layers, top first:");
+    for (const l of plan.layers) {
+      const where = l.source === "tmpfs" ? "RAM" : l.source === "initrd" ? "initrd" : `${l.partition}:${l.path}`;
+      const kind = l.kind && l.kind !== l.role ? ` (${l.kind})` : "";
+      lines.push(`  ${(l.role + kind).padEnd(14)} ${l.mountpoint.padEnd(10)} ${where}${l.ram && l.source !== "tmpfs" ? "  [copied to RAM]" : ""}`);
+    }
+    const s = plan.save;
+    lines.push(s.kind === "none" ? "Save: none" : `Save: ${s.kind} ${s.partition}:${s.path}${s.encrypted ? " (LUKS)" : ""}${s.flash ? " (flash)" : ""}`);
+    if (plan.mediaRemovable) lines.push("Everything is in RAM: the boot medium can be removed.");
+    else lines.push(`Kept mounted: ${plan.keepMounted.join(", ")}`);
+    for (const f of plan.fsck) lines.push(`fsck: ${f.target} (${f.reason})`);
+    if (plan.modules.length) lines.push(`Modules: ${plan.modules.join(", ")}`);
+    for (const q of plan.questions) lines.push(`Question (${q.id}, ${q.timeoutSec} s, default ${q.default}): ${q.prompt}`);
+  }
+  if (plan.warnings.length) lines.push("Warnings:", ...plan.warnings.map((w) => `  ${w}`));
+  lines.push("Why:", ...plan.log.map((l) => `  ${l}`));
+  if (!plan.fatal) lines.push("PUPSTATE:", ...formatVars(plan.pupstate).trimEnd().split("\n").map((l) => `  ${l}`));
+  return lines.join("\n");
+}
