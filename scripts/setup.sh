@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what ramstack needs on a fresh Debian 12 machine: Debian's tools
+# (when missing) and the npm dependencies, then compiles the TypeScript.
+# Safe to run again: it only does what is not done yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_node=20
+have_node=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$have_node" -lt "$need_node" ]; then
+  echo "ramstack needs Node.js >= $need_node (found $(node --version))" >&2
+  exit 1
+fi
+
+# Debian packages: the tools the builder, the image writer, the VM runner and
+# the host tests start.
+APT_PACKAGES=(
+  squashfs-tools e2fsprogs dosfstools exfatprogs mtools fdisk
+  busybox-static kmod cpio zstd xz-utils cryptsetup-bin
+  qemu-system-x86 qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
+  rsync util-linux
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # An old or empty package list makes apt-get fail to find packages.
+  if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/ramstack-apt.log 2>&1; then
+    apt-get update -q >>/tmp/ramstack-apt.log 2>&1
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/ramstack-apt.log 2>&1 || {
+      tail -20 /tmp/ramstack-apt.log >&2
+      exit 1
+    }
+  fi
+fi
+
+# npm dependencies, when missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npx tsc -p tsconfig.json

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole suite: set-up, lint and typecheck, then every test tier.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "lint: eslint"
+npx eslint .
+dirs=()
+for d in dist/test/unit dist/test/host dist/test/vm; do
+  [ -d "$d" ] && dirs+=("$d")
+done
+exec node --test --test-concurrency=2 "${dirs[@]}"
