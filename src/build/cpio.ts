@@ -1,0 +1,68 @@
+// A cpio "newc" archive writer for initramfs images: deterministic (sorted
+// names, owner root, one fixed time) and able to hold device nodes without
+// root privileges.
+
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+
+export interface CpioEntry {
+  name: string;
+  mode: number;
+  data?: Buffer;
+  /** Device numbers for character/block devices. */
+  rdev?: [number, number];
+}
+
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+export const S_IFCHR = 0o020000;
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
+}
+
+function pad4(n: number): number {
+  return (4 - (n % 4)) % 4;
+}
+
+export function cpioArchive(entries: readonly CpioEntry[], mtime: number): Buffer {
+  const parts: Buffer[] = [];
+  let ino = 1;
+  const push = (e: CpioEntry, nlink: number): void => {
+    const data = e.data ?? Buffer.alloc(0);
+    const name = Buffer.from(e.name + "\0", "utf8");
+    const [maj, min] = e.rdev ?? [0, 0];
+    const header =
+      "070701" +
+      [ino++, e.mode, 0, 0, nlink, mtime, data.length, 0, 0, maj, min, name.length, 0].map(hex).join("");
+    parts.push(Buffer.from(header, "ascii"), name, Buffer.alloc(pad4(110 + name.length)), data, Buffer.alloc(pad4(data.length)));
+  };
+  for (const e of entries) push(e, (e.mode & 0o170000) === S_IFDIR ? 2 : 1);
+  push({ name: "TRAILER!!!", mode: 0 }, 1);
+  const out = Buffer.concat(parts);
+  // Pad to whole 512-byte blocks, as cpio does.
+  return Buffer.concat([out, Buffer.alloc((512 - (out.length % 512)) % 512)]);
+}
+
+/** Every file under a directory, parents first, in sorted order. */
+export function cpioEntriesFromDir(root: string, prefix = ""): CpioEntry[] {
+  const out: CpioEntry[] = [];
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const full = join(root, r);
+      const st = lstatSync(full);
+      const perm = st.mode & 0o7777;
+      const archName = prefix ? `${prefix}/${r}` : r;
+      if (st.isDirectory()) {
+        out.push({ name: archName, mode: S_IFDIR | perm });
+        walk(r);
+      } else if (st.isSymbolicLink()) out.push({ name: archName, mode: S_IFLNK | 0o777, data: Buffer.from(readlinkSync(full)) });
+      else if (st.isFile()) out.push({ name: archName, mode: S_IFREG | perm, data: readFileSync(full) });
+      else throw new Error(`${full}: only files, directories and symlinks go into an initrd tree`);
+    }
+  };
+  walk("");
+  return out;
+}

@@ -1,0 +1,42 @@
+// Building SFS layers with mksquashfs, reproducibly: fixed times, files
+// owned by root, no xattrs from the build host, sorted input.
+
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { run } from "../sys/exec.js";
+
+export type SquashComp = "zstd" | "xz" | "gzip";
+
+/** A compressor and, for zstd, its level: "xz", "zstd", "zstd:3". */
+export interface Compression {
+  comp: SquashComp;
+  level?: number;
+}
+
+export function parseCompression(text: string): Compression {
+  const m = /^(xz|zstd|gzip)(?::(\d{1,2}))?$/.exec(text);
+  if (!m) throw new Error(`compression '${text}' is not one of xz, gzip, zstd, zstd:LEVEL`);
+  const c: Compression = { comp: m[1] as SquashComp };
+  if (m[2] !== undefined) {
+    if (c.comp !== "zstd" || Number(m[2]) < 1 || Number(m[2]) > 22) throw new Error(`compression '${text}': only zstd takes a level (1-22)`);
+    c.level = Number(m[2]);
+  }
+  return c;
+}
+
+export function mksquashfs(srcDir: string, out: string, opts: { compression: Compression; epoch: number; blockSize?: string }): void {
+  mkdirSync(dirname(out), { recursive: true });
+  rmSync(out, { force: true });
+  const { comp, level } = opts.compression;
+  const args = [
+    srcDir, out, "-noappend", "-no-progress", "-quiet",
+    "-comp", comp, ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
+    "-b", opts.blockSize ?? "256K",
+    "-all-root", "-no-xattrs",
+    "-mkfs-time", String(opts.epoch), "-all-time", String(opts.epoch),
+  ];
+  // The times come from the options; mksquashfs refuses SOURCE_DATE_EPOCH alongside them.
+  const env = { ...process.env };
+  delete env.SOURCE_DATE_EPOCH;
+  run("mksquashfs", args, { env });
+}

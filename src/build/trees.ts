@@ -1,0 +1,167 @@
+// The directory trees that become the runtime, the initrd and the SFS
+// layers. Every tree is made from scratch, with fixed modes, so that the
+// same components give the same bytes.
+
+import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { run } from "../sys/exec.js";
+import type { Components } from "./components.js";
+import { copyInto } from "./components.js";
+import { INITRD_MODULES, installModules, moduleClosure } from "./modules.js";
+
+export interface DistroIdentity {
+  name: string;
+  prefix: string;
+  version: string;
+}
+
+export const sfsName = (kind: string, d: DistroIdentity): string => `${kind}_${d.prefix}_${d.version}.sfs`;
+
+export function distroSpecs(d: DistroIdentity, kernelRelease: string): string {
+  return [
+    `DISTRO_NAME='${d.name}'`,
+    `DISTRO_VERSION='${d.version}'`,
+    `DISTRO_FILE_PREFIX='${d.prefix}'`,
+    `DISTRO_DB_SUBNAME='${d.prefix}'`,
+    `DISTRO_TARGETARCH='x86_64'`,
+    `DISTRO_KERNEL_VERSION='${kernelRelease}'`,
+    `DISTRO_PUPPYSFS='${sfsName("puppy", d)}'`,
+    `DISTRO_ZDRVSFS='${sfsName("zdrv", d)}'`,
+    "",
+  ].join("\n");
+}
+
+function write(root: string, path: string, text: string, mode = 0o644): void {
+  const full = join(root, path);
+  mkdirSync(dirname(full), { recursive: true });
+  // A busybox applet link in the way would make the write overwrite busybox itself.
+  rmSync(full, { force: true });
+  writeFileSync(full, text);
+  chmodSync(full, mode);
+}
+
+function link(root: string, path: string, target: string): void {
+  const full = join(root, path);
+  mkdirSync(dirname(full), { recursive: true });
+  symlinkSync(target, full);
+}
+
+function dirs(root: string, names: readonly string[], mode = 0o755): void {
+  for (const d of names) {
+    mkdirSync(join(root, d), { recursive: true });
+    chmodSync(join(root, d), mode);
+  }
+}
+
+/** busybox and a symlink for each of its applets, where busybox itself puts them. */
+function installBusybox(root: string, busybox: string, fullPaths: boolean): void {
+  copyInto(busybox, join(root, "bin/busybox"), 0o755);
+  const list = run(busybox, [fullPaths ? "--list-full" : "--list"]).stdout.split("\n").filter(Boolean);
+  for (const applet of list.sort()) {
+    const path = fullPaths ? applet : `bin/${applet}`;
+    if (path === "bin/busybox") continue;
+    const depth = path.split("/").length - 1;
+    link(root, path, `${"../".repeat(depth)}bin/busybox`);
+  }
+}
+
+/** Node.js and its C libraries: mounted in the initrd at /runtime, later /initrd/runtime. */
+export function runtimeTree(root: string, c: Components): void {
+  copyInto(c.node.binary, join(root, "bin/node"), 0o755);
+  for (const [soname, file] of [...c.libs].sort()) copyInto(file, join(root, "lib", soname), 0o755);
+}
+
+export const STUB_INIT = (release: string): string => `#!/bin/busybox sh
+# ramstack: mount the basics and the Node.js runtime, then run the init.
+export PATH=/bin:/sbin
+busybox mount -t proc proc /proc
+busybox mount -t sysfs sysfs /sys
+busybox mount -t devtmpfs devtmpfs /dev
+busybox modprobe -a loop squashfs 2>/dev/null
+if busybox mount -t squashfs -o loop,ro /runtime.sfs /runtime; then
+  export LD_LIBRARY_PATH=/runtime/lib
+  exec /runtime/bin/node /ramstack/init.mjs
+fi
+echo "ramstack: cannot mount the Node.js runtime (kernel ${release}); a shell follows"
+exec busybox sh
+`;
+
+/** The initrd: busybox, the modules that reach disks, the runtime, the init. */
+export function initrdTree(root: string, c: Components, init: Buffer, runtimeSfs: string, specs: string): { missingModules: string[] } {
+  installBusybox(root, c.busybox.binary, false);
+  dirs(root, ["dev", "proc", "sys", "mnt", "runtime", "pup_new", "etc", "root", "sbin"]);
+  dirs(root, ["tmp"], 0o1777);
+  write(root, "init", STUB_INIT(c.kernel.release), 0o755);
+  write(root, "ramstack/init.mjs", init.toString("utf8"));
+  write(root, "DISTRO_SPECS", specs);
+  copyInto(runtimeSfs, join(root, "runtime.sfs"), 0o644);
+  // node's ELF interpreter path, resolved inside the mounted runtime.
+  link(root, "lib64", "runtime/lib");
+  const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, INITRD_MODULES);
+  installModules(c.kernel.root, c.kernel.release, files, root);
+  return { missingModules: missing };
+}
+
+const INITTAB = `# busybox init: the system start script, a root shell on the console.
+::sysinit:/etc/rc.d/rc.sysinit
+::respawn:-/bin/sh
+::ctrlaltdel:/sbin/reboot
+::shutdown:/etc/rc.d/rc.shutdown
+`;
+
+const RC_SYSINIT = `#!/bin/sh
+# Start the tiny system on the stack the ramstack init left.
+# The init hands over /proc, /sys and /dev already mounted.
+[ -e /proc/mounts ] || mount -t proc proc /proc
+[ -d /sys/kernel ] || mount -t sysfs sysfs /sys
+[ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=755 tmpfs /run
+hostname -F /etc/hostname
+. /etc/rc.d/PUPSTATE 2>/dev/null
+echo "ramstack: system up (PUPMODE $PUPMODE)"
+`;
+
+const RC_SHUTDOWN = `#!/bin/sh
+# Stop the system: flush what is written.
+sync
+`;
+
+const PROFILE = `export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root
+PS1='ramstack# '
+`;
+
+/** The tiny profile: a busybox userland and the ramstack command. */
+export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: string): void {
+  installBusybox(root, c.busybox.binary, true);
+  dirs(root, ["dev", "proc", "sys", "run", "mnt", "media", "home", "initrd", "lib/modules", "var/log", "etc/rc.d", "usr/lib/ramstack"]);
+  dirs(root, ["tmp", "var/tmp"], 0o1777);
+  dirs(root, ["root"], 0o700);
+  write(root, "etc/inittab", INITTAB);
+  write(root, "etc/rc.d/rc.sysinit", RC_SYSINIT, 0o755);
+  write(root, "etc/rc.d/rc.shutdown", RC_SHUTDOWN, 0o755);
+  write(root, "etc/profile", PROFILE);
+  write(root, "etc/hostname", "ramstack\n");
+  write(root, "etc/hosts", "127.0.0.1 localhost ramstack\n");
+  write(root, "etc/passwd", "root::0:0:root:/root:/bin/sh\n");
+  write(root, "etc/group", "root:x:0:\n");
+  write(root, "etc/fstab", "# the ramstack init mounts everything\n");
+  write(root, "etc/DISTRO_SPECS", specs);
+  write(root, "usr/lib/ramstack/ramstack.mjs", cli.toString("utf8"));
+  // Node.js stays in the initrd's runtime, mounted at /initrd/runtime after the boot.
+  link(root, "lib64", "/initrd/runtime/lib");
+  write(root, "usr/bin/node", '#!/bin/sh\nLD_LIBRARY_PATH=/initrd/runtime/lib exec /initrd/runtime/bin/node "$@"\n', 0o755);
+  write(root, "usr/bin/ramstack", '#!/bin/sh\nexec /usr/bin/node /usr/lib/ramstack/ramstack.mjs "$@"\n', 0o755);
+}
+
+/** zdrv: every module of the kernel and the free firmware. */
+export function zdrvTree(root: string, c: Components): void {
+  const mods = join(root, "lib/modules");
+  mkdirSync(mods, { recursive: true });
+  // Hard links: the tree is only read by mksquashfs.
+  run("cp", ["-al", join(c.kernel.root, "lib/modules", c.kernel.release), mods]);
+  if (c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
+  for (const d of readdirSync(root)) chmodSync(join(root, d), 0o755);
+}

@@ -1,0 +1,71 @@
+// `ramstack build`: a frugal install from Debian's packages.
+
+import { resolve } from "node:path";
+import type { BuildOptions, Profile } from "../build/build.js";
+import { build, DEFAULT_EPOCH, defaultDistro, PROFILES } from "../build/build.js";
+import { parseCompression } from "../build/squashfs.js";
+import type { OptionDef } from "./args.js";
+import { optionsHelp, parseArgs, UsageError } from "./args.js";
+
+const OPTIONS: OptionDef[] = [
+  { name: "out", value: "DIR", help: "where the frugal install goes (default: out/PROFILE)" },
+  { name: "profile", value: "NAME", help: `what goes in the main SFS: ${PROFILES.join(", ")} (default tiny)` },
+  { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
+  { name: "fast", help: "quick compression (zstd:3) for test builds; the files are larger" },
+  { name: "version", value: "V", help: "DISTRO_VERSION (default: ramstack's version)" },
+  { name: "json", help: "print the result as JSON" },
+  { name: "help", help: "show this help" },
+];
+
+export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast]
+
+Builds a frugal install from Debian's packages: vmlinuz (Debian's kernel),
+initrd.gz (the ramstack init on Node.js, busybox and the modules that reach
+disks), puppy_PREFIX_VERSION.sfs (the system) and zdrv_PREFIX_VERSION.sfs
+(every kernel module and firmware). Packages are fetched once into
+~/.cache/ramstack (RAMSTACK_CACHE overrides). Outputs whose inputs have not
+changed are kept, and building twice gives identical files.
+
+${optionsHelp(OPTIONS)}`;
+
+export async function runBuild(argv: readonly string[], out: (s: string) => void): Promise<number> {
+  const a = parseArgs(argv, OPTIONS);
+  if (a.flags.has("help")) {
+    out(BUILD_HELP);
+    return 0;
+  }
+  if (a.positional.length) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
+  const profile = (a.options.get("profile")?.[0] ?? "tiny") as Profile;
+  if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile '${profile}' (known: ${PROFILES.join(", ")})`);
+  const fast = a.flags.has("fast");
+  let compression;
+  try {
+    compression = parseCompression(a.options.get("comp")?.[0] ?? (fast ? "zstd:3" : "xz"));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const distro = defaultDistro();
+  const version = a.options.get("version")?.[0];
+  if (version !== undefined) {
+    if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`--version '${version}' may hold letters, digits and . + - _ only`);
+    distro.version = version;
+  }
+  const json = a.flags.has("json");
+  const opts: BuildOptions = {
+    out: resolve(a.options.get("out")?.[0] ?? `out/${profile}`),
+    profile,
+    distro,
+    compression,
+    runtimeCompression: { comp: "zstd", level: fast ? 3 : 19 },
+    epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
+    log: (l) => process.stderr.write(`build: ${l}\n`),
+  };
+  const r = await build(opts);
+  if (json) out(JSON.stringify(r, null, 2));
+  else {
+    out(`Built ${distro.name} ${distro.version} (kernel ${r.kernelRelease}) in ${r.dir}:`);
+    for (const f of r.files) out(`  ${f.name.padEnd(28)} ${(f.bytes / 1048576).toFixed(1).padStart(7)} MiB  ${f.rebuilt ? "built" : "up to date"}`);
+    if (r.missingModules.length) out(`  (built into the kernel or absent: ${r.missingModules.join(", ")})`);
+  }
+  return 0;
+}

@@ -1,0 +1,147 @@
+// Carry out a boot plan: RAM layer, SFS layers (copied to RAM when the plan
+// says so), the save, the union at /pup_new, and the handover files and
+// mounts that the running system finds under /initrd.
+
+import { cpSync, existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { formatVars } from "../plan/handover.js";
+import type { Layer, Plan } from "../plan/types.js";
+import type { BootLog } from "./bootlog.js";
+import type { System } from "./system.js";
+
+export const NEW_ROOT = "/pup_new";
+const TMPFS = "/mnt/tmpfs";
+
+export interface ExecuteContext {
+  sys: System;
+  log: BootLog;
+  /** Where a partition is mounted (mounting it if needed). */
+  mountOf: (partition: string) => string;
+  /** The initrd's root, where initrd-resident SFS files are. */
+  initrdRoot: string;
+}
+
+/** The file behind an SFS layer, wherever it is. */
+function layerFile(ctx: ExecuteContext, l: Layer): string {
+  if (l.source === "initrd") return join(ctx.initrdRoot, l.path!);
+  if (l.source === "partition") return join(ctx.mountOf(l.partition!), l.path!);
+  throw new Error(`${l.role}: layers from ${l.source} are not supported yet`);
+}
+
+function mountRamLayer(ctx: ExecuteContext, plan: Plan): void {
+  ctx.sys.mount({ fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] });
+  for (const d of ["pup_rw", "pup_work", "tmp"]) mkdirSync(join(TMPFS, d), { recursive: true });
+}
+
+function mountSfs(ctx: ExecuteContext, l: Layer): void {
+  let file = layerFile(ctx, l);
+  if (l.ram && l.source !== "initrd") {
+    const copy = join(TMPFS, basename(file));
+    ctx.log.console(`Copying ${basename(file)} to RAM`);
+    ctx.sys.copyFile(file, copy);
+    file = copy;
+  }
+  ctx.log.console(`Loading ${basename(file)} at ${l.mountpoint}`);
+  ctx.sys.mountImage(file, l.mountpoint, "squashfs", true);
+}
+
+/** The save layer (modes 12 and 13): mounted at its mount point, overlay layout inside. */
+function mountSave(ctx: ExecuteContext, plan: Plan, l: Layer): string {
+  const save = plan.save;
+  const dev = ctx.mountOf(l.partition!);
+  // The save's partition is also reachable as /mnt/dev_save (PUP_HOME).
+  if (!ctx.sys.isMounted("/mnt/dev_save")) ctx.sys.bind(dev, "/mnt/dev_save");
+  const path = join(dev, l.path ?? "/");
+  if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", l.role === "save");
+  else ctx.sys.bind(path, l.mountpoint);
+  // An overlay save keeps its layer in upper/ and overlay's work dir in work/.
+  for (const d of ["upper", "work"]) mkdirSync(join(l.mountpoint, d), { recursive: true });
+  ctx.log.console(`Save layer ${l.partition}:${l.path} at ${l.mountpoint}`);
+  return join(l.mountpoint, "upper");
+}
+
+/** Mount every layer, then the union at /pup_new. */
+export function mountStack(ctx: ExecuteContext, plan: Plan): void {
+  if (plan.unionfs !== "overlay") throw new Error(`${plan.unionfs} unions are not supported yet`);
+  mountRamLayer(ctx, plan);
+  let upper = join(TMPFS, "pup_rw");
+  let work = join(TMPFS, "pup_work");
+  const lower: string[] = [];
+  for (const l of plan.layers) {
+    if (l.role === "rw") {
+      if (l.source === "save") {
+        upper = mountSave(ctx, plan, l);
+        work = join(l.mountpoint, "work");
+      }
+      continue;
+    }
+    if (l.role === "save") {
+      lower.push(mountSave(ctx, plan, l));
+      continue;
+    }
+    mountSfs(ctx, l);
+    lower.push(l.mountpoint);
+  }
+  ctx.log.console(`Stacking ${plan.layers.map((l) => l.role).join(" > ")} with overlay`);
+  ctx.sys.mount({
+    fstype: "overlay",
+    source: "overlay",
+    target: NEW_ROOT,
+    // metacopy stays off: a save must hold whole files, never metadata-only copies.
+    options: [`lowerdir=${lower.join(":")}`, `upperdir=${upper}`, `workdir=${work}`, "metacopy=off"],
+  });
+}
+
+function writeIn(root: string, path: string, text: string): void {
+  const full = join(root, path);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, text);
+}
+
+/** Files and mounts the running system finds: PUPSTATE, BOOTCONFIG, /initrd/... */
+export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): void {
+  const nr = NEW_ROOT;
+  writeIn(nr, "etc/rc.d/PUPSTATE", formatVars(plan.pupstate));
+  writeIn(nr, "etc/rc.d/BOOTCONFIG", formatVars(plan.bootconfig));
+  const specs = join(ctx.initrdRoot, "DISTRO_SPECS");
+  if (existsSync(specs)) {
+    cpSync(specs, join(nr, "initrd/DISTRO_SPECS"));
+    if (!existsSync(join(nr, "etc/DISTRO_SPECS"))) cpSync(specs, join(nr, "etc/DISTRO_SPECS"));
+  }
+  writeFileSync("/tmp/bootinit.json", planJson);
+
+  // Unmount the partitions the running system does not need.
+  const keep = new Set(plan.keepMounted);
+  for (const m of ctx.sys.mounts().reverse()) {
+    const name = /^\/mnt\/([^/]+)$/.exec(m.target)?.[1];
+    if (name && name !== "tmpfs" && name !== "dev_save" && !keep.has(name)) {
+      if (ctx.sys.umount(m.target)) ctx.log.debug(`unmounted ${name}: not needed after the boot`);
+    }
+  }
+
+  // Every /pup_* and /mnt/* mount moves under /initrd, as in Puppy.
+  const moves = ctx.sys.mounts().filter((m) => /^\/(pup_(?!new)[^/]+|mnt\/[^/]+|runtime)$/.test(m.target));
+  for (const m of moves) ctx.sys.move(m.target, join(nr, "initrd", m.target));
+  // The RAM layer: /initrd/pup_rw names it when it is not a save.
+  const rwIsSave = plan.layers.some((l) => l.role === "rw" && l.source === "save");
+  if (!rwIsSave) relink(join(nr, "initrd/pup_rw"), "/initrd/mnt/tmpfs/pup_rw");
+  // /tmp lives in RAM, never in a save.
+  relink(join(nr, "tmp"), "/initrd/mnt/tmpfs/tmp");
+  cpSync("/tmp", join(nr, "initrd/tmp"), { recursive: true });
+  if (plan.flags.nox) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/bootcnt.txt"), "");
+  if (plan.flags.xorgwizard) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/xwin_xorgwizard_cli"), "");
+  for (const fs of ["dev", "proc", "sys"]) ctx.sys.move(`/${fs}`, join(nr, fs));
+}
+
+function relink(path: string, target: string): void {
+  let exists = false;
+  try {
+    lstatSync(path);
+    exists = true;
+  } catch {
+    exists = false;
+  }
+  if (exists) rmSync(path, { recursive: true, force: true });
+  mkdirSync(dirname(path), { recursive: true });
+  symlinkSync(target, path);
+}

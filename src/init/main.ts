@@ -1,0 +1,114 @@
+// PID 1 in the initramfs. A small sh stub mounts /proc, /sys and /dev and
+// the Node.js runtime, then execs this. It finds the frugal install with the
+// same planner as `ramstack plan`, mounts the stack and switch_roots into it.
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { planBoot } from "../plan/planner.js";
+import type { Plan } from "../plan/types.js";
+import { listBlockDisks } from "../sys/blockdevs.js";
+import { BootLog } from "./bootlog.js";
+import { handOver, mountStack, NEW_ROOT } from "./execute.js";
+import { deviceAliases, MountedTree, probeMachine } from "./probe.js";
+import { System } from "./system.js";
+
+/** Filesystems and stacking: loaded up front so /proc/filesystems lists them. */
+const FS_MODULES = ["crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_utf8", "exfat", "isofs", "squashfs", "loop", "overlay"];
+const POLL_MS = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+class Init {
+  readonly log = new BootLog("/tmp/bootinit.log");
+  readonly sys = new System(this.log);
+  private readonly mounted = new Map<string, string | null>();
+  private readonly aliasesDone = new Set<string>();
+  private readonly started = Date.now();
+
+  /** Mount a partition at /mnt/NAME on first use; null when it cannot be mounted. */
+  readonly mountPartition = (name: string, fstype: string): string | null => {
+    if (this.mounted.has(name)) return this.mounted.get(name)!;
+    const target = `/mnt/${name}`;
+    const err = this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: ["noatime"] });
+    if (err) this.log.console(`Cannot mount ${name} (${fstype}): ${err}`);
+    const result = err ? null : target;
+    this.mounted.set(name, result);
+    return result;
+  };
+
+  /** Load drivers for devices not seen yet; true when something new was loaded. */
+  coldplug(): boolean {
+    const fresh = deviceAliases().filter((a) => !this.aliasesDone.has(a));
+    for (const a of fresh) this.aliasesDone.add(a);
+    if (fresh.length) this.sys.modprobe(fresh);
+    return fresh.length > 0;
+  }
+
+  /** Plan, waiting (up to waitdev seconds) while devices the plan needs are missing. */
+  async plan(cmdline: string): Promise<Plan> {
+    let lastDevices = "";
+    let plan: Plan | null = null;
+    for (;;) {
+      const loaded = this.coldplug();
+      const disks = listBlockDisks();
+      const key = JSON.stringify(disks);
+      if (plan === null || key !== lastDevices || loaded) {
+        lastDevices = key;
+        const machine = probeMachine(disks);
+        plan = planBoot({ machine, cmdline, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition) });
+      }
+      const waited = (Date.now() - this.started) / 1000;
+      if (plan.pending.length === 0 || waited >= plan.waitdev) {
+        if (plan.pending.length) this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
+        return plan;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  async boot(): Promise<void> {
+    const cmdline = readFileSync("/proc/cmdline", "utf8").trim();
+    this.log.debug(`cmdline: ${cmdline}`);
+    this.sys.modprobe(FS_MODULES);
+    for (;;) {
+      const plan = await this.plan(cmdline);
+      for (const line of plan.log) this.log.debug(line);
+      for (const w of plan.warnings) this.log.console(`Warning: ${w}`);
+      if (plan.distro) this.log.console(`*** ${plan.distro.name} ${plan.distro.version} - PUPMODE ${plan.pupmode}`);
+      if (plan.modules.length) this.sys.modprobe(plan.modules);
+      try {
+        if (plan.fatal) throw new Error(plan.fatal);
+        this.run(plan);
+      } catch (e) {
+        this.log.console(`*** ${(e as Error).message}`);
+        this.sys.shell("The boot cannot go on. A shell follows; 'exit' tries the boot again.");
+        continue;
+      }
+    }
+  }
+
+  private run(plan: Plan): void {
+    const ctx = { sys: this.sys, log: this.log, initrdRoot: "/", mountOf: (p: string) => this.requireMount(p) };
+    mountStack(ctx, plan);
+    const json = JSON.stringify({ plan, bootSeconds: (Date.now() - this.started) / 1000 }, null, 2) + "\n";
+    handOver(ctx, plan, json);
+    if (plan.flags.rdsh) this.sys.shell("pfix=rdsh: a shell before switch_root; 'exit' goes on with the boot.");
+    this.log.console(`Switching to the layered root (${((Date.now() - this.started) / 1000).toFixed(2)} s in the init)`);
+    // The log the running system sees is the copy under /initrd/tmp; keep it whole.
+    writeFileSync(join(NEW_ROOT, "initrd/tmp/bootinit.log"), readFileSync(this.log.file));
+    const init = existsSync(join(NEW_ROOT, "sbin/init")) ? "/sbin/init" : "/init";
+    this.sys.switchRoot(NEW_ROOT, init);
+  }
+
+  private requireMount(name: string): string {
+    const m = this.mounted.get(name);
+    if (m) return m;
+    throw new Error(`partition ${name} is not mounted`);
+  }
+}
+
+const init = new Init();
+init.boot().catch((e: unknown) => {
+  init.log.console(`*** the init failed: ${(e as Error).stack ?? String(e)}`);
+  init.sys.shell("A shell follows.");
+});

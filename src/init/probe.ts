@@ -1,0 +1,159 @@
+// The real machine as the planner sees it: disks and partitions from sysfs
+// and superblocks, files read through partitions mounted on first look.
+
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { release } from "node:os";
+import { join } from "node:path";
+import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js";
+import type { FileTree, NodeInfo } from "../plan/tree.js";
+import { normalizePath } from "../plan/tree.js";
+import type { BlockDisk } from "../sys/blockdevs.js";
+
+/** Linux's names for filesystems that the planner knows by another. */
+const FS_ALIASES: Record<string, string> = { isofs: "iso9660", ntfs3: "ntfs", fuseblk: "" };
+
+export function kernelFilesystems(procFilesystems: string): string[] {
+  const out = new Set<string>();
+  for (const line of procFilesystems.split("\n")) {
+    const name = line.trim().split(/\s+/).pop();
+    if (!name) continue;
+    const fs = FS_ALIASES[name] ?? name;
+    if (fs) out.add(fs);
+  }
+  return [...out];
+}
+
+export function ramMiB(meminfo: string): number {
+  const m = /MemTotal:\s+(\d+)\s*kB/.exec(meminfo);
+  return m ? Math.floor(Number(m[1]) / 1024) : 0;
+}
+
+/** Mounts a partition on first use; returns its mount point or null. */
+export type Mounter = (partition: string, fstype: string) => string | null;
+
+/** A FileTree over a partition that is mounted only when first read. */
+export class MountedTree implements FileTree {
+  private root: string | null | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly fstype: string,
+    private readonly mounter: Mounter,
+  ) {}
+
+  private base(): string | null {
+    if (this.root === undefined) this.root = this.mounter(this.name, this.fstype);
+    return this.root;
+  }
+
+  private full(path: string): string | null {
+    const b = this.base();
+    return b === null ? null : join(b, normalizePath(path));
+  }
+
+  stat(path: string): NodeInfo | undefined {
+    const f = this.full(path);
+    if (f === null) return undefined;
+    try {
+      const st = statSync(f);
+      return st.isDirectory() ? { kind: "dir", sizeMiB: 0 } : { kind: "file", sizeMiB: st.size / 1048576 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  list(dir: string): string[] {
+    const f = this.full(dir);
+    if (f === null) return [];
+    try {
+      return readdirSync(f).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  read(path: string): string | undefined {
+    const f = this.full(path);
+    if (f === null) return undefined;
+    try {
+      // Spec files are small; a large file is not one.
+      if (statSync(f).size > 1 << 20) return undefined;
+      return readFileSync(f, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export function toMachineDisks(disks: readonly BlockDisk[]): MachineDisk[] {
+  return disks.map((d) => ({
+    name: d.name,
+    transport: d.transport,
+    removable: d.removable,
+    rotational: d.rotational,
+    partitions: d.partitions.map((p): MachinePartition => ({
+      name: p.name,
+      fstype: p.id?.fstype ?? "",
+      label: p.id?.label ?? "",
+      uuid: p.id?.uuid ?? "",
+      sizeMiB: p.sizeMiB,
+      // Free space is not known before a mount, and the planner does not need it.
+      freeMiB: 0,
+      files: {},
+    })),
+  }));
+}
+
+/** The initrd's own facts: spec files and the SFS files it carries. */
+export function initrdFacts(root = "/"): Machine["initrd"] {
+  const read = (name: string): string | undefined => {
+    try {
+      return readFileSync(join(root, name), "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const files: string[] = [];
+  for (const name of readdirSync(root)) if (/\.sfs$/.test(name) && name !== "runtime.sfs") files.push("/" + name);
+  const keymaps = join(root, "lib/keymaps");
+  if (existsSync(keymaps)) for (const k of readdirSync(keymaps)) files.push(`/lib/keymaps/${k}`);
+  const facts: Machine["initrd"] = { DISTRO_SPECS: read("DISTRO_SPECS") ?? "", files };
+  const bootSpecs = read("BOOT_SPECS");
+  if (bootSpecs !== undefined) facts.BOOT_SPECS = bootSpecs;
+  return facts;
+}
+
+export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/"): Machine {
+  return {
+    ramMiB: ramMiB(readFileSync("/proc/meminfo", "utf8")),
+    kernelRelease: release(),
+    filesystems: kernelFilesystems(readFileSync("/proc/filesystems", "utf8")),
+    initrd: initrdFacts(initrdRoot),
+    disks: toMachineDisks(disks),
+  };
+}
+
+/** Module aliases of every device on every bus: what coldplug loads drivers for. */
+export function deviceAliases(sys = "/sys"): string[] {
+  const out = new Set<string>();
+  const busDir = join(sys, "bus");
+  if (!existsSync(busDir)) return [];
+  for (const bus of readdirSync(busDir)) {
+    const devs = join(busDir, bus, "devices");
+    let names: string[] = [];
+    try {
+      names = readdirSync(devs);
+    } catch {
+      continue;
+    }
+    for (const d of names) {
+      try {
+        const alias = readFileSync(join(devs, d, "modalias"), "utf8").trim();
+        if (alias) out.add(alias);
+      } catch {
+        // no modalias: nothing to load for it
+      }
+    }
+  }
+  return [...out].sort();
+}

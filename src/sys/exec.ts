@@ -1,0 +1,79 @@
+// The one place that runs subprocesses. Everything else calls run() or
+// start(), so errors read the same everywhere and a failure says which
+// command failed and what it printed.
+
+import type { ChildProcess, SpawnOptions } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  /** Return stdout as a Buffer instead of text. */
+  binary?: boolean;
+  /** Do not throw on a non-zero exit; the caller looks at `status`. */
+  allowFail?: boolean;
+  /** Pass stdio through to this process's terminal (long, chatty commands). */
+  inherit?: boolean;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stdoutBuf: Buffer;
+  stderr: string;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly status: number,
+    readonly stderr: string,
+  ) {
+    super(`${command} failed (exit ${status})${stderr.trim() ? `: ${lastLines(stderr, 6)}` : ""}`);
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split("\n").slice(-n).join("\n");
+}
+
+export function commandLine(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}
+
+export function run(cmd: string, args: readonly string[] = [], opts: RunOptions = {}): RunResult {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    input: opts.input,
+    stdio: opts.inherit ? "inherit" : "pipe",
+    maxBuffer: 1 << 30,
+    timeout: opts.timeoutMs,
+  });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new CommandError(commandLine(cmd, args), 127, `${cmd}: command not found`);
+    throw new CommandError(commandLine(cmd, args), -1, String(r.error.message));
+  }
+  const stdoutBuf = (r.stdout as Buffer | null) ?? Buffer.alloc(0);
+  const res: RunResult = {
+    status: r.status ?? (r.signal ? 128 : -1),
+    stdout: opts.binary ? "" : stdoutBuf.toString("utf8"),
+    stdoutBuf,
+    stderr: ((r.stderr as Buffer | null) ?? Buffer.alloc(0)).toString("utf8"),
+  };
+  if (res.status !== 0 && !opts.allowFail) throw new CommandError(commandLine(cmd, args), res.status, res.stderr || res.stdout);
+  return res;
+}
+
+/** Start a long-running process (QEMU) with pipes; the caller owns it. */
+export function start(cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], ...opts });
+}
+
+/** Is a command on the PATH? */
+export function have(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}

@@ -1,0 +1,63 @@
+// A disk holding a build's frugal files, as a user's boot drive would: one
+// partition, labelled, the files in an optional psubdir. Remade only when
+// the build or the layout changes.
+
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { PartFs } from "../build/disk.js";
+import { makeDisk, sizeFor } from "../build/disk.js";
+import { readManifest } from "../build/build.js";
+
+export interface FrugalDiskOptions {
+  build: string;
+  psubdir: string;
+  label: string;
+  fstype: PartFs;
+  table: "mbr" | "gpt";
+  /** Files to leave out (e.g. zdrv, to boot without it). */
+  exclude?: string[];
+  /** Extra files to add next to the build's, name -> path. */
+  extra?: Record<string, string>;
+  /** Where the image goes (default: the build directory). */
+  dir?: string;
+}
+
+/** The frugal files of a build: vmlinuz, initrd.gz and the SFS layers. */
+export function frugalFiles(build: string): string[] {
+  return Object.keys(readManifest(build).files).sort();
+}
+
+/** Hard link (the staging tree is only read), or copy across filesystems. */
+function linkOrCopy(src: string, dest: string): void {
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+}
+
+export function frugalDisk(o: FrugalDiskOptions): string {
+  const files = frugalFiles(o.build).filter((f) => !(o.exclude ?? []).includes(f));
+  const sha = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
+  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [name, sha(readFileSync(path))]);
+  const key = sha(JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }));
+  const dir0 = o.dir ?? o.build;
+  const img = join(dir0, `disk-${key.slice(0, 12)}.img`);
+  if (existsSync(img)) return img;
+  const stage = join(dir0, `.stage-${process.pid}`);
+  rmSync(stage, { recursive: true, force: true });
+  const dir = join(stage, o.psubdir.replace(/^\/+/, ""));
+  mkdirSync(dir, { recursive: true });
+  try {
+    // Hard links: the staging tree is only read.
+    for (const f of files) linkOrCopy(join(o.build, f), join(dir, f));
+    for (const [name, path] of Object.entries(o.extra ?? {})) linkOrCopy(path, join(dir, name));
+    makeDisk(`${img}.tmp`, { table: o.table, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage), from: stage }] });
+    renameSync(`${img}.tmp`, img);
+  } finally {
+    rmSync(`${img}.tmp`, { force: true });
+    rmSync(stage, { recursive: true, force: true });
+  }
+  return img;
+}

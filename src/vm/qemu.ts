@@ -1,0 +1,191 @@
+// Booting a ramstack system in QEMU: the command line for each kind of disk,
+// a serial console that can be waited on, and commands run in the guest's
+// shell with their output and exit status. QEMU is always killed in the end.
+
+import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { start } from "../sys/exec.js";
+
+export type DiskBus = "virtio" | "ata" | "usb" | "nvme" | "sd" | "cd";
+export const DISK_BUSES: readonly DiskBus[] = ["virtio", "ata", "usb", "nvme", "sd", "cd"];
+
+export interface VmDisk {
+  file: string;
+  bus: DiskBus;
+  readOnly?: boolean;
+}
+
+export interface VmOptions {
+  kernel: string;
+  initrd: string;
+  append: string;
+  disks: VmDisk[];
+  memMiB?: number;
+  cpus?: number;
+  /** Mirror the console to this function as it arrives. */
+  echo?: (text: string) => void;
+}
+
+/** QEMU's arguments: TCG unless RAMSTACK_ACCEL says otherwise (KVM hangs on some hosts). */
+export function qemuArgs(o: VmOptions): string[] {
+  const accel = process.env.RAMSTACK_ACCEL ?? "tcg";
+  const args = [
+    "-accel", accel, "-cpu", accel === "tcg" ? "max" : "host",
+    "-m", String(o.memMiB ?? 1024), "-smp", String(o.cpus ?? 1),
+    "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
+    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append,
+  ];
+  const controllers = new Set<string>();
+  const controller = (name: string, dev: string): void => {
+    if (!controllers.has(name)) args.push("-device", dev);
+    controllers.add(name);
+  };
+  o.disks.forEach((d, i) => {
+    const id = `disk${i}`;
+    const ro = d.readOnly || d.bus === "cd" ? ",read-only=on" : "";
+    const drive = `file=${d.file},format=raw,if=none,id=${id}${ro}`;
+    switch (d.bus) {
+      case "virtio":
+        args.push("-drive", drive, "-device", `virtio-blk-pci,drive=${id}`);
+        break;
+      case "ata":
+        controller("ahci", "ahci,id=ahci");
+        args.push("-drive", drive, "-device", `ide-hd,drive=${id},bus=ahci.${i % 6}`);
+        break;
+      case "cd":
+        controller("ahci", "ahci,id=ahci");
+        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,drive=${id},bus=ahci.${i % 6}`);
+        break;
+      case "usb":
+        controller("xhci", "qemu-xhci,id=xhci");
+        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,drive=${id},removable=on`);
+        break;
+      case "nvme":
+        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},drive=${id}`);
+        break;
+      case "sd":
+        controller("sdhci", "sdhci-pci");
+        args.push("-drive", drive, "-device", `sd-card,drive=${id}`);
+        break;
+    }
+  });
+  return args;
+}
+
+export class VmError extends Error {}
+
+export class Vm {
+  private output = "";
+  private readonly proc: ChildProcess;
+  private exited = false;
+  private waiters: (() => void)[] = [];
+  private seq = 0;
+
+  private constructor(o: VmOptions) {
+    for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)]) if (!existsSync(f)) throw new VmError(`${f} does not exist`);
+    this.proc = start("qemu-system-x86_64", qemuArgs(o));
+    const take = (b: Buffer): void => {
+      const text = b.toString("utf8");
+      this.output += text;
+      o.echo?.(text);
+      for (const w of this.waiters.splice(0)) w();
+    };
+    this.proc.stdout!.on("data", take);
+    this.proc.stderr!.on("data", take);
+    this.proc.on("exit", () => {
+      this.exited = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static start(o: VmOptions): Vm {
+    return new Vm(o);
+  }
+
+  /** Everything the console printed so far. */
+  get console(): string {
+    return this.output;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Wait until the console output (from `from` on) matches; the match, or an error with the console's tail. */
+  async waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(this.output.slice(from));
+      if (m) return m;
+      if (this.exited) throw new VmError(`QEMU exited before ${re} appeared; console:\n${this.tail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new VmError(`${re} did not appear in ${timeoutMs / 1000} s; console:\n${this.tail()}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 1000));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  tail(lines = 40): string {
+    return this.output.split("\n").slice(-lines).join("\n");
+  }
+
+  send(text: string): void {
+    this.proc.stdin!.write(text);
+  }
+
+  /** Wait for the guest's shell to answer. */
+  async shellReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const n = ++this.seq;
+    const from = this.output.length;
+    for (;;) {
+      // The echo of the typed line has quotes; the shell's answer does not.
+      this.send(`echo ':::READY${n}'\n`);
+      try {
+        await this.waitFor(new RegExp(`^:::READY${n}\\r?$`, "m"), Math.min(2000, Math.max(1, deadline - Date.now())), from);
+        return;
+      } catch (e) {
+        if (this.exited || Date.now() >= deadline) throw e;
+      }
+    }
+  }
+
+  /** Run a shell command in the guest; its output (stdout and stderr) and exit status. */
+  async run(command: string, timeoutMs = 30000): Promise<{ out: string; status: number }> {
+    const n = ++this.seq;
+    const from = this.output.length;
+    this.send(`echo ':::S${n}'; ( ${command} ) 2>&1; echo ":::E${n}:$?"\n`);
+    const m = await this.waitFor(new RegExp(`^:::S${n}\\r?\\n([\\s\\S]*?)^:::E${n}:(\\d+)\\r?$`, "m"), timeoutMs, from);
+    return { out: m[1]!.replace(/\r/g, "").replace(/\n$/, ""), status: Number(m[2]) };
+  }
+
+  /** Run a command that must succeed; its output. */
+  async check(command: string, timeoutMs = 30000): Promise<string> {
+    const r = await this.run(command, timeoutMs);
+    if (r.status !== 0) throw new VmError(`'${command}' failed in the guest (exit ${r.status}):\n${r.out}`);
+    return r.out;
+  }
+
+  /** Kill QEMU (idempotent) and wait for it to go. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.proc.once("exit", () => resolve()));
+    this.proc.kill("SIGKILL");
+    await gone;
+  }
+}
+
+/** Boot, hand the VM to fn, and always kill QEMU afterwards. */
+export async function withVm<T>(o: VmOptions, fn: (vm: Vm) => Promise<T>): Promise<T> {
+  const vm = Vm.start(o);
+  try {
+    return await fn(vm);
+  } finally {
+    await vm.kill();
+  }
+}
