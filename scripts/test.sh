@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "lint: eslint"
 npx eslint .
+# The system the host and VM tests boot: built once, quick compression.
+echo "build: the test system (out/test)"
+node dist/src/cli/main.js build --fast --out out/test
 dirs=()
 for d in dist/test/unit dist/test/host dist/test/vm; do
   [ -d "$d" ] && dirs+=("$d")

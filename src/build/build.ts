@@ -14,7 +14,7 @@ import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";
 import { mksquashfs } from "./squashfs.js";
 import type { DistroIdentity } from "./trees.js";
-import { distroSpecs, initrdTree, runtimeTree, sfsName, tinyRootfs, zdrvTree } from "./trees.js";
+import { distroSpecs, initrdTree, runtimeTree, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export const PROFILES = ["tiny"] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -111,6 +111,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   steps.step("vmlinuz", versions.kernel, (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
+  // The command's bundle holds the builder too, so it covers the rootfs recipe.
   steps.step(sfsName("puppy", o.distro), { profile: o.profile, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) => {
     const tree = scratchDir("rootfs");
     tinyRootfs(tree, c, bundles.cli, specs);
@@ -118,7 +119,9 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     rmSync(tree, { recursive: true, force: true });
   });
 
-  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: versions.firmware, sfsOpts }, (tmp) => {
+  // A recipe's own code is part of its key: a change to how a tree is made rebuilds it.
+  const recipe = (...fns: ((...args: never[]) => unknown)[]): string => sha256(fns.map((f) => f.toString()).join("\n"));
+  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: versions.firmware, sfsOpts, recipe: recipe(zdrvTree) }, (tmp) => {
     const tree = scratchDir("zdrv");
     zdrvTree(tree, c);
     mksquashfs(tree, tmp, sfsOpts);
@@ -127,7 +130,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   const runtime = runtimeSfs(c, o.runtimeCompression, o.epoch, log);
   let missingModules: string[] = [];
-  steps.step("initrd.gz", { init: sha256(bundles.init), runtime: runtime.key, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch }, (tmp) => {
+  const initrdKey = { init: sha256(bundles.init), runtime: runtime.key, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, STUB_INIT) };
+  steps.step("initrd.gz", initrdKey, (tmp) => {
     const tree = scratchDir("initrd");
     missingModules = initrdTree(tree, c, bundles.init, runtime.path, specs).missingModules;
     // The kernel opens /dev/console before /init runs, so the node must be in the archive.
@@ -148,7 +152,9 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     components: versions,
     files: Object.fromEntries(steps.files.map((f) => [f.name, { bytes: f.bytes, sha256: f.sha256 }])),
   };
-  writeFileSync(join(o.out, "build.json"), JSON.stringify(manifest, null, 2) + "\n");
+  // Whole or not at all: a VM started from this directory may be reading it.
+  writeFileSync(join(o.out, "build.json.tmp"), JSON.stringify(manifest, null, 2) + "\n");
+  renameSync(join(o.out, "build.json.tmp"), join(o.out, "build.json"));
   return { dir: o.out, kernelRelease: c.kernel.release, files: steps.files, missingModules };
 }
 

@@ -14,7 +14,7 @@ export const INITRD_MODULES = [
   // NVMe, SD/MMC
   "nvme", "sdhci_pci", "sdhci_acpi", "mmc_block",
   // filesystems and layering
-  "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_utf8", "exfat", "isofs", "squashfs", "overlay", "loop",
+  "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8", "exfat", "isofs", "squashfs", "overlay", "loop",
   // encrypted saves
   "dm_crypt", "xts", "aesni_intel",
 ];

@@ -120,7 +120,7 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 hostname -F /etc/hostname
 . /etc/rc.d/PUPSTATE 2>/dev/null
-echo "ramstack: system up (PUPMODE $PUPMODE)"
+echo "ramstack: system up (PUPMODE $PUPMODE) at $(cut -d' ' -f1 /proc/uptime) s"
 `;
 
 const RC_SHUTDOWN = `#!/bin/sh

@@ -13,7 +13,7 @@ import { deviceAliases, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
 /** Filesystems and stacking: loaded up front so /proc/filesystems lists them. */
-const FS_MODULES = ["crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_utf8", "exfat", "isofs", "squashfs", "loop", "overlay"];
+const FS_MODULES = ["crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8", "exfat", "isofs", "squashfs", "loop", "overlay"];
 const POLL_MS = 100;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

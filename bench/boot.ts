@@ -1,0 +1,105 @@
+// `npm run bench`: the init's cost, side by side with a baseline. Both boot
+// the same kernel, disk and system in QEMU; the baseline's /init is a
+// busybox sh script doing the same mounts with everything hard-coded. The
+// time is the guest's own clock from "Run /init" to the system's first
+// line, so console speed and host load count the same for both.
+
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readManifest } from "../src/build/build.js";
+import { cpioArchive, cpioEntriesFromDir, S_IFCHR } from "../src/build/cpio.js";
+import { fetchComponents, scratchDir } from "../src/build/components.js";
+import { installModules, moduleClosure } from "../src/build/modules.js";
+import { run } from "../src/sys/exec.js";
+import { frugalDisk } from "../src/vm/frugal-disk.js";
+import { withVm } from "../src/vm/qemu.js";
+
+const BASELINE_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "squashfs", "loop", "overlay"];
+
+function baselineInit(release: string, puppy: string, zdrv: string): string {
+  return `#!/bin/busybox sh
+export PATH=/bin
+busybox mount -t proc proc /proc
+busybox mount -t sysfs sysfs /sys
+busybox mount -t devtmpfs devtmpfs /dev
+modprobe -a ${BASELINE_MODULES.join(" ")}
+while [ ! -e /dev/vda1 ]; do usleep 20000; done
+mkdir -p /mnt/vda1 /mnt/tmpfs /pup_ro2 /pup_z /pup_new
+mount -t ext4 -o noatime /dev/vda1 /mnt/vda1
+mount -t tmpfs -o size=50% tmpfs /mnt/tmpfs
+mkdir -p /mnt/tmpfs/pup_rw /mnt/tmpfs/pup_work
+mount -t squashfs -o loop,ro /mnt/vda1/${puppy} /pup_ro2
+mount -t squashfs -o loop,ro /mnt/vda1/${zdrv} /pup_z
+mount -t overlay -o lowerdir=/pup_ro2:/pup_z,upperdir=/mnt/tmpfs/pup_rw,workdir=/mnt/tmpfs/pup_work overlay /pup_new
+for m in /mnt/vda1 /mnt/tmpfs /pup_ro2 /pup_z; do mkdir -p /pup_new/initrd$m; mount -o move $m /pup_new/initrd$m; done
+echo "PUPMODE='5'" > /pup_new/etc/rc.d/PUPSTATE
+for m in dev proc sys; do mount -o move /$m /pup_new/$m; done
+exec switch_root /pup_new /sbin/init
+# kernel ${release}
+`;
+}
+
+function buildBaselineInitrd(dir: string, puppy: string, zdrv: string): string {
+  const c = fetchComponents(() => undefined);
+  const tree = scratchDir("baseline-initrd");
+  mkdirSync(join(tree, "bin"), { recursive: true });
+  run("cp", [c.busybox.binary, join(tree, "bin/busybox")]);
+  for (const a of run(c.busybox.binary, ["--list"]).stdout.split("\n").filter((x) => x && x !== "busybox")) run("ln", ["-s", "busybox", join(tree, "bin", a)]);
+  for (const d of ["dev", "proc", "sys", "tmp", "mnt"]) mkdirSync(join(tree, d), { recursive: true });
+  writeFileSync(join(tree, "init"), baselineInit(c.kernel.release, puppy, zdrv), { mode: 0o755 });
+  installModules(c.kernel.root, c.kernel.release, moduleClosure(c.kernel.root, c.kernel.release, BASELINE_MODULES).files, tree);
+  const entries = [...cpioEntriesFromDir(tree), { name: "dev/console", mode: S_IFCHR | 0o600, rdev: [5, 1] as [number, number] }].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const out = join(dir, "baseline-initrd.gz");
+  writeFileSync(`${out}.cpio`, cpioArchive(entries, 1767225600));
+  run("zstd", ["-q", "-19", "-f", "--rm", `${out}.cpio`, "-o", out]);
+  rmSync(tree, { recursive: true, force: true });
+  return out;
+}
+
+/** Seconds from "Run /init" to the system's first line, by the guest's clock. */
+async function bootSeconds(kernel: string, initrd: string, disk: string): Promise<number> {
+  return withVm({ kernel, initrd, append: "console=ttyS0", disks: [{ file: disk, bus: "virtio" }] }, async (vm) => {
+    const start = await vm.waitFor(/\[\s*(\d+\.\d+)\] Run \/init as init process/, 120000);
+    const end = await vm.waitFor(/ramstack: system up .* at (\d+\.\d+) s/, 180000);
+    return Number(end[1]) - Number(start[1]);
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const build = process.argv[2] ?? "out/tiny";
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const m = readManifest(build);
+  const puppy = Object.keys(m.files).find((f) => f.startsWith("puppy_"))!;
+  const zdrv = Object.keys(m.files).find((f) => f.startsWith("zdrv_"))!;
+  const work = join(build, "bench");
+  mkdirSync(work, { recursive: true });
+  const disk = frugalDisk({ build, psubdir: "", label: "RAMSTACK", fstype: "ext4", table: "mbr" });
+  const baseline = buildBaselineInitrd(work, puppy, zdrv);
+  const ours: number[] = [];
+  const base: number[] = [];
+  // Alternate the two, so that a slow moment of the host hits both alike.
+  for (let i = 0; i < rounds; i++) {
+    base.push(await bootSeconds(join(build, "vmlinuz"), baseline, disk));
+    ours.push(await bootSeconds(join(build, "vmlinuz"), join(build, "initrd.gz"), disk));
+    process.stderr.write(`round ${i + 1}/${rounds}: ramstack ${ours[i]!.toFixed(2)} s, busybox sh ${base[i]!.toFixed(2)} s\n`);
+  }
+  const initrdMiB = statSync(join(build, "initrd.gz")).size / 1048576;
+  const baseMiB = statSync(baseline).size / 1048576;
+  const result = {
+    rounds,
+    runInitToSystemSeconds: { ramstack: median(ours), busyboxSh: median(base), ratio: median(ours) / median(base), goal: 1.2 },
+    initrdMiB: { ramstack: initrdMiB, busyboxSh: baseMiB, goal: 30 },
+  };
+  if (process.argv.includes("--json")) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(`'Run /init' to the system's first line (median of ${rounds}, TCG):`);
+    console.log(`  ramstack init (Node.js)  ${result.runInitToSystemSeconds.ramstack.toFixed(2)} s`);
+    console.log(`  busybox sh init          ${result.runInitToSystemSeconds.busyboxSh.toFixed(2)} s`);
+    console.log(`  ratio                    ${result.runInitToSystemSeconds.ratio.toFixed(2)} (goal <= 1.2)`);
+    console.log(`initrd size: ramstack ${initrdMiB.toFixed(1)} MiB (goal <= 30), busybox sh baseline ${baseMiB.toFixed(1)} MiB`);
+  }
+}
+
+await main();

@@ -1,0 +1,132 @@
+// The system the VM tests boot: one quick build shared by every test file
+// (scripts/test.sh makes it first; a test run on its own makes it here, under
+// a lock so that parallel files build it once), and fixture disks.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readManifest } from "../../src/build/build.js";
+import { mksquashfs } from "../../src/build/squashfs.js";
+import type { FrugalDiskOptions } from "../../src/vm/frugal-disk.js";
+import { frugalDisk } from "../../src/vm/frugal-disk.js";
+import type { Vm, VmDisk } from "../../src/vm/qemu.js";
+import { Vm as VmClass } from "../../src/vm/qemu.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, "../../..");
+export const cli = join(repoRoot, "dist/src/cli/main.js");
+
+export const TEST_BUILD = process.env.RAMSTACK_TEST_BUILD ?? join(repoRoot, "out/test");
+
+/** Build the test system once (quick compression). */
+export function testBuild(): string {
+  const lock = `${TEST_BUILD}.lock`;
+  mkdirSync(dirname(TEST_BUILD), { recursive: true });
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 1200) throw new Error(`${lock} is held for more than 20 minutes`);
+      spawnSync("sleep", ["1"]);
+    }
+  }
+  try {
+    const r = spawnSync(process.execPath, [cli, "build", "--fast", "--out", TEST_BUILD], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`ramstack build failed:\n${r.stderr}`);
+  } finally {
+    rmdirSync(lock);
+  }
+  readManifest(TEST_BUILD);
+  return TEST_BUILD;
+}
+
+const scratchDirs: string[] = [];
+process.on("exit", () => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when the test file's process ends. */
+export function scratch(name: string): string {
+  const d = mkdtempSync(join(tmpdir(), `ramstack-${name}-`));
+  scratchDirs.push(d);
+  return d;
+}
+
+/** An SFS made from a map of path -> content. */
+export function makeSfs(path: string, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "ramstack-sfs-"));
+  for (const [p, content] of Object.entries(files)) {
+    const full = join(dir, p);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+  mksquashfs(dir, path, { compression: { comp: "gzip" }, epoch: 1767225600 });
+  rmSync(dir, { recursive: true, force: true });
+  return path;
+}
+
+export function bootDisk(o: Partial<FrugalDiskOptions> & { build: string; dir: string }): string {
+  return frugalDisk({ psubdir: "", label: "RAMSTACK", fstype: "ext4", table: "mbr", ...o });
+}
+
+export interface Boot {
+  vm: Vm;
+  /** Whether the boot reached the layered system or stopped in the initrd. */
+  reached: "system" | "initrd-shell";
+}
+
+/**
+ * Boot the test build with these disks; the guest's shell is ready when this
+ * returns. Unless `stopAllowed`, a boot that stops in the initrd is an error
+ * that shows the console.
+ */
+export async function boot(build: string, disks: VmDisk[], cmdline = "", o: { memMiB?: number; stopAllowed?: boolean } = {}): Promise<Boot> {
+  const memMiB = o.memMiB ?? 1024;
+  const vm = VmClass.start({
+    kernel: join(build, "vmlinuz"),
+    initrd: join(build, "initrd.gz"),
+    append: `console=ttyS0 ${cmdline}`.trim(),
+    disks,
+    memMiB,
+  });
+  try {
+    const m = await vm.waitFor(/ramstack: system up|The boot cannot go on/, 240000);
+    await vm.shellReady(60000);
+    const reached = m[0].startsWith("ramstack") ? "system" : "initrd-shell";
+    if (reached !== "system" && !o.stopAllowed) throw new Error(`the boot stopped in the initrd:\n${vm.tail(60)}`);
+    return { vm, reached };
+  } catch (e) {
+    await vm.kill();
+    throw e;
+  }
+}
+
+/** Mount points in the guest: target -> { source, fstype, options }. */
+export async function guestMounts(vm: Vm): Promise<Map<string, { source: string; fstype: string; options: string }>> {
+  const out = await vm.check("cat /proc/mounts");
+  const m = new Map<string, { source: string; fstype: string; options: string }>();
+  for (const line of out.split("\n")) {
+    const [source = "", target = "", fstype = "", options = ""] = line.split(" ");
+    m.set(target, { source, fstype, options });
+  }
+  return m;
+}
+
+/** The lowerdir list of the root overlay, top first. */
+export function lowerDirs(options: string): string[] {
+  return (/lowerdir=([^,]+)/.exec(options)?.[1] ?? "").split(":").filter(Boolean);
+}
+
+export async function guestVars(vm: Vm, file: string): Promise<Record<string, string>> {
+  const out = await vm.check(`cat ${file}`);
+  const vars: Record<string, string> = {};
+  for (const line of out.split("\n")) {
+    const m = /^(\w+)='(.*)'$/.exec(line);
+    if (m) vars[m[1]!] = m[2]!;
+  }
+  return vars;
+}
+

@@ -1,0 +1,94 @@
+// The init's view of a real machine: sysfs, /proc parsers, QEMU arguments.
+
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { deviceAliases, kernelFilesystems, ramMiB, toMachineDisks } from "../../src/init/probe.js";
+import { listBlockDisks, transportOf } from "../../src/sys/blockdevs.js";
+import { qemuArgs } from "../../src/vm/qemu.js";
+
+describe("transport of a disk", () => {
+  const cases: [string, string, string][] = [
+    ["nvme0n1", "/sys/devices/pci0000:00/0000:00:04.0/nvme/nvme0/nvme0n1", "nvme"],
+    ["mmcblk0", "/sys/devices/pci0000:00/0000:00:05.0/mmc_host/mmc0/mmc0:aaaa/block/mmcblk0", "mmc"],
+    ["sr0", "/sys/devices/pci0000:00/0000:00:1f.2/ata3/host2/target2:0:0/2:0:0:0/block/sr0", "cd"],
+    ["sda", "/sys/devices/pci0000:00/0000:00:03.0/usb2/2-1/2-1:1.0/host2/target2:0:0/2:0:0:0/block/sda", "usb"],
+    ["sdb", "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sdb", "ata"],
+    ["vda", "/sys/devices/pci0000:00/0000:00:02.0/virtio0/block/vda", "virtio"],
+    ["sdc", "/sys/devices/pci0000:00/0000:00:06.0/virtio1/host3/target3:0:0/3:0:0:0/block/sdc", "scsi"],
+  ];
+  for (const [name, path, want] of cases) it(`${name} on ${want}`, () => assert.equal(transportOf(name, path), want));
+});
+
+describe("block devices from sysfs", () => {
+  it("lists disks with partitions, skips loop devices and empty drives, reads flags", () => {
+    const root = mkdtempSync(join(tmpdir(), "ramstack-sysfs-"));
+    const sys = join(root, "sys");
+    const dev = join(root, "dev");
+    mkdirSync(dev);
+    const mkdisk = (name: string, where: string, size: string, removable: string, parts: string[]): void => {
+      const real = join(sys, "devices", where, "block", name);
+      mkdirSync(join(real, "queue"), { recursive: true });
+      writeFileSync(join(real, "size"), size);
+      writeFileSync(join(real, "removable"), removable);
+      writeFileSync(join(real, "queue/rotational"), "0");
+      for (const p of parts) {
+        mkdirSync(join(real, p));
+        writeFileSync(join(real, p, "partition"), "1");
+        writeFileSync(join(real, p, "size"), "204800");
+      }
+      mkdirSync(join(sys, "block"), { recursive: true });
+      symlinkSync(real, join(sys, "block", name));
+    };
+    mkdisk("sda", "pci0/usb1/1-1/host0", "409600", "1", ["sda1", "sda2"]);
+    mkdisk("loop0", "virtual", "100", "0", []);
+    mkdisk("sr0", "pci0/ata2/host1", "0", "1", []);
+    const disks = listBlockDisks({ sys, dev });
+    assert.equal(disks.length, 1);
+    assert.equal(disks[0]!.transport, "usb");
+    assert.equal(disks[0]!.removable, true);
+    assert.deepEqual(disks[0]!.partitions.map((p) => [p.name, p.sizeMiB, p.id]), [["sda1", 100, null], ["sda2", 100, null]]);
+    const machine = toMachineDisks(disks);
+    assert.deepEqual(machine[0]!.partitions[0], { name: "sda1", fstype: "", label: "", uuid: "", sizeMiB: 100, freeMiB: 0, files: {} });
+  });
+
+  it("collects every device's module alias once", () => {
+    const sys = mkdtempSync(join(tmpdir(), "ramstack-bus-"));
+    for (const [bus, d, alias] of [["pci", "0000:00:02.0", "pci:v1AF4d1001"], ["virtio", "virtio0", "virtio:d00000002v00001AF4"], ["pci", "0000:00:03.0", "pci:v1AF4d1001"]]) {
+      mkdirSync(join(sys, "bus", bus!, "devices", d!), { recursive: true });
+      writeFileSync(join(sys, "bus", bus!, "devices", d!, "modalias"), alias + "\n");
+    }
+    assert.deepEqual(deviceAliases(sys), ["pci:v1AF4d1001", "virtio:d00000002v00001AF4"]);
+  });
+});
+
+describe("/proc parsers", () => {
+  it("kernel filesystems, with Linux's names mapped to the planner's", () => {
+    assert.deepEqual(kernelFilesystems("nodev\tsysfs\nnodev\ttmpfs\n\text4\n\tisofs\nnodev\toverlay\n\tntfs3\n\tfuseblk\n"), ["sysfs", "tmpfs", "ext4", "iso9660", "overlay", "ntfs"]);
+  });
+  it("RAM in MiB from meminfo", () => {
+    assert.equal(ramMiB("MemTotal:        1004512 kB\nMemFree: 1 kB\n"), 980);
+    assert.equal(ramMiB("nothing"), 0);
+  });
+});
+
+describe("QEMU arguments", () => {
+  const base = { kernel: "k", initrd: "i", append: "console=ttyS0" };
+  it("uses TCG and no default devices", () => {
+    const a = qemuArgs({ ...base, disks: [] }).join(" ");
+    assert.match(a, /-accel tcg -cpu max/);
+    assert.match(a, /-nodefaults/);
+  });
+  it("attaches each bus with its controller once", () => {
+    const a = qemuArgs({ ...base, disks: [{ file: "a", bus: "usb" }, { file: "b", bus: "usb" }, { file: "c", bus: "nvme" }, { file: "d", bus: "ata" }, { file: "e", bus: "cd" }, { file: "f", bus: "sd" }] }).join(" ");
+    assert.equal(a.match(/qemu-xhci/g)?.length, 1);
+    assert.equal(a.match(/-device ahci/g)?.length, 1);
+    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,removable=on/);
+    assert.match(a, /nvme,serial=ramstack2,drive=disk2/);
+    assert.match(a, /ide-cd,drive=disk4/);
+    assert.match(a, /file=e,format=raw,if=none,id=disk4,read-only=on,media=cdrom/);
+    assert.match(a, /sdhci-pci.*sd-card,drive=disk5/);
+  });
+});

@@ -1,0 +1,59 @@
+// VM tier: the real kernel and initrd in QEMU, checked from inside the guest.
+// A first boot with no save: PUPMODE 5, the stack in Puppy's order, and the
+// handover the running system relies on.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Vm } from "../../src/vm/qemu.js";
+import { boot, bootDisk, guestMounts, guestVars, lowerDirs, scratch, testBuild } from "../helpers/system.js";
+
+describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () => {
+  let vm: Vm;
+  before(async () => {
+    const build = testBuild();
+    const disk = bootDisk({ build, dir: scratch("first-boot") });
+    const b = await boot(build, [{ file: disk, bus: "virtio" }]);
+    vm = b.vm;
+    assert.equal(b.reached, "system", vm.tail());
+  });
+  after(async () => vm?.kill());
+
+  it("stacks tmpfs > puppy > zdrv with overlay at /", async () => {
+    const mounts = await guestMounts(vm);
+    const root = mounts.get("/");
+    assert.equal(root?.fstype, "overlay");
+    assert.deepEqual(lowerDirs(root!.options), ["/pup_ro2", "/pup_z"]);
+    assert.match(root!.options, /upperdir=\/mnt\/tmpfs\/pup_rw/);
+    assert.equal(mounts.get("/initrd/pup_ro2")?.fstype, "squashfs");
+    assert.equal(mounts.get("/initrd/pup_z")?.fstype, "squashfs");
+    assert.equal(mounts.get("/initrd/mnt/tmpfs")?.fstype, "tmpfs");
+  });
+
+  it("writes PUPSTATE with PUPMODE 5 and the partition it booted from", async () => {
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "5");
+    assert.equal(s.PDEV1, "vda1");
+    assert.equal(s.PUPSFS, "vda1,ext4,/puppy_tiny_0.1.0.sfs");
+    assert.equal(s.ZDRV, "vda1,ext4,/zdrv_tiny_0.1.0.sfs");
+    assert.equal(s.PUNIONFS, "overlay");
+  });
+
+  it("leaves the log, the plan with its reasons and DISTRO_SPECS under /initrd", async () => {
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /puppy: found \/puppy_tiny_0\.1\.0\.sfs on vda1/);
+    const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { plan: { pupmode: number; decisions: { topic: string }[] } };
+    assert.equal(plan.plan.pupmode, 5);
+    assert.ok(plan.plan.decisions.some((d) => d.topic === "puppy"));
+    assert.match(await vm.check("cat /initrd/DISTRO_SPECS"), /DISTRO_FILE_PREFIX='tiny'/);
+  });
+
+  it("keeps the RAM layer and /tmp out of any save: /initrd/pup_rw and /tmp point into the tmpfs", async () => {
+    assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/mnt/tmpfs/pup_rw");
+    assert.equal(await vm.check("readlink /tmp"), "/initrd/mnt/tmpfs/tmp");
+    await vm.check("echo hello > /root/new-file");
+    assert.equal(await vm.check("cat /initrd/mnt/tmpfs/pup_rw/root/new-file"), "hello");
+  });
+
+  it("runs the ramstack command on the Node.js runtime kept from the initrd", async () => {
+    assert.match(await vm.check("ramstack --version", 60000), /^\d+\.\d+\.\d+$/m);
+  });
+});

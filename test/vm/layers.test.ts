@@ -1,0 +1,63 @@
+// VM tier: which layer a file comes from. An adrv sits above the main SFS
+// and overrides it; the frugal files found through psubdir and a label on a
+// USB drive, with a decoy of the same files on another disk.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Vm } from "../../src/vm/qemu.js";
+import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSfs, scratch, testBuild } from "../helpers/system.js";
+
+describe("an adrv overrides the main SFS", { timeout: 600000 }, () => {
+  let vm: Vm;
+  before(async () => {
+    const build = testBuild();
+    const dir = scratch("adrv");
+    const adrv = makeSfs(join(dir, "adrv.sfs"), { "etc/hostname": "from-adrv\n", "usr/share/adrv-only": "adrv\n" });
+    const disk = bootDisk({ build, dir, extra: { "adrv_tiny_0.1.0.sfs": adrv } });
+    vm = (await boot(build, [{ file: disk, bus: "virtio" }])).vm;
+  });
+  after(async () => vm?.kill());
+
+  it("puts adrv directly under the RAM layer, above puppy and zdrv", async () => {
+    const root = (await guestMounts(vm)).get("/");
+    assert.deepEqual(lowerDirs(root!.options), ["/pup_a", "/pup_ro2", "/pup_z"]);
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).ADRV, "vda1,ext4,/adrv_tiny_0.1.0.sfs");
+  });
+
+  it("shows adrv's copy of a file that puppy also has", async () => {
+    assert.equal(await vm.check("cat /initrd/pup_ro2/etc/hostname"), "ramstack");
+    assert.equal(await vm.check("cat /initrd/pup_a/etc/hostname"), "from-adrv");
+    assert.equal(await vm.check("cat /etc/hostname"), "from-adrv");
+    assert.equal(await vm.check("cat /usr/share/adrv-only"), "adrv");
+  });
+});
+
+describe("psubdir and a label find the frugal files on a USB drive", { timeout: 600000 }, () => {
+  let vm: Vm;
+  before(async () => {
+    const build = testBuild();
+    const dir = scratch("label");
+    // The decoy comes first in search order and holds the same files: only the label tells them apart.
+    const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
+    const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
+    vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/boot/tiny pupsfs=MYSTICK")).vm;
+  });
+  after(async () => vm?.kill());
+
+  it("boots from the labelled partition, not the first one with the files", async () => {
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PDEV1, "sda1");
+    assert.equal(s.DEV1FS, "vfat");
+    assert.equal(s.PUPSFS, "sda1,vfat,/boot/tiny/puppy_tiny_0.1.0.sfs");
+    assert.equal(s.ZDRV, "sda1,vfat,/boot/tiny/zdrv_tiny_0.1.0.sfs");
+    assert.equal(s.PSUBDIR, "/boot/tiny");
+  });
+
+  it("loop-mounts the SFS from the USB drive and leaves the decoy unmounted", async () => {
+    const mounts = await guestMounts(vm);
+    assert.equal(mounts.get("/initrd/mnt/sda1")?.fstype, "vfat");
+    assert.equal(mounts.has("/initrd/mnt/vda1"), false);
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /pupsfs=MYSTICK/);
+  });
+});
