@@ -5,7 +5,8 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { run } from "../sys/exec.js";
 
-export type SquashComp = "zstd" | "xz" | "gzip";
+/** "none" stores data as is: for an SFS inside a compressed initrd, read without decompressing. */
+export type SquashComp = "zstd" | "xz" | "gzip" | "none";
 
 /** A compressor and, for zstd, its level: "xz", "zstd", "zstd:3". */
 export interface Compression {
@@ -30,7 +31,8 @@ export function mksquashfs(srcDir: string, out: string, opts: { compression: Com
   const { comp, level } = opts.compression;
   const args = [
     srcDir, out, "-noappend", "-no-progress", "-quiet",
-    "-comp", comp, ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
+    ...(comp === "none" ? ["-noI", "-noId", "-noD", "-noF", "-noX"] : ["-comp", comp]),
+    ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
     "-b", opts.blockSize ?? "256K",
     "-all-root", "-no-xattrs",
     "-mkfs-time", String(opts.epoch), "-all-time", String(opts.epoch),

@@ -56,7 +56,9 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     profile,
     distro,
     compression,
-    runtimeCompression: { comp: "zstd", level: fast ? 3 : 19 },
+    // Stored uncompressed: the initrd's zstd compresses it once, and node starts
+    // without decompressing squashfs blocks on every page it touches.
+    runtimeCompression: { comp: "none" },
     epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
     log: (l) => process.stderr.write(`build: ${l}\n`),
   };
