@@ -41,7 +41,8 @@ describe("psubdir and a label find the frugal files on a USB drive", { timeout: 
     // The decoy comes first in search order and holds the same files: only the label tells them apart.
     const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
     const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
-    vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/boot/tiny pupsfs=MYSTICK")).vm;
+    // waitdev is a bound, not a sleep: the init goes on as soon as the stick appears (a loaded host slows the guest).
+    vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/boot/tiny pupsfs=MYSTICK waitdev=60")).vm;
   });
   after(async () => vm?.kill());
 
@@ -59,5 +60,11 @@ describe("psubdir and a label find the frugal files on a USB drive", { timeout: 
     assert.equal(mounts.get("/initrd/mnt/sda1")?.fstype, "vfat");
     assert.equal(mounts.has("/initrd/mnt/vda1"), false);
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /pupsfs=MYSTICK/);
+  });
+
+  it("waited for the USB stick only until it appeared, far less than waitdev", async () => {
+    const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { bootSeconds: number; plan: { waitdev: number } };
+    assert.equal(plan.plan.waitdev, 60);
+    assert.ok(plan.bootSeconds < 40, `the init took ${plan.bootSeconds} s`);
   });
 });
