@@ -7,10 +7,10 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readManifest } from "../src/build/build.js";
-import { cpioArchive, cpioEntriesFromDir, S_IFCHR } from "../src/build/cpio.js";
+import { writeInitrd } from "../src/build/cpio.js";
 import { fetchComponents, scratchDir } from "../src/build/components.js";
 import { installModules, moduleClosure } from "../src/build/modules.js";
-import { run } from "../src/sys/exec.js";
+import { installBusybox } from "../src/build/trees.js";
 import { frugalDisk } from "../src/vm/frugal-disk.js";
 import { withVm } from "../src/vm/qemu.js";
 
@@ -42,16 +42,12 @@ exec switch_root /pup_new /sbin/init
 function buildBaselineInitrd(dir: string, puppy: string, zdrv: string): string {
   const c = fetchComponents(() => undefined);
   const tree = scratchDir("baseline-initrd");
-  mkdirSync(join(tree, "bin"), { recursive: true });
-  run("cp", [c.busybox.binary, join(tree, "bin/busybox")]);
-  for (const a of run(c.busybox.binary, ["--list"]).stdout.split("\n").filter((x) => x && x !== "busybox")) run("ln", ["-s", "busybox", join(tree, "bin", a)]);
+  installBusybox(tree, c.busybox.binary, false);
   for (const d of ["dev", "proc", "sys", "tmp", "mnt"]) mkdirSync(join(tree, d), { recursive: true });
   writeFileSync(join(tree, "init"), baselineInit(c.kernel.release, puppy, zdrv), { mode: 0o755 });
   installModules(c.kernel.root, c.kernel.release, moduleClosure(c.kernel.root, c.kernel.release, BASELINE_MODULES).files, tree);
-  const entries = [...cpioEntriesFromDir(tree), { name: "dev/console", mode: S_IFCHR | 0o600, rdev: [5, 1] as [number, number] }].sort((a, b) => (a.name < b.name ? -1 : 1));
   const out = join(dir, "baseline-initrd.gz");
-  writeFileSync(`${out}.cpio`, cpioArchive(entries, 1767225600));
-  run("zstd", ["-q", "-19", "-f", "--rm", `${out}.cpio`, "-o", out]);
+  writeInitrd(tree, out, 1767225600);
   rmSync(tree, { recursive: true, force: true });
   return out;
 }

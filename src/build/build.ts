@@ -5,8 +5,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../sys/exec.js";
-import { cpioArchive, cpioEntriesFromDir, S_IFCHR } from "./cpio.js";
+import { writeInitrd } from "./cpio.js";
 import { cacheDir } from "./cache.js";
 import type { Components } from "./components.js";
 import { componentVersions, fetchComponents, scratchDir } from "./components.js";
@@ -25,7 +24,7 @@ export interface BuildOptions {
   distro: DistroIdentity;
   /** For the SFS layers. */
   compression: Compression;
-  /** For the Node.js runtime inside the initrd: zstd, which is fast to read. */
+  /** For the Node.js runtime inside the initrd (which is itself compressed). */
   runtimeCompression: Compression;
   /** Every file time in the outputs (SOURCE_DATE_EPOCH). */
   epoch: number;
@@ -83,17 +82,25 @@ class Steps {
   }
 }
 
+/** An SFS from a tree made in a scratch directory, which is removed afterwards. */
+function sfsFromTree(name: string, fill: (tree: string) => void, out: string, opts: Parameters<typeof mksquashfs>[2]): void {
+  const tree = scratchDir(name);
+  try {
+    fill(tree);
+    mksquashfs(tree, out, opts);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
 /** The runtime SFS is large and slow to compress: kept in the cache, shared by every build. */
 function runtimeSfs(c: Components, comp: Compression, epoch: number, log: (s: string) => void): { path: string; key: string } {
   const key = sha256(JSON.stringify({ node: c.node.version, libs: [...c.libs.values()].map(fileSha), comp, epoch }));
   const path = join(cacheDir(), "runtime", `runtime-${key.slice(0, 16)}.sfs`);
   if (!existsSync(path)) {
     log(`building the Node.js ${c.node.version} runtime (${comp.comp}${comp.level ? `:${comp.level}` : ""})`);
-    const tree = scratchDir("runtime");
-    runtimeTree(tree, c);
-    mksquashfs(tree, `${path}.tmp`, { compression: comp, epoch, blockSize: "1M" });
+    sfsFromTree("runtime", (tree) => runtimeTree(tree, c), `${path}.tmp`, { compression: comp, epoch, blockSize: "1M" });
     renameSync(`${path}.tmp`, path);
-    rmSync(tree, { recursive: true, force: true });
   }
   return { path, key };
 }
@@ -112,21 +119,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   steps.step("vmlinuz", versions.kernel, (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
   // The command's bundle holds the builder too, so it covers the rootfs recipe.
-  steps.step(sfsName("puppy", o.distro), { profile: o.profile, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) => {
-    const tree = scratchDir("rootfs");
-    tinyRootfs(tree, c, bundles.cli, specs);
-    mksquashfs(tree, tmp, sfsOpts);
-    rmSync(tree, { recursive: true, force: true });
-  });
+  steps.step(sfsName("puppy", o.distro), { profile: o.profile, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) =>
+    sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
+  );
 
   // A recipe's own code is part of its key: a change to how a tree is made rebuilds it.
   const recipe = (...fns: ((...args: never[]) => unknown)[]): string => sha256(fns.map((f) => f.toString()).join("\n"));
-  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: versions.firmware, sfsOpts, recipe: recipe(zdrvTree) }, (tmp) => {
-    const tree = scratchDir("zdrv");
-    zdrvTree(tree, c);
-    mksquashfs(tree, tmp, sfsOpts);
-    rmSync(tree, { recursive: true, force: true });
-  });
+  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: versions.firmware, sfsOpts, recipe: recipe(zdrvTree) }, (tmp) =>
+    sfsFromTree("zdrv", (tree) => zdrvTree(tree, c), tmp, sfsOpts),
+  );
 
   const runtime = runtimeSfs(c, o.runtimeCompression, o.epoch, log);
   let missingModules: string[] = [];
@@ -134,14 +135,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   steps.step("initrd.gz", initrdKey, (tmp) => {
     const tree = scratchDir("initrd");
     missingModules = initrdTree(tree, c, bundles.init, runtime.path, specs).missingModules;
-    // The kernel opens /dev/console before /init runs, so the node must be in the archive.
-    const entries = [
-      ...cpioEntriesFromDir(tree),
-      { name: "dev/console", mode: S_IFCHR | 0o600, rdev: [5, 1] as [number, number] },
-      { name: "dev/null", mode: S_IFCHR | 0o666, rdev: [1, 3] as [number, number] },
-    ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    writeFileSync(`${tmp}.cpio`, cpioArchive(entries, o.epoch));
-    run("zstd", ["-q", "-19", "-T2", "-f", "--rm", `${tmp}.cpio`, "-o", tmp]);
+    writeInitrd(tree, tmp, o.epoch);
     rmSync(tree, { recursive: true, force: true });
   });
 

@@ -2,8 +2,9 @@
 // names, owner root, one fixed time) and able to hold device nodes without
 // root privileges.
 
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { run } from "../sys/exec.js";
 
 export interface CpioEntry {
   name: string;
@@ -65,4 +66,18 @@ export function cpioEntriesFromDir(root: string, prefix = ""): CpioEntry[] {
   };
   walk("");
   return out;
+}
+
+/**
+ * Pack a tree as a zstd-compressed initramfs at `out`. The kernel opens
+ * /dev/console before /init runs, so the device nodes go in the archive.
+ */
+export function writeInitrd(tree: string, out: string, mtime: number): void {
+  const entries = [
+    ...cpioEntriesFromDir(tree),
+    { name: "dev/console", mode: S_IFCHR | 0o600, rdev: [5, 1] as [number, number] },
+    { name: "dev/null", mode: S_IFCHR | 0o666, rdev: [1, 3] as [number, number] },
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  writeFileSync(`${out}.cpio`, cpioArchive(entries, mtime));
+  run("zstd", ["-q", "-19", "-T2", "-f", "--rm", `${out}.cpio`, "-o", out]);
 }

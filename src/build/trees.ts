@@ -54,7 +54,7 @@ function dirs(root: string, names: readonly string[], mode = 0o755): void {
 }
 
 /** busybox and a symlink for each of its applets, where busybox itself puts them. */
-function installBusybox(root: string, busybox: string, fullPaths: boolean): void {
+export function installBusybox(root: string, busybox: string, fullPaths: boolean): void {
   copyInto(busybox, join(root, "bin/busybox"), 0o755);
   const list = run(busybox, [fullPaths ? "--list-full" : "--list"]).stdout.split("\n").filter(Boolean);
   for (const applet of list.sort()) {
