@@ -1,17 +1,22 @@
-// Disk images with a partition table and filled filesystems, made without
-// mounting anything: mkfs.ext4 -d fills ext2/3/4, mtools fills FAT. Used by
-// `ramstack run` for a build directory and by the tests for fixture disks.
+// Disk images with a partition table and filled filesystems: mkfs.ext4 -d
+// fills ext2/3/4 and mtools fills FAT without mounting anything; exFAT is
+// filled through a loop device and FUSE in a private mount namespace (root).
+// Used by `ramstack image`, by `ramstack run` and by the tests.
 
-import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, linkSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
 
-export type PartFs = "ext2" | "ext3" | "ext4" | "vfat";
+export type PartFs = "ext2" | "ext3" | "ext4" | "vfat" | "exfat";
+export const PART_FILESYSTEMS: readonly PartFs[] = ["ext2", "ext3", "ext4", "vfat", "exfat"];
 
 export interface PartitionSpec {
-  fstype: PartFs;
+  /** "none": left empty (a BIOS boot partition). */
+  fstype: PartFs | "none";
+  /** What firmware sees: an EFI system partition, or GRUB's BIOS boot partition on GPT. */
+  role?: "esp" | "bios-boot";
   label?: string;
-  /** ext: a full UUID; vfat: 8 hex digits (the volume serial). */
+  /** ext: a full UUID; vfat and exfat: 8 hex digits (the volume serial). */
   uuid?: string;
   sizeMiB: number;
   /** A directory whose contents fill the filesystem. */
@@ -26,9 +31,32 @@ export interface DiskSpec {
 const ALIGN_MIB = 1;
 const GPT_LINUX = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
 const GPT_BASIC_DATA = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7";
+const GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+const GPT_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
+
+function partitionType(table: DiskSpec["table"], p: PartitionSpec): string {
+  const fat = p.fstype === "vfat" || p.fstype === "exfat";
+  if (table === "gpt") return p.role === "esp" ? GPT_ESP : p.role === "bios-boot" ? GPT_BIOS_BOOT : fat ? GPT_BASIC_DATA : GPT_LINUX;
+  if (p.role === "bios-boot") throw new Error("a BIOS boot partition belongs on a GPT disk");
+  return p.role === "esp" ? "ef" : p.fstype === "exfat" ? "7" : p.fstype === "vfat" ? "c" : "83";
+}
 
 /** Fixed times and identifiers, so that the same inputs give the same image. */
-const REPRODUCIBLE_ENV = { ...process.env, E2FSPROGS_FAKE_TIME: "1767225600", SOURCE_DATE_EPOCH: "1767225600" };
+const EPOCH = 1767225600;
+const REPRODUCIBLE_ENV = { ...process.env, E2FSPROGS_FAKE_TIME: String(EPOCH), SOURCE_DATE_EPOCH: String(EPOCH) };
+
+/** Every file and directory of a tree gets the fixed time (mkfs and mtools copy file times); returns their paths. */
+function fixTimes(dir: string, rel = ""): string[] {
+  const paths: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) paths.push(...fixTimes(p, `${rel}/${e.name}`));
+    if (!e.isSymbolicLink()) utimesSync(p, EPOCH, EPOCH);
+    paths.push(`${rel}/${e.name}`);
+  }
+  utimesSync(dir, EPOCH, EPOCH);
+  return paths;
+}
 
 function sparseFile(path: string, bytes: number): void {
   rmSync(path, { force: true });
@@ -40,10 +68,32 @@ function sparseFile(path: string, bytes: number): void {
   }
 }
 
+/** exFAT has no way to be filled offline here: a loop device and exfat-fuse in a private mount namespace. */
+function fillExfat(img: string, from: string): void {
+  if (process.getuid?.() !== 0) throw new Error("filling an exFAT partition needs root (a loop device and FUSE)");
+  const loop = run("losetup", ["--find", "--show", img]).stdout.trim();
+  const mnt = `${img}.mnt`;
+  mkdirSync(mnt, { recursive: true });
+  try {
+    run("unshare", ["-m", "--propagation", "private", "sh", "-ec", 'mount.exfat-fuse "$1" "$2"; cp -R "$3"/. "$2"/; sync; umount "$2"', "sh", loop, mnt, from]);
+  } finally {
+    run("losetup", ["-d", loop], { allowFail: true });
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}
+
 function makeFs(img: string, p: PartitionSpec): void {
   sparseFile(img, p.sizeMiB * 1048576);
+  if (p.fstype === "none") return;
+  const paths = p.from ? fixTimes(p.from) : [];
+  if (p.fstype === "exfat") {
+    run("mkfs.exfat", [...(p.label ? ["-L", p.label] : []), img]);
+    if (p.uuid) run("tune.exfat", ["-I", `0x${p.uuid}`, img]);
+    if (p.from && readdirSync(p.from).length) fillExfat(img, p.from);
+    return;
+  }
   if (p.fstype === "vfat") {
-    const args = ["-F", p.sizeMiB >= 64 ? "32" : "16", "-i", p.uuid ?? "1234ABCD"];
+    const args = ["--invariant", "-F", p.sizeMiB >= 64 ? "32" : "16", "-i", p.uuid ?? "1234ABCD"];
     if (p.label) args.push("-n", p.label);
     run("mkfs.vfat", [...args, img], { env: REPRODUCIBLE_ENV });
     if (p.from && readdirSync(p.from).length) {
@@ -52,14 +102,19 @@ function makeFs(img: string, p: PartitionSpec): void {
     }
     return;
   }
-  const args = ["-q", "-F", "-t", p.fstype, "-E", "root_owner=0:0", "-m", "0"];
+  // The directory hash seed is random unless given (mke2fs keeps only the last -E).
+  const extended = ["root_owner=0:0", ...(p.uuid ? [`hash_seed=${p.uuid}`] : [])].join(",");
+  const args = ["-q", "-F", "-t", p.fstype, "-E", extended, "-m", "0"];
   if (p.label) args.push("-L", p.label);
   if (p.uuid) args.push("-U", p.uuid);
   if (p.from) args.push("-d", p.from);
   run("mke2fs", [...args, img], { env: REPRODUCIBLE_ENV });
+  // mke2fs -d copies each file's change time, which cannot be set on the source: set it here.
+  const setCtime = ["/", ...paths].map((f) => `set_inode_field "${f}" ctime @${EPOCH}`).join("\n");
+  if (paths.length) run("debugfs", ["-w", "-f", "-", img], { input: setCtime + "\n", env: REPRODUCIBLE_ENV });
 }
 
-/** Write a partitioned disk image; returns each partition's start in MiB. */
+/** Write a partitioned disk image; returns each partition's start in MiB (the first at 1 MiB). */
 export function makeDisk(path: string, spec: DiskSpec): number[] {
   if (spec.partitions.length === 0) throw new Error("a disk needs at least one partition");
   const totalMiB = ALIGN_MIB + spec.partitions.reduce((s, p) => s + p.sizeMiB, 0) + 1;
@@ -69,9 +124,11 @@ export function makeDisk(path: string, spec: DiskSpec): number[] {
   const lines = [spec.table === "gpt" ? "label: gpt" : "label: dos", spec.table === "gpt" ? "label-id: 5EED5EED-0000-4000-8000-000000000001" : "label-id: 0x5eed5eed", ""];
   for (const [i, p] of spec.partitions.entries()) {
     starts.push(at);
-    const type = spec.table === "gpt" ? (p.fstype === "vfat" ? GPT_BASIC_DATA : GPT_LINUX) : p.fstype === "vfat" ? "c" : "83";
+    const type = partitionType(spec.table, p);
     const name = spec.table === "gpt" && p.label ? `, name="${p.label}"` : "";
-    lines.push(`start=${at * 2048}, size=${p.sizeMiB * 2048}, type=${type}${name}${i === 0 && spec.table === "mbr" ? ", bootable" : ""}`);
+    // GPT partition GUIDs are random unless given: derive them for reproducible images.
+    const guid = spec.table === "gpt" ? `, uuid=5EED5EED-0000-4000-8000-${String(i + 1).padStart(12, "0")}` : "";
+    lines.push(`start=${at * 2048}, size=${p.sizeMiB * 2048}, type=${type}${name}${guid}${i === 0 && spec.table === "mbr" ? ", bootable" : ""}`);
     at += p.sizeMiB;
   }
   run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", path], { input: lines.join("\n") + "\n" });
@@ -85,6 +142,15 @@ export function makeDisk(path: string, spec: DiskSpec): number[] {
     }
   }
   return starts;
+}
+
+/** Hard link (a staging tree is only read), or copy across filesystems. */
+export function linkOrCopy(src: string, dest: string): void {
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
 }
 
 /** Size in MiB that holds a directory's files with room to spare. */

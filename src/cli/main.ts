@@ -3,6 +3,7 @@
 
 import { UsageError } from "./args.js";
 import { BUILD_HELP, runBuild } from "./build.js";
+import { IMAGE_HELP, runImage } from "./image.js";
 import { PLAN_HELP, runPlan } from "./plan.js";
 import { RUN_HELP, runRun } from "./run.js";
 
@@ -15,7 +16,8 @@ A RAM-resident, layered live Linux, compatible with Puppy frugal installs.
 Commands:
   plan      show what the init would do on a machine with a kernel command line
   build     build a frugal install (kernel, initrd, SFS layers) from Debian's packages
-  run       boot a build in QEMU
+  image     write a disk image that boots a build on BIOS and UEFI
+  run       boot a build or an image in QEMU
 
 Options:
   --help     show help (also: ramstack COMMAND --help)
@@ -28,6 +30,7 @@ type Verb = { run: (argv: readonly string[], out: (s: string) => void) => number
 const VERBS: Record<string, Verb> = {
   plan: { run: runPlan, help: PLAN_HELP },
   build: { run: runBuild, help: BUILD_HELP },
+  image: { run: runImage, help: IMAGE_HELP },
   run: { run: runRun, help: RUN_HELP },
 };
 

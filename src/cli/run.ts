@@ -1,11 +1,13 @@
 // `ramstack run`: boot a build in QEMU, interactively or to run commands.
 
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readManifest } from "../build/build.js";
+import { readImageManifest } from "../build/image.js";
 import { run } from "../sys/exec.js";
 import type { PartFs } from "../build/disk.js";
 import { frugalDisk } from "../vm/frugal-disk.js";
-import type { DiskBus, VmDisk } from "../vm/qemu.js";
+import type { DiskBus, VmDisk, VmOptions } from "../vm/qemu.js";
 import { DISK_BUSES, qemuArgs, withVm } from "../vm/qemu.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError } from "./args.js";
@@ -17,6 +19,7 @@ const OPTIONS: OptionDef[] = [
   { name: "label", value: "LABEL", help: "the boot partition's label (default RAMSTACK)" },
   { name: "fs", value: "FS", help: "the boot partition's filesystem: ext2, ext3, ext4, vfat (default ext4)" },
   { name: "disk", value: "FILE[:BUS]", repeat: true, help: "attach another disk image (BUS as above, default virtio)" },
+  { name: "firmware", value: "F", help: "for an image: bios or uefi (default: bios when the image has it)" },
   { name: "mem", value: "MiB", help: "guest memory (default 1024)" },
   { name: "exec", value: "CMD", repeat: true, help: "run CMD in the guest's shell, print its output, then power off" },
   { name: "timeout", value: "SEC", help: "with --exec: how long the boot may take (default 180)" },
@@ -25,16 +28,54 @@ const OPTIONS: OptionDef[] = [
 ];
 
 export const RUN_HELP = `Usage: ramstack run BUILD_DIR [--cmdline "..."] [--bus usb] [--exec CMD ...]
+       ramstack run IMAGE [--firmware bios|uefi] [--bus usb] [--exec CMD ...]
 
-Boots a build in QEMU (software emulation; RAMSTACK_ACCEL=kvm where KVM
-works). The build's frugal files go on a disk image of their own, attached
-as a virtio, SATA, USB, NVMe, SD or CD drive, and the kernel and initrd are
-handed to QEMU. Without --exec the serial console is on this terminal
+Boots a build or a disk image in QEMU (software emulation; RAMSTACK_ACCEL=kvm
+where KVM works). A build's frugal files go on a disk image of their own,
+attached as a virtio, SATA, USB, NVMe, SD or CD drive, and the kernel and
+initrd are handed to QEMU. An image made by 'ramstack image' is booted by
+the firmware (SeaBIOS or OVMF) through its GRUB menu; its boot parameters
+are in its /boot/grub/grub.cfg, and its console must be serial
+('ramstack image --console serial') to be seen here. Without --exec the
+serial console is on this terminal
 (Ctrl-A X quits). With --exec each command runs in the guest's shell, its
 output is printed, and the guest is powered off; the exit status is 1 when a
 command failed.
 
 ${optionsHelp(OPTIONS)}`;
+
+type Options = Map<string, string[]>;
+
+/** A build directory: its files on a disk of their own, the kernel and initrd handed to QEMU. */
+function buildVm(build: string, options: Options, bootBus: DiskBus): VmOptions {
+  readManifest(build);
+  if (options.has("firmware")) throw new UsageError("--firmware is for images; a build's kernel is started by QEMU");
+  const opt = (n: string): string | undefined => options.get(n)?.[0];
+  const fs = (opt("fs") ?? "ext4") as PartFs;
+  if (!["ext2", "ext3", "ext4", "vfat"].includes(fs)) throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4, vfat`);
+  const psubdir = opt("psubdir") ?? "";
+  const bootDisk = frugalDisk({ build, psubdir, label: opt("label") ?? "RAMSTACK", fstype: fs, table: "mbr" });
+  const append = [`console=ttyS0`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""].filter(Boolean).join(" ");
+  return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append, disks: [{ file: bootDisk, bus: bootBus }] };
+}
+
+/** An image: booted by the firmware through its own GRUB menu. */
+function imageVm(image: string, options: Options, bootBus: DiskBus, exec: boolean): VmOptions {
+  for (const n of ["cmdline", "psubdir", "label", "fs"]) {
+    if (options.has(n)) throw new UsageError(`--${n} is for build directories; an image's boot parameters are in its /boot/grub/grub.cfg`);
+  }
+  const m = readImageManifest(image);
+  const wanted = options.get("firmware")?.[0];
+  if (wanted !== undefined && wanted !== "bios" && wanted !== "uefi") throw new UsageError(`--firmware '${wanted}' is not one of bios, uefi`);
+  const firmware = wanted ?? (m && !m.firmware.includes("bios") ? "uefi" : "bios");
+  if (m && !m.firmware.includes(firmware)) throw new UsageError(`${image} was written without ${firmware.toUpperCase()} boot (it has ${m.firmware.join(", ")})`);
+  if (m?.console === "vga") {
+    const why = `${image} sends its console to the screen, which is not shown here; write it with 'ramstack image --console serial'`;
+    if (exec) throw new UsageError(why);
+    process.stderr.write(`run: warning: ${why}\n`);
+  }
+  return { firmware, disks: [{ file: image, bus: bootBus }] };
+}
 
 function bus(text: string, what: string): DiskBus {
   if (!DISK_BUSES.includes(text as DiskBus)) throw new UsageError(`${what}: '${text}' is not one of ${DISK_BUSES.join(", ")}`);
@@ -47,33 +88,31 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
     out(RUN_HELP);
     return 0;
   }
-  const [dir, ...more] = a.positional;
-  if (dir === undefined) throw new UsageError("name a build directory (made by 'ramstack build')");
+  const [target, ...more] = a.positional;
+  if (target === undefined) throw new UsageError("name a build directory (made by 'ramstack build') or an image (made by 'ramstack image')");
   if (more.length) throw new UsageError(`unexpected argument '${more[0]}'`);
-  const build = resolve(dir);
-  readManifest(build);
   const opt = (n: string): string | undefined => a.options.get(n)?.[0];
-  const fs = (opt("fs") ?? "ext4") as PartFs;
-  if (!["ext2", "ext3", "ext4", "vfat"].includes(fs)) throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4, vfat`);
   const mem = Number(opt("mem") ?? 1024);
   if (!Number.isInteger(mem) || mem < 128) throw new UsageError("--mem takes a number of MiB, at least 128");
   const timeout = Number(opt("timeout") ?? 180);
   if (!(timeout > 0)) throw new UsageError("--timeout takes a number of seconds");
-  const psubdir = opt("psubdir") ?? "";
-  const bootDisk = frugalDisk({ build, psubdir, label: opt("label") ?? "RAMSTACK", fstype: fs, table: "mbr" });
-  const disks: VmDisk[] = [{ file: bootDisk, bus: bus(opt("bus") ?? "virtio", "--bus") }];
-  for (const d of a.options.get("disk") ?? []) {
+  const commands = a.options.get("exec") ?? [];
+  const bootBus = bus(opt("bus") ?? "virtio", "--bus");
+  const extraDisks: VmDisk[] = (a.options.get("disk") ?? []).map((d) => {
     const m = /^(.*?)(?::(\w+))?$/.exec(d)!;
-    disks.push({ file: resolve(m[1]!), bus: bus(m[2] ?? "virtio", `--disk ${d}`) });
-  }
-  const cmdline = [`console=ttyS0`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""].filter(Boolean).join(" ");
-  const vmOpts = { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: cmdline, disks, memMiB: mem };
+    return { file: resolve(m[1]!), bus: bus(m[2] ?? "virtio", `--disk ${d}`) };
+  });
+  const isImage = statSync(target, { throwIfNoEntry: false })?.isFile() ?? false;
+  const vmOpts: VmOptions = isImage
+    ? imageVm(resolve(target), a.options, bootBus, commands.length > 0)
+    : buildVm(resolve(target), a.options, bootBus);
+  vmOpts.disks.push(...extraDisks);
+  vmOpts.memMiB = mem;
 
   if (a.flags.has("print-args")) {
     out(["qemu-system-x86_64", ...qemuArgs(vmOpts)].map((x) => (/^[\w,.:=/@+-]+$/.test(x) ? x : `'${x}'`)).join(" "));
     return 0;
   }
-  const commands = a.options.get("exec") ?? [];
   if (commands.length === 0) {
     // The console belongs to the user: QEMU's monitor is multiplexed on it (Ctrl-A X quits).
     const args = qemuArgs(vmOpts).map((x) => (x === "stdio" ? "mon:stdio" : x));

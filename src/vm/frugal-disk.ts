@@ -3,10 +3,10 @@
 // the build or the layout changes.
 
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { PartFs } from "../build/disk.js";
-import { makeDisk, sizeFor } from "../build/disk.js";
+import { linkOrCopy, makeDisk, sizeFor } from "../build/disk.js";
 import { readManifest } from "../build/build.js";
 
 export interface FrugalDiskOptions {
@@ -26,15 +26,6 @@ export interface FrugalDiskOptions {
 /** The frugal files of a build: vmlinuz, initrd.gz and the SFS layers. */
 export function frugalFiles(build: string): string[] {
   return Object.keys(readManifest(build).files).sort();
-}
-
-/** Hard link (the staging tree is only read), or copy across filesystems. */
-function linkOrCopy(src: string, dest: string): void {
-  try {
-    linkSync(src, dest);
-  } catch {
-    copyFileSync(src, dest);
-  }
 }
 
 export function frugalDisk(o: FrugalDiskOptions): string {

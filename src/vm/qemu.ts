@@ -16,10 +16,13 @@ export interface VmDisk {
 }
 
 export interface VmOptions {
-  kernel: string;
-  initrd: string;
-  append: string;
+  /** A kernel and initrd handed to QEMU; without them the first disk is booted by the firmware. */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
   disks: VmDisk[];
+  /** SeaBIOS (QEMU's default) or OVMF. */
+  firmware?: "bios" | "uefi";
   memMiB?: number;
   cpus?: number;
   /** Mirror the console to this function as it arrives. */
@@ -33,8 +36,9 @@ export function qemuArgs(o: VmOptions): string[] {
     "-accel", accel, "-cpu", accel === "tcg" ? "max" : "host",
     "-m", String(o.memMiB ?? 1024), "-smp", String(o.cpus ?? 1),
     "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append,
   ];
+  if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
+  if (o.firmware === "uefi") args.push("-bios", OVMF);
   const controllers = new Set<string>();
   const controller = (name: string, dev: string): void => {
     if (!controllers.has(name)) args.push("-device", dev);
@@ -42,35 +46,40 @@ export function qemuArgs(o: VmOptions): string[] {
   };
   o.disks.forEach((d, i) => {
     const id = `disk${i}`;
+    // Without a kernel the firmware boots the first disk.
+    const boot = i === 0 && !o.kernel ? ",bootindex=0" : "";
     const ro = d.readOnly || d.bus === "cd" ? ",read-only=on" : "";
     const drive = `file=${d.file},format=raw,if=none,id=${id}${ro}`;
     switch (d.bus) {
       case "virtio":
-        args.push("-drive", drive, "-device", `virtio-blk-pci,drive=${id}`);
+        args.push("-drive", drive, "-device", `virtio-blk-pci,drive=${id}${boot}`);
         break;
       case "ata":
         controller("ahci", "ahci,id=ahci");
-        args.push("-drive", drive, "-device", `ide-hd,drive=${id},bus=ahci.${i % 6}`);
+        args.push("-drive", drive, "-device", `ide-hd,drive=${id},bus=ahci.${i % 6}${boot}`);
         break;
       case "cd":
         controller("ahci", "ahci,id=ahci");
-        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,drive=${id},bus=ahci.${i % 6}`);
+        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,drive=${id},bus=ahci.${i % 6}${boot}`);
         break;
       case "usb":
         controller("xhci", "qemu-xhci,id=xhci");
-        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,drive=${id},removable=on`);
+        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,drive=${id},removable=on${boot}`);
         break;
       case "nvme":
-        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},drive=${id}`);
+        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},drive=${id}${boot}`);
         break;
       case "sd":
         controller("sdhci", "sdhci-pci");
-        args.push("-drive", drive, "-device", `sd-card,drive=${id}`);
+        args.push("-drive", drive, "-device", `sd-card,drive=${id}${boot}`);
         break;
     }
   });
   return args;
 }
+
+/** Debian's ovmf package: UEFI firmware for QEMU. */
+export const OVMF = "/usr/share/ovmf/OVMF.fd";
 
 export class VmError extends Error {}
 
@@ -82,7 +91,8 @@ export class Vm {
   private seq = 0;
 
   private constructor(o: VmOptions) {
-    for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)]) if (!existsSync(f)) throw new VmError(`${f} does not exist`);
+    if (o.firmware === "uefi" && !existsSync(OVMF)) throw new VmError(`UEFI firmware ${OVMF} is missing (Debian package ovmf)`);
+    for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)]) if (f !== undefined && !existsSync(f)) throw new VmError(`${f} does not exist`);
     this.proc = start("qemu-system-x86_64", qemuArgs(o));
     const take = (b: Buffer): void => {
       const text = b.toString("utf8");

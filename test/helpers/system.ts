@@ -11,7 +11,7 @@ import { readManifest } from "../../src/build/build.js";
 import { mksquashfs } from "../../src/build/squashfs.js";
 import type { FrugalDiskOptions } from "../../src/vm/frugal-disk.js";
 import { frugalDisk } from "../../src/vm/frugal-disk.js";
-import type { Vm, VmDisk } from "../../src/vm/qemu.js";
+import type { Vm, VmDisk, VmOptions } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,14 +84,16 @@ export interface Boot {
  * that shows the console.
  */
 export async function boot(build: string, disks: VmDisk[], cmdline = "", o: { memMiB?: number; stopAllowed?: boolean } = {}): Promise<Boot> {
-  const memMiB = o.memMiB ?? 1024;
-  const vm = VmClass.start({
-    kernel: join(build, "vmlinuz"),
-    initrd: join(build, "initrd.gz"),
-    append: `console=ttyS0 ${cmdline}`.trim(),
-    disks,
-    memMiB,
-  });
+  return bootVm({ kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: `console=ttyS0 ${cmdline}`.trim(), disks, memMiB: o.memMiB ?? 1024 }, o);
+}
+
+/** Boot a disk image through its firmware and GRUB menu (written with --console serial). */
+export async function bootImage(image: string, firmware: "bios" | "uefi", bus: VmDisk["bus"] = "virtio"): Promise<Boot> {
+  return bootVm({ firmware, disks: [{ file: image, bus }], memMiB: 1024 }, {});
+}
+
+async function bootVm(opts: VmOptions, o: { stopAllowed?: boolean }): Promise<Boot> {
+  const vm = VmClass.start(opts);
   try {
     const m = await vm.waitFor(/ramstack: system up|The boot cannot go on/, 240000);
     await vm.shellReady(60000);
