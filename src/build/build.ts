@@ -13,14 +13,13 @@ import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";
 import { mksquashfs } from "./squashfs.js";
 import type { DistroIdentity } from "./trees.js";
-import { distroSpecs, initrdTree, runtimeTree, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
-
-export const PROFILES = ["tiny"] as const;
-export type Profile = (typeof PROFILES)[number];
+import type { ExtraLayer, ProfileDef } from "./profiles.js";
+import { EXTRA_LAYERS } from "./profiles.js";
+import { distroSpecs, initrdTree, layerTree, planLayers, runtimeTree, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export interface BuildOptions {
   out: string;
-  profile: Profile;
+  profile: ProfileDef;
   distro: DistroIdentity;
   /** For the SFS layers. */
   compression: Compression;
@@ -47,8 +46,9 @@ export interface BuildResult {
 
 export const DEFAULT_EPOCH = 1767225600; // 2026-01-01
 
-export function defaultDistro(): DistroIdentity {
-  return { name: "ramstack tiny", prefix: "tiny", version: packageVersion() };
+/** The identity a profile's build carries: its name is DISTRO_FILE_PREFIX, as in puppy_tiny_0.1.0.sfs. */
+export function defaultDistro(profile = "tiny"): DistroIdentity {
+  return { name: `ramstack ${profile}`, prefix: profile, version: packageVersion() };
 }
 
 const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
@@ -112,22 +112,34 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const versions = componentVersions(c);
   log(`kernel ${c.kernel.release}, busybox ${c.busybox.version}, node ${c.node.version}`);
   const bundles = await bundleTools();
-  const specs = distroSpecs(o.distro, c.kernel.release);
+  const extra = EXTRA_LAYERS.filter((k) => o.profile.layers[k]);
+  const specs = distroSpecs(o.distro, c.kernel.release, extra);
   const steps = new Steps(o.out, log);
   const sfsOpts = { compression: o.compression, epoch: o.epoch };
 
   steps.step("vmlinuz", versions.kernel, (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
   // The command's bundle holds the builder too, so it covers the rootfs recipe.
-  steps.step(sfsName("puppy", o.distro), { profile: o.profile, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) =>
+  steps.step(sfsName("puppy", o.distro), { profile: o.profile.name, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) =>
     sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
   );
 
   // A recipe's own code is part of its key: a change to how a tree is made rebuilds it.
   const recipe = (...fns: ((...args: never[]) => unknown)[]): string => sha256(fns.map((f) => f.toString()).join("\n"));
-  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: versions.firmware, sfsOpts, recipe: recipe(zdrvTree) }, (tmp) =>
-    sfsFromTree("zdrv", (tree) => zdrvTree(tree, c), tmp, sfsOpts),
+  // Firmware goes in zdrv unless the profile gives it an fdrv.
+  const zdrvFirmware = !o.profile.layers.fdrv?.firmware;
+  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: zdrvFirmware && versions.firmware, sfsOpts, recipe: recipe(zdrvTree) }, (tmp) =>
+    sfsFromTree("zdrv", (tree) => zdrvTree(tree, c, zdrvFirmware), tmp, sfsOpts),
   );
+
+  const layers = planLayers(o.profile, log);
+  for (const kind of extra) {
+    const layer = layers.get(kind)!;
+    const packages = layer.packages.map((p) => `${p.name}=${p.version}`);
+    steps.step(sfsName(kind, o.distro), { layer: layer.recipe, packages, firmware: layer.recipe.firmware && versions.firmware, sfsOpts, recipe: recipe(layerTree) }, (tmp) =>
+      sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts),
+    );
+  }
 
   const runtime = runtimeSfs(c, o.runtimeCompression, o.epoch, log);
   let missingModules: string[] = [];
@@ -141,7 +153,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   const manifest = {
     distro: o.distro,
-    profile: o.profile,
+    profile: o.profile.name,
+    layers: Object.fromEntries([...layers].map(([k, l]) => [k, { purpose: l.recipe.purpose, packages: l.packages.map((p) => `${p.name}=${p.version}`) }])),
     kernelRelease: c.kernel.release,
     components: versions,
     files: Object.fromEntries(steps.files.map((f) => [f.name, { bytes: f.bytes, sha256: f.sha256 }])),
@@ -156,6 +169,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 export interface BuildManifest {
   distro: DistroIdentity;
   profile: string;
+  layers?: Partial<Record<ExtraLayer, { purpose: string; packages: string[] }>>;
   kernelRelease: string;
   files: Record<string, { bytes: number; sha256: string }>;
 }

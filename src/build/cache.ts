@@ -39,6 +39,15 @@ export function debDependency(meta: string, prefix: string): string {
   return dep;
 }
 
+/** Packages and everything they depend on (no recommends), as apt would install them. */
+export function debClosure(pkgs: readonly string[], never: ReadonlySet<string>): string[] {
+  for (const p of pkgs) debCandidate(p);
+  const out = run("apt-cache", ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", ...pkgs]).stdout;
+  // Unindented lines are packages; <virtual> names stand for the real packages also listed.
+  const names = out.split("\n").filter((l) => /^[a-z0-9][\w.+-]*$/.test(l));
+  return [...new Set(names)].filter((n) => !never.has(n)).sort();
+}
+
 export interface FetchedDeb {
   name: string;
   version: string;

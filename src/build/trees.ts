@@ -7,6 +7,10 @@ import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import type { Components } from "./components.js";
 import { copyInto } from "./components.js";
+import type { FetchedDeb } from "./cache.js";
+import { debClosure, extractDeb, fetchDeb } from "./cache.js";
+import type { ExtraLayer, LayerRecipe, ProfileDef } from "./profiles.js";
+import { DEB_EXCLUDES, DEB_NEVER, EXTRA_LAYERS } from "./profiles.js";
 import { INITRD_MODULES, installModules, moduleClosure } from "./modules.js";
 
 export interface DistroIdentity {
@@ -17,7 +21,7 @@ export interface DistroIdentity {
 
 export const sfsName = (kind: string, d: DistroIdentity): string => `${kind}_${d.prefix}_${d.version}.sfs`;
 
-export function distroSpecs(d: DistroIdentity, kernelRelease: string): string {
+export function distroSpecs(d: DistroIdentity, kernelRelease: string, extra: readonly ExtraLayer[] = []): string {
   return [
     `DISTRO_NAME='${d.name}'`,
     `DISTRO_VERSION='${d.version}'`,
@@ -27,6 +31,7 @@ export function distroSpecs(d: DistroIdentity, kernelRelease: string): string {
     `DISTRO_KERNEL_VERSION='${kernelRelease}'`,
     `DISTRO_PUPPYSFS='${sfsName("puppy", d)}'`,
     `DISTRO_ZDRVSFS='${sfsName("zdrv", d)}'`,
+    ...extra.map((k) => `DISTRO_${k.toUpperCase()}SFS='${sfsName(k, d)}'`),
     "",
   ].join("\n");
 }
@@ -156,12 +161,55 @@ export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: stri
   write(root, "usr/bin/ramstack", '#!/bin/sh\nexec /usr/bin/node /usr/lib/ramstack/ramstack.mjs "$@"\n', 0o755);
 }
 
-/** zdrv: every module of the kernel and the free firmware. */
-export function zdrvTree(root: string, c: Components): void {
+/** zdrv: every module of the kernel, and the free firmware unless an fdrv holds it. */
+export function zdrvTree(root: string, c: Components, firmware = true): void {
   const mods = join(root, "lib/modules");
   mkdirSync(mods, { recursive: true });
   // Hard links: the tree is only read by mksquashfs.
   run("cp", ["-al", join(c.kernel.root, "lib/modules", c.kernel.release), mods]);
-  if (c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
+  if (firmware && c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
   for (const d of readdirSync(root)) chmodSync(join(root, d), 0o755);
+}
+
+/** An optional layer as planned: its recipe and the Debian packages it will hold. */
+export interface PlannedLayer {
+  recipe: LayerRecipe;
+  packages: FetchedDeb[];
+}
+
+/**
+ * The packages of each optional layer: each takes its packages' dependency
+ * closure, less what a layer below it already holds.
+ */
+export function planLayers(profile: ProfileDef, log: (s: string) => void): Map<ExtraLayer, PlannedLayer> {
+  const taken = new Set<string>();
+  const planned = new Map<ExtraLayer, PlannedLayer>();
+  for (const kind of [...EXTRA_LAYERS].reverse()) {
+    const recipe = profile.layers[kind];
+    if (!recipe) continue;
+    const names = recipe.debs?.length ? debClosure(recipe.debs, DEB_NEVER).filter((n) => !taken.has(n)) : [];
+    for (const n of names) taken.add(n);
+    planned.set(kind, { recipe, packages: names.map((n) => fetchDeb(n, log)) });
+  }
+  return planned;
+}
+
+/** Fill an optional layer: its packages' files (less docs), firmware and files. */
+export function layerTree(root: string, layer: PlannedLayer, c: Components, log: (s: string) => void): void {
+  for (const deb of layer.packages) {
+    const dir = extractDeb(deb);
+    for (const e of readdirSync(dir)) if (e !== ".done") run("cp", ["-al", "--remove-destination", join(dir, e), root]);
+  }
+  for (const x of DEB_EXCLUDES) rmSync(join(root, x), { recursive: true, force: true });
+  if (layer.recipe.firmware) {
+    mkdirSync(join(root, "lib"), { recursive: true, mode: 0o755 });
+    if (c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
+    else log("no firmware package: the fdrv is empty");
+  }
+  // Unlink first: a path may be a hard link into the package cache.
+  for (const [path, content] of Object.entries(layer.recipe.files ?? {})) {
+    rmSync(join(root, path), { force: true });
+    write(root, path, content);
+  }
+  chmodSync(root, 0o755);
 }

@@ -1,15 +1,16 @@
 // `ramstack build`: a frugal install from Debian's packages.
 
 import { resolve } from "node:path";
-import type { BuildOptions, Profile } from "../build/build.js";
-import { build, DEFAULT_EPOCH, defaultDistro, PROFILES } from "../build/build.js";
+import type { BuildOptions } from "../build/build.js";
+import { build, DEFAULT_EPOCH, defaultDistro } from "../build/build.js";
+import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "out", value: "DIR", help: "where the frugal install goes (default: out/PROFILE)" },
-  { name: "profile", value: "NAME", help: `what goes in the main SFS: ${PROFILES.join(", ")} (default tiny)` },
+  { name: "profile", value: "NAME", help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")} (default tiny)` },
   { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
   { name: "fast", help: "quick compression (zstd:3) for test builds; the files are larger" },
   { name: "version", value: "V", help: "DISTRO_VERSION (default: ramstack's version)" },
@@ -22,11 +23,17 @@ export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [-
 Builds a frugal install from Debian's packages: vmlinuz (Debian's kernel),
 initrd.gz (the ramstack init on Node.js, busybox and the modules that reach
 disks), puppy_PREFIX_VERSION.sfs (the system) and zdrv_PREFIX_VERSION.sfs
-(every kernel module and firmware). Packages are fetched once into
+(every kernel module and firmware). A profile may add Puppy's other layers:
+adrv_PREFIX_VERSION.sfs (applications), ydrv (patches), fdrv (firmware) and
+bdrv (Debian's base libraries), filled from Debian packages and their
+dependencies. Packages are fetched once into
 ~/.cache/ramstack (RAMSTACK_CACHE overrides). Outputs whose inputs have not
 changed are kept, and building twice gives identical files.
 
-${optionsHelp(OPTIONS)}`;
+${optionsHelp(OPTIONS)}
+
+Profiles:
+${PROFILE_NAMES.map((n) => `  ${n.padEnd(9)} ${PROFILES[n]!.description}`).join("\n")}`;
 
 export async function runBuild(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const a = parseArgs(argv, OPTIONS);
@@ -35,8 +42,9 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     return 0;
   }
   if (a.positional.length) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
-  const profile = (a.options.get("profile")?.[0] ?? "tiny") as Profile;
-  if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile '${profile}' (known: ${PROFILES.join(", ")})`);
+  const profileName = a.options.get("profile")?.[0] ?? "tiny";
+  const profile = PROFILES[profileName];
+  if (!profile) throw new UsageError(`unknown profile '${profileName}' (known: ${PROFILE_NAMES.join(", ")})`);
   const fast = a.flags.has("fast");
   let compression;
   try {
@@ -44,7 +52,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const distro = defaultDistro();
+  const distro = defaultDistro(profileName);
   const version = a.options.get("version")?.[0];
   if (version !== undefined) {
     if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`--version '${version}' may hold letters, digits and . + - _ only`);
@@ -52,7 +60,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   }
   const json = a.flags.has("json");
   const opts: BuildOptions = {
-    out: resolve(a.options.get("out")?.[0] ?? `out/${profile}`),
+    out: resolve(a.options.get("out")?.[0] ?? `out/${profileName}`),
     profile,
     distro,
     compression,

@@ -20,10 +20,11 @@ export const cli = join(repoRoot, "dist/src/cli/main.js");
 
 export const TEST_BUILD = process.env.RAMSTACK_TEST_BUILD ?? join(repoRoot, "out/test");
 
-/** Build the test system once (quick compression). */
-export function testBuild(): string {
-  const lock = `${TEST_BUILD}.lock`;
-  mkdirSync(dirname(TEST_BUILD), { recursive: true });
+/** Build the test system of a profile once (quick compression). */
+export function testBuild(profile = "tiny"): string {
+  const out = profile === "tiny" ? TEST_BUILD : `${TEST_BUILD}-${profile}`;
+  const lock = `${out}.lock`;
+  mkdirSync(dirname(out), { recursive: true });
   for (let i = 0; ; i++) {
     try {
       mkdirSync(lock);
@@ -34,13 +35,13 @@ export function testBuild(): string {
     }
   }
   try {
-    const r = spawnSync(process.execPath, [cli, "build", "--fast", "--out", TEST_BUILD], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [cli, "build", "--fast", "--profile", profile, "--out", out], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`ramstack build failed:\n${r.stderr}`);
   } finally {
     rmdirSync(lock);
   }
-  readManifest(TEST_BUILD);
-  return TEST_BUILD;
+  readManifest(out);
+  return out;
 }
 
 const scratchDirs: string[] = [];
