@@ -3,18 +3,25 @@
 // same planner as `ramstack plan`, mounts the stack and switch_roots into it.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import { planBoot } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
 import { handOver, mountStack, NEW_ROOT } from "./execute.js";
-import { deviceAliases, MountedTree, probeMachine } from "./probe.js";
+import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
-/** Filesystems and stacking: loaded up front so /proc/filesystems lists them. */
-const FS_MODULES = ["crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8", "exfat", "isofs", "squashfs", "loop", "overlay"];
 const POLL_MS = 100;
+
+const readText = (path: string): string => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -36,12 +43,17 @@ class Init {
     return result;
   };
 
+  private aliasBuses: Set<string> | undefined;
+
   /** Load drivers for devices not seen yet; true when something new was loaded. */
   coldplug(): boolean {
     const fresh = deviceAliases().filter((a) => !this.aliasesDone.has(a));
     for (const a of fresh) this.aliasesDone.add(a);
-    if (fresh.length) this.sys.modprobe(fresh);
-    return fresh.length > 0;
+    // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
+    this.aliasBuses ??= aliasBuses(readText(`/lib/modules/${release()}/modules.alias`));
+    const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
+    if (wanted.length) this.sys.modprobe(wanted);
+    return wanted.length > 0;
   }
 
   /** Plan, waiting (up to waitdev seconds) while devices the plan needs are missing. */
@@ -69,7 +81,6 @@ class Init {
   async boot(): Promise<void> {
     const cmdline = readFileSync("/proc/cmdline", "utf8").trim();
     this.log.debug(`cmdline: ${cmdline}`);
-    this.sys.modprobe(FS_MODULES);
     for (;;) {
       const plan = await this.plan(cmdline);
       for (const line of plan.log) this.log.debug(line);

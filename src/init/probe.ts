@@ -8,6 +8,7 @@ import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js"
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
+import { FS_MODULES } from "./system.js";
 
 /** Linux's names for filesystems that the planner knows by another. */
 const FS_ALIASES: Record<string, string> = { isofs: "iso9660", ntfs3: "ntfs", fuseblk: "" };
@@ -123,14 +124,34 @@ export function initrdFacts(root = "/"): Machine["initrd"] {
   return facts;
 }
 
+/** Filesystems whose modules the initrd carries: they are loaded when first mounted. */
+export function moduleFilesystems(modulesDep: string, fsModules: Record<string, { module: string }>): string[] {
+  const present = new Set(modulesDep.split("\n").map((l) => l.split(":")[0]!.replace(/^.*\//, "").replace(/\.ko(\.\w+)?$/, "").replace(/-/g, "_")));
+  return Object.entries(fsModules)
+    .filter(([, m]) => present.has(m.module))
+    .map(([fs]) => fs);
+}
+
 export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/"): Machine {
+  let modulesDep = "";
+  try {
+    modulesDep = readFileSync(join(initrdRoot, "lib/modules", release(), "modules.dep"), "utf8");
+  } catch {
+    // no modules: only what the kernel has built in
+  }
+  const filesystems = new Set([...kernelFilesystems(readFileSync("/proc/filesystems", "utf8")), ...moduleFilesystems(modulesDep, FS_MODULES)]);
   return {
     ramMiB: ramMiB(readFileSync("/proc/meminfo", "utf8")),
     kernelRelease: release(),
-    filesystems: kernelFilesystems(readFileSync("/proc/filesystems", "utf8")),
+    filesystems: [...filesystems],
     initrd: initrdFacts(initrdRoot),
     disks: toMachineDisks(disks),
   };
+}
+
+/** The buses modules.alias names (pci, usb, virtio, …): devices on other buses have no driver here. */
+export function aliasBuses(modulesAlias: string): Set<string> {
+  return new Set(Array.from(modulesAlias.matchAll(/^alias ([\w-]+):/gm), (m) => m[1]!));
 }
 
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */

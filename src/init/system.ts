@@ -13,8 +13,38 @@ export interface MountSpec {
   options?: string[];
 }
 
+/** The module that gives the kernel a filesystem, and what it needs but does not depend on (crc32c, code pages). */
+export const FS_MODULES: Record<string, { module: string; with: string[] }> = {
+  ext2: { module: "ext4", with: ["crc32c_generic", "crc32c_intel"] },
+  ext3: { module: "ext4", with: ["crc32c_generic", "crc32c_intel"] },
+  ext4: { module: "ext4", with: ["crc32c_generic", "crc32c_intel"] },
+  vfat: { module: "vfat", with: ["nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8"] },
+  exfat: { module: "exfat", with: ["nls_utf8"] },
+  iso9660: { module: "isofs", with: [] },
+  squashfs: { module: "squashfs", with: [] },
+  overlay: { module: "overlay", with: [] },
+  ntfs: { module: "ntfs3", with: [] },
+  btrfs: { module: "btrfs", with: [] },
+};
+
+/** The name /proc/filesystems uses for a filesystem. */
+const KERNEL_FS_NAME: Record<string, string> = { iso9660: "iso9660", ntfs: "ntfs3" };
+
 export class System {
+  private readonly loadedFs = new Set<string>();
   constructor(private readonly log: BootLog) {}
+
+  /** Load a filesystem's modules the first time it is mounted: nothing is loaded that the boot does not use. */
+  private ensureFilesystem(fstype: string, loop: boolean): void {
+    if (loop && !this.loadedFs.has("loop") && !existsSync("/dev/loop-control")) this.modprobe(["loop"]);
+    this.loadedFs.add("loop");
+    if (this.loadedFs.has(fstype)) return;
+    this.loadedFs.add(fstype);
+    const name = KERNEL_FS_NAME[fstype] ?? fstype;
+    const known = readFileSync("/proc/filesystems", "utf8").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
+    const m = FS_MODULES[fstype];
+    if (!known && m) this.modprobe([...m.with, m.module]);
+  }
 
   private cmd(args: string[], allowFail = false): { ok: boolean; out: string } {
     this.log.debug(`# ${args.join(" ")}`);
@@ -30,6 +60,7 @@ export class System {
 
   mount(m: MountSpec): void {
     mkdirSync(m.target, { recursive: true });
+    this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
     const opts = m.options?.length ? ["-o", m.options.join(",")] : [];
     this.cmd(["mount", "-t", m.fstype, ...opts, m.source, m.target]);
   }

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { deviceAliases, kernelFilesystems, ramMiB, toMachineDisks } from "../../src/init/probe.js";
+import { aliasBuses, deviceAliases, kernelFilesystems, moduleFilesystems, ramMiB, toMachineDisks } from "../../src/init/probe.js";
+import { FS_MODULES } from "../../src/init/system.js";
 import { listBlockDisks, transportOf } from "../../src/sys/blockdevs.js";
 import { qemuArgs } from "../../src/vm/qemu.js";
 
@@ -74,6 +75,17 @@ describe("/proc parsers", () => {
   });
 });
 
+describe("modules the initrd carries", () => {
+  it("names the buses that have drivers, so coldplug skips the others", () => {
+    const alias = "# Aliases extracted from modules themselves.\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\nalias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb_storage\nalias virtio:d00000002v* virtio_blk\n";
+    assert.deepEqual([...aliasBuses(alias)].sort(), ["pci", "usb", "virtio"]);
+  });
+  it("counts a filesystem as mountable when its module is in the initrd", () => {
+    const dep = "kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko kernel/fs/mbcache.ko\nkernel/fs/jbd2/jbd2.ko:\nkernel/fs/isofs/isofs.ko:\nkernel/fs/overlayfs/overlay.ko:\n";
+    assert.deepEqual(moduleFilesystems(dep, FS_MODULES).sort(), ["ext2", "ext3", "ext4", "iso9660", "overlay"]);
+  });
+});
+
 describe("QEMU arguments", () => {
   const base = { kernel: "k", initrd: "i", append: "console=ttyS0" };
   it("uses TCG and no default devices", () => {
@@ -90,5 +102,13 @@ describe("QEMU arguments", () => {
     assert.match(a, /ide-cd,drive=disk4/);
     assert.match(a, /file=e,format=raw,if=none,id=disk4,read-only=on,media=cdrom/);
     assert.match(a, /sdhci-pci.*sd-card,drive=disk5/);
+  });
+  it("boots a disk through the firmware when no kernel is given, OVMF for UEFI", () => {
+    const a = qemuArgs({ firmware: "uefi", disks: [{ file: "img", bus: "usb" }, { file: "x", bus: "virtio" }] }).join(" ");
+    assert.doesNotMatch(a, /-kernel/);
+    assert.match(a, /-bios \/usr\/share\/ovmf\/OVMF\.fd/);
+    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,removable=on,bootindex=0/);
+    assert.doesNotMatch(a, /drive=disk1,bootindex/);
+    assert.doesNotMatch(qemuArgs({ ...base, disks: [{ file: "a", bus: "virtio" }] }).join(" "), /bootindex/);
   });
 });
