@@ -12,6 +12,9 @@ import type { System } from "./system.js";
 export const NEW_ROOT = "/pup_new";
 const TMPFS = "/mnt/tmpfs";
 
+/** The save could not be used (corrupt, foreign, unmountable): the boot goes on in RAM without it. */
+export class SaveError extends Error {}
+
 export interface ExecuteContext {
   sys: System;
   log: BootLog;
@@ -47,6 +50,14 @@ function mountSfs(ctx: ExecuteContext, l: Layer): void {
 
 /** The save layer (modes 12 and 13): mounted at its mount point, overlay layout inside. */
 function mountSave(ctx: ExecuteContext, plan: Plan, l: Layer): string {
+  try {
+    return mountSaveLayer(ctx, plan, l);
+  } catch (e) {
+    throw new SaveError(`the save ${l.partition}:${l.path} cannot be used: ${(e as Error).message}`);
+  }
+}
+
+function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   const save = plan.save;
   const dev = ctx.mountOf(l.partition!);
   // The save's partition is also reachable as /mnt/dev_save (PUP_HOME).
@@ -79,7 +90,16 @@ export function mountStack(ctx: ExecuteContext, plan: Plan): void {
       lower.push(mountSave(ctx, plan, l));
       continue;
     }
-    mountSfs(ctx, l);
+    try {
+      mountSfs(ctx, l);
+    } catch (e) {
+      // Only the main SFS is needed to boot: a broken optional layer is left out.
+      if (l.role === "puppy") throw e;
+      const why = `${l.role} ${l.path ?? ""} is left out: ${(e as Error).message}`;
+      ctx.log.console(`Warning: ${why}`);
+      plan.warnings.push(why);
+      continue;
+    }
     lower.push(l.mountpoint);
   }
   ctx.log.console(`Stacking ${plan.layers.map((l) => l.role).join(" > ")} with overlay`);

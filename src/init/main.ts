@@ -9,7 +9,7 @@ import { planBoot } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
-import { handOver, mountStack, NEW_ROOT } from "./execute.js";
+import { handOver, mountStack, NEW_ROOT, SaveError } from "./execute.js";
 import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
@@ -79,19 +79,28 @@ class Init {
   }
 
   async boot(): Promise<void> {
-    const cmdline = readFileSync("/proc/cmdline", "utf8").trim();
-    this.log.debug(`cmdline: ${cmdline}`);
+    const given = readFileSync("/proc/cmdline", "utf8").trim();
+    this.log.debug(`cmdline: ${given}`);
+    let cmdline = given;
     for (;;) {
       const plan = await this.plan(cmdline);
       for (const line of plan.log) this.log.debug(line);
       for (const w of plan.warnings) this.log.console(`Warning: ${w}`);
       if (plan.distro) this.log.console(`*** ${plan.distro.name} ${plan.distro.version} - PUPMODE ${plan.pupmode}`);
       if (plan.modules.length) this.sys.modprobe(plan.modules);
+      const mark = this.sys.mark();
       try {
         if (plan.fatal) throw new Error(plan.fatal);
         this.run(plan);
       } catch (e) {
+        this.sys.rollback(mark);
         this.log.console(`*** ${(e as Error).message}`);
+        if (e instanceof SaveError && cmdline === given) {
+          // The safest mode: the session in RAM, the save left exactly as it was.
+          this.log.console("*** Booting with the session in RAM (as with pfix=ram); the save is not touched.");
+          cmdline = `${given} pfix=ram`;
+          continue;
+        }
         this.sys.shell("The boot cannot go on. A shell follows; 'exit' tries the boot again.");
         continue;
       }

@@ -32,7 +32,21 @@ const KERNEL_FS_NAME: Record<string, string> = { iso9660: "iso9660", ntfs: "ntfs
 
 export class System {
   private readonly loadedFs = new Set<string>();
+  /** Mount points this init made, in order: what a failed attempt unwinds. */
+  private readonly made: string[] = [];
   constructor(private readonly log: BootLog) {}
+
+  /** A point to unwind to. */
+  mark(): number {
+    return this.made.length;
+  }
+
+  /** Unmount, newest first, everything mounted since the mark (a failed boot attempt's mounts). */
+  rollback(mark: number): void {
+    for (const target of this.made.splice(mark).reverse()) {
+      if (this.isMounted(target) && !this.umount(target)) this.cmd(["umount", "-l", target], true);
+    }
+  }
 
   /** Load a filesystem's modules the first time it is mounted: nothing is loaded that the boot does not use. */
   private ensureFilesystem(fstype: string, loop: boolean): void {
@@ -63,6 +77,7 @@ export class System {
     this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
     const opts = m.options?.length ? ["-o", m.options.join(",")] : [];
     this.cmd(["mount", "-t", m.fstype, ...opts, m.source, m.target]);
+    this.made.push(m.target);
   }
 
   /** Mount, or return the error text instead of throwing. */
@@ -83,6 +98,7 @@ export class System {
   bind(source: string, target: string): void {
     mkdirSync(target, { recursive: true });
     this.cmd(["mount", "-o", "bind", source, target]);
+    this.made.push(target);
   }
 
   move(source: string, target: string): void {

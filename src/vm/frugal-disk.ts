@@ -3,8 +3,8 @@
 // the build or the layout changes.
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { PartFs } from "../build/disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "../build/disk.js";
 import { readManifest } from "../build/build.js";
@@ -17,7 +17,7 @@ export interface FrugalDiskOptions {
   table: "mbr" | "gpt";
   /** Files to leave out (e.g. zdrv, to boot without it). */
   exclude?: string[];
-  /** Extra files to add next to the build's, name -> path. */
+  /** Extra files or directories to add next to the build's, name -> path. */
   extra?: Record<string, string>;
   /** Where the image goes (default: the build directory). */
   dir?: string;
@@ -28,10 +28,19 @@ export function frugalFiles(build: string): string[] {
   return Object.keys(readManifest(build).files).sort();
 }
 
+/** A directory's paths and file contents, for the cache key. */
+function treeListing(dir: string): string {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+    .map((p) => (statSync(p).isFile() ? `${p}:${readFileSync(p, "utf8")}` : p))
+    .join("\n");
+}
+
 export function frugalDisk(o: FrugalDiskOptions): string {
   const files = frugalFiles(o.build).filter((f) => !(o.exclude ?? []).includes(f));
   const sha = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
-  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [name, sha(readFileSync(path))]);
+  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [name, statSync(path).isDirectory() ? sha(treeListing(path)) : sha(readFileSync(path))]);
   const key = sha(JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }));
   const dir0 = o.dir ?? o.build;
   const img = join(dir0, `disk-${key.slice(0, 12)}.img`);
@@ -43,7 +52,11 @@ export function frugalDisk(o: FrugalDiskOptions): string {
   try {
     // Hard links: the staging tree is only read.
     for (const f of files) linkOrCopy(join(o.build, f), join(dir, f));
-    for (const [name, path] of Object.entries(o.extra ?? {})) linkOrCopy(path, join(dir, name));
+    for (const [name, path] of Object.entries(o.extra ?? {})) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      if (statSync(path).isDirectory()) cpSync(path, join(dir, name), { recursive: true });
+      else linkOrCopy(path, join(dir, name));
+    }
     makeDisk(`${img}.tmp`, { table: o.table, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage), from: stage }] });
     renameSync(`${img}.tmp`, img);
   } finally {

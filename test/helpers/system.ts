@@ -133,3 +133,27 @@ export async function guestVars(vm: Vm, file: string): Promise<Record<string, st
   return vars;
 }
 
+
+/** A directory tree from a map of path -> content ("/" at the end: an empty directory). */
+export function makeTree(dir: string, files: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [p, content] of Object.entries(files)) {
+    const full = join(dir, p);
+    if (p.endsWith("/")) {
+      mkdirSync(full, { recursive: true });
+      continue;
+    }
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+  return dir;
+}
+
+/** An ext2/3/4 save file holding these files (e.g. upper/root/x). */
+export function makeSaveFile(path: string, files: Record<string, string>, fstype = "ext4", sizeMiB = 32): string {
+  const tree = makeTree(`${path}.tree`, files);
+  const r = spawnSync("mke2fs", ["-q", "-F", "-t", fstype, "-E", "root_owner=0:0", "-d", tree, path, `${sizeMiB}M`], { encoding: "utf8" });
+  rmSync(tree, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`mke2fs failed: ${r.stderr}`);
+  return path;
+}

@@ -1,0 +1,74 @@
+// VM tier: saves on a fixed disk (PUPMODE 12): the save is the writable
+// layer, so what is written is on disk and there after a reboot. A save that
+// cannot be used leaves the boot in RAM and the save untouched.
+
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import type { Vm } from "../../src/vm/qemu.js";
+import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
+
+describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
+  const vms: Vm[] = [];
+  after(async () => Promise.all(vms.map((vm) => vm.kill())));
+  const start = async (disk: string, cmdline = ""): Promise<Vm> => {
+    const { vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], cmdline);
+    vms.push(vm);
+    return vm;
+  };
+
+  it("a save folder is the writable layer, and a file written there is back after a reboot", async () => {
+    const dir = scratch("save-folder");
+    const save = makeTree(join(dir, "save"), { "upper/root/from-before.txt": "kept\n" });
+    const disk = bootDisk({ build: testBuild(), dir, extra: { tinysave: save } });
+    let vm = await start(disk);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "12");
+    assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave");
+    assert.equal(s.SAVE_LAYER, "/pup_rw");
+    const root = (await guestMounts(vm)).get("/")!;
+    assert.match(root.options, /upperdir=\/pup_rw\/upper/);
+    assert.deepEqual(lowerDirs(root.options), ["/pup_ro2", "/pup_z"]);
+    assert.equal(await vm.check("cat /root/from-before.txt"), "kept");
+    await vm.check("echo written-in-session-1 > /root/new.txt; rm /root/from-before.txt; sync");
+    await vm.kill();
+
+    vm = await start(disk);
+    assert.equal(await vm.check("cat /root/new.txt"), "written-in-session-1");
+    assert.equal(await vm.check("test -e /root/from-before.txt && echo there || echo gone"), "gone", "a deletion is kept too");
+    await vm.kill();
+  });
+
+  it("a .4fs save file is loop-mounted as the writable layer", async () => {
+    const dir = scratch("save-file");
+    const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/etc/from-save": "in the save file\n" });
+    const vm = await start(bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }));
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "12");
+    assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave.4fs");
+    const mounts = await guestMounts(vm);
+    assert.match(mounts.get("/initrd/pup_rw")?.source ?? "", /^\/dev\/loop\d+$/);
+    assert.equal(await vm.check("cat /etc/from-save"), "in the save file");
+    await vm.check("echo new > /root/x; sync");
+    assert.equal(await vm.check("cat /initrd/pup_rw/upper/root/x"), "new");
+    await vm.kill();
+  });
+
+  it("a corrupt save file: the boot goes on in RAM, says why, and leaves the file as it was", async () => {
+    const dir = scratch("save-corrupt");
+    const bad = join(dir, "tinysave.4fs");
+    writeFileSync(bad, Buffer.alloc(4 << 20, 0x5a));
+    const vm = await start(bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": bad } }));
+    assert.match(vm.console, /the save vda1:\/tinysave\.4fs cannot be used/);
+    assert.match(vm.console, /session in RAM/);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "5");
+    assert.equal((await guestMounts(vm)).get("/")?.options.includes("upperdir=/mnt/tmpfs/pup_rw"), true);
+    // Every byte still 'Z': nothing was written to the save.
+    await vm.check("mkdir -p /mnt/check && mount -o ro /dev/vda1 /mnt/check");
+    assert.equal(await vm.check("tr -d Z < /mnt/check/tinysave.4fs | wc -c"), "0");
+    assert.equal(await vm.check("wc -c < /mnt/check/tinysave.4fs"), String(4 << 20));
+    await vm.kill();
+  });
+});
