@@ -63,7 +63,8 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   // The save's partition is also reachable as /mnt/dev_save (PUP_HOME).
   if (!ctx.sys.isMounted("/mnt/dev_save")) ctx.sys.bind(dev, "/mnt/dev_save");
   const path = join(dev, l.path ?? "/");
-  if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", l.role === "save");
+  // Read-write in both modes: in 13 the save is a lower layer that a save merges the RAM layer into.
+  if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", false);
   else ctx.sys.bind(path, l.mountpoint);
   // An overlay save keeps its layer in upper/ and overlay's work dir in work/.
   for (const d of ["upper", "work"]) mkdirSync(join(l.mountpoint, d), { recursive: true });
@@ -150,7 +151,11 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   cpSync("/tmp", join(nr, "initrd/tmp"), { recursive: true });
   if (plan.flags.nox) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/bootcnt.txt"), "");
   if (plan.flags.xorgwizard) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/xwin_xorgwizard_cli"), "");
-  for (const fs of ["dev", "proc", "sys"]) ctx.sys.move(`/${fs}`, join(nr, fs));
+}
+
+/** The last step before switch_root: /dev, /proc and /sys go to the new root (after pfix=rdsh's shell, which needs them). */
+export function moveKernelMounts(ctx: ExecuteContext): void {
+  for (const fs of ["dev", "proc", "sys"]) ctx.sys.move(`/${fs}`, join(NEW_ROOT, fs));
 }
 
 function relink(path: string, target: string): void {

@@ -9,7 +9,7 @@ import { planBoot } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
-import { handOver, mountStack, NEW_ROOT, SaveError } from "./execute.js";
+import { handOver, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
 import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
@@ -112,7 +112,8 @@ class Init {
     mountStack(ctx, plan);
     const json = JSON.stringify({ plan, bootSeconds: (Date.now() - this.started) / 1000 }, null, 2) + "\n";
     handOver(ctx, plan, json);
-    if (plan.flags.rdsh) this.sys.shell("pfix=rdsh: a shell before switch_root; 'exit' goes on with the boot.");
+    if (plan.flags.rdsh) this.sys.shell("pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot.");
+    moveKernelMounts(ctx);
     this.log.console(`Switching to the layered root (${((Date.now() - this.started) / 1000).toFixed(2)} s in the init)`);
     // The log the running system sees is the copy under /initrd/tmp; keep it whole.
     writeFileSync(join(NEW_ROOT, "initrd/tmp/bootinit.log"), readFileSync(this.log.file));

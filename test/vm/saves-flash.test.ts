@@ -1,0 +1,73 @@
+// VM tier: a save on a USB stick (PUPMODE 13): the session is in RAM on top
+// and the save sits below it, read-only until a save merges the RAM layer
+// down. Also the boot switches that leave a save alone (pfix=ram), the
+// initrd shell (pfix=rdsh), and a boot without the main SFS.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import type { Vm } from "../../src/vm/qemu.js";
+import { Vm as VmClass } from "../../src/vm/qemu.js";
+import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
+
+describe("a save on a USB stick, and switches that leave it alone", { timeout: 900000 }, () => {
+  const vms: Vm[] = [];
+  after(async () => Promise.all(vms.map((vm) => vm.kill())));
+
+  it("PUPMODE 13: the RAM layer on top, the save file below at /pup_ro1; writes stay in RAM", async () => {
+    const dir = scratch("flash");
+    const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/saved.txt": "from the save\n" });
+    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "usb" }]);
+    vms.push(vm);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "13");
+    assert.equal(s.SAVE_LAYER, "/pup_ro1");
+    const root = (await guestMounts(vm)).get("/")!;
+    assert.match(root.options, /upperdir=\/mnt\/tmpfs\/pup_rw/);
+    assert.deepEqual(lowerDirs(root.options), ["/pup_ro1/upper", "/pup_ro2", "/pup_z"]);
+    assert.equal(await vm.check("cat /root/saved.txt"), "from the save");
+    await vm.check("echo session > /root/new.txt");
+    assert.equal(await vm.check("cat /initrd/mnt/tmpfs/pup_rw/root/new.txt"), "session");
+    assert.equal(await vm.check("test -e /initrd/pup_ro1/upper/root/new.txt && echo saved || echo not-yet"), "not-yet");
+    await vm.kill();
+  });
+
+  it("pfix=ram: PUPMODE 5 with a save present, and the save is not mounted", async () => {
+    const dir = scratch("pfix-ram");
+    const save = makeTree(join(dir, "save"), { "upper/root/saved.txt": "x\n" });
+    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { tinysave: save } }), bus: "virtio" }], "pfix=ram");
+    vms.push(vm);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "5");
+    assert.equal(s.PUPSAVE, "");
+    assert.equal(await vm.check("test -e /root/saved.txt && echo seen || echo unseen"), "unseen");
+    assert.doesNotMatch(await vm.check("cat /proc/mounts"), /dev_save|pup_ro1/);
+    await vm.kill();
+  });
+
+  it("pfix=rdsh: a shell in the initrd with the stack ready; 'exit' goes on with the boot", async () => {
+    const build = testBuild();
+    const vm = VmClass.start({ kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: "console=ttyS0 pfix=rdsh", disks: [{ file: bootDisk({ build, dir: scratch("rdsh") }), bus: "virtio" }] });
+    vms.push(vm);
+    await vm.waitFor(/pfix=rdsh: a shell before switch_root/, 240000);
+    await vm.shellReady(60000);
+    assert.equal(await vm.check("grep -c ' /pup_new ' /proc/mounts"), "1", "the layered root is mounted");
+    assert.equal(await vm.check("cat /pup_new/etc/rc.d/PUPSTATE | grep PUPMODE"), "PUPMODE='5'");
+    vm.send("exit\n");
+    await vm.waitFor(/ramstack: system up/, 120000);
+    await vm.kill();
+  });
+
+  it("without the main SFS the boot stops in a shell that says what is missing", async () => {
+    const build = testBuild();
+    const disk = bootDisk({ build, dir: scratch("no-puppy"), exclude: ["puppy_tiny_0.1.0.sfs"] });
+    const { vm, reached } = await boot(build, [{ file: disk, bus: "virtio" }], "", { stopAllowed: true });
+    vms.push(vm);
+    assert.equal(reached, "initrd-shell");
+    assert.match(vm.console, /puppy_tiny_0\.1\.0\.sfs/);
+    assert.match(vm.console, /The boot cannot go on/);
+    // The shell is the initrd's: no layered root.
+    assert.equal(await vm.check("test -e /pup_new/etc/rc.d/PUPSTATE && echo yes || echo no"), "no");
+    await vm.kill();
+  });
+});
