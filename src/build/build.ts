@@ -95,7 +95,7 @@ function sfsFromTree(name: string, fill: (tree: string) => void, out: string, op
 
 /** The runtime SFS is large and slow to compress: kept in the cache, shared by every build. */
 function runtimeSfs(c: Components, comp: Compression, epoch: number, log: (s: string) => void): { path: string; key: string } {
-  const key = sha256(JSON.stringify({ node: c.node.version, libs: [...c.libs.values()].map(fileSha), comp, epoch }));
+  const key = sha256(JSON.stringify({ node: c.node.version, libs: [...c.libs.values()].map(fileSha), tools: [...c.tools.values()].map(fileSha), comp, epoch }));
   const path = join(cacheDir(), "runtime", `runtime-${key.slice(0, 16)}.sfs`);
   if (!existsSync(path)) {
     log(`building the Node.js ${c.node.version} runtime (${comp.comp}${comp.level ? `:${comp.level}` : ""})`);

@@ -22,8 +22,10 @@ export interface Components {
   /** Unpacked busybox-static. */
   busybox: { version: string; binary: string };
   node: { version: string; binary: string };
-  /** The shared libraries node needs, by soname, resolved to real files. */
+  /** The shared libraries node and the runtime's tools need, by soname, resolved to real files. */
   libs: Map<string, string>;
+  /** Programs kept beside node in the runtime (the saver's getfattr/setfattr), name -> file. */
+  tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
 }
 
@@ -38,6 +40,14 @@ const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
   ["libc6", "libpthread.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libstdc++6", "libstdc++.so.6", ["usr/lib/x86_64-linux-gnu"]],
   ["libgcc-s1", "libgcc_s.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  // for the tools below
+  ["libattr1", "libattr.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+];
+
+/** Extended attributes for the saver: Node's fs cannot read or set them. */
+const RUNTIME_TOOLS: [pkg: string, path: string][] = [
+  ["attr", "usr/bin/getfattr"],
+  ["attr", "usr/bin/setfattr"],
 ];
 
 export function fetchKernel(log: (s: string) => void): Kernel {
@@ -75,6 +85,12 @@ export function fetchComponents(log: (s: string) => void): Components {
     if (!found) throw new Error(`${soname} is not in Debian's ${pkg}`);
     libs.set(soname, realpathSync(found));
   }
+  const tools = new Map<string, string>();
+  for (const [pkg, path] of RUNTIME_TOOLS) {
+    const file = join(extractDeb(fetchDeb(pkg, log)), path);
+    if (!existsSync(file)) throw new Error(`${path} is not in Debian's ${pkg}`);
+    tools.set(path.slice(path.lastIndexOf("/") + 1), file);
+  }
   let firmware: Components["firmware"] = null;
   try {
     const fw = fetchDeb("firmware-linux-free", log);
@@ -82,7 +98,7 @@ export function fetchComponents(log: (s: string) => void): Components {
   } catch (e) {
     log(`no free firmware package: ${(e as Error).message}`);
   }
-  return { kernel, busybox, node, libs, firmware };
+  return { kernel, busybox, node, libs, tools, firmware };
 }
 
 /** A version string for each component: what a build's output depends on. */

@@ -74,6 +74,7 @@ export function installBusybox(root: string, busybox: string, fullPaths: boolean
 export function runtimeTree(root: string, c: Components): void {
   copyInto(c.node.binary, join(root, "bin/node"), 0o755);
   for (const [soname, file] of [...c.libs].sort()) copyInto(file, join(root, "lib", soname), 0o755);
+  for (const [name, file] of [...c.tools].sort()) copyInto(file, join(root, "bin", name), 0o755);
 }
 
 export const STUB_INIT = (release: string): string => `#!/bin/busybox sh

@@ -6,6 +6,7 @@ import { BUILD_HELP, runBuild } from "./build.js";
 import { IMAGE_HELP, runImage } from "./image.js";
 import { PLAN_HELP, runPlan } from "./plan.js";
 import { RUN_HELP, runRun } from "./run.js";
+import { runSave, SAVE_HELP } from "./save.js";
 
 const VERSION = "0.1.0";
 
@@ -18,6 +19,7 @@ Commands:
   build     build a frugal install (kernel, initrd, SFS layers) from Debian's packages
   image     write a disk image that boots a build on BIOS and UEFI
   run       boot a build or an image in QEMU
+  save      (in the running system) merge the session into the save; list or revert generations
 
 Options:
   --help     show help (also: ramstack COMMAND --help)
@@ -32,6 +34,7 @@ const VERBS: Record<string, Verb> = {
   build: { run: runBuild, help: BUILD_HELP },
   image: { run: runImage, help: IMAGE_HELP },
   run: { run: runRun, help: RUN_HELP },
+  save: { run: runSave, help: SAVE_HELP },
 };
 
 export async function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {

@@ -2,8 +2,9 @@
 // says so), the save, the union at /pup_new, and the handover files and
 // mounts that the running system finds under /initrd.
 
-import { cpSync, existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { cpSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { SaveGenerations } from "../save/generations.js";
 import { formatVars } from "../plan/handover.js";
 import type { Layer, Plan } from "../plan/types.js";
 import type { BootLog } from "./bootlog.js";
@@ -66,10 +67,16 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   // Read-write in both modes: in 13 the save is a lower layer that a save merges the RAM layer into.
   if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", false);
   else ctx.sys.bind(path, l.mountpoint);
-  // An overlay save keeps its layer in upper/ and overlay's work dir in work/.
+  // A save interrupted by a power cut: drop the unfinished generation, keep the whole one.
+  const gens = new SaveGenerations(l.mountpoint);
+  for (const r of gens.recover()) ctx.log.console(`Save: ${r}`);
+  // An overlay save keeps its layer in upper/ (a generation, or a plain directory) and overlay's work dir in work/.
   for (const d of ["upper", "work"]) mkdirSync(join(l.mountpoint, d), { recursive: true });
-  ctx.log.console(`Save layer ${l.partition}:${l.path} at ${l.mountpoint}`);
-  return join(l.mountpoint, "upper");
+  const layer = realpathSync(join(l.mountpoint, "upper"));
+  // The saver never prunes the generation the running union stacks.
+  writeFileSync("/tmp/save-layer", relative(l.mountpoint, layer) + "\n");
+  ctx.log.console(`Save layer ${l.partition}:${l.path} at ${l.mountpoint}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
+  return layer;
 }
 
 /** Mount every layer, then the union at /pup_new. */

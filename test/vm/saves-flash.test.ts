@@ -32,6 +32,35 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     await vm.kill();
   });
 
+  it("ramstack save merges the session into the save as a new generation, there after a reboot", async () => {
+    const dir = scratch("flash-save");
+    const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/saved.txt": "from the save\n", "upper/root/doomed.txt": "x\n" });
+    const disk = bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } });
+    let { vm } = await boot(testBuild(), [{ file: disk, bus: "usb" }]);
+    vms.push(vm);
+    await vm.check("echo session > /root/new.txt; rm /root/doomed.txt; rm /bin/vi; mkdir -p /etc/x && setfattr -n user.k -v v /etc/x 2>/dev/null; true");
+    const out = await vm.check("ramstack save --json", 120000);
+    const r = JSON.parse(out.slice(out.indexOf("{"))) as { saved: boolean; generation: number; stats: { files: number; whiteouts: number } };
+    assert.equal(r.saved, true);
+    assert.equal(r.generation, 1);
+    assert.ok(r.stats.files >= 1);
+    assert.ok(r.stats.whiteouts >= 1, "deleting /bin/vi of the main SFS needs a whiteout in the save");
+    assert.match(await vm.check("ramstack save --list"), /^\*\s+1\s/m);
+    await vm.check("sync");
+    await vm.kill();
+
+    ({ vm } = await boot(testBuild(), [{ file: disk, bus: "usb" }]));
+    vms.push(vm);
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "13");
+    assert.equal(await vm.check("cat /root/new.txt"), "session");
+    assert.equal(await vm.check("cat /root/saved.txt"), "from the save");
+    assert.equal(await vm.check("test -e /root/doomed.txt && echo there || echo gone"), "gone");
+    assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone");
+    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options)[0], "/pup_ro1/.gen/0001");
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /generation 1/);
+    await vm.kill();
+  });
+
   it("pfix=ram: PUPMODE 5 with a save present, and the save is not mounted", async () => {
     const dir = scratch("pfix-ram");
     const save = makeTree(join(dir, "save"), { "upper/root/saved.txt": "x\n" });

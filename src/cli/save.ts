@@ -1,0 +1,97 @@
+// `ramstack save`: merge the RAM layer into the save (flash mode), list the
+// save's generations, or go back to one.
+
+import { resolve } from "node:path";
+import { SaveGenerations } from "../save/generations.js";
+import type { SaveTarget } from "../save/session.js";
+import { runningTarget, saveSession } from "../save/session.js";
+import type { OptionDef } from "./args.js";
+import { optionsHelp, parseArgs, UsageError } from "./args.js";
+
+const OPTIONS: OptionDef[] = [
+  { name: "list", help: "list the save's generations" },
+  { name: "revert", value: "N", help: "make generation N current again (from the next boot)" },
+  { name: "keep", value: "N", help: "older generations to keep after a save (default 3)" },
+  { name: "save-dir", value: "DIR", help: "the save's root (default: the running system's save)" },
+  { name: "ram", value: "DIR", help: "with --save-dir: the RAM layer to merge" },
+  { name: "lower", value: "DIR", repeat: true, help: "with --save-dir: a read-only layer under the save" },
+  { name: "json", help: "print the result as JSON" },
+  { name: "help", help: "show this help" },
+];
+
+export const SAVE_HELP = `Usage: ramstack save [--list | --revert N] [--keep N] [--json]
+
+In flash mode (PUPMODE 13) the session lives in RAM above the save; this
+merges it into the save as a new generation: the previous generation stays
+whole until the new one is complete and switched to in one atomic step, so
+a power cut at any moment leaves the old session or the new one, never a mix.
+New, changed and deleted files, directories replaced by files or symlinks,
+hard links, modes, owners, times and extended attributes are carried over;
+Puppy's exclusion list applies (tmp, dev, mnt, caches of downloads, ...).
+The free space inside the save is checked as it goes; if it runs out the
+save stops and the previous generation stays current.
+In PUPMODE 12 the save is the writable layer and there is nothing to merge.
+
+${optionsHelp(OPTIONS)}`;
+
+function count(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} takes a whole number, not '${text}'`);
+  return n;
+}
+
+export async function runSave(argv: readonly string[], out: (s: string) => void): Promise<number> {
+  const a = parseArgs(argv, OPTIONS);
+  if (a.flags.has("help")) {
+    out(SAVE_HELP);
+    return 0;
+  }
+  if (a.positional.length) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
+  const json = a.flags.has("json");
+  const opt = (n: string): string | undefined => a.options.get(n)?.[0];
+  const keep = count(opt("keep") ?? "3", "--keep");
+
+  let target: SaveTarget | { nothing: string };
+  const dir = opt("save-dir");
+  if (dir !== undefined) {
+    const ram = opt("ram");
+    target = { save: resolve(dir), ram: ram ? resolve(ram) : "", lowers: (a.options.get("lower") ?? []).map((l) => resolve(l)), protect: [] };
+  } else {
+    if (a.options.has("ram") || a.options.has("lower")) throw new UsageError("--ram and --lower go with --save-dir");
+    target = runningTarget();
+  }
+
+  if (a.flags.has("list") || opt("revert") !== undefined) {
+    if ("nothing" in target) throw new Error(target.nothing);
+    const gens = new SaveGenerations(target.save);
+    const revert = opt("revert");
+    if (revert !== undefined) {
+      const n = count(revert, "--revert");
+      gens.revert(n);
+      if (json) out(JSON.stringify({ current: n }));
+      else out(`Generation ${n} is current; it is used from the next boot.`);
+      return 0;
+    }
+    const list = gens.list();
+    if (json) out(JSON.stringify({ save: target.save, generations: list }, null, 2));
+    else if (list.length === 0) out(`${target.save} has no generations yet.`);
+    else for (const g of list) out(`${g.current ? "*" : " "} ${String(g.number).padStart(4)}  ${g.path}`);
+    return 0;
+  }
+
+  if ("nothing" in target) {
+    if (json) out(JSON.stringify({ saved: false, reason: target.nothing }));
+    else out(`Nothing to save: ${target.nothing}.`);
+    return 0;
+  }
+  if (!target.ram) throw new UsageError("--save-dir needs --ram");
+  const r = saveSession(target, { keep, lock: "/tmp/ramstack-save.lock", progress: (l) => process.stderr.write(`save: ${l}\n`) });
+  if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
+  else {
+    for (const l of r.recovered) out(`Recovered: ${l}`);
+    const s = r.stats;
+    out(`Saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${s.files} files written (${(s.bytes / 1048576).toFixed(1)} MiB), ${s.unchanged} unchanged, ${s.deleted} deleted, ${s.whiteouts} whiteouts, ${s.dirs} directories.`);
+    if (r.pruned.length) out(`Removed old generations: ${r.pruned.join(", ")}.`);
+  }
+  return 0;
+}

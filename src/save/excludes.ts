@@ -1,0 +1,17 @@
+// What a save leaves out: Puppy's lists for the overlay merge (snapmergepuppy),
+// so a ramstack save holds what a Puppy save would.
+
+/** Top-level and nested directories never saved. */
+const EXCLUDED_DIRS = ["mnt", "media", "initrd", "proc", "sys", "tmp", "root/tmp", "dev", "var/tmp", "var/lock", "var/run", "run", "root/ftpd"];
+
+/** Name patterns never saved (downloads in progress, thumbnail caches, X markers). */
+const EXCLUDED_NAMES = [/\.XLOADED$/, /\.thumbnails/, /\.part$/, /\.crdownload$/, /^\.wh\./];
+
+/** Is a path (relative to the layer root, no leading slash) left out of saves? */
+export function isExcluded(rel: string): boolean {
+  if (EXCLUDED_DIRS.some((d) => rel === d || rel.startsWith(`${d}/`))) return true;
+  // SFS files and mount points of the stack at the top level.
+  if (!rel.includes("/") && (/^pup_/.test(rel) || /zdrv_/.test(rel))) return true;
+  const name = rel.slice(rel.lastIndexOf("/") + 1);
+  return EXCLUDED_NAMES.some((re) => re.test(name));
+}

@@ -1,0 +1,144 @@
+// A save's generations. The layer the init stacks is SAVE/upper; with
+// generations it is a symlink to .gen/NNNN. A new generation is written as
+// .gen/NNNN.partial and committed by renaming it and then atomically
+// replacing the symlink, so after a power cut at any moment the next boot
+// sees either the old generation or the new one, whole. Older generations
+// are kept for --revert and pruned to a number.
+
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { run } from "../sys/exec.js";
+
+export const GEN_DIR = ".gen";
+const GEN_NAME = /^\d{4,}$/;
+const PARTIAL = /^\d{4,}\.partial$/;
+
+export interface Generation {
+  number: number;
+  path: string;
+  current: boolean;
+}
+
+const genName = (n: number): string => String(n).padStart(4, "0");
+
+/** Flush the save's filesystem: what is renamed next must be on disk before. */
+function syncFs(path: string): void {
+  run("sync", ["-f", path], { allowFail: true });
+}
+
+export class SaveGenerations {
+  constructor(readonly root: string) {}
+
+  get upper(): string {
+    return join(this.root, "upper");
+  }
+
+  private get genDir(): string {
+    return join(this.root, GEN_DIR);
+  }
+
+  /** Generations on disk, oldest first. */
+  list(): Generation[] {
+    const cur = this.currentNumber();
+    if (!existsSync(this.genDir)) return [];
+    return readdirSync(this.genDir)
+      .filter((n) => GEN_NAME.test(n))
+      .map(Number)
+      .sort((a, b) => a - b)
+      .map((n) => ({ number: n, path: join(this.genDir, genName(n)), current: n === cur }));
+  }
+
+  /** The generation upper points to; 0 for a plain upper directory; null when there is no layer yet. */
+  currentNumber(): number | null {
+    const st = lstatOrNull(this.upper);
+    if (!st) return null;
+    if (!st.isSymbolicLink()) return 0;
+    const m = /(?:^|\/)(\d{4,})$/.exec(readlinkSync(this.upper));
+    return m ? Number(m[1]) : null;
+  }
+
+  /** The directory holding the current layer, or null. */
+  currentPath(): string | null {
+    const n = this.currentNumber();
+    if (n === null) return null;
+    return n === 0 ? this.upper : join(this.genDir, genName(n));
+  }
+
+  /**
+   * Finish what a power cut interrupted: an unfinished generation is dropped
+   * (the old one is still current), and a missing upper after a half-done
+   * first commit points at the newest whole generation. Returns what it did.
+   */
+  recover(): string[] {
+    const done: string[] = [];
+    if (existsSync(this.genDir)) {
+      for (const n of readdirSync(this.genDir).filter((x) => PARTIAL.test(x))) {
+        rmSync(join(this.genDir, n), { recursive: true, force: true });
+        done.push(`dropped the unfinished generation ${n}`);
+      }
+    }
+    if (lstatOrNull(this.upper) === null) {
+      const newest = this.list().at(-1);
+      if (newest) {
+        this.point(newest.number);
+        done.push(`upper was missing: now generation ${genName(newest.number)}`);
+      }
+    }
+    return done;
+  }
+
+  /** A directory for the next generation, to fill and then commit. */
+  begin(): { number: number; path: string } {
+    mkdirSync(this.genDir, { recursive: true });
+    const last = Math.max(0, ...this.list().map((g) => g.number), ...readdirSync(this.genDir).filter((x) => PARTIAL.test(x)).map((x) => parseInt(x, 10)));
+    const number = last + 1;
+    return { number, path: join(this.genDir, `${genName(number)}.partial`) };
+  }
+
+  /** Make a filled generation the current one. */
+  commit(number: number): void {
+    syncFs(this.root);
+    renameSync(join(this.genDir, `${genName(number)}.partial`), join(this.genDir, genName(number)));
+    // A plain upper directory (no generations yet) becomes generation 0, kept like the others.
+    const st = lstatOrNull(this.upper);
+    if (st && !st.isSymbolicLink()) renameSync(this.upper, join(this.genDir, genName(0)));
+    this.point(number);
+  }
+
+  /** Atomically point upper at a generation. */
+  point(number: number): void {
+    const tmp = join(this.root, ".upper.new");
+    rmSync(tmp, { force: true });
+    symlinkSync(`${GEN_DIR}/${genName(number)}`, tmp);
+    syncFs(this.root);
+    renameSync(tmp, this.upper);
+    syncFs(this.root);
+  }
+
+  /** Go back to an earlier generation (it takes effect at the next boot); newer ones are kept. */
+  revert(number: number): void {
+    if (!this.list().some((g) => g.number === number)) throw new Error(`there is no generation ${number} in ${this.root} (see --list)`);
+    this.point(number);
+  }
+
+  /** Keep the current generation and the `keep` newest others; never remove `protect` (what the running system has mounted). */
+  prune(keep: number, protect: readonly string[] = []): number[] {
+    const gens = this.list();
+    const others = gens.filter((g) => !g.current).reverse();
+    const removed: number[] = [];
+    for (const g of others.slice(keep)) {
+      if (protect.includes(g.path)) continue;
+      rmSync(g.path, { recursive: true, force: true });
+      removed.push(g.number);
+    }
+    return removed;
+  }
+}
+
+function lstatOrNull(p: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,237 @@
+// The merge of a RAM layer into a save, written as a new generation: the
+// current generation is hard-linked into a fresh directory (cheap, and the
+// old generation keeps its files), then every change of the RAM layer is
+// applied there. A changed file is written to a temporary name and renamed,
+// so it gets a new inode and the old generation is never touched. Nothing
+// is visible to the next boot until the generation is committed.
+
+import type { Stats } from "node:fs";
+import { copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statfsSync, symlinkSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { isExcluded } from "./excludes.js";
+import type { XattrEntry } from "./xattrs.js";
+import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
+
+export interface MergeOptions {
+  /** The RAM layer: the overlay's upper directory in flash mode. */
+  ram: string;
+  /** The current generation, or null for a first save. */
+  base: string | null;
+  /** The new generation's directory (must not exist). */
+  target: string;
+  /** The read-only layers under the save: a deletion needs a whiteout only where one of them has the path. */
+  lowers: readonly string[];
+  /** Left out of the save (default: Puppy's exclusion list). */
+  exclude?: (rel: string) => boolean;
+  /** Bytes to keep free on the save's filesystem (Puppy keeps 200 KiB). */
+  reserveBytes?: number;
+  progress?: (line: string) => void;
+}
+
+export interface MergeStats {
+  files: number;
+  unchanged: number;
+  symlinks: number;
+  dirs: number;
+  hardlinks: number;
+  deleted: number;
+  whiteouts: number;
+  skipped: number;
+  bytes: number;
+}
+
+export class NoSpaceError extends Error {}
+
+const TMP_PREFIX = ".ramstack-tmp-";
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+
+/** Seconds as a number: Node sets times from a double, so they come out within about a microsecond. */
+const seconds = (ns: bigint): number => Number(ns) / 1e9;
+/** How far a time set through a double may land from the original. */
+const TIME_SLACK_NS = 2000n;
+
+function sameTime(a: string, b: string): boolean {
+  const d = lstatSync(a, { bigint: true }).mtimeNs - lstatSync(b, { bigint: true }).mtimeNs;
+  return d > -TIME_SLACK_NS && d < TIME_SLACK_NS;
+}
+
+function setMeta(path: string, st: Stats, src: string): void {
+  lchownSync(path, st.uid, st.gid);
+  if (!st.isSymbolicLink()) chmodSync(path, st.mode & 0o7777);
+  const t = lstatSync(src, { bigint: true });
+  lutimesSync(path, seconds(t.atimeNs), seconds(t.mtimeNs));
+}
+
+/** Hard-link a generation into a new directory; directories are new, with the same owner, mode and times. */
+function linkTree(src: string, dest: string): void {
+  const st = lstatSync(src);
+  mkdirSync(dest);
+  for (const name of readdirSync(src)) {
+    const s = join(src, name);
+    const e = lstatSync(s);
+    if (e.isDirectory()) linkTree(s, join(dest, name));
+    else linkSync(s, join(dest, name));
+  }
+  setMeta(dest, st, src);
+}
+
+class Merger {
+  readonly stats: MergeStats = { files: 0, unchanged: 0, symlinks: 0, dirs: 0, hardlinks: 0, deleted: 0, whiteouts: 0, skipped: 0, bytes: 0 };
+  /** Files with several links in the RAM layer: inode -> path written in the target. */
+  private readonly inodes = new Map<string, string>();
+  /** Paths whose attributes come from the RAM layer. */
+  readonly written = new Set<string>();
+  private free: number;
+  private opaque = new Set<string>();
+
+  constructor(private readonly o: MergeOptions) {
+    this.free = this.measureFree();
+  }
+
+  private measureFree(): number {
+    const s = statfsSync(this.o.target);
+    return Number(s.bavail) * Number(s.bsize);
+  }
+
+  private need(bytes: number): void {
+    const reserve = this.o.reserveBytes ?? 200 * 1024;
+    if (bytes + reserve <= this.free) {
+      this.free -= bytes;
+      return;
+    }
+    this.free = this.measureFree();
+    if (bytes + reserve > this.free) throw new NoSpaceError(`the save is full: ${bytes} bytes more do not fit (${this.free} free)`);
+    this.free -= bytes;
+  }
+
+  run(xattrs: readonly XattrEntry[]): void {
+    for (const e of xattrs) if (e.attrs.get(OPAQUE) === OPAQUE_YES) this.opaque.add(e.path.replace(/^\.\/?/, ""));
+    this.dir("");
+  }
+
+  private inLowers(rel: string): boolean {
+    return this.o.lowers.some((l) => lstatOrNull(join(l, rel)) !== null);
+  }
+
+  private dir(rel: string): void {
+    const src = join(this.o.ram, rel);
+    for (const name of readdirSync(src).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      if ((this.o.exclude ?? isExcluded)(r)) {
+        this.stats.skipped++;
+        continue;
+      }
+      const s = join(src, name);
+      const st = lstatSync(s);
+      const t = join(this.o.target, r);
+      const tl = lstatOrNull(t);
+      if (isWhiteout(st)) {
+        if (tl && isWhiteout(tl)) continue;
+        if (tl) {
+          rmSync(t, { recursive: true, force: true });
+          this.stats.deleted++;
+        }
+        if (this.inLowers(r)) {
+          makeWhiteout(t);
+          this.stats.whiteouts++;
+        }
+      } else if (st.isDirectory()) {
+        if (tl && !tl.isDirectory()) rmSync(t, { recursive: true, force: true });
+        if (!tl || !tl.isDirectory()) mkdirSync(t);
+        else if (this.opaque.has(r)) {
+          // An opaque directory hides everything below it: keep only what the RAM layer has.
+          const keep = new Set(readdirSync(s));
+          for (const n of readdirSync(t)) if (!keep.has(n)) rmSync(join(t, n), { recursive: true, force: true });
+        }
+        this.stats.dirs++;
+        this.written.add(r);
+        this.dir(r);
+        setMeta(t, st, s);
+      } else if (st.isSymbolicLink()) {
+        const tmp = this.tmpName(r);
+        symlinkSync(readlinkSync(s), tmp);
+        this.replace(tmp, t, tl);
+        setMeta(t, st, s);
+        this.stats.symlinks++;
+      } else if (st.isFile()) {
+        this.file(s, st, r, t, tl);
+      } else {
+        // Sockets, FIFOs and devices other than whiteouts belong to the running system only.
+        this.stats.skipped++;
+      }
+    }
+  }
+
+  private file(s: string, st: Stats, r: string, t: string, tl: Stats | null): void {
+    const key = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? this.inodes.get(key) : undefined;
+    if (first !== undefined) {
+      // Already the same file (rename between two links of one inode would do nothing).
+      if (tl && tl.ino === lstatSync(join(this.o.target, first)).ino) return;
+      const tmp = this.tmpName(r);
+      linkSync(join(this.o.target, first), tmp);
+      this.replace(tmp, t, tl);
+      this.stats.hardlinks++;
+      return;
+    }
+    if (st.nlink > 1) this.inodes.set(key, r);
+    // Unchanged: same size, owner and mode, and the time this saver would have set.
+    const same = tl?.isFile() && tl.size === st.size && tl.mode === st.mode && tl.uid === st.uid && tl.gid === st.gid && sameTime(s, t);
+    if (same) {
+      this.stats.unchanged++;
+      return;
+    }
+    this.need(st.size);
+    const tmp = this.tmpName(r);
+    copyFileSync(s, tmp);
+    setMeta(tmp, st, s);
+    this.replace(tmp, t, tl);
+    this.written.add(r);
+    this.stats.files++;
+    this.stats.bytes += st.size;
+    if (this.stats.files % 1000 === 0) this.o.progress?.(`${this.stats.files} files, ${(this.stats.bytes / 1048576).toFixed(1)} MiB`);
+  }
+
+  private tmpName(r: string): string {
+    const slash = r.lastIndexOf("/");
+    return join(this.o.target, r.slice(0, slash + 1) + TMP_PREFIX + r.slice(slash + 1));
+  }
+
+  /** Rename a new entry into place; a directory in the way is removed first. */
+  private replace(tmp: string, t: string, tl: Stats | null): void {
+    if (tl?.isDirectory()) rmSync(t, { recursive: true, force: true });
+    renameSync(tmp, t);
+  }
+}
+
+/** Write a new generation: the base hard-linked, the RAM layer's changes applied, attributes copied. */
+export function mergeInto(o: MergeOptions, scratchFile: string): MergeStats {
+  if (o.base) {
+    linkTree(o.base, o.target);
+    // Directories are new inodes: give them the base's attributes (opaque marks among them).
+    // Unchanged files stay links to the base's: they are never written in place.
+    const dirs = dumpXattrs(o.base).filter((e) => lstatOrNull(join(o.target, e.path))?.isDirectory());
+    restoreXattrs(o.target, dirs, scratchFile);
+  } else {
+    mkdirSync(o.target);
+    setMeta(o.target, lstatSync(o.ram), o.ram);
+  }
+  const ramXattrs = dumpXattrs(o.ram);
+  const m = new Merger(o);
+  m.run(ramXattrs);
+  // Only the overlay's opaque mark is carried among its private attributes.
+  const carry = ramXattrs
+    .filter((e) => m.written.has(e.path.replace(/^\.\/?/, "")))
+    .map((e) => ({ path: e.path, attrs: new Map([...e.attrs].filter(([k]) => !k.startsWith("trusted.overlay.") || k === OPAQUE)) }));
+  restoreXattrs(o.target, carry, scratchFile);
+  return m.stats;
+}
