@@ -130,8 +130,21 @@ echo "ramstack: system up (PUPMODE $PUPMODE) at $(cut -d' ' -f1 /proc/uptime) s"
 `;
 
 const RC_SHUTDOWN = `#!/bin/sh
-# Stop the system: flush what is written.
+# Stop the system: save the session (flash mode asks first; see
+# /etc/eventmanager), then flush what is written.
+# The console's login shells would read the answers: pause them (init kills them next).
+for p in $(pidof sh ash); do [ "$p" = $$ ] || kill -STOP "$p" 2>/dev/null; done
+/usr/bin/ramstack save --shutdown
 sync
+`;
+
+/** Puppy's settings for saving in flash mode (PUPMODE 13). */
+const EVENTMANAGER = `# Saving the session in flash mode (PUPMODE 13).
+# ASKTOSAVE=false saves at shutdown without asking; RAMSAVEINTERVAL (minutes)
+# > 0 also saves without asking. SAVE_TIMEOUT: seconds a question waits.
+ASKTOSAVE=true
+RAMSAVEINTERVAL=0
+SAVE_TIMEOUT=60
 `;
 
 const PROFILE = `export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -148,6 +161,7 @@ export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: stri
   write(root, "etc/inittab", INITTAB);
   write(root, "etc/rc.d/rc.sysinit", RC_SYSINIT, 0o755);
   write(root, "etc/rc.d/rc.shutdown", RC_SHUTDOWN, 0o755);
+  write(root, "etc/eventmanager", EVENTMANAGER);
   write(root, "etc/profile", PROFILE);
   write(root, "etc/hostname", "ramstack\n");
   write(root, "etc/hosts", "127.0.0.1 localhost ramstack\n");

@@ -2,13 +2,20 @@
 // save's generations, or go back to one.
 
 import { resolve } from "node:path";
+import { firstSave } from "../save/first.js";
 import { SaveGenerations } from "../save/generations.js";
+import { askOnConsole, shutdownSave } from "../save/shutdown.js";
 import type { SaveTarget } from "../save/session.js";
 import { runningTarget, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
+  { name: "new", value: "KIND", help: "first save of a session without one: folder or file (beside the main SFS)" },
+  { name: "size", value: "MiB", help: "with --new file: the save file's size (default 512)" },
+  { name: "fs", value: "FS", help: "with --new file: ext2, ext3 or ext4 (default ext4, or ext2 with busybox's mke2fs)" },
+  { name: "name", value: "NAME", help: "with --new: name the save PREFIXsave-NAME" },
+  { name: "shutdown", help: "what poweroff and reboot run: ask (or AUTOSAVE / /etc/eventmanager decide), then save" },
   { name: "list", help: "list the save's generations" },
   { name: "revert", value: "N", help: "make generation N current again (from the next boot)" },
   { name: "keep", value: "N", help: "older generations to keep after a save (default 3)" },
@@ -20,6 +27,7 @@ const OPTIONS: OptionDef[] = [
 ];
 
 export const SAVE_HELP = `Usage: ramstack save [--list | --revert N] [--keep N] [--json]
+       ramstack save --new folder|file [--size MiB] [--fs ext4] [--name NAME]
 
 In flash mode (PUPMODE 13) the session lives in RAM above the save; this
 merges it into the save as a new generation: the previous generation stays
@@ -31,6 +39,10 @@ Puppy's exclusion list applies (tmp, dev, mnt, caches of downloads, ...).
 The free space inside the save is checked as it goes; if it runs out the
 save stops and the previous generation stays current.
 In PUPMODE 12 the save is the writable layer and there is nothing to merge.
+Without a save (PUPMODE 5), --new makes the first one where the init looks
+(beside the main SFS): a folder (Linux filesystems) or an ext2/3/4 file; it
+holds the session, whiteouts and opaque directories included, and is used
+from the next boot.
 
 ${optionsHelp(OPTIONS)}`;
 
@@ -50,6 +62,20 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
   const json = a.flags.has("json");
   const opt = (n: string): string | undefined => a.options.get(n)?.[0];
   const keep = count(opt("keep") ?? "3", "--keep");
+
+  if (a.flags.has("shutdown")) return shutdownSave({ ask: askOnConsole, say: (l) => out(`ramstack save: ${l}`) });
+  const kind = opt("new");
+  if (kind !== undefined) {
+    if (kind !== "folder" && kind !== "file") throw new UsageError(`--new '${kind}' is not one of folder, file`);
+    const fs = opt("fs");
+    if (fs !== undefined && fs !== "ext2" && fs !== "ext3" && fs !== "ext4") throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4`);
+    const name = opt("name");
+    const r = firstSave({ kind, sizeMiB: count(opt("size") ?? "512", "--size"), ...(fs ? { fs } : {}), ...(name ? { name } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
+    if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
+    else out(`Saved the session in ${r.path} (${r.stats.files} files); the next boot uses it.`);
+    return 0;
+  }
+  for (const n of ["size", "fs", "name"]) if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
 
   let target: SaveTarget | { nothing: string };
   const dir = opt("save-dir");

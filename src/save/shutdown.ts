@@ -1,0 +1,98 @@
+// The shutdown path: in flash mode, merge the session (asking first, as
+// Puppy does, unless told not to ask); without a save, offer the first one
+// (or make it as an AUTOSAVE file beside the main SFS says). A question not
+// answered in time means "do not save", never a lost save.
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseShellVars } from "../plan/shellvars.js";
+import { run } from "../sys/exec.js";
+import type { FirstSaveOptions } from "./first.js";
+import { firstSave } from "./first.js";
+import { runningTarget, saveSession } from "./session.js";
+
+export interface ShutdownOptions {
+  /** Ask on the console; returns the answer, or null when the time ran out. */
+  ask: (question: string, timeoutSec: number) => string | null;
+  say: (line: string) => void;
+  root?: string;
+}
+
+/** Puppy's /etc/eventmanager: ASKTOSAVE, RAMSAVEINTERVAL; ramstack adds SAVE_TIMEOUT (seconds). */
+function eventManager(root: string): { ask: boolean; timeout: number } {
+  const p = join(root, "etc/eventmanager");
+  const v = existsSync(p) ? parseShellVars(readFileSync(p, "utf8")).vars : new Map<string, string>();
+  const interval = Number(v.get("RAMSAVEINTERVAL") ?? 0);
+  const ask = v.get("ASKTOSAVE") !== "false" && !(interval > 0);
+  const timeout = Number(v.get("SAVE_TIMEOUT") ?? 60);
+  return { ask, timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 60 };
+}
+
+/** AUTOSAVE beside the main SFS: "folder", or "file [MiB]". */
+export function parseAutosave(text: string): Pick<FirstSaveOptions, "kind" | "sizeMiB"> | null {
+  const m = /^\s*(folder|file)(?:\s+(\d+))?\s*$/m.exec(text);
+  if (!m) return null;
+  return { kind: m[1] as "folder" | "file", sizeMiB: Number(m[2] ?? 512) };
+}
+
+function autosaveFile(root: string): string | undefined {
+  const state = parseShellVars(readFileSync(join(root, "etc/rc.d/PUPSTATE"), "utf8")).vars;
+  const [part, , sfs] = (state.get("PUPSFS") ?? "").split(",");
+  if (!part || !sfs) return undefined;
+  // The boot partition is mounted under /initrd/mnt when the system kept it.
+  for (const base of [join(root, "initrd/mnt", part), join(root, "initrd/mnt/dev_save")]) {
+    const p = join(base, dirname(sfs), "AUTOSAVE");
+    if (existsSync(p)) return readFileSync(p, "utf8");
+  }
+  return undefined;
+}
+
+export function shutdownSave(o: ShutdownOptions): number {
+  const root = o.root ?? "/";
+  const target = runningTarget(root);
+  const em = eventManager(root);
+  if (!("nothing" in target)) {
+    if (em.ask) {
+      const a = o.ask(`Save this session to ${target.save}? [Y/n] (${em.timeout} s, then not saved) `, em.timeout);
+      if (a === null || /^n/i.test(a)) {
+        o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
+        return 0;
+      }
+    }
+    const r = saveSession(target, { keep: 3, lock: "/tmp/ramstack-save.lock", progress: o.say });
+    o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
+    return 0;
+  }
+  const mode = parseShellVars(readFileSync(join(root, "etc/rc.d/PUPSTATE"), "utf8")).vars.get("PUPMODE");
+  if (mode !== "5") return 0;
+  const auto = autosaveFile(root);
+  let choice = auto === undefined ? null : parseAutosave(auto);
+  if (auto !== undefined && !choice) o.say("AUTOSAVE beside the main SFS should say 'folder' or 'file [MiB]'; asking instead.");
+  if (!choice) {
+    const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
+    if (a === null || !/^(f|folder|i|file)$/i.test(a.trim())) {
+      o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
+      return 0;
+    }
+    const file = /^(i|file)$/i.test(a.trim());
+    let size = 512;
+    if (file) {
+      const s = o.ask("Size of the save file in MiB [512]: ", em.timeout);
+      if (s && /^\d+$/.test(s.trim())) size = Number(s.trim());
+    }
+    choice = { kind: file ? "file" : "folder", sizeMiB: size };
+  }
+  const r = firstSave({ ...choice, progress: o.say }, root);
+  o.say(`Saved the session in ${r.path}; the next boot uses it.`);
+  return 0;
+}
+
+/** A question on the console, with a time limit (busybox sh's read -t). */
+export function askOnConsole(question: string, timeoutSec: number): string | null {
+  const r = run("sh", ["-c", 'printf "%s" "$1" > /dev/console; read -t "$2" -r answer < /dev/console || exit 1; printf "%s" "$answer"', "sh", question, String(timeoutSec)], { allowFail: true });
+  if (r.status !== 0) {
+    run("sh", ["-c", "echo > /dev/console"], { allowFail: true });
+    return null;
+  }
+  return r.stdout;
+}

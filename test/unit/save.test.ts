@@ -1,0 +1,52 @@
+// The saver's pure parts: Puppy's exclusion list, the AUTOSAVE file, and the
+// command's refusals of bad options.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { isExcluded } from "../../src/save/excludes.js";
+import { parseAutosave } from "../../src/save/shutdown.js";
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
+const save = (...args: string[]) => spawnSync(process.execPath, [bin, "save", ...args], { encoding: "utf8" });
+
+describe("what a save leaves out", () => {
+  it("follows Puppy's list for the overlay merge", () => {
+    for (const p of ["tmp", "tmp/x", "dev/null", "mnt/sda1", "root/tmp/a", "var/tmp/b", "var/lock/c", "proc", "pup_ro1", "zdrv_tiny_1.sfs", "root/Downloads/f.part", "home/u/x.crdownload", "a/.wh.b"])
+      assert.ok(isExcluded(p), `${p} should be left out`);
+    for (const p of ["root/new.txt", "etc/hosts", "var/lib/x", "usr/share/tmp", "root/tmpfile", "home/pup_notes"]) assert.ok(!isExcluded(p), `${p} should be saved`);
+  });
+});
+
+describe("AUTOSAVE", () => {
+  it("names a folder or a file with a size", () => {
+    assert.deepEqual(parseAutosave("folder\n"), { kind: "folder", sizeMiB: 512 });
+    assert.deepEqual(parseAutosave("file 256"), { kind: "file", sizeMiB: 256 });
+    assert.equal(parseAutosave("yes please"), null);
+    assert.equal(parseAutosave(""), null);
+  });
+});
+
+describe("ramstack save refuses bad options", () => {
+  it("explains each with exit status 2", () => {
+    const cases: [string[], RegExp][] = [
+      [["--new", "partition"], /--new 'partition' is not one of folder, file/],
+      [["--size", "64"], /--size goes with --new/],
+      [["--new", "file", "--fs", "vfat"], /--fs 'vfat' is not one of ext2, ext3, ext4/],
+      [["--keep", "-1"], /--keep takes a whole number/],
+      [["--ram", "/x"], /--ram and --lower go with --save-dir/],
+    ];
+    for (const [args, re] of cases) {
+      const r = save(...args);
+      assert.equal(r.status, 2, args.join(" "));
+      assert.match(r.stderr, re);
+    }
+  });
+  it("outside a running system says so", () => {
+    const r = save("--list");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not a running ramstack system/);
+  });
+});
