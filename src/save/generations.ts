@@ -8,10 +8,12 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
+import { step } from "./failpoint.js";
 
 export const GEN_DIR = ".gen";
 const GEN_NAME = /^\d{4,}$/;
-const PARTIAL = /^\d{4,}\.partial$/;
+/** A generation being written, or being removed by a prune: never whole. */
+const PARTIAL = /^\d{4,}\.(partial|pruning)$/;
 
 export interface Generation {
   number: number;
@@ -73,8 +75,9 @@ export class SaveGenerations {
     const done: string[] = [];
     if (existsSync(this.genDir)) {
       for (const n of readdirSync(this.genDir).filter((x) => PARTIAL.test(x))) {
+        step();
         rmSync(join(this.genDir, n), { recursive: true, force: true });
-        done.push(`dropped the unfinished generation ${n}`);
+        done.push(n.endsWith(".partial") ? `dropped the unfinished generation ${n}` : `finished removing ${n}`);
       }
     }
     if (lstatOrNull(this.upper) === null) {
@@ -89,8 +92,9 @@ export class SaveGenerations {
 
   /** A directory for the next generation, to fill and then commit. */
   begin(): { number: number; path: string } {
+    step();
     mkdirSync(this.genDir, { recursive: true });
-    const last = Math.max(0, ...this.list().map((g) => g.number), ...readdirSync(this.genDir).filter((x) => PARTIAL.test(x)).map((x) => parseInt(x, 10)));
+    const last = Math.max(0, ...readdirSync(this.genDir).filter((x) => GEN_NAME.test(x) || PARTIAL.test(x)).map((x) => parseInt(x, 10)));
     const number = last + 1;
     return { number, path: join(this.genDir, `${genName(number)}.partial`) };
   }
@@ -98,9 +102,11 @@ export class SaveGenerations {
   /** Make a filled generation the current one. */
   commit(number: number): void {
     syncFs(this.root);
+    step();
     renameSync(join(this.genDir, `${genName(number)}.partial`), join(this.genDir, genName(number)));
     // A plain upper directory (no generations yet) becomes generation 0, kept like the others.
     const st = lstatOrNull(this.upper);
+    step();
     if (st && !st.isSymbolicLink()) renameSync(this.upper, join(this.genDir, genName(0)));
     this.point(number);
   }
@@ -108,9 +114,12 @@ export class SaveGenerations {
   /** Atomically point upper at a generation. */
   point(number: number): void {
     const tmp = join(this.root, ".upper.new");
+    step();
     rmSync(tmp, { force: true });
+    step();
     symlinkSync(`${GEN_DIR}/${genName(number)}`, tmp);
     syncFs(this.root);
+    step();
     renameSync(tmp, this.upper);
     syncFs(this.root);
   }
@@ -128,7 +137,11 @@ export class SaveGenerations {
     const removed: number[] = [];
     for (const g of others.slice(keep)) {
       if (protect.includes(g.path)) continue;
-      rmSync(g.path, { recursive: true, force: true });
+      // Renamed first, so a power cut never leaves a half-removed generation that looks whole.
+      step();
+      renameSync(g.path, `${g.path}.pruning`);
+      step();
+      rmSync(`${g.path}.pruning`, { recursive: true, force: true });
       removed.push(g.number);
     }
     return removed;

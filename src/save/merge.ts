@@ -9,6 +9,7 @@ import type { Stats } from "node:fs";
 import { copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statfsSync, symlinkSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { isExcluded } from "./excludes.js";
+import { step } from "./failpoint.js";
 import type { XattrEntry } from "./xattrs.js";
 import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
 
@@ -65,19 +66,23 @@ function sameTime(a: string, b: string): boolean {
 }
 
 function setMeta(path: string, st: Stats, src: string): void {
+  step();
   lchownSync(path, st.uid, st.gid);
   if (!st.isSymbolicLink()) chmodSync(path, st.mode & 0o7777);
   const t = lstatSync(src, { bigint: true });
+  step();
   lutimesSync(path, seconds(t.atimeNs), seconds(t.mtimeNs));
 }
 
 /** Hard-link a generation into a new directory; directories are new, with the same owner, mode and times. */
 function linkTree(src: string, dest: string): void {
   const st = lstatSync(src);
+  step();
   mkdirSync(dest);
   for (const name of readdirSync(src)) {
     const s = join(src, name);
     const e = lstatSync(s);
+    step();
     if (e.isDirectory()) linkTree(s, join(dest, name));
     else linkSync(s, join(dest, name));
   }
@@ -137,20 +142,27 @@ class Merger {
       if (isWhiteout(st)) {
         if (tl && isWhiteout(tl)) continue;
         if (tl) {
+          step();
           rmSync(t, { recursive: true, force: true });
           this.stats.deleted++;
         }
         if (this.inLowers(r)) {
+          step();
           makeWhiteout(t);
           this.stats.whiteouts++;
         }
       } else if (st.isDirectory()) {
+        step();
         if (tl && !tl.isDirectory()) rmSync(t, { recursive: true, force: true });
+        step();
         if (!tl || !tl.isDirectory()) mkdirSync(t);
         else if (this.opaque.has(r)) {
           // An opaque directory hides everything below it: keep only what the RAM layer has.
           const keep = new Set(readdirSync(s));
-          for (const n of readdirSync(t)) if (!keep.has(n)) rmSync(join(t, n), { recursive: true, force: true });
+          for (const n of readdirSync(t)) {
+            step();
+            if (!keep.has(n)) rmSync(join(t, n), { recursive: true, force: true });
+          }
         }
         this.stats.dirs++;
         this.written.add(r);
@@ -158,6 +170,7 @@ class Merger {
         setMeta(t, st, s);
       } else if (st.isSymbolicLink()) {
         const tmp = this.tmpName(r);
+        step();
         symlinkSync(readlinkSync(s), tmp);
         this.replace(tmp, t, tl);
         setMeta(t, st, s);
@@ -178,6 +191,7 @@ class Merger {
       // Already the same file (rename between two links of one inode would do nothing).
       if (tl && tl.ino === lstatSync(join(this.o.target, first)).ino) return;
       const tmp = this.tmpName(r);
+      step();
       linkSync(join(this.o.target, first), tmp);
       this.replace(tmp, t, tl);
       this.stats.hardlinks++;
@@ -192,6 +206,7 @@ class Merger {
     }
     this.need(st.size);
     const tmp = this.tmpName(r);
+    step();
     copyFileSync(s, tmp);
     setMeta(tmp, st, s);
     this.replace(tmp, t, tl);
@@ -208,7 +223,9 @@ class Merger {
 
   /** Rename a new entry into place; a directory in the way is removed first. */
   private replace(tmp: string, t: string, tl: Stats | null): void {
+    step();
     if (tl?.isDirectory()) rmSync(t, { recursive: true, force: true });
+    step();
     renameSync(tmp, t);
   }
 }
@@ -220,8 +237,10 @@ export function mergeInto(o: MergeOptions, scratchFile: string): MergeStats {
     // Directories are new inodes: give them the base's attributes (opaque marks among them).
     // Unchanged files stay links to the base's: they are never written in place.
     const dirs = dumpXattrs(o.base).filter((e) => lstatOrNull(join(o.target, e.path))?.isDirectory());
+    step();
     restoreXattrs(o.target, dirs, scratchFile);
   } else {
+    step();
     mkdirSync(o.target);
     setMeta(o.target, lstatSync(o.ram), o.ram);
   }
@@ -232,6 +251,7 @@ export function mergeInto(o: MergeOptions, scratchFile: string): MergeStats {
   const carry = ramXattrs
     .filter((e) => m.written.has(e.path.replace(/^\.\/?/, "")))
     .map((e) => ({ path: e.path, attrs: new Map([...e.attrs].filter(([k]) => !k.startsWith("trusted.overlay.") || k === OPAQUE)) }));
+  step();
   restoreXattrs(o.target, carry, scratchFile);
   return m.stats;
 }

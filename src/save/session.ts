@@ -50,13 +50,25 @@ export function runningTarget(root = "/"): SaveTarget | { nothing: string } {
   return { save, ram: join(initrd, "mnt/tmpfs/pup_rw"), lowers, protect };
 }
 
-/** Only one save at a time: a second one waits for nothing and says so. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/** Only one save at a time: a second one says so; a lock left by a killed save is taken over. */
 function withLock<T>(lock: string, fn: () => T): T {
   let fd: number;
   try {
     fd = openSync(lock, "wx");
   } catch {
-    throw new Error(`another save is running (${lock}); if none is, remove the file`);
+    const owner = Number(readFileSync(lock, "utf8").trim());
+    if (owner > 0 && alive(owner)) throw new Error(`another save is running (process ${owner})`);
+    rmSync(lock, { force: true });
+    fd = openSync(lock, "wx");
   }
   writeSync(fd, String(process.pid));
   closeSync(fd);
