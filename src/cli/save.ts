@@ -4,7 +4,8 @@
 import { resolve } from "node:path";
 import { firstSave } from "../save/first.js";
 import { SaveGenerations } from "../save/generations.js";
-import { askOnConsole, shutdownSave } from "../save/shutdown.js";
+import { shutdownSave } from "../save/shutdown.js";
+import { askOnConsole } from "../sys/console.js";
 import type { SaveTarget } from "../save/session.js";
 import { runningTarget, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";

@@ -5,9 +5,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
+import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
+import { askOnConsole } from "../sys/console.js";
 import { BootLog } from "./bootlog.js";
 import { handOver, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
 import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
@@ -31,6 +33,8 @@ class Init {
   private readonly mounted = new Map<string, string | null>();
   private readonly aliasesDone = new Set<string>();
   private readonly started = Date.now();
+  /** The user's answers to the plan's questions (several saves, a save of another version). */
+  private readonly answers: Answers = {};
 
   /** Mount a partition at /mnt/NAME on first use; null when it cannot be mounted. */
   readonly mountPartition = (name: string, fstype: string): string | null => {
@@ -67,7 +71,7 @@ class Init {
       if (plan === null || key !== lastDevices || loaded) {
         lastDevices = key;
         const machine = probeMachine(disks);
-        plan = planBoot({ machine, cmdline, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition) });
+        plan = planBoot({ machine, cmdline, answers: this.answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition) });
       }
       const waited = (Date.now() - this.started) / 1000;
       if (plan.pending.length === 0 || waited >= plan.waitdev) {
@@ -84,6 +88,10 @@ class Init {
     let cmdline = given;
     for (;;) {
       const plan = await this.plan(cmdline);
+      if (plan.questions.length && !plan.fatal) {
+        this.ask(plan);
+        continue;
+      }
       for (const line of plan.log) this.log.debug(line);
       for (const w of plan.warnings) this.log.console(`Warning: ${w}`);
       if (plan.distro) this.log.console(`*** ${plan.distro.name} ${plan.distro.version} - PUPMODE ${plan.pupmode}`);
@@ -104,6 +112,19 @@ class Init {
         this.sys.shell("The boot cannot go on. A shell follows; 'exit' tries the boot again.");
         continue;
       }
+    }
+  }
+
+  /** Ask the plan's questions on the console; no answer in time takes the safe default. */
+  private ask(plan: Plan): void {
+    for (const q of plan.questions) {
+      const menu = [q.prompt, ...q.options.map((o) => `  ${o.value}) ${o.label}`)].join("\n");
+      const a = askOnConsole(`${menu}\nChoice [${q.default}] (${q.timeoutSec} s): `, q.timeoutSec);
+      const known = a !== null && q.options.some((o) => o.value === a);
+      const answer = known ? a : q.default;
+      this.log.console(a === null ? `No answer in ${q.timeoutSec} s: ${answer}` : known ? `Answer: ${answer}` : `'${a}' is not a choice: ${answer}`);
+      if (q.id === "save-choice") this.answers.saveChoice = answer;
+      else this.answers.upgrade = answer;
     }
   }
 

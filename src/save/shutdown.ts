@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
-import { run } from "../sys/exec.js";
 import type { FirstSaveOptions } from "./first.js";
 import { firstSave } from "./first.js";
 import { runningTarget, saveSession } from "./session.js";
@@ -85,14 +84,4 @@ export function shutdownSave(o: ShutdownOptions): number {
   const r = firstSave({ ...choice, progress: o.say }, root);
   o.say(`Saved the session in ${r.path}; the next boot uses it.`);
   return 0;
-}
-
-/** A question on the console, with a time limit (busybox sh's read -t). */
-export function askOnConsole(question: string, timeoutSec: number): string | null {
-  const r = run("sh", ["-c", 'printf "%s" "$1" > /dev/console; read -t "$2" -r answer < /dev/console || exit 1; printf "%s" "$answer"', "sh", question, String(timeoutSec)], { allowFail: true });
-  if (r.status !== 0) {
-    run("sh", ["-c", "echo > /dev/console"], { allowFail: true });
-    return null;
-  }
-  return r.stdout;
 }

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
+import { Vm as VmClass } from "../../src/vm/qemu.js";
 import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
 
 describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
@@ -69,6 +70,23 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     await vm.check("mkdir -p /mnt/check && mount -o ro /dev/vda1 /mnt/check");
     assert.equal(await vm.check("tr -d Z < /mnt/check/tinysave.4fs | wc -c"), "0");
     assert.equal(await vm.check("wc -c < /mnt/check/tinysave.4fs"), String(4 << 20));
+    await vm.kill();
+  });
+
+  it("several saves: a console menu; the answer picks one", async () => {
+    const dir = scratch("save-menu");
+    const build = testBuild();
+    const a = makeTree(join(dir, "a"), { "upper/root/which": "the first\n" });
+    const b = makeTree(join(dir, "b"), { "upper/root/which": "the work one\n" });
+    const disk = bootDisk({ build, dir, extra: { tinysave: a, "tinysave-work": b } });
+    const vm = VmClass.start({ kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: "console=ttyS0", disks: [{ file: disk, bus: "virtio" }] });
+    vms.push(vm);
+    await vm.waitFor(/2 saves found\. Which one\?[\s\S]*2\) vda1 \/tinysave-work[\s\S]*Choice \[0\]/, 240000);
+    vm.send("2\n");
+    await vm.waitFor(/ramstack: system up \(PUPMODE 12\)/, 120000);
+    await vm.shellReady(60000);
+    assert.equal(await vm.check("cat /root/which"), "the work one");
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPSAVE, "vda1,ext4,/tinysave-work");
     await vm.kill();
   });
 });
