@@ -24,7 +24,7 @@ export interface Components {
   node: { version: string; binary: string };
   /** The shared libraries node and the runtime's tools need, by soname, resolved to real files. */
   libs: Map<string, string>;
-  /** Programs kept beside node in the runtime (the saver's getfattr/setfattr), name -> file. */
+  /** Programs kept beside node in the runtime (getfattr/setfattr, e2fsck), name -> file. */
   tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
 }
@@ -42,12 +42,18 @@ const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
   ["libgcc-s1", "libgcc_s.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   // for the tools below
   ["libattr1", "libattr.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libext2fs2", "libext2fs.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libext2fs2", "libe2p.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libcom-err2", "libcom_err.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libblkid1", "libblkid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libuuid1", "libuuid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
 ];
 
-/** Extended attributes for the saver: Node's fs cannot read or set them. */
+/** Extended attributes for the saver (Node's fs cannot read or set them); e2fsck for pfix=fsck and unclean shutdowns. */
 const RUNTIME_TOOLS: [pkg: string, path: string][] = [
   ["attr", "usr/bin/getfattr"],
   ["attr", "usr/bin/setfattr"],
+  ["e2fsprogs", "sbin/e2fsck"],
 ];
 
 export function fetchKernel(log: (s: string) => void): Kernel {

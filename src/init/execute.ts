@@ -79,6 +79,42 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   return layer;
 }
 
+/**
+ * The plan's checks (pfix=fsck, pfix=fsckp, an unclean shutdown): a partition
+ * is unmounted for e2fsck and mounted again; a save file is checked in place.
+ * A save file that e2fsck cannot repair is not used.
+ */
+export function checkFilesystems(ctx: ExecuteContext, plan: Plan, remount: (partition: string) => void): void {
+  for (const step of plan.fsck) {
+    const file = /^savefile:([^:]+):(.*)$/.exec(step.target);
+    ctx.log.console(`Checking ${file ? `${file[1]}:${file[2]}` : step.target} (${step.reason})`);
+    let status: number;
+    if (file) status = ctx.sys.fsck(join(ctx.mountOf(file[1]!), file[2]!));
+    else {
+      const mnt = `/mnt/${step.target}`;
+      const wasMounted = ctx.sys.isMounted(mnt);
+      if (wasMounted && !ctx.sys.umount(mnt)) {
+        ctx.log.console(`Warning: ${step.target} is busy: not checked`);
+        continue;
+      }
+      status = ctx.sys.fsck(`/dev/${step.target}`);
+      if (wasMounted) remount(step.target);
+    }
+    const what = status === 0 ? "clean" : status < 4 ? "errors repaired" : "errors NOT repaired";
+    ctx.log.console(`  e2fsck: ${what} (exit ${status})`);
+    if (status >= 4 && file) throw new SaveError(`the save ${file[1]}:${file[2]} has errors e2fsck could not repair`);
+    if (status >= 4) plan.warnings.push(`${step.target}: e2fsck could not repair every error (exit ${status})`);
+  }
+}
+
+/** A mark that this session did not end cleanly until the shutdown removes it: the next boot checks the save. */
+export function markSessionOpen(ctx: ExecuteContext, plan: Plan): void {
+  const s = plan.save;
+  if (!s.partition || (plan.pupmode !== 12 && plan.pupmode !== 13)) return;
+  const flag = join(ctx.mountOf(s.partition), "fsckme.flg");
+  writeFileSync(flag, `${s.partition},${s.fstype ?? ""},${s.kind === "file" ? (s.path ?? "") : ""}\n`);
+}
+
 /** Mount every layer, then the union at /pup_new. */
 export function mountStack(ctx: ExecuteContext, plan: Plan): void {
   if (plan.unionfs !== "overlay") throw new Error(`${plan.unionfs} unions are not supported yet`);

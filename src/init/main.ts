@@ -2,7 +2,7 @@
 // the Node.js runtime, then execs this. It finds the frugal install with the
 // same planner as `ramstack plan`, mounts the stack and switch_roots into it.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import type { Answers } from "../plan/planner.js";
@@ -11,7 +11,7 @@ import type { Plan } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { askOnConsole } from "../sys/console.js";
 import { BootLog } from "./bootlog.js";
-import { handOver, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
+import { checkFilesystems, handOver, markSessionOpen, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
 import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
@@ -31,6 +31,7 @@ class Init {
   readonly log = new BootLog("/tmp/bootinit.log");
   readonly sys = new System(this.log);
   private readonly mounted = new Map<string, string | null>();
+  private readonly partitionFs = new Map<string, string>();
   private readonly aliasesDone = new Set<string>();
   private readonly started = Date.now();
   /** The user's answers to the plan's questions (several saves, a save of another version). */
@@ -40,6 +41,7 @@ class Init {
   readonly mountPartition = (name: string, fstype: string): string | null => {
     if (this.mounted.has(name)) return this.mounted.get(name)!;
     const target = `/mnt/${name}`;
+    this.partitionFs.set(name, fstype);
     const err = this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: ["noatime"] });
     if (err) this.log.console(`Cannot mount ${name} (${fstype}): ${err}`);
     const result = err ? null : target;
@@ -130,7 +132,13 @@ class Init {
 
   private run(plan: Plan): void {
     const ctx = { sys: this.sys, log: this.log, initrdRoot: "/", mountOf: (p: string) => this.requireMount(p) };
+    checkFilesystems(ctx, plan, (part) => this.sys.mount({ fstype: this.partitionFs.get(part) ?? "auto", source: `/dev/${part}`, target: `/mnt/${part}`, options: ["noatime"] }));
+    for (const f of plan.fsckFlags) {
+      const [part, path] = f.split(":");
+      rmSync(join(this.requireMount(part!), path!), { force: true });
+    }
     mountStack(ctx, plan);
+    markSessionOpen(ctx, plan);
     const json = JSON.stringify({ plan, bootSeconds: (Date.now() - this.started) / 1000 }, null, 2) + "\n";
     handOver(ctx, plan, json);
     if (plan.flags.rdsh) this.sys.shell("pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot.");

@@ -116,6 +116,15 @@ export class System {
     this.cmd(["modprobe", "-a", "-q", ...names], true);
   }
 
+  /** e2fsck -p (the initrd's, from the runtime); its exit status: 0 clean, 1-3 repaired, 4 and up not repaired. */
+  fsck(target: string): number {
+    this.log.debug(`# e2fsck -p ${target}`);
+    const r = run("/runtime/bin/e2fsck", ["-p", target], { allowFail: true });
+    const out = (r.stdout + r.stderr).trim();
+    if (out) this.log.debug(out);
+    return r.status;
+  }
+
   copyFile(source: string, target: string): void {
     this.cmd(["cp", source, target]);
   }

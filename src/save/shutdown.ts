@@ -3,7 +3,7 @@
 // (or make it as an AUTOSAVE file beside the main SFS says). A question not
 // answered in time means "do not save", never a lost save.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import type { FirstSaveOptions } from "./first.js";
@@ -48,6 +48,15 @@ function autosaveFile(root: string): string | undefined {
 
 export function shutdownSave(o: ShutdownOptions): number {
   const root = o.root ?? "/";
+  try {
+    return shutdownSaveSteps(o, root);
+  } finally {
+    // A clean shutdown: the next boot need not check the save (the init wrote this mark).
+    rmSync(join(root, "initrd/mnt/dev_save/fsckme.flg"), { force: true });
+  }
+}
+
+function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   const target = runningTarget(root);
   const em = eventManager(root);
   if (!("nothing" in target)) {

@@ -157,3 +157,12 @@ export function makeSaveFile(path: string, files: Record<string, string>, fstype
   if (r.status !== 0) throw new Error(`mke2fs failed: ${r.stderr}`);
   return path;
 }
+
+/** Wait for the guest to power itself off (QEMU exits). */
+export async function waitExit(vm: Vm, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (vm.running) {
+    if (Date.now() > end) throw new Error(`the guest did not power off in ${ms / 1000} s:\n${vm.tail(30)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -7,15 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestVars, makeSaveFile, scratch, testBuild } from "../helpers/system.js";
-
-async function waitExit(vm: Vm, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (vm.running) {
-    if (Date.now() > end) throw new Error(`the guest did not power off in ${ms / 1000} s:\n${vm.tail(30)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { boot, bootDisk, guestVars, makeSaveFile, scratch, testBuild, waitExit } from "../helpers/system.js";
 
 describe("saving at shutdown", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
