@@ -10,6 +10,7 @@ import { run } from "../sys/exec.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
+import { readPupstate, unionLowers } from "./running.js";
 
 export type SaveFs = "ext2" | "ext3" | "ext4";
 
@@ -45,7 +46,7 @@ function fullMke2fs(): boolean {
 }
 
 export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
-  const state = parseShellVars(readFileSync(join(root, "etc/rc.d/PUPSTATE"), "utf8")).vars;
+  const state = readPupstate(root);
   const mode = state.get("PUPMODE") ?? "5";
   if (mode !== "5") throw new Error(`this session already has a save (PUPMODE ${mode}); 'ramstack save' merges into it`);
   const [part, partFs, sfsPath] = (state.get("PUPSFS") ?? "").split(",");
@@ -57,7 +58,8 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file)`);
   if (o.kind === "file" && fs !== "ext2" && !fullMke2fs()) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
 
-  const lowers = lowerLayers();
+  // No save yet: every layer of the union is below the new one.
+  const lowers = unionLowers(root);
 
   // The save's partition, read-write.
   let mnt = mountPointOf(`/dev/${part}`);
@@ -108,10 +110,4 @@ function fill(saveRoot: string, lowers: string[], progress?: (s: string) => void
   gens.commit(g.number);
   mkdirSync(join(saveRoot, "work"), { recursive: true });
   return stats;
-}
-
-/** The read-only layers of the running union (all of them: there is no save yet). */
-function lowerLayers(): string[] {
-  const line = readFileSync("/proc/mounts", "utf8").split("\n").find((l) => l.split(" ")[1] === "/" && l.split(" ")[2] === "overlay") ?? "";
-  return (/lowerdir=([^,]+)/.exec(line)?.[1] ?? "").split(":").filter(Boolean).map((d) => join("/initrd", d));
 }

@@ -5,10 +5,11 @@
 // sees either the old generation or the new one, whole. Older generations
 // are kept for --revert and pruned to a number.
 
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
 import { step } from "./failpoint.js";
+import { lstatOrNull } from "./running.js";
 
 export const GEN_DIR = ".gen";
 const GEN_NAME = /^\d{4,}$/;
@@ -148,10 +149,3 @@ export class SaveGenerations {
   }
 }
 
-function lstatOrNull(p: string): ReturnType<typeof lstatSync> | null {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
-}

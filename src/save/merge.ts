@@ -10,6 +10,7 @@ import { copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, 
 import { join } from "node:path";
 import { isExcluded } from "./excludes.js";
 import { step } from "./failpoint.js";
+import { lstatOrNull } from "./running.js";
 import type { XattrEntry } from "./xattrs.js";
 import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
 
@@ -45,13 +46,6 @@ export class NoSpaceError extends Error {}
 
 const TMP_PREFIX = ".ramstack-tmp-";
 
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
-}
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 

@@ -4,10 +4,10 @@
 
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { parseShellVars } from "../plan/shellvars.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
+import { readPupstate, unionLowers } from "./running.js";
 
 export interface SaveTarget {
   /** The save's root (holds upper and .gen). */
@@ -30,24 +30,16 @@ export interface SaveResult {
 
 /** The flash-mode save of the running system, or why there is nothing to merge. */
 export function runningTarget(root = "/"): SaveTarget | { nothing: string } {
-  const pupstate = join(root, "etc/rc.d/PUPSTATE");
-  if (!existsSync(pupstate)) throw new Error("this is not a running ramstack system (no /etc/rc.d/PUPSTATE)");
-  const v = parseShellVars(readFileSync(pupstate, "utf8")).vars;
-  const vars = { PUPMODE: v.get("PUPMODE") ?? "5", SAVE_LAYER: v.get("SAVE_LAYER") ?? "" };
-  const mode = Number(vars.PUPMODE);
+  const state = readPupstate(root);
+  const mode = Number(state.get("PUPMODE") ?? 5);
   if (mode === 12) return { nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk" };
   if (mode !== 13) return { nothing: `PUPMODE ${mode}: there is no save to merge into yet` };
-  const initrd = join(root, "initrd");
-  const save = join(initrd, vars.SAVE_LAYER || "/pup_ro1");
-  const rootMount = readFileSync("/proc/mounts", "utf8").split("\n").find((l) => l.split(" ")[1] === "/" && l.split(" ")[2] === "overlay");
-  const lowerdir = /lowerdir=([^,]+)/.exec(rootMount ?? "")?.[1] ?? "";
-  const lowers = lowerdir
-    .split(":")
-    .filter((d) => d && !d.startsWith(vars.SAVE_LAYER || "/pup_ro1"))
-    .map((d) => join(initrd, d));
-  const bootLayer = join(initrd, "tmp/save-layer");
+  const layer = state.get("SAVE_LAYER") || "/pup_ro1";
+  const save = join(root, "initrd", layer);
+  const lowers = unionLowers(root).filter((d) => !d.startsWith(save));
+  const bootLayer = join(root, "initrd/tmp/save-layer");
   const protect = existsSync(bootLayer) ? [join(save, readFileSync(bootLayer, "utf8").trim())] : [];
-  return { save, ram: join(initrd, "mnt/tmpfs/pup_rw"), lowers, protect };
+  return { save, ram: join(root, "initrd/mnt/tmpfs/pup_rw"), lowers, protect };
 }
 
 const alive = (pid: number): boolean => {

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import type { FirstSaveOptions } from "./first.js";
 import { firstSave } from "./first.js";
+import { readPupstate } from "./running.js";
 import { runningTarget, saveSession } from "./session.js";
 
 export interface ShutdownOptions {
@@ -35,7 +36,7 @@ export function parseAutosave(text: string): Pick<FirstSaveOptions, "kind" | "si
 }
 
 function autosaveFile(root: string): string | undefined {
-  const state = parseShellVars(readFileSync(join(root, "etc/rc.d/PUPSTATE"), "utf8")).vars;
+  const state = readPupstate(root);
   const [part, , sfs] = (state.get("PUPSFS") ?? "").split(",");
   if (!part || !sfs) return undefined;
   // The boot partition is mounted under /initrd/mnt when the system kept it.
@@ -71,7 +72,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
     o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
     return 0;
   }
-  const mode = parseShellVars(readFileSync(join(root, "etc/rc.d/PUPSTATE"), "utf8")).vars.get("PUPMODE");
+  const mode = readPupstate(root).get("PUPMODE");
   if (mode !== "5") return 0;
   const auto = autosaveFile(root);
   let choice = auto === undefined ? null : parseAutosave(auto);
