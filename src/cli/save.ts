@@ -7,7 +7,7 @@ import { SaveGenerations } from "../save/generations.js";
 import { shutdownSave } from "../save/shutdown.js";
 import { askOnConsole } from "../sys/console.js";
 import type { SaveTarget } from "../save/session.js";
-import { runningTarget, saveSession } from "../save/session.js";
+import { runningSaveRoot, runningTarget, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError } from "./args.js";
 
@@ -89,8 +89,9 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
   }
 
   if (a.flags.has("list") || opt("revert") !== undefined) {
-    if ("nothing" in target) throw new Error(target.nothing);
-    const gens = new SaveGenerations(target.save);
+    const saveRoot = dir !== undefined ? resolve(dir) : runningSaveRoot();
+    if (typeof saveRoot !== "string") throw new Error(saveRoot.nothing);
+    const gens = new SaveGenerations(saveRoot);
     const revert = opt("revert");
     if (revert !== undefined) {
       const n = count(revert, "--revert");
@@ -100,8 +101,8 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
       return 0;
     }
     const list = gens.list();
-    if (json) out(JSON.stringify({ save: target.save, generations: list }, null, 2));
-    else if (list.length === 0) out(`${target.save} has no generations yet.`);
+    if (json) out(JSON.stringify({ save: saveRoot, generations: list }, null, 2));
+    else if (list.length === 0) out(`${saveRoot} has no generations yet.`);
     else for (const g of list) out(`${g.current ? "*" : " "} ${String(g.number).padStart(4)}  ${g.path}`);
     return 0;
   }

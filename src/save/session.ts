@@ -29,6 +29,14 @@ export interface SaveResult {
 }
 
 /** The flash-mode save of the running system, or why there is nothing to merge. */
+/** The running system's save root (PUPMODE 12 or 13), for listing and reverting generations. */
+export function runningSaveRoot(root = "/"): string | { nothing: string } {
+  const state = readPupstate(root);
+  const mode = state.get("PUPMODE") ?? "5";
+  if (mode !== "12" && mode !== "13") return { nothing: `PUPMODE ${mode}: this session has no save` };
+  return join(root, "initrd", state.get("SAVE_LAYER") || (mode === "12" ? "/pup_rw" : "/pup_ro1"));
+}
+
 export function runningTarget(root = "/"): SaveTarget | { nothing: string } {
   const state = readPupstate(root);
   const mode = Number(state.get("PUPMODE") ?? 5);
