@@ -62,3 +62,16 @@ export function optionsHelp(defs: readonly OptionDef[]): string {
   const width = Math.max(...defs.map((d) => label(d).length)) + 2;
   return defs.map((d) => `  ${label(d).padEnd(width)}${d.help}`).join("\n");
 }
+
+/** A value that must be one of a few words. */
+export function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!allowed.includes(value as T)) throw new UsageError(`${what} '${value}' is not one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+/** A whole number of at least `min`. */
+export function wholeNumber(text: string, what: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} takes a whole number, not '${text}'`);
+  return n;
+}

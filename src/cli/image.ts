@@ -6,7 +6,7 @@ import { PART_FILESYSTEMS } from "../build/disk.js";
 import type { ConsoleKind, Firmware } from "../build/image.js";
 import { writeImage } from "../build/image.js";
 import type { OptionDef } from "./args.js";
-import { optionsHelp, parseArgs, UsageError } from "./args.js";
+import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "out", value: "FILE", help: "the image file (default: BUILD_DIR/ramstack.img)" },
@@ -36,21 +36,10 @@ The layout is written next to the image, in FILE.json.
 
 ${optionsHelp(OPTIONS)}`;
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
-  if (!allowed.includes(value as T)) throw new UsageError(`${what} '${value}' is not one of ${allowed.join(", ")}`);
-  return value as T;
-}
-
-function positiveInt(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} takes a whole number, not '${text}'`);
-  return n;
-}
-
 function extraPartition(text: string): PartitionSpec {
   const m = /^([a-z0-9]+):([^:]*):(\d+)$/.exec(text);
   if (!m) throw new UsageError(`--partition '${text}' is not FS:LABEL:MiB`);
-  return { fstype: oneOf(m[1]!, PART_FILESYSTEMS, "--partition filesystem"), ...(m[2] ? { label: m[2] } : {}), sizeMiB: positiveInt(m[3]!, "--partition size") };
+  return { fstype: oneOf(m[1]!, PART_FILESYSTEMS, "--partition filesystem"), ...(m[2] ? { label: m[2] } : {}), sizeMiB: wholeNumber(m[3]!, "--partition size", 1) };
 }
 
 export async function runImage(argv: readonly string[], out: (s: string) => void): Promise<number> {
@@ -77,8 +66,8 @@ export async function runImage(argv: readonly string[], out: (s: string) => void
       firmware: [...new Set(firmware)],
       console: oneOf<ConsoleKind>(opt("console") ?? "vga", ["vga", "serial"], "--console"),
       cmdline: opt("cmdline") ?? "",
-      menuTimeout: timeout === undefined ? 5 : timeout === "0" ? 0 : positiveInt(timeout, "--menu-timeout"),
-      ...(size ? { sizeMiB: positiveInt(size, "--size") } : {}),
+      menuTimeout: timeout === undefined ? 5 : timeout === "0" ? 0 : wholeNumber(timeout, "--menu-timeout", 1),
+      ...(size ? { sizeMiB: wholeNumber(size, "--size", 1) } : {}),
       extra: (a.options.get("partition") ?? []).map(extraPartition),
     },
     (l) => process.stderr.write(`image: ${l}\n`),

@@ -2,6 +2,7 @@
 // save's generations, or go back to one.
 
 import { resolve } from "node:path";
+import type { SaveFs } from "../save/first.js";
 import { firstSave } from "../save/first.js";
 import { SaveGenerations } from "../save/generations.js";
 import { shutdownSave } from "../save/shutdown.js";
@@ -9,7 +10,7 @@ import { askOnConsole } from "../sys/console.js";
 import type { SaveTarget } from "../save/session.js";
 import { runningSaveRoot, runningTarget, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";
-import { optionsHelp, parseArgs, UsageError } from "./args.js";
+import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "new", value: "KIND", help: "first save of a session without one: folder or file (beside the main SFS)" },
@@ -47,12 +48,6 @@ from the next boot.
 
 ${optionsHelp(OPTIONS)}`;
 
-function count(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} takes a whole number, not '${text}'`);
-  return n;
-}
-
 export async function runSave(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const a = parseArgs(argv, OPTIONS);
   if (a.flags.has("help")) {
@@ -62,31 +57,23 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
   if (a.positional.length) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
   const json = a.flags.has("json");
   const opt = (n: string): string | undefined => a.options.get(n)?.[0];
-  const keep = count(opt("keep") ?? "3", "--keep");
+  const keep = wholeNumber(opt("keep") ?? "3", "--keep", 0);
 
   if (a.flags.has("shutdown")) return shutdownSave({ ask: askOnConsole, say: (l) => out(`ramstack save: ${l}`) });
   const kind = opt("new");
   if (kind !== undefined) {
-    if (kind !== "folder" && kind !== "file") throw new UsageError(`--new '${kind}' is not one of folder, file`);
-    const fs = opt("fs");
-    if (fs !== undefined && fs !== "ext2" && fs !== "ext3" && fs !== "ext4") throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4`);
+    const fsText = opt("fs");
+    const fs = fsText === undefined ? undefined : oneOf<SaveFs>(fsText, ["ext2", "ext3", "ext4"], "--fs");
     const name = opt("name");
-    const r = firstSave({ kind, sizeMiB: count(opt("size") ?? "512", "--size"), ...(fs ? { fs } : {}), ...(name ? { name } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
+    const r = firstSave({ kind: oneOf(kind, ["folder", "file"] as const, "--new"), sizeMiB: wholeNumber(opt("size") ?? "512", "--size", 0), ...(fs ? { fs } : {}), ...(name ? { name } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
     if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
     else out(`Saved the session in ${r.path} (${r.stats.files} files); the next boot uses it.`);
     return 0;
   }
   for (const n of ["size", "fs", "name"]) if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
 
-  let target: SaveTarget | { nothing: string };
   const dir = opt("save-dir");
-  if (dir !== undefined) {
-    const ram = opt("ram");
-    target = { save: resolve(dir), ram: ram ? resolve(ram) : "", lowers: (a.options.get("lower") ?? []).map((l) => resolve(l)), protect: [] };
-  } else {
-    if (a.options.has("ram") || a.options.has("lower")) throw new UsageError("--ram and --lower go with --save-dir");
-    target = runningTarget();
-  }
+  if (dir === undefined && (a.options.has("ram") || a.options.has("lower"))) throw new UsageError("--ram and --lower go with --save-dir");
 
   if (a.flags.has("list") || opt("revert") !== undefined) {
     const saveRoot = dir !== undefined ? resolve(dir) : runningSaveRoot();
@@ -94,7 +81,7 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     const gens = new SaveGenerations(saveRoot);
     const revert = opt("revert");
     if (revert !== undefined) {
-      const n = count(revert, "--revert");
+      const n = wholeNumber(revert, "--revert", 0);
       gens.revert(n);
       if (json) out(JSON.stringify({ current: n }));
       else out(`Generation ${n} is current; it is used from the next boot.`);
@@ -107,6 +94,9 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     return 0;
   }
 
+  const ram = opt("ram");
+  const target: SaveTarget | { nothing: string } =
+    dir !== undefined ? { save: resolve(dir), ram: ram ? resolve(ram) : "", lowers: (a.options.get("lower") ?? []).map((l) => resolve(l)), protect: [] } : runningTarget();
   if ("nothing" in target) {
     if (json) out(JSON.stringify({ saved: false, reason: target.nothing }));
     else out(`Nothing to save: ${target.nothing}.`);

@@ -54,9 +54,10 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   if (o.name !== undefined && !/^[\w.+-]+$/.test(o.name)) throw new Error(`save name '${o.name}' may hold letters, digits and . + - _ only`);
   const specs = parseShellVars(readFileSync(join(root, "etc/DISTRO_SPECS"), "utf8")).vars;
   const prefix = specs.get("DISTRO_FILE_PREFIX") ?? "puppy";
-  const fs = o.fs ?? (fullMke2fs() ? "ext4" : "ext2");
+  const e2fsprogs = fullMke2fs();
+  const fs = o.fs ?? (e2fsprogs ? "ext4" : "ext2");
   if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file)`);
-  if (o.kind === "file" && fs !== "ext2" && !fullMke2fs()) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
+  if (o.kind === "file" && fs !== "ext2" && !e2fsprogs) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
 
   // No save yet: every layer of the union is below the new one.
   const lowers = unionLowers(root);
@@ -84,7 +85,7 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
       const fd = openSync(building, "w");
       ftruncateSync(fd, o.sizeMiB * 1048576);
       closeSync(fd);
-      run("mke2fs", fs === "ext2" && !fullMke2fs() ? ["-F", building] : ["-q", "-F", "-t", fs, "-m", "0", building]);
+      run("mke2fs", !e2fsprogs ? ["-F", building] : ["-q", "-F", "-t", fs, "-m", "0", building]);
       const inner = `/mnt/ramstack-newsave`;
       mkdirSync(inner, { recursive: true });
       run("mount", ["-t", fs, "-o", "loop", building, inner]);

@@ -28,7 +28,6 @@ export interface SaveResult {
   seconds: number;
 }
 
-/** The flash-mode save of the running system, or why there is nothing to merge. */
 /** The running system's save root (PUPMODE 12 or 13), for listing and reverting generations. */
 export function runningSaveRoot(root = "/"): string | { nothing: string } {
   const state = readPupstate(root);
@@ -37,13 +36,12 @@ export function runningSaveRoot(root = "/"): string | { nothing: string } {
   return join(root, "initrd", state.get("SAVE_LAYER") || (mode === "12" ? "/pup_rw" : "/pup_ro1"));
 }
 
+/** The flash-mode save of the running system, or why there is nothing to merge. */
 export function runningTarget(root = "/"): SaveTarget | { nothing: string } {
-  const state = readPupstate(root);
-  const mode = Number(state.get("PUPMODE") ?? 5);
-  if (mode === 12) return { nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk" };
-  if (mode !== 13) return { nothing: `PUPMODE ${mode}: there is no save to merge into yet` };
-  const layer = state.get("SAVE_LAYER") || "/pup_ro1";
-  const save = join(root, "initrd", layer);
+  const mode = readPupstate(root).get("PUPMODE") ?? "5";
+  if (mode === "12") return { nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk" };
+  if (mode !== "13") return { nothing: `PUPMODE ${mode}: there is no save to merge into yet` };
+  const save = runningSaveRoot(root) as string;
   const lowers = unionLowers(root).filter((d) => !d.startsWith(save));
   const bootLayer = join(root, "initrd/tmp/save-layer");
   const protect = existsSync(bootLayer) ? [join(save, readFileSync(bootLayer, "utf8").trim())] : [];

@@ -84,8 +84,13 @@ export interface Boot {
  * returns. Unless `stopAllowed`, a boot that stops in the initrd is an error
  * that shows the console.
  */
+/** QEMU options for the test build's kernel and initrd with these disks, the console on the serial line. */
+export function kernelVm(build: string, disks: VmDisk[], cmdline = "", memMiB = 1024): VmOptions {
+  return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: `console=ttyS0 ${cmdline}`.trim(), disks, memMiB };
+}
+
 export async function boot(build: string, disks: VmDisk[], cmdline = "", o: { memMiB?: number; stopAllowed?: boolean } = {}): Promise<Boot> {
-  return bootVm({ kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: `console=ttyS0 ${cmdline}`.trim(), disks, memMiB: o.memMiB ?? 1024 }, o);
+  return bootVm(kernelVm(build, disks, cmdline, o.memMiB), o);
 }
 
 /** Boot a disk image through its firmware and GRUB menu (written with --console serial). */

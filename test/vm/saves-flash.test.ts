@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
+import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
 
 describe("a save on a USB stick, and switches that leave it alone", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -76,7 +76,7 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
 
   it("pfix=rdsh: a shell in the initrd with the stack ready; 'exit' goes on with the boot", async () => {
     const build = testBuild();
-    const vm = VmClass.start({ kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: "console=ttyS0 pfix=rdsh", disks: [{ file: bootDisk({ build, dir: scratch("rdsh") }), bus: "virtio" }] });
+    const vm = VmClass.start(kernelVm(build, [{ file: bootDisk({ build, dir: scratch("rdsh") }), bus: "virtio" }], "pfix=rdsh"));
     vms.push(vm);
     await vm.waitFor(/pfix=rdsh: a shell before switch_root/, 240000);
     await vm.shellReady(60000);

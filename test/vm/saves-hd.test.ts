@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
+import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
 
 describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -79,7 +79,7 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     const a = makeTree(join(dir, "a"), { "upper/root/which": "the first\n" });
     const b = makeTree(join(dir, "b"), { "upper/root/which": "the work one\n" });
     const disk = bootDisk({ build, dir, extra: { tinysave: a, "tinysave-work": b } });
-    const vm = VmClass.start({ kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: "console=ttyS0", disks: [{ file: disk, bus: "virtio" }] });
+    const vm = VmClass.start(kernelVm(build, [{ file: disk, bus: "virtio" }]));
     vms.push(vm);
     await vm.waitFor(/2 saves found\. Which one\?[\s\S]*2\) vda1 \/tinysave-work[\s\S]*Choice \[0\]/, 240000);
     vm.send("2\n");
