@@ -24,7 +24,7 @@ export interface Components {
   node: { version: string; binary: string };
   /** The shared libraries node and the runtime's tools need, by soname, resolved to real files. */
   libs: Map<string, string>;
-  /** Programs kept beside node in the runtime (getfattr/setfattr, e2fsck), name -> file. */
+  /** Programs kept beside node in the runtime (getfattr/setfattr, e2fsck, cryptsetup), name -> file. */
   tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
 }
@@ -47,13 +47,28 @@ const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
   ["libcom-err2", "libcom_err.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libblkid1", "libblkid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libuuid1", "libuuid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  // cryptsetup's
+  ["libcryptsetup12", "libcryptsetup.so.12", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libpopt0", "libpopt.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libdevmapper1.02.1", "libdevmapper.so.1.02.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libssl3", "libcrypto.so.3", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libargon2-1", "libargon2.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libjson-c5", "libjson-c.so.5", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libselinux1", "libselinux.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libudev1", "libudev.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libpcre2-8-0", "libpcre2-8.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
 ];
 
-/** Extended attributes for the saver (Node's fs cannot read or set them); e2fsck for pfix=fsck and unclean shutdowns. */
+/**
+ * Extended attributes for the saver (Node's fs cannot read or set them);
+ * e2fsck for pfix=fsck and unclean shutdowns; cryptsetup for LUKS saves
+ * (opened by the init, made by the first save).
+ */
 const RUNTIME_TOOLS: [pkg: string, path: string][] = [
   ["attr", "usr/bin/getfattr"],
   ["attr", "usr/bin/setfattr"],
   ["e2fsprogs", "sbin/e2fsck"],
+  ["cryptsetup-bin", "sbin/cryptsetup"],
 ];
 
 export function fetchKernel(log: (s: string) => void): Kernel {

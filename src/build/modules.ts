@@ -4,6 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
+import { LUKS_MODULES } from "../sys/luks.js";
 
 /** Drivers and filesystems needed to find and mount the boot files and saves. */
 export const INITRD_MODULES = [
@@ -16,7 +17,7 @@ export const INITRD_MODULES = [
   // filesystems and layering
   "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8", "exfat", "isofs", "squashfs", "overlay", "loop",
   // encrypted saves
-  "dm_crypt", "xts", "aesni_intel",
+  ...LUKS_MODULES,
 ];
 
 /** depmod a kernel's module tree once so that modules.dep exists. */

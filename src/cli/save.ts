@@ -1,6 +1,7 @@
 // `ramstack save`: merge the RAM layer into the save (flash mode), list the
 // save's generations, or go back to one.
 
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SaveFs } from "../save/first.js";
 import { firstSave } from "../save/first.js";
@@ -17,6 +18,7 @@ const OPTIONS: OptionDef[] = [
   { name: "size", value: "MiB", help: "with --new file: the save file's size (default 512)" },
   { name: "fs", value: "FS", help: "with --new file: ext2, ext3 or ext4 (default ext4, or ext2 with busybox's mke2fs)" },
   { name: "name", value: "NAME", help: "with --new: name the save PREFIXsave-NAME" },
+  { name: "encrypt", help: "with --new file: a LUKS2 save file; the password is asked twice on the terminal, or read as the first line of stdin when it is not a terminal" },
   { name: "shutdown", help: "what poweroff and reboot run: ask (or AUTOSAVE / /etc/eventmanager decide), then save" },
   { name: "list", help: "list the save's generations" },
   { name: "revert", value: "N", help: "make generation N current again (from the next boot)" },
@@ -29,7 +31,7 @@ const OPTIONS: OptionDef[] = [
 ];
 
 export const SAVE_HELP = `Usage: ramstack save [--list | --revert N] [--keep N] [--json]
-       ramstack save --new folder|file [--size MiB] [--fs ext4] [--name NAME]
+       ramstack save --new folder|file [--size MiB] [--fs ext4] [--name NAME] [--encrypt]
 
 In flash mode (PUPMODE 13) the session lives in RAM above the save; this
 merges it into the save as a new generation: the previous generation stays
@@ -42,11 +44,30 @@ The free space inside the save is checked as it goes; if it runs out the
 save stops and the previous generation stays current.
 In PUPMODE 12 the save is the writable layer and there is nothing to merge.
 Without a save (PUPMODE 5), --new makes the first one where the init looks
-(beside the main SFS): a folder (Linux filesystems) or an ext2/3/4 file; it
-holds the session, whiteouts and opaque directories included, and is used
-from the next boot.
+(beside the main SFS): a folder (Linux filesystems) or an ext2/3/4 file,
+encrypted with LUKS2 when asked (the init asks for its password at boot;
+the password is never written anywhere); it holds the session, whiteouts
+and opaque directories included, and is used from the next boot.
 
 ${optionsHelp(OPTIONS)}`;
+
+/** A new save's password: typed twice on the terminal, or the first line of stdin from a script. */
+function newPassword(): string {
+  if (!process.stdin.isTTY) {
+    const line = readFileSync(0, "utf8").split("\n")[0]!.replace(/\r$/, "");
+    if (line === "") throw new UsageError("--encrypt: stdin holds no password (its first line is the password)");
+    return line;
+  }
+  const ask = (q: string): string => {
+    const a = askOnConsole(q, 300, { silent: true, device: "/dev/tty" });
+    if (a === null) throw new UsageError("--encrypt: no password typed");
+    return a;
+  };
+  const first = ask("Password for the new save: ");
+  if (first === "") throw new UsageError("--encrypt: an empty password cannot protect a save");
+  if (ask("The same password again: ") !== first) throw new UsageError("--encrypt: the two passwords differ; nothing was saved");
+  return first;
+}
 
 export async function runSave(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const a = parseArgs(argv, OPTIONS);
@@ -65,12 +86,16 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     const fsText = opt("fs");
     const fs = fsText === undefined ? undefined : oneOf<SaveFs>(fsText, ["ext2", "ext3", "ext4"], "--fs");
     const name = opt("name");
-    const r = firstSave({ kind: oneOf(kind, ["folder", "file"] as const, "--new"), sizeMiB: wholeNumber(opt("size") ?? "512", "--size", 0), ...(fs ? { fs } : {}), ...(name ? { name } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
+    const newKind = oneOf(kind, ["folder", "file"] as const, "--new");
+    if (a.flags.has("encrypt") && newKind !== "file") throw new UsageError("--encrypt goes with --new file");
+    const password = a.flags.has("encrypt") ? newPassword() : undefined;
+    const r = firstSave({ kind: newKind, sizeMiB: wholeNumber(opt("size") ?? "512", "--size", 0), ...(fs ? { fs } : {}), ...(name ? { name } : {}), ...(password !== undefined ? { password } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
     if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
     else out(`Saved the session in ${r.path} (${r.stats.files} files); the next boot uses it.`);
     return 0;
   }
   for (const n of ["size", "fs", "name"]) if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
+  if (a.flags.has("encrypt")) throw new UsageError("--encrypt goes with --new file");
 
   const dir = opt("save-dir");
   if (dir === undefined && (a.options.has("ram") || a.options.has("lower"))) throw new UsageError("--ram and --lower go with --save-dir");

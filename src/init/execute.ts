@@ -5,6 +5,7 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { SaveGenerations } from "../save/generations.js";
+import { isLuks } from "../sys/luks.js";
 import { formatVars } from "../plan/handover.js";
 import type { Layer, Plan } from "../plan/types.js";
 import type { BootLog } from "./bootlog.js";
@@ -23,7 +24,13 @@ export interface ExecuteContext {
   mountOf: (partition: string) => string;
   /** The initrd's root, where initrd-resident SFS files are. */
   initrdRoot: string;
+  /** Ask for a password on the console (not echoed); null when nobody answers in time. */
+  askPassword: (prompt: string) => string | null;
 }
+
+/** Tries at an encrypted save's password before the boot goes on without it. */
+export const PASSWORD_TRIES = 3;
+const SAVE_MAPPER = "savefile";
 
 /** The file behind an SFS layer, wherever it is. */
 function layerFile(ctx: ExecuteContext, l: Layer): string {
@@ -65,7 +72,10 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   if (!ctx.sys.isMounted("/mnt/dev_save")) ctx.sys.bind(dev, "/mnt/dev_save");
   const path = join(dev, l.path ?? "/");
   // Read-write in both modes: in 13 the save is a lower layer that a save merges the RAM layer into.
-  if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", false);
+  if (save.kind === "file" && (save.encrypted || isLuks(path))) {
+    const dev = openEncryptedSave(ctx, plan, `${l.partition}:${l.path}`, path);
+    ctx.sys.mount({ fstype: save.fileFs ?? "ext4", source: dev, target: l.mountpoint, options: ["rw", "noatime"] });
+  } else if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", false);
   else ctx.sys.bind(path, l.mountpoint);
   // A save interrupted by a power cut: drop the unfinished generation, keep the whole one.
   const gens = new SaveGenerations(l.mountpoint);
@@ -80,6 +90,39 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
 }
 
 /**
+ * Ask for the password (a few tries, each with a time limit) and open the
+ * container; its e2fsck, when the plan asks for one, runs on the opened
+ * device. No password, or only wrong ones: the save stays closed and
+ * untouched and the boot goes on in RAM.
+ */
+function openEncryptedSave(ctx: ExecuteContext, plan: Plan, label: string, file: string): string {
+  for (let i = 1; i <= PASSWORD_TRIES; i++) {
+    const pw = ctx.askPassword(`Password for the encrypted save ${label} (try ${i} of ${PASSWORD_TRIES}; Enter alone boots without the save): `);
+    if (pw === null || pw === "") throw new SaveError(`no password given: the encrypted save ${label} stays closed`);
+    if (ctx.sys.openLuks(file, SAVE_MAPPER, pw)) break;
+    ctx.log.console("Wrong password.");
+    if (i === PASSWORD_TRIES) throw new SaveError(`${PASSWORD_TRIES} wrong passwords: the encrypted save ${label} stays closed`);
+  }
+  ctx.log.console(`Opened the encrypted save ${label}`);
+  const dev = `/dev/mapper/${SAVE_MAPPER}`;
+  const step = plan.fsck.find((f) => f.target === `savefile:${label}`);
+  if (step) {
+    ctx.log.console(`Checking ${label} (${step.reason})`);
+    fsckVerdict(ctx, plan, label, ctx.sys.fsck(dev), true);
+  }
+  return dev;
+}
+
+/** e2fsck's verdict (0 clean, 1-3 repaired, 4 and up not): a save it could not repair is not used. */
+function fsckVerdict(ctx: ExecuteContext, plan: Plan, what: string, status: number, isSave: boolean): void {
+  const result = status === 0 ? "clean" : status < 4 ? "errors repaired" : "errors NOT repaired";
+  ctx.log.console(`  e2fsck: ${result} (exit ${status})`);
+  if (status < 4) return;
+  if (isSave) throw new SaveError(`the save ${what} has errors e2fsck could not repair`);
+  plan.warnings.push(`${what}: e2fsck could not repair every error (exit ${status})`);
+}
+
+/**
  * The plan's checks (pfix=fsck, pfix=fsckp, an unclean shutdown): a partition
  * is unmounted for e2fsck and mounted again; a save file is checked in place.
  * A save file that e2fsck cannot repair is not used.
@@ -87,23 +130,25 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
 export function checkFilesystems(ctx: ExecuteContext, plan: Plan, remount: (partition: string) => void): void {
   for (const step of plan.fsck) {
     const file = /^savefile:([^:]+):(.*)$/.exec(step.target);
-    ctx.log.console(`Checking ${file ? `${file[1]}:${file[2]}` : step.target} (${step.reason})`);
-    let status: number;
-    if (file) status = ctx.sys.fsck(join(ctx.mountOf(file[1]!), file[2]!));
-    else {
-      const mnt = `/mnt/${step.target}`;
-      const wasMounted = ctx.sys.isMounted(mnt);
-      if (wasMounted && !ctx.sys.umount(mnt)) {
-        ctx.log.console(`Warning: ${step.target} is busy: not checked`);
-        continue;
-      }
-      status = ctx.sys.fsck(`/dev/${step.target}`);
-      if (wasMounted) remount(step.target);
+    const what = file ? `${file[1]}:${file[2]}` : step.target;
+    if (file) {
+      const path = join(ctx.mountOf(file[1]!), file[2]!);
+      // An encrypted save is checked once opened (its password is asked for then).
+      if (isLuks(path)) continue;
+      ctx.log.console(`Checking ${what} (${step.reason})`);
+      fsckVerdict(ctx, plan, what, ctx.sys.fsck(path), true);
+      continue;
     }
-    const what = status === 0 ? "clean" : status < 4 ? "errors repaired" : "errors NOT repaired";
-    ctx.log.console(`  e2fsck: ${what} (exit ${status})`);
-    if (status >= 4 && file) throw new SaveError(`the save ${file[1]}:${file[2]} has errors e2fsck could not repair`);
-    if (status >= 4) plan.warnings.push(`${step.target}: e2fsck could not repair every error (exit ${status})`);
+    ctx.log.console(`Checking ${what} (${step.reason})`);
+    const mnt = `/mnt/${step.target}`;
+    const wasMounted = ctx.sys.isMounted(mnt);
+    if (wasMounted && !ctx.sys.umount(mnt)) {
+      ctx.log.console(`Warning: ${step.target} is busy: not checked`);
+      continue;
+    }
+    const status = ctx.sys.fsck(`/dev/${step.target}`);
+    if (wasMounted) remount(step.target);
+    fsckVerdict(ctx, plan, what, status, false);
   }
 }
 

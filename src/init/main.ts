@@ -16,6 +16,8 @@ import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js
 import { System } from "./system.js";
 
 const POLL_MS = 100;
+/** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
+const PASSWORD_TIMEOUT_SEC = 60;
 
 const readText = (path: string): string => {
   try {
@@ -104,6 +106,8 @@ class Init {
         this.run(plan);
       } catch (e) {
         this.sys.rollback(mark);
+        // A partition the attempt mounted (or remounted after e2fsck) is mounted again when next read.
+        for (const [name, target] of this.mounted) if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(name);
         this.log.console(`*** ${(e as Error).message}`);
         if (e instanceof SaveError && cmdline === given) {
           // The safest mode: the session in RAM, the save left exactly as it was.
@@ -131,7 +135,13 @@ class Init {
   }
 
   private run(plan: Plan): void {
-    const ctx = { sys: this.sys, log: this.log, initrdRoot: "/", mountOf: (p: string) => this.requireMount(p) };
+    const ctx = {
+      sys: this.sys,
+      log: this.log,
+      initrdRoot: "/",
+      mountOf: (p: string) => this.requireMount(p),
+      askPassword: (prompt: string) => askOnConsole(prompt, PASSWORD_TIMEOUT_SEC, { silent: true }),
+    };
     checkFilesystems(ctx, plan, (part) => this.sys.mount({ fstype: this.partitionFs.get(part) ?? "auto", source: `/dev/${part}`, target: `/mnt/${part}`, options: ["noatime"] }));
     for (const f of plan.fsckFlags) {
       const [part, path] = f.split(":");

@@ -8,6 +8,7 @@ import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js"
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
+import { isLuks } from "../sys/luks.js";
 import { FS_MODULES } from "./system.js";
 
 /** Linux's names for filesystems that the planner knows by another. */
@@ -57,7 +58,11 @@ export class MountedTree implements FileTree {
     if (f === null) return undefined;
     try {
       const st = statSync(f);
-      return st.isDirectory() ? { kind: "dir", sizeMiB: 0 } : { kind: "file", sizeMiB: st.size / 1048576 };
+      if (st.isDirectory()) return { kind: "dir", sizeMiB: 0 };
+      const info: NodeInfo = { kind: "file", sizeMiB: st.size / 1048576 };
+      // A save file's header says whether it is encrypted (its name need not).
+      if (/\.[234]fs$/.test(path) && isLuks(f)) info.luks = true;
+      return info;
     } catch {
       return undefined;
     }

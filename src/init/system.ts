@@ -4,6 +4,8 @@
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { run } from "../sys/exec.js";
+import { LUKS_MODULES, luksOpen } from "../sys/luks.js";
+import { runtimeTool } from "../sys/runtime.js";
 import type { BootLog } from "./bootlog.js";
 
 export interface MountSpec {
@@ -32,8 +34,8 @@ const KERNEL_FS_NAME: Record<string, string> = { iso9660: "iso9660", ntfs: "ntfs
 
 export class System {
   private readonly loadedFs = new Set<string>();
-  /** Mount points this init made, in order: what a failed attempt unwinds. */
-  private readonly made: string[] = [];
+  /** Mount points and opened LUKS containers this init made, in order: what a failed attempt unwinds. */
+  private readonly made: ({ target: string } | { mapper: string })[] = [];
   constructor(private readonly log: BootLog) {}
 
   /** A point to unwind to. */
@@ -43,8 +45,12 @@ export class System {
 
   /** Unmount, newest first, everything mounted since the mark (a failed boot attempt's mounts). */
   rollback(mark: number): void {
-    for (const target of this.made.splice(mark).reverse()) {
-      if (this.isMounted(target) && !this.umount(target)) this.cmd(["umount", "-l", target], true);
+    for (const m of this.made.splice(mark).reverse()) {
+      if ("mapper" in m) {
+        this.cmd([runtimeTool("cryptsetup").cmd, "close", m.mapper], true);
+        continue;
+      }
+      if (this.isMounted(m.target) && !this.umount(m.target)) this.cmd(["umount", "-l", m.target], true);
     }
   }
 
@@ -77,7 +83,7 @@ export class System {
     this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
     const opts = m.options?.length ? ["-o", m.options.join(",")] : [];
     this.cmd(["mount", "-t", m.fstype, ...opts, m.source, m.target]);
-    this.made.push(m.target);
+    this.made.push({ target: m.target });
   }
 
   /** Mount, or return the error text instead of throwing. */
@@ -98,7 +104,7 @@ export class System {
   bind(source: string, target: string): void {
     mkdirSync(target, { recursive: true });
     this.cmd(["mount", "-o", "bind", source, target]);
-    this.made.push(target);
+    this.made.push({ target });
   }
 
   move(source: string, target: string): void {
@@ -119,10 +125,26 @@ export class System {
   /** e2fsck -p (the initrd's, from the runtime); its exit status: 0 clean, 1-3 repaired, 4 and up not repaired. */
   fsck(target: string): number {
     this.log.debug(`# e2fsck -p ${target}`);
-    const r = run("/runtime/bin/e2fsck", ["-p", target], { allowFail: true });
+    const t = runtimeTool("e2fsck");
+    const r = run(t.cmd, ["-p", target], { env: t.env, allowFail: true });
     const out = (r.stdout + r.stderr).trim();
     if (out) this.log.debug(out);
     return r.status;
+  }
+
+  /** Open a LUKS save file as /dev/mapper/NAME; false when the password is wrong. */
+  openLuks(file: string, name: string, password: string): boolean {
+    if (!this.loadedFs.has("dm_crypt")) {
+      this.loadedFs.add("dm_crypt");
+      this.modprobe(["loop", ...LUKS_MODULES]);
+      // cryptsetup keeps its locks here; without it, it warns on every call.
+      mkdirSync("/run/cryptsetup", { recursive: true });
+    }
+    this.log.debug(`# cryptsetup open ${file} ${name} (password on a pipe)`);
+    const opened = luksOpen(file, name, password);
+    if (opened) this.made.push({ mapper: name });
+    else this.log.debug("  -> the password does not open any key slot");
+    return opened;
   }
 
   copyFile(source: string, target: string): void {

@@ -1,12 +1,13 @@
 // The first save of a session that has none (PUPMODE 5): a save folder or an
-// ext2/3/4 save file where the init looks by default (beside the main SFS),
-// filled from the RAM layer as its first generation. The save appears under
-// its final name only when it is complete.
+// ext2/3/4 save file (optionally inside LUKS2) where the init looks by
+// default (beside the main SFS), filled from the RAM layer as its first
+// generation. The save appears under its final name only when it is complete.
 
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
+import { LUKS_MODULES, luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
@@ -22,6 +23,8 @@ export interface FirstSaveOptions {
   fs?: SaveFs;
   /** PREFIXsave-NAME. */
   name?: string;
+  /** A LUKS2 file (PREFIXsave_luks…); the password only goes to cryptsetup, on a pipe. */
+  password?: string;
   progress?: (s: string) => void;
 }
 
@@ -30,6 +33,9 @@ export interface FirstSaveResult {
   partition: string;
   stats: MergeStats;
 }
+
+/** Where this session's first save went (partition:path), for the shutdown path. */
+export const FIRST_SAVE_MARK = "/tmp/ramstack-first-save";
 
 const LINUX_FS = ["ext2", "ext3", "ext4", "btrfs", "xfs", "f2fs"];
 
@@ -57,6 +63,7 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   const e2fsprogs = fullMke2fs();
   const fs = o.fs ?? (e2fsprogs ? "ext4" : "ext2");
   if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file)`);
+  if (o.password !== undefined && o.kind !== "file") throw new Error("an encrypted save is a save file (--new file)");
   if (o.kind === "file" && fs !== "ext2" && !e2fsprogs) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
 
   // No save yet: every layer of the union is below the new one.
@@ -72,7 +79,7 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
     mountedHere = true;
   }
   try {
-    const base = `${prefix}save${o.name ? `-${o.name}` : ""}`;
+    const base = `${prefix}save${o.password !== undefined ? "_luks" : ""}${o.name ? `-${o.name}` : ""}`;
     const path = join(mnt, dirname(sfsPath), o.kind === "folder" ? base : `${base}.${fs.slice(3)}fs`);
     if (existsSync(path)) throw new Error(`${path} already exists; it is never overwritten`);
     const building = `${path}.new`;
@@ -82,26 +89,62 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
       mkdirSync(building);
       stats = fill(building, lowers, o.progress);
     } else {
-      const fd = openSync(building, "w");
-      ftruncateSync(fd, o.sizeMiB * 1048576);
-      closeSync(fd);
-      run("mke2fs", !e2fsprogs ? ["-F", building] : ["-q", "-F", "-t", fs, "-m", "0", building]);
-      const inner = `/mnt/ramstack-newsave`;
-      mkdirSync(inner, { recursive: true });
-      run("mount", ["-t", fs, "-o", "loop", building, inner]);
+      allocate(building, o.sizeMiB, part);
+      const dev = o.password !== undefined ? openNewContainer(building, o.password, o.progress) : building;
       try {
-        stats = fill(inner, lowers, o.progress);
+        // LUKS2 encrypts 4 KiB sectors: the filesystem's blocks cannot be smaller (busybox's mke2fs would pick 1 KiB).
+        const block = dev === building ? [] : ["-b", "4096"];
+        run("mke2fs", !e2fsprogs ? ["-F", ...block, dev] : ["-q", "-F", "-t", fs, "-m", "0", ...block, dev]);
+        const inner = `/mnt/ramstack-newsave`;
+        mkdirSync(inner, { recursive: true });
+        run("mount", ["-t", fs, ...(dev === building ? ["-o", "loop"] : []), dev, inner]);
+        try {
+          stats = fill(inner, lowers, o.progress);
+        } finally {
+          run("umount", [inner]);
+        }
       } finally {
-        run("umount", [inner]);
+        if (dev !== building) luksClose(NEW_MAPPER);
       }
     }
     run("sync", []);
     renameSync(building, path);
     run("sync", []);
+    // The shutdown path must not offer a first save again in this session.
+    writeFileSync(FIRST_SAVE_MARK, `${part}:${relative(mnt, path)}\n`);
     return { path, partition: part, stats };
   } finally {
     if (mountedHere) run("umount", [mnt], { allowFail: true });
   }
+}
+
+const NEW_MAPPER = "ramstack-newsave";
+/** Room left on the partition beside a new save file. */
+const SLACK_MIB = 8;
+
+/**
+ * The save file takes its whole size now (fallocate, else zeros are not
+ * written and the check below is all there is): a save that fills up later
+ * must never find the partition full under it.
+ */
+function allocate(file: string, sizeMiB: number, part: string): void {
+  const st = statfsSync(dirname(file));
+  const freeMiB = Math.floor((st.bavail * st.bsize) / 1048576);
+  if (freeMiB < sizeMiB + SLACK_MIB) throw new Error(`${part} has ${freeMiB} MiB free; a ${sizeMiB} MiB save file needs ${sizeMiB + SLACK_MIB} MiB (choose a smaller --size, or a folder)`);
+  if (run("fallocate", ["-l", String(sizeMiB * 1048576), file], { allowFail: true }).status === 0) return;
+  const fd = openSync(file, "w");
+  ftruncateSync(fd, sizeMiB * 1048576);
+  closeSync(fd);
+}
+
+/** Format the file as LUKS2 and open it: the save's filesystem goes inside. */
+function openNewContainer(file: string, password: string, progress?: (s: string) => void): string {
+  run("modprobe", ["-a", "-q", ...LUKS_MODULES], { allowFail: true });
+  mkdirSync("/run/cryptsetup", { recursive: true });
+  progress?.("encrypting the save file (LUKS2)");
+  luksFormat(file, password);
+  if (!luksOpen(file, NEW_MAPPER, password)) throw new Error(`the new LUKS container ${file} does not open with its own password`);
+  return `/dev/mapper/${NEW_MAPPER}`;
 }
 
 function fill(saveRoot: string, lowers: string[], progress?: (s: string) => void): MergeStats {

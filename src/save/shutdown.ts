@@ -7,13 +7,13 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import type { FirstSaveOptions } from "./first.js";
-import { firstSave } from "./first.js";
+import { FIRST_SAVE_MARK, firstSave } from "./first.js";
 import { readPupstate } from "./running.js";
 import { runningTarget, saveSession } from "./session.js";
 
 export interface ShutdownOptions {
   /** Ask on the console; returns the answer, or null when the time ran out. */
-  ask: (question: string, timeoutSec: number) => string | null;
+  ask: (question: string, timeoutSec: number, o?: { silent?: boolean }) => string | null;
   say: (line: string) => void;
   root?: string;
 }
@@ -47,6 +47,17 @@ function autosaveFile(root: string): string | undefined {
   return undefined;
 }
 
+/** A password typed twice, not echoed; undefined when none is given or they never match. */
+function askNewPassword(o: ShutdownOptions, timeout: number): string | undefined {
+  for (let i = 0; i < 3; i++) {
+    const first = o.ask("Password for the encrypted save (Enter alone: do not save): ", timeout, { silent: true });
+    if (!first) return undefined;
+    if (o.ask("The same password again: ", timeout, { silent: true }) === first) return first;
+    o.say("The passwords differ.");
+  }
+  return undefined;
+}
+
 export function shutdownSave(o: ShutdownOptions): number {
   const root = o.root ?? "/";
   try {
@@ -74,24 +85,37 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   }
   const mode = readPupstate(root).get("PUPMODE");
   if (mode !== "5") return 0;
+  const made = join(root, FIRST_SAVE_MARK);
+  if (existsSync(made)) {
+    o.say(`This session made its first save (${readFileSync(made, "utf8").trim()}); the next boot uses it. Changes made after it are not in it.`);
+    return 0;
+  }
   const auto = autosaveFile(root);
   let choice = auto === undefined ? null : parseAutosave(auto);
   if (auto !== undefined && !choice) o.say("AUTOSAVE beside the main SFS should say 'folder' or 'file [MiB]'; asking instead.");
+  let password: string | undefined;
   if (!choice) {
-    const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
-    if (a === null || !/^(f|folder|i|file)$/i.test(a.trim())) {
+    const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
+    const kind = /^(f|folder)$/i.test(a?.trim() ?? "") ? "folder" : /^(i|file)$/i.test(a?.trim() ?? "") ? "file" : /^(e|encrypted)$/i.test(a?.trim() ?? "") ? "encrypted" : null;
+    if (kind === null) {
       o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
       return 0;
     }
-    const file = /^(i|file)$/i.test(a.trim());
+    if (kind === "encrypted") {
+      password = askNewPassword(o, em.timeout);
+      if (password === undefined) {
+        o.say("No password: the session is not saved.");
+        return 0;
+      }
+    }
     let size = 512;
-    if (file) {
+    if (kind !== "folder") {
       const s = o.ask("Size of the save file in MiB [512]: ", em.timeout);
       if (s && /^\d+$/.test(s.trim())) size = Number(s.trim());
     }
-    choice = { kind: file ? "file" : "folder", sizeMiB: size };
+    choice = { kind: kind === "folder" ? "folder" : "file", sizeMiB: size };
   }
-  const r = firstSave({ ...choice, progress: o.say }, root);
+  const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), progress: o.say }, root);
   o.say(`Saved the session in ${r.path}; the next boot uses it.`);
   return 0;
 }

@@ -2,17 +2,9 @@
 // getfattr/setfattr (Debian's attr, also in the runtime) and mknod. One
 // getfattr dump per tree and one setfattr restore keep it to two processes.
 
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { run } from "../sys/exec.js";
-
-/** In the running system the tools are in the initrd's runtime, beside Node.js. */
-const RUNTIME = "/initrd/runtime";
-
-function tool(name: string): { cmd: string; env?: NodeJS.ProcessEnv } {
-  const bundled = `${RUNTIME}/bin/${name}`;
-  if (existsSync(bundled)) return { cmd: bundled, env: { ...process.env, LD_LIBRARY_PATH: `${RUNTIME}/lib` } };
-  return { cmd: name };
-}
+import { runtimeTool } from "../sys/runtime.js";
 
 /** One entry of a dump: a path relative to the tree (./a/b) and its attributes, name -> hex value. */
 export interface XattrEntry {
@@ -22,7 +14,7 @@ export interface XattrEntry {
 
 /** Every extended attribute below dir (symlinks not followed), as getfattr sees them. */
 export function dumpXattrs(dir: string): XattrEntry[] {
-  const t = tool("getfattr");
+  const t = runtimeTool("getfattr");
   // Exit status 1 only means some file has none.
   const r = run(t.cmd, ["-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "."], { cwd: dir, env: t.env, allowFail: true });
   if (r.status > 1) throw new Error(`getfattr failed in ${dir}: ${r.stderr.trim()}`);
@@ -69,7 +61,7 @@ export function restoreXattrs(dir: string, entries: readonly XattrEntry[], scrat
   }
   if (lines.length === 0) return;
   writeFileSync(scratchFile, lines.join("\n"));
-  const t = tool("setfattr");
+  const t = runtimeTool("setfattr");
   run(t.cmd, ["-h", `--restore=${scratchFile}`], { cwd: dir, env: t.env });
 }
 

@@ -4,11 +4,24 @@
 
 import { run } from "./exec.js";
 
-export function askOnConsole(question: string, timeoutSec: number): string | null {
-  const r = run("sh", ["-c", 'printf "%s" "$1" > /dev/console; read -t "$2" -r answer < /dev/console || exit 1; printf "%s" "$answer"', "sh", question, String(timeoutSec)], { allowFail: true });
+export interface AskOptions {
+  /** Do not echo what is typed (passwords). */
+  silent?: boolean;
+  /** The terminal to ask on; /dev/console by default, /dev/tty for a command run in a terminal. */
+  device?: string;
+}
+
+export function askOnConsole(question: string, timeoutSec: number, o: AskOptions = {}): string | null {
+  const dev = o.device ?? "/dev/console";
+  // Silent: echo goes off before the prompt shows, so nothing typed after it is echoed; and back on after.
+  const script = o.silent
+    ? `stty -echo < "$3"; printf "%s" "$1" > "$3"; IFS= read -t "$2" -r answer < "$3"; s=$?; stty echo < "$3"; echo > "$3"; [ $s = 0 ] || exit 1; printf "%s" "$answer"`
+    : `printf "%s" "$1" > "$3"; read -t "$2" -r answer < "$3" || exit 1; printf "%s" "$answer"`;
+  const r = run("sh", ["-c", script, "sh", question, String(timeoutSec), dev], { allowFail: true });
   if (r.status !== 0) {
-    run("sh", ["-c", "echo > /dev/console"], { allowFail: true });
+    run("sh", ["-c", 'echo > "$1"', "sh", dev], { allowFail: true });
     return null;
   }
-  return r.stdout.trim();
+  // A password is kept as typed: spaces can be part of it.
+  return o.silent ? r.stdout : r.stdout.trim();
 }

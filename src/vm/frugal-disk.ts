@@ -21,6 +21,8 @@ export interface FrugalDiskOptions {
   extra?: Record<string, string>;
   /** Where the image goes (default: the build directory). */
   dir?: string;
+  /** Free space to leave on the partition, for saves (default 16 MiB). */
+  spareMiB?: number;
 }
 
 /** The frugal files of a build: vmlinuz, initrd.gz and the SFS layers. */
@@ -57,7 +59,7 @@ export function frugalDisk(o: FrugalDiskOptions): string {
       if (statSync(path).isDirectory()) cpSync(path, join(dir, name), { recursive: true });
       else linkOrCopy(path, join(dir, name));
     }
-    makeDisk(`${img}.tmp`, { table: o.table, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage), from: stage }] });
+    makeDisk(`${img}.tmp`, { table: o.table, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage, o.spareMiB), from: stage }] });
     renameSync(`${img}.tmp`, img);
   } finally {
     rmSync(`${img}.tmp`, { force: true });

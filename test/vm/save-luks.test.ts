@@ -1,0 +1,82 @@
+// VM tier: an encrypted save. The running system makes a LUKS2 save file
+// ('ramstack save --new file --encrypt'); the init asks for its password at
+// the next boot, gives a wrong one another try, opens it with the right one,
+// and boots in RAM, leaving the file as it was, when no password is given.
+// The password is never written to the disk.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { after, describe, it } from "node:test";
+import { Vm } from "../../src/vm/qemu.js";
+import { boot, bootDisk, guestMounts, guestVars, kernelVm, scratch, testBuild } from "../helpers/system.js";
+
+const PASSWORD = "Correct-Horse-7391";
+
+/** The save file's bytes, read from the disk image's first partition (at 1 MiB) with debugfs. */
+function saveDigest(disk: string): string {
+  const r = spawnSync("debugfs", ["-R", "cat /tinysave_luks.2fs", `${disk}?offset=1048576`], { maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, String(r.stderr));
+  assert.ok(r.stdout.length >= 64 << 20, "debugfs read the whole save file");
+  return createHash("sha256").update(r.stdout).digest("hex");
+}
+
+describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
+  const vms: Vm[] = [];
+  after(async () => Promise.all(vms.map((vm) => vm.kill())));
+
+  it("is made by ramstack save --new file --encrypt, asked for at boot, and never holds its password in clear", async () => {
+    const dir = scratch("luks");
+    const disk = bootDisk({ build: testBuild(), dir, spareMiB: 96 });
+    let { vm }: { vm: Vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]);
+    vms.push(vm);
+    await vm.check("echo private-notes > /root/secret.txt");
+    const made = await vm.check(`printf '%s\\n' '${PASSWORD}' | ramstack save --new file --encrypt --size 64 2>&1`, 240000);
+    assert.match(made, /Saved the session in .*\/tinysave_luks\.2fs/);
+    assert.equal(await vm.check("head -c 6 /initrd/mnt/vda1/tinysave_luks.2fs 2>/dev/null | od -An -c | tr -s ' '"), " L U K S 272 276");
+    assert.match(await vm.check("ramstack save --shutdown 2>&1"), /made its first save \(vda1:tinysave_luks\.2fs\)/);
+    await vm.check("sync");
+    await vm.kill();
+    assert.equal(readFileSync(disk).includes(PASSWORD), false, "the password is nowhere on the disk");
+    assert.equal(readFileSync(disk).includes("private-notes"), false, "the session's files are not on the disk in clear");
+
+    // A wrong password, then the right one.
+    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
+    vms.push(vm);
+    let from = 0;
+    await vm.waitFor(/Password for the encrypted save vda1:\/tinysave_luks\.2fs \(try 1 of 3/, 240000, from);
+    from = vm.console.length;
+    vm.send("not-the-password\n");
+    await vm.waitFor(/Wrong password\.[\s\S]*try 2 of 3/, 120000, from);
+    assert.equal(vm.console.slice(from).includes("not-the-password"), false, "the password is not echoed");
+    from = vm.console.length;
+    vm.send(`${PASSWORD}\n`);
+    await vm.waitFor(/Opened the encrypted save vda1:\/tinysave_luks\.2fs/, 120000, from);
+    await vm.waitFor(/ramstack: system up/, 240000, from);
+    await vm.shellReady(60000);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "12");
+    assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave_luks.2fs");
+    assert.equal(await vm.check("cat /root/secret.txt"), "private-notes");
+    const mounts = await guestMounts(vm);
+    assert.equal(mounts.get("/initrd/pup_rw")?.source, "/dev/mapper/savefile");
+    await vm.check("echo second > /root/second.txt; sync");
+    await vm.kill();
+
+    // No password: the boot goes on in RAM and the save is left exactly as it was.
+    const before = saveDigest(disk);
+    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
+    vms.push(vm);
+    await vm.waitFor(/Password for the encrypted save/, 240000);
+    from = vm.console.length;
+    vm.send("\n");
+    await vm.waitFor(/no password given: the encrypted save vda1:\/tinysave_luks\.2fs stays closed[\s\S]*in RAM/, 120000, from);
+    await vm.waitFor(/ramstack: system up/, 240000, from);
+    await vm.shellReady(60000);
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
+    assert.equal(await vm.check("test -e /root/secret.txt && echo there || echo absent"), "absent");
+    await vm.kill();
+    assert.equal(saveDigest(disk), before, "a boot without the password leaves the save as it was");
+  });
+});
