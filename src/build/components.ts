@@ -24,7 +24,7 @@ export interface Components {
   node: { version: string; binary: string };
   /** The shared libraries node and the runtime's tools need, by soname, resolved to real files. */
   libs: Map<string, string>;
-  /** Programs kept beside node in the runtime (getfattr/setfattr, e2fsck, cryptsetup), name -> file. */
+  /** Programs kept beside node in the runtime (getfattr/setfattr, e2fsck, cryptsetup, tar), name -> file. */
   tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
 }
@@ -57,18 +57,22 @@ const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
   ["libselinux1", "libselinux.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libudev1", "libudev.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libpcre2-8-0", "libpcre2-8.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  // GNU tar's
+  ["libacl1", "libacl.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
 ];
 
 /**
  * Extended attributes for the saver (Node's fs cannot read or set them);
  * e2fsck for pfix=fsck and unclean shutdowns; cryptsetup for LUKS saves
- * (opened by the init, made by the first save).
+ * (opened by the init, made by the first save); GNU tar for archive saves
+ * (PUPMODE 66), which must keep whiteouts and overlay's xattrs.
  */
 const RUNTIME_TOOLS: [pkg: string, path: string][] = [
   ["attr", "usr/bin/getfattr"],
   ["attr", "usr/bin/setfattr"],
   ["e2fsprogs", "sbin/e2fsck"],
   ["cryptsetup-bin", "sbin/cryptsetup"],
+  ["tar", "bin/tar"],
 ];
 
 export function fetchKernel(log: (s: string) => void): Kernel {

@@ -126,6 +126,13 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 hostname -F /etc/hostname
 . /etc/rc.d/PUPSTATE 2>/dev/null
+# Periodic saves when /etc/eventmanager sets RAMSAVEINTERVAL (flash mode and archive saves).
+RAMSAVEINTERVAL=0
+. /etc/eventmanager 2>/dev/null
+case "$PUPMODE:$RAMSAVEINTERVAL" in
+  13:0|66:0|13:|66:) ;;
+  13:*|66:*) /usr/bin/ramstack save --periodic >>/var/log/ramstack-save.log 2>&1 & ;;
+esac
 echo "ramstack: system up (PUPMODE $PUPMODE) at $(cut -d' ' -f1 /proc/uptime) s"
 `;
 

@@ -6,19 +6,24 @@ import { resolve } from "node:path";
 import type { SaveFs } from "../save/first.js";
 import { firstSave } from "../save/first.js";
 import { SaveGenerations } from "../save/generations.js";
+import { parseInterval, runPeriodic } from "../save/periodic.js";
 import { shutdownSave } from "../save/shutdown.js";
 import { askOnConsole } from "../sys/console.js";
 import type { SaveTarget } from "../save/session.js";
-import { runningSaveRoot, runningTarget, saveSession } from "../save/session.js";
+import { runningArchive, runningSaveRoot, runningTarget, saveArchiveSession, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";
 import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
-  { name: "new", value: "KIND", help: "first save of a session without one: folder or file (beside the main SFS)" },
+  { name: "new", value: "KIND", help: "first save of a session without one: folder, file or archive (FAT/exFAT)" },
+  { name: "partition", value: "PART", help: "with --new: the partition to save on (default: the main SFS's; elsewhere a SAVESPEC beside the main SFS points to it)" },
+  { name: "dir", value: "DIR", help: "with --new: the directory on that partition (default: the main SFS's, or /)" },
   { name: "size", value: "MiB", help: "with --new file: the save file's size (default 512)" },
   { name: "fs", value: "FS", help: "with --new file: ext2, ext3 or ext4 (default ext4, or ext2 with busybox's mke2fs)" },
   { name: "name", value: "NAME", help: "with --new: name the save PREFIXsave-NAME" },
   { name: "encrypt", help: "with --new file: a LUKS2 save file; the password is asked twice on the terminal, or read as the first line of stdin when it is not a terminal" },
+  { name: "periodic", help: "keep saving every RAMSAVEINTERVAL minutes (/etc/eventmanager) in PUPMODE 13 and 66; what the system starts at boot when it is set" },
+  { name: "every", value: "TIME", help: "with --periodic: this interval instead (90s, 30m, 2h; a bare number is minutes)" },
   { name: "shutdown", help: "what poweroff and reboot run: ask (or AUTOSAVE / /etc/eventmanager decide), then save" },
   { name: "list", help: "list the save's generations" },
   { name: "revert", value: "N", help: "make generation N current again (from the next boot)" },
@@ -31,7 +36,9 @@ const OPTIONS: OptionDef[] = [
 ];
 
 export const SAVE_HELP = `Usage: ramstack save [--list | --revert N] [--keep N] [--json]
-       ramstack save --new folder|file [--size MiB] [--fs ext4] [--name NAME] [--encrypt]
+       ramstack save --periodic [--every TIME]
+       ramstack save --new folder|file|archive [--partition PART] [--dir DIR]
+                     [--size MiB] [--fs ext4] [--name NAME] [--encrypt]
 
 In flash mode (PUPMODE 13) the session lives in RAM above the save; this
 merges it into the save as a new generation: the previous generation stays
@@ -43,8 +50,11 @@ Puppy's exclusion list applies (tmp, dev, mnt, caches of downloads, ...).
 The free space inside the save is checked as it goes; if it runs out the
 save stops and the previous generation stays current.
 In PUPMODE 12 the save is the writable layer and there is nothing to merge.
+In PUPMODE 66 (an archive save on FAT) it writes the session as a new
+archive beside the old one and renames it over the old one when whole.
 Without a save (PUPMODE 5), --new makes the first one where the init looks
-(beside the main SFS): a folder (Linux filesystems) or an ext2/3/4 file,
+(beside the main SFS, or on --partition/--dir with a SAVESPEC that tells the
+init): a folder (Linux filesystems), an archive (FAT) or an ext2/3/4 file,
 encrypted with LUKS2 when asked (the init asks for its password at boot;
 the password is never written anywhere); it holds the session, whiteouts
 and opaque directories included, and is used from the next boot.
@@ -80,21 +90,31 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
   const opt = (n: string): string | undefined => a.options.get(n)?.[0];
   const keep = wholeNumber(opt("keep") ?? "3", "--keep", 0);
 
+  if (a.flags.has("periodic")) {
+    const every = opt("every");
+    const sec = every === undefined ? undefined : parseInterval(every);
+    if (sec === null || (sec !== undefined && sec <= 0)) throw new UsageError(`--every: '${every}' is not a time such as 90s, 30m or 2h`);
+    return runPeriodic({ ...(sec !== undefined ? { everySec: sec } : {}), say: (l) => out(`ramstack save: ${new Date().toISOString()} ${l}`) });
+  }
+  if (opt("every") !== undefined) throw new UsageError("--every goes with --periodic");
   if (a.flags.has("shutdown")) return shutdownSave({ ask: askOnConsole, say: (l) => out(`ramstack save: ${l}`) });
   const kind = opt("new");
   if (kind !== undefined) {
     const fsText = opt("fs");
     const fs = fsText === undefined ? undefined : oneOf<SaveFs>(fsText, ["ext2", "ext3", "ext4"], "--fs");
     const name = opt("name");
-    const newKind = oneOf(kind, ["folder", "file"] as const, "--new");
+    const newKind = oneOf(kind, ["folder", "file", "archive"] as const, "--new");
     if (a.flags.has("encrypt") && newKind !== "file") throw new UsageError("--encrypt goes with --new file");
     const password = a.flags.has("encrypt") ? newPassword() : undefined;
-    const r = firstSave({ kind: newKind, sizeMiB: wholeNumber(opt("size") ?? "512", "--size", 0), ...(fs ? { fs } : {}), ...(name ? { name } : {}), ...(password !== undefined ? { password } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
+    const r = firstSave({ kind: newKind, sizeMiB: wholeNumber(opt("size") ?? "512", "--size", 0), ...(fs ? { fs } : {}), ...(name ? { name } : {}), ...(password !== undefined ? { password } : {}), ...(opt("partition") ? { partition: opt("partition")! } : {}), ...(opt("dir") ? { dir: opt("dir")! } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
     if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
-    else out(`Saved the session in ${r.path} (${r.stats.files} files); the next boot uses it.`);
+    else {
+      out(`Saved the session in ${r.path} (${r.entries} files and directories); the next boot uses it.`);
+      if (r.savespec) out(`Wrote ${r.savespec}: the init finds the save through it.`);
+    }
     return 0;
   }
-  for (const n of ["size", "fs", "name"]) if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
+  for (const n of ["size", "fs", "name", "partition", "dir"]) if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
   if (a.flags.has("encrypt")) throw new UsageError("--encrypt goes with --new file");
 
   const dir = opt("save-dir");
@@ -119,6 +139,13 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     return 0;
   }
 
+  const archive = dir === undefined ? runningArchive() : null;
+  if (archive) {
+    const r = saveArchiveSession(archive, { lock: "/tmp/ramstack-save.lock", progress: (l) => process.stderr.write(`save: ${l}\n`) });
+    if (json) out(JSON.stringify({ saved: true, archive: `${archive.part}:${archive.path}`, ...r }, null, 2));
+    else out(`Saved the session in ${archive.part}:${archive.path} in ${r.seconds.toFixed(1)} s: ${r.members} files and directories, ${(r.bytes / 1048576).toFixed(1)} MiB.`);
+    return 0;
+  }
   const ram = opt("ram");
   const target: SaveTarget | { nothing: string } =
     dir !== undefined ? { save: resolve(dir), ram: ram ? resolve(ram) : "", lowers: (a.options.get("lower") ?? []).map((l) => resolve(l)), protect: [] } : runningTarget();

@@ -4,6 +4,7 @@
 
 import { cpSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
+import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
 import { isLuks } from "../sys/luks.js";
 import { formatVars } from "../plan/handover.js";
@@ -42,6 +43,18 @@ function layerFile(ctx: ExecuteContext, l: Layer): string {
 function mountRamLayer(ctx: ExecuteContext, plan: Plan): void {
   ctx.sys.mount({ fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] });
   for (const d of ["pup_rw", "pup_work", "tmp"]) mkdirSync(join(TMPFS, d), { recursive: true });
+}
+
+/** PUPMODE 66: the archive save is unpacked into the RAM layer; the partition is not needed after. */
+function unpackArchive(ctx: ExecuteContext, plan: Plan): void {
+  const s = plan.save;
+  const archive = join(ctx.mountOf(s.partition!), s.path!);
+  ctx.log.console(`Unpacking the archive save ${s.partition}:${s.path} into RAM`);
+  try {
+    ctx.sys.tool("tar", unpackArchiveArgs(archive, join(TMPFS, "pup_rw")));
+  } catch (e) {
+    throw new SaveError(`the archive save ${s.partition}:${s.path} cannot be unpacked: ${(e as Error).message}`);
+  }
 }
 
 function mountSfs(ctx: ExecuteContext, l: Layer): void {
@@ -164,6 +177,7 @@ export function markSessionOpen(ctx: ExecuteContext, plan: Plan): void {
 export function mountStack(ctx: ExecuteContext, plan: Plan): void {
   if (plan.unionfs !== "overlay") throw new Error(`${plan.unionfs} unions are not supported yet`);
   mountRamLayer(ctx, plan);
+  if (plan.save.kind === "archive") unpackArchive(ctx, plan);
   let upper = join(TMPFS, "pup_rw");
   let work = join(TMPFS, "pup_work");
   const lower: string[] = [];

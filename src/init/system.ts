@@ -147,6 +147,11 @@ export class System {
     return opened;
   }
 
+  /** Run one of the runtime's programs (tar, …); the init's environment already points at the runtime's libraries. */
+  tool(name: string, args: string[]): void {
+    this.cmd([runtimeTool(name).cmd, ...args]);
+  }
+
   copyFile(source: string, target: string): void {
     this.cmd(["cp", source, target]);
   }

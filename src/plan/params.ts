@@ -57,6 +57,8 @@ export const PARAMS: readonly ParamDef[] = [
   { name: "iso-scan/filename", kind: "text", syntax: "/path/file.iso", fromCmdline: true, help: "Ubuntu-style ISO path, used when no isofrom-like parameter is given" },
   { name: "iso_dev", kind: "text", syntax: "partition", help: "partition holding the ISO (also img_dev)" },
   { name: "img_dev", kind: "text", syntax: "partition", help: "alias of iso_dev" },
+  { name: "autosave", kind: "text", syntax: "folder|file[:MiB]|no", fromCmdline: true,
+    help: "read at shutdown by the saver: make the first save without asking (as an AUTOSAVE file beside the main SFS does); no: never ask" },
   { name: "bootmenu", kind: "flag", syntax: "", fromCmdline: true, help: "show the initrd boot menu (not supported yet: ignored with a warning)" },
   { name: "fullinstall", kind: "flag", syntax: "", fromCmdline: true, help: "boot a full install (not supported yet: ignored with a warning)" },
 ];

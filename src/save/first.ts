@@ -1,22 +1,28 @@
-// The first save of a session that has none (PUPMODE 5): a save folder or an
-// ext2/3/4 save file (optionally inside LUKS2) where the init looks by
-// default (beside the main SFS), filled from the RAM layer as its first
-// generation. The save appears under its final name only when it is complete.
+// The first save of a session that has none (PUPMODE 5): a save folder, an
+// ext2/3/4 save file (optionally inside LUKS2) or, on FAT, an archive, where
+// the init looks by default (beside the main SFS) or anywhere else with a
+// SAVESPEC that says where. Folders and files are filled from the RAM layer
+// as their first generation; a save appears under its final name only when
+// it is complete.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES, luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
-import { readPupstate, unionLowers } from "./running.js";
+import { identifyPath } from "../sys/blkid.js";
+import { listBlockDisks } from "../sys/blockdevs.js";
+import { writeArchive } from "./archive.js";
+import { readPupstate, unionLowers, withPartition } from "./running.js";
 
 export type SaveFs = "ext2" | "ext3" | "ext4";
 
 export interface FirstSaveOptions {
-  kind: "folder" | "file";
+  /** folder (Linux filesystems), file (ext2/3/4 image), archive (PREFIXsave66.tar.gz, for FAT/exFAT). */
+  kind: "folder" | "file" | "archive";
   /** For a file. */
   sizeMiB: number;
   /** For a file; default ext4 when e2fsprogs is there, else ext2 (busybox's mke2fs). */
@@ -25,26 +31,29 @@ export interface FirstSaveOptions {
   name?: string;
   /** A LUKS2 file (PREFIXsave_luks…); the password only goes to cryptsetup, on a pipe. */
   password?: string;
+  /** The partition to save on (default: the main SFS's); elsewhere, SAVESPEC tells the init. */
+  partition?: string;
+  /** The directory on it (default: the main SFS's directory, or / on another partition). */
+  dir?: string;
   progress?: (s: string) => void;
 }
 
 export interface FirstSaveResult {
   path: string;
   partition: string;
-  stats: MergeStats;
+  /** Files and directories written. */
+  entries: number;
+  /** The SAVESPEC written beside the main SFS (partition:path), when the save is not where the init looks by default. */
+  savespec: string | null;
 }
 
 /** Where this session's first save went (partition:path), for the shutdown path. */
 export const FIRST_SAVE_MARK = "/tmp/ramstack-first-save";
 
-const LINUX_FS = ["ext2", "ext3", "ext4", "btrfs", "xfs", "f2fs"];
-
-function mountPointOf(dev: string): string | undefined {
-  return readFileSync("/proc/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" "))
-    .find((f) => f[0] === dev && !(f[3] ?? "").split(",").includes("ro"))?.[1];
-}
+export const LINUX_FS = ["ext2", "ext3", "ext4", "btrfs", "xfs", "f2fs"];
+export const ARCHIVE_FS = ["vfat", "exfat"];
+/** Where a save file can go. */
+export const WRITABLE_FS = [...LINUX_FS, ...ARCHIVE_FS, "ntfs"];
 
 /** e2fsprogs' mke2fs does ext3/4; busybox's only ext2. */
 function fullMke2fs(): boolean {
@@ -55,67 +64,109 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   const state = readPupstate(root);
   const mode = state.get("PUPMODE") ?? "5";
   if (mode !== "5") throw new Error(`this session already has a save (PUPMODE ${mode}); 'ramstack save' merges into it`);
-  const [part, partFs, sfsPath] = (state.get("PUPSFS") ?? "").split(",");
-  if (!part || !partFs || !sfsPath) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
+  const [bootPart, bootFs, sfsPath] = (state.get("PUPSFS") ?? "").split(",");
+  if (!bootPart || !bootFs || !sfsPath) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
   if (o.name !== undefined && !/^[\w.+-]+$/.test(o.name)) throw new Error(`save name '${o.name}' may hold letters, digits and . + - _ only`);
+  const part = o.partition ?? bootPart;
+  const partFs = part === bootPart ? bootFs : identifyPath(`/dev/${part}`)?.fstype;
+  if (!partFs) throw new Error(`${part}: no partition with a filesystem by that name`);
+  const bootDir = dirname(sfsPath);
+  const dir = normalizeDir(o.dir ?? (part === bootPart ? bootDir : "/"));
   const specs = parseShellVars(readFileSync(join(root, "etc/DISTRO_SPECS"), "utf8")).vars;
   const prefix = specs.get("DISTRO_FILE_PREFIX") ?? "puppy";
   const e2fsprogs = fullMke2fs();
   const fs = o.fs ?? (e2fsprogs ? "ext4" : "ext2");
-  if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file)`);
+  if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file) or an archive (--new archive)`);
+  if (o.kind === "archive" && !ARCHIVE_FS.includes(partFs)) throw new Error(`archive saves are for FAT and exFAT; ${part} is ${partFs}: use a folder (--new folder)`);
   if (o.password !== undefined && o.kind !== "file") throw new Error("an encrypted save is a save file (--new file)");
   if (o.kind === "file" && fs !== "ext2" && !e2fsprogs) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
 
   // No save yet: every layer of the union is below the new one.
   const lowers = unionLowers(root);
+  const base = `${prefix}save${o.password !== undefined ? "_luks" : ""}${o.name ? `-${o.name}` : ""}`;
+  const fileName = o.kind === "folder" ? base : o.kind === "archive" ? `${prefix}save66.tar.gz` : `${base}.${fs.slice(3)}fs`;
+  const made = withPartition(part, partFs, (mnt) => {
+    const path = join(mnt, dir, fileName);
+    if (existsSync(path)) throw new Error(`${part}:${join(dir, fileName)} already exists; it is never overwritten`);
+    mkdirSync(dirname(path), { recursive: true });
+    const entries = o.kind === "archive" ? writeArchive(RAM_LAYER, path, o.progress).members : makeLayer(o, fs, e2fsprogs, path, part, lowers);
+    return { path, entries };
+  });
+  // The init looks beside the main SFS; a save anywhere else needs a SAVESPEC there.
+  const savespec = part === bootPart && dir === normalizeDir(bootDir) ? null : writeSavespec(bootPart, bootFs, bootDir, part, dir, state.get("PMEDIA") ?? "");
+  // The shutdown path must not offer a first save again in this session.
+  writeFileSync(FIRST_SAVE_MARK, `${part}:${join(dir, fileName)}\n`);
+  return { path: made.path, partition: part, entries: made.entries, savespec };
+}
 
-  // The save's partition, read-write.
-  let mnt = mountPointOf(`/dev/${part}`);
-  let mountedHere = false;
-  if (!mnt) {
-    mnt = `/mnt/ramstack-save-${part}`;
-    mkdirSync(mnt, { recursive: true });
-    run("mount", ["-t", partFs, `/dev/${part}`, mnt]);
-    mountedHere = true;
-  }
-  try {
-    const base = `${prefix}save${o.password !== undefined ? "_luks" : ""}${o.name ? `-${o.name}` : ""}`;
-    const path = join(mnt, dirname(sfsPath), o.kind === "folder" ? base : `${base}.${fs.slice(3)}fs`);
-    if (existsSync(path)) throw new Error(`${path} already exists; it is never overwritten`);
-    const building = `${path}.new`;
-    rmSync(building, { recursive: true, force: true });
-    let stats: MergeStats;
-    if (o.kind === "folder") {
-      mkdirSync(building);
-      stats = fill(building, lowers, o.progress);
-    } else {
-      allocate(building, o.sizeMiB, part);
-      const dev = o.password !== undefined ? openNewContainer(building, o.password, o.progress) : building;
+const RAM_LAYER = "/initrd/mnt/tmpfs/pup_rw";
+
+function normalizeDir(d: string): string {
+  return "/" + d.split("/").filter(Boolean).join("/");
+}
+
+/** A folder or file save, built under PATH.new and renamed when whole. */
+function makeLayer(o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: string, part: string, lowers: string[]): number {
+  const building = `${path}.new`;
+  rmSync(building, { recursive: true, force: true });
+  let stats: MergeStats;
+  if (o.kind === "folder") {
+    mkdirSync(building);
+    stats = fill(building, lowers, o.progress);
+  } else {
+    allocate(building, o.sizeMiB, part);
+    const dev = o.password !== undefined ? openNewContainer(building, o.password, o.progress) : building;
+    try {
+      // LUKS2 encrypts 4 KiB sectors: the filesystem's blocks cannot be smaller (busybox's mke2fs would pick 1 KiB).
+      const block = dev === building ? [] : ["-b", "4096"];
+      run("mke2fs", !e2fsprogs ? ["-F", ...block, dev] : ["-q", "-F", "-t", fs, "-m", "0", ...block, dev]);
+      const inner = `/mnt/ramstack-newsave`;
+      mkdirSync(inner, { recursive: true });
+      run("mount", ["-t", fs, ...(dev === building ? ["-o", "loop"] : []), dev, inner]);
       try {
-        // LUKS2 encrypts 4 KiB sectors: the filesystem's blocks cannot be smaller (busybox's mke2fs would pick 1 KiB).
-        const block = dev === building ? [] : ["-b", "4096"];
-        run("mke2fs", !e2fsprogs ? ["-F", ...block, dev] : ["-q", "-F", "-t", fs, "-m", "0", ...block, dev]);
-        const inner = `/mnt/ramstack-newsave`;
-        mkdirSync(inner, { recursive: true });
-        run("mount", ["-t", fs, ...(dev === building ? ["-o", "loop"] : []), dev, inner]);
-        try {
-          stats = fill(inner, lowers, o.progress);
-        } finally {
-          run("umount", [inner]);
-        }
+        stats = fill(inner, lowers, o.progress);
       } finally {
-        if (dev !== building) luksClose(NEW_MAPPER);
+        run("umount", [inner]);
       }
+    } finally {
+      if (dev !== building) luksClose(NEW_MAPPER);
     }
-    run("sync", []);
-    renameSync(building, path);
-    run("sync", []);
-    // The shutdown path must not offer a first save again in this session.
-    writeFileSync(FIRST_SAVE_MARK, `${part}:${relative(mnt, path)}\n`);
-    return { path, partition: part, stats };
-  } finally {
-    if (mountedHere) run("umount", [mnt], { allowFail: true });
   }
+  run("sync", []);
+  renameSync(building, path);
+  run("sync", []);
+  return stats.files + stats.dirs;
+}
+
+/**
+ * SAVESPEC beside the main SFS (Puppy's format): SS_ID is the save
+ * partition's label, or its UUID; SS_MEDIA only when the save's drive is
+ * another kind than the boot's (PMEDIA).
+ */
+function writeSavespec(bootPart: string, bootFs: string, bootDir: string, part: string, dir: string, pmedia: string): string {
+  const id = identifyPath(`/dev/${part}`);
+  const ssId = id?.label || id?.uuid || part;
+  const lines = [`SS_ID='${ssId}'`, `SS_DIR='${dir}'`];
+  const media = mediaOf(part);
+  if (media && media !== pmedia && diskOf(part) !== diskOf(bootPart)) lines.push(`SS_MEDIA='${media}'`);
+  return withPartition(bootPart, bootFs, (mnt) => {
+    const file = join(mnt, bootDir, "SAVESPEC");
+    writeFileSync(`${file}.new`, lines.join("\n") + "\n");
+    renameSync(`${file}.new`, file);
+    run("sync", []);
+    return `${bootPart}:${join(bootDir, "SAVESPEC")}`;
+  });
+}
+
+function diskOf(part: string): string | undefined {
+  return listBlockDisks().find((d) => d.partitions.some((p) => p.name === part))?.name;
+}
+
+/** Puppy's media words for a drive: usb or ata, flash (removable or solid state) or hd. */
+function mediaOf(part: string): string | null {
+  const d = listBlockDisks().find((x) => x.partitions.some((p) => p.name === part));
+  if (!d) return null;
+  return `${d.transport === "usb" ? "usb" : "ata"}${d.removable || !d.rotational ? "flash" : "hd"}`;
 }
 
 const NEW_MAPPER = "ramstack-newsave";
@@ -150,7 +201,7 @@ function openNewContainer(file: string, password: string, progress?: (s: string)
 function fill(saveRoot: string, lowers: string[], progress?: (s: string) => void): MergeStats {
   const gens = new SaveGenerations(saveRoot);
   const g = gens.begin();
-  const stats = mergeInto({ ram: "/initrd/mnt/tmpfs/pup_rw", base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs");
+  const stats = mergeInto({ ram: RAM_LAYER, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs");
   gens.commit(g.number);
   mkdirSync(join(saveRoot, "work"), { recursive: true });
   return stats;

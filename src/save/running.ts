@@ -1,10 +1,11 @@
 // What the saver reads of the running system: PUPSTATE and the layers of the
 // root overlay, as the init left them under /initrd.
 
-import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
+import { run } from "../sys/exec.js";
 
 /** /etc/rc.d/PUPSTATE as variables; an error outside a ramstack system. */
 export function readPupstate(root = "/"): Map<string, string> {
@@ -24,5 +25,27 @@ export function lstatOrNull(p: string): Stats | null {
     return lstatSync(p);
   } catch {
     return null;
+  }
+}
+
+/** Where a partition is mounted read-write, if it is. */
+function mountPointOf(dev: string): string | undefined {
+  return readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" "))
+    .find((f) => f[0] === dev && !(f[3] ?? "").split(",").includes("ro"))?.[1];
+}
+
+/** Run fn with the partition mounted read-write: where it already is, or mounted for the time of fn. */
+export function withPartition<T>(part: string, fstype: string, fn: (mnt: string) => T): T {
+  const mounted = mountPointOf(`/dev/${part}`);
+  if (mounted) return fn(mounted);
+  const mnt = `/mnt/ramstack-save-${part}`;
+  mkdirSync(mnt, { recursive: true });
+  run("mount", ["-t", fstype, `/dev/${part}`, mnt]);
+  try {
+    return fn(mnt);
+  } finally {
+    run("umount", [mnt], { allowFail: true });
   }
 }

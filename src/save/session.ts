@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
-import { readPupstate, unionLowers } from "./running.js";
+import { writeArchive } from "./archive.js";
+import { readPupstate, unionLowers, withPartition } from "./running.js";
 
 export interface SaveTarget {
   /** The save's root (holds upper and .gen). */
@@ -26,6 +27,24 @@ export interface SaveResult {
   pruned: number[];
   recovered: string[];
   seconds: number;
+}
+
+/** PUPMODE 66: the archive save as PUPSTATE names it (PUPSAVE=partition,fs,path). */
+export function runningArchive(root = "/"): { part: string; fs: string; path: string } | null {
+  const state = readPupstate(root);
+  if (state.get("PUPMODE") !== "66") return null;
+  const [part, fs, path] = (state.get("PUPSAVE") ?? "").split(",");
+  if (!part || !fs || !path) throw new Error("PUPMODE 66, but PUPSTATE's PUPSAVE does not name the archive (partition,fs,path)");
+  return { part, fs, path };
+}
+
+/** Write the RAM layer as the new archive (the old one stays until the new one is whole). */
+export function saveArchiveSession(a: { part: string; fs: string; path: string }, o: { lock: string; root?: string; progress?: (s: string) => void }): { members: number; bytes: number; seconds: number } {
+  return withLock(o.lock, () => {
+    const started = Date.now();
+    const r = withPartition(a.part, a.fs, (mnt) => writeArchive(join(o.root ?? "/", "initrd/mnt/tmpfs/pup_rw"), join(mnt, a.path), o.progress));
+    return { ...r, seconds: (Date.now() - started) / 1000 };
+  });
 }
 
 /** The running system's save root (PUPMODE 12 or 13), for listing and reverting generations. */

@@ -7,9 +7,13 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import type { FirstSaveOptions } from "./first.js";
-import { FIRST_SAVE_MARK, firstSave } from "./first.js";
+import { tokenizeCmdline } from "../plan/cmdline.js";
+import { identifyPath } from "../sys/blkid.js";
+import { listBlockDisks } from "../sys/blockdevs.js";
+import { ARCHIVE_FS, FIRST_SAVE_MARK, firstSave, LINUX_FS, WRITABLE_FS } from "./first.js";
+import { eventManagerInterval } from "./periodic.js";
 import { readPupstate } from "./running.js";
-import { runningTarget, saveSession } from "./session.js";
+import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
 
 export interface ShutdownOptions {
   /** Ask on the console; returns the answer, or null when the time ran out. */
@@ -22,17 +26,50 @@ export interface ShutdownOptions {
 function eventManager(root: string): { ask: boolean; timeout: number } {
   const p = join(root, "etc/eventmanager");
   const v = existsSync(p) ? parseShellVars(readFileSync(p, "utf8")).vars : new Map<string, string>();
-  const interval = Number(v.get("RAMSAVEINTERVAL") ?? 0);
-  const ask = v.get("ASKTOSAVE") !== "false" && !(interval > 0);
+  const ask = v.get("ASKTOSAVE") !== "false" && !(eventManagerInterval(root) > 0);
   const timeout = Number(v.get("SAVE_TIMEOUT") ?? 60);
   return { ask, timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 60 };
 }
 
-/** AUTOSAVE beside the main SFS: "folder", or "file [MiB]". */
+/** AUTOSAVE beside the main SFS: "folder", or "file [MiB]"; the autosave= boot parameter says the same ("file:MiB"). */
 export function parseAutosave(text: string): Pick<FirstSaveOptions, "kind" | "sizeMiB"> | null {
-  const m = /^\s*(folder|file)(?:\s+(\d+))?\s*$/m.exec(text);
+  const m = /^\s*(folder|file)(?:[\s:]+(\d+))?\s*$/m.exec(text);
   if (!m) return null;
   return { kind: m[1] as "folder" | "file", sizeMiB: Number(m[2] ?? 512) };
+}
+
+/** The autosave= boot parameter: folder, file[:MiB], or no (never ask, never save). */
+function autosaveParam(cmdline = "/proc/cmdline"): string | undefined {
+  const text = existsSync(cmdline) ? readFileSync(cmdline, "utf8") : "";
+  return tokenizeCmdline(text).find((w) => w.name === "autosave")?.value ?? undefined;
+}
+
+function bootPartition(root: string): { part: string; fs: string } {
+  const [part = "", fs = ""] = (readPupstate(root).get("PUPSFS") ?? "").split(",");
+  return { part, fs };
+}
+
+function fsOf(part: string): string {
+  return identifyPath(`/dev/${part}`)?.fstype ?? "";
+}
+
+/**
+ * Which partition: the main SFS's by default; others that can hold this
+ * kind of save (a folder needs a Linux filesystem) are offered.
+ */
+function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean): string | undefined {
+  const boot = bootPartition(root);
+  const fits = (fs: string): boolean => (folder ? LINUX_FS.includes(fs) || ARCHIVE_FS.includes(fs) : WRITABLE_FS.includes(fs));
+  const names = listBlockDisks().flatMap((d) => d.partitions).filter((p) => p.id && fits(p.id.fstype)).map((p) => `${p.name} (${p.id!.fstype}${p.id!.label ? ` ${p.id!.label}` : ""})`);
+  if (names.length <= 1) return undefined;
+  const a = o.ask(`On which partition? ${names.join(", ")} [${boot.part}]: `, timeout);
+  const name = a?.trim().split(/\s/)[0];
+  if (!name || name === boot.part) return undefined;
+  if (!names.some((n) => n.startsWith(`${name} `))) {
+    o.say(`${name} is not one of them: saving on ${boot.part}.`);
+    return undefined;
+  }
+  return name;
 }
 
 function autosaveFile(root: string): string | undefined {
@@ -68,19 +105,29 @@ export function shutdownSave(o: ShutdownOptions): number {
   }
 }
 
+/** The shutdown question (unless /etc/eventmanager says not to ask): no answer in time means no save. */
+function confirmSave(o: ShutdownOptions, em: { ask: boolean; timeout: number }, where: string): boolean {
+  if (!em.ask) return true;
+  const a = o.ask(`Save this session to ${where}? [Y/n] (${em.timeout} s, then not saved) `, em.timeout);
+  if (a !== null && !/^n/i.test(a)) return true;
+  o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
+  return false;
+}
+
 function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   const target = runningTarget(root);
   const em = eventManager(root);
   if (!("nothing" in target)) {
-    if (em.ask) {
-      const a = o.ask(`Save this session to ${target.save}? [Y/n] (${em.timeout} s, then not saved) `, em.timeout);
-      if (a === null || /^n/i.test(a)) {
-        o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
-        return 0;
-      }
-    }
+    if (!confirmSave(o, em, target.save)) return 0;
     const r = saveSession(target, { keep: 3, lock: "/tmp/ramstack-save.lock", progress: o.say });
     o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
+    return 0;
+  }
+  const archive = runningArchive(root);
+  if (archive) {
+    if (!confirmSave(o, em, `${archive.part}:${archive.path}`)) return 0;
+    const r = saveArchiveSession(archive, { lock: "/tmp/ramstack-save.lock", root, progress: o.say });
+    o.say(`Saved the session in ${archive.part}:${archive.path} (${r.members} files and directories).`);
     return 0;
   }
   const mode = readPupstate(root).get("PUPMODE");
@@ -90,10 +137,16 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
     o.say(`This session made its first save (${readFileSync(made, "utf8").trim()}); the next boot uses it. Changes made after it are not in it.`);
     return 0;
   }
-  const auto = autosaveFile(root);
+  const param = autosaveParam();
+  if (param === "no") {
+    o.say("autosave=no: the session is not saved.");
+    return 0;
+  }
+  const auto = param ?? autosaveFile(root);
   let choice = auto === undefined ? null : parseAutosave(auto);
-  if (auto !== undefined && !choice) o.say("AUTOSAVE beside the main SFS should say 'folder' or 'file [MiB]'; asking instead.");
+  if (auto !== undefined && !choice) o.say(`${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`);
   let password: string | undefined;
+  let partition: string | undefined;
   if (!choice) {
     const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
     const kind = /^(f|folder)$/i.test(a?.trim() ?? "") ? "folder" : /^(i|file)$/i.test(a?.trim() ?? "") ? "file" : /^(e|encrypted)$/i.test(a?.trim() ?? "") ? "encrypted" : null;
@@ -101,6 +154,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
       o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
       return 0;
     }
+    partition = askPartition(o, em.timeout, root, kind === "folder");
     if (kind === "encrypted") {
       password = askNewPassword(o, em.timeout);
       if (password === undefined) {
@@ -115,7 +169,11 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
     }
     choice = { kind: kind === "folder" ? "folder" : "file", sizeMiB: size };
   }
-  const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), progress: o.say }, root);
+  // On FAT or exFAT a session is kept as an archive (PUPMODE 66), as Puppy does.
+  const saveFs = partition ? fsOf(partition) : bootPartition(root).fs;
+  if (choice.kind === "folder" && ARCHIVE_FS.includes(saveFs)) choice = { ...choice, kind: "archive" };
+  const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), ...(partition ? { partition } : {}), progress: o.say }, root);
   o.say(`Saved the session in ${r.path}; the next boot uses it.`);
+  if (r.savespec) o.say(`Wrote ${r.savespec}: the init finds the save through it.`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isExcluded } from "../../src/save/excludes.js";
+import { parseInterval } from "../../src/save/periodic.js";
 import { parseAutosave } from "../../src/save/shutdown.js";
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
@@ -24,15 +25,31 @@ describe("AUTOSAVE", () => {
   it("names a folder or a file with a size", () => {
     assert.deepEqual(parseAutosave("folder\n"), { kind: "folder", sizeMiB: 512 });
     assert.deepEqual(parseAutosave("file 256"), { kind: "file", sizeMiB: 256 });
+    assert.deepEqual(parseAutosave("file:128"), { kind: "file", sizeMiB: 128 }, "the autosave= boot parameter's form");
     assert.equal(parseAutosave("yes please"), null);
     assert.equal(parseAutosave(""), null);
+  });
+});
+
+describe("periodic saves", () => {
+  it("read RAMSAVEINTERVAL's minutes, or a time with its unit", () => {
+    assert.equal(parseInterval("30"), 1800);
+    assert.equal(parseInterval("0.05"), 3);
+    assert.equal(parseInterval("90s"), 90);
+    assert.equal(parseInterval("2h"), 7200);
+    assert.equal(parseInterval("0"), 0);
+    for (const bad of ["", "soon", "-5", "5d", "1e3"]) assert.equal(parseInterval(bad), null, bad);
   });
 });
 
 describe("ramstack save refuses bad options", () => {
   it("explains each with exit status 2", () => {
     const cases: [string[], RegExp][] = [
-      [["--new", "partition"], /--new 'partition' is not one of folder, file/],
+      [["--new", "partition"], /--new 'partition' is not one of folder, file, archive/],
+      [["--new", "folder", "--encrypt"], /--encrypt goes with --new file/],
+      [["--partition", "sdb1"], /--partition goes with --new/],
+      [["--periodic", "--every", "soon"], /--every: 'soon' is not a time/],
+      [["--every", "5m"], /--every goes with --periodic/],
       [["--size", "64"], /--size goes with --new/],
       [["--new", "file", "--fs", "vfat"], /--fs 'vfat' is not one of ext2, ext3, ext4/],
       [["--keep", "-1"], /--keep takes a whole number/],

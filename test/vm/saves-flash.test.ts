@@ -39,6 +39,8 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     let { vm } = await boot(testBuild(), [{ file: disk, bus: "usb" }]);
     vms.push(vm);
     await vm.check("echo session > /root/new.txt; rm /root/doomed.txt; rm /bin/vi; mkdir -p /etc/x && setfattr -n user.k -v v /etc/x 2>/dev/null; true");
+    // Periodic saves every 3 s from the next boot on (RAMSAVEINTERVAL is in minutes).
+    await vm.check("sed -i 's/^RAMSAVEINTERVAL=.*/RAMSAVEINTERVAL=0.05/' /etc/eventmanager");
     const out = await vm.check("ramstack save --json", 120000);
     const r = JSON.parse(out.slice(out.indexOf("{"))) as { saved: boolean; generation: number; stats: { files: number; whiteouts: number } };
     assert.equal(r.saved, true);
@@ -58,6 +60,15 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone");
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options)[0], "/pup_ro1/.gen/0001");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /generation 1/);
+    // rc.sysinit started the periodic saver: a change is saved without asking.
+    await vm.check("echo periodic > /root/periodic.txt");
+    let saved = "";
+    for (let i = 0; i < 60 && saved !== "periodic"; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      saved = await vm.check("cat /initrd/pup_ro1/upper/root/periodic.txt 2>/dev/null; true");
+    }
+    assert.match(await vm.check("cat /var/log/ramstack-save.log"), /saved generation [2-9]/);
+    assert.equal(await vm.check("cat /initrd/pup_ro1/upper/root/periodic.txt"), "periodic");
     await vm.kill();
   });
 

@@ -1,0 +1,79 @@
+// Periodic saves (Puppy's RAMSAVEINTERVAL, in minutes, in /etc/eventmanager):
+// in flash mode (13) and with an archive save (66) the session is saved
+// every interval. The interval is read again at each tick, so changing
+// /etc/eventmanager takes effect without a restart; 0 pauses it.
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseShellVars } from "../plan/shellvars.js";
+import { readPupstate } from "./running.js";
+import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
+
+/** "90s", "30m", "2h", or a bare number of minutes (Puppy's unit); seconds. */
+export function parseInterval(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$/.exec(text);
+  if (!m) return null;
+  const n = Number(m[1]);
+  return n * ({ s: 1, m: 60, h: 3600, "": 60 } as const)[m[2] as "s" | "m" | "h" | ""];
+}
+
+/** RAMSAVEINTERVAL from /etc/eventmanager, in seconds (0: off). */
+export function eventManagerInterval(root = "/"): number {
+  const p = join(root, "etc/eventmanager");
+  if (!existsSync(p)) return 0;
+  return parseInterval(parseShellVars(readFileSync(p, "utf8")).vars.get("RAMSAVEINTERVAL") ?? "0") ?? 0;
+}
+
+export interface PeriodicOptions {
+  /** Fixed interval in seconds; otherwise RAMSAVEINTERVAL, read at each tick. */
+  everySec?: number;
+  say: (line: string) => void;
+  /** Stop after this many saves (for a bounded run); forever by default. */
+  maxSaves?: number;
+  root?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** With RAMSAVEINTERVAL=0, look again this often. */
+const IDLE_CHECK_SEC = 60;
+
+/** One save of whatever kind this session has; a failure is reported and the next tick tries again. */
+function saveOnce(root: string, say: (l: string) => void): boolean {
+  try {
+    const archive = runningArchive(root);
+    if (archive) {
+      const r = saveArchiveSession(archive, { lock: "/tmp/ramstack-save.lock", root });
+      say(`saved ${archive.part}:${archive.path} (${r.members} entries) in ${r.seconds.toFixed(1)} s`);
+      return true;
+    }
+    const t = runningTarget(root);
+    if ("nothing" in t) return false;
+    const r = saveSession(t, { keep: 3, lock: "/tmp/ramstack-save.lock" });
+    say(`saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${r.stats.files} files written, ${r.stats.deleted} deleted`);
+    return true;
+  } catch (e) {
+    say(`this save did not happen: ${(e as Error).message}`);
+    return true;
+  }
+}
+
+export async function runPeriodic(o: PeriodicOptions): Promise<number> {
+  const root = o.root ?? "/";
+  const mode = readPupstate(root).get("PUPMODE") ?? "5";
+  if (mode !== "13" && mode !== "66") {
+    o.say(`PUPMODE ${mode}: nothing to save periodically (only flash mode, 13, and archive saves, 66, keep the session in RAM)`);
+    return 0;
+  }
+  let saves = 0;
+  for (;;) {
+    const every = o.everySec ?? eventManagerInterval(root);
+    if (every <= 0) {
+      await sleep(IDLE_CHECK_SEC * 1000);
+      continue;
+    }
+    await sleep(every * 1000);
+    if (!saveOnce(root, o.say)) return 0;
+    saves++;
+    if (o.maxSaves !== undefined && saves >= o.maxSaves) return 0;
+  }
+}
