@@ -18,7 +18,7 @@ APT_PACKAGES=(
   squashfs-tools e2fsprogs dosfstools exfatprogs mtools fdisk
   busybox-static kmod cpio zstd xz-utils cryptsetup-bin
   qemu-system-x86 qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
-  rsync util-linux binutils exfat-fuse attr
+  rsync util-linux binutils exfat-fuse attr xorriso kbd console-data
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeInitrd } from "./cpio.js";
+import { humongousInitrd, writeInitrd } from "./cpio.js";
+import { keymapSources } from "./keymaps.js";
 import { cacheDir } from "./cache.js";
 import type { Components } from "./components.js";
 import { componentVersions, fetchComponents, scratchDir } from "./components.js";
@@ -27,6 +28,8 @@ export interface BuildOptions {
   runtimeCompression: Compression;
   /** Every file time in the outputs (SOURCE_DATE_EPOCH). */
   epoch: number;
+  /** Put the SFS files inside initrd.gz too (Puppy's humongous initrd): the system boots with no disk at all. */
+  humongous?: boolean;
   log: (line: string) => void;
 }
 
@@ -143,12 +146,24 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   const runtime = runtimeSfs(c, o.runtimeCompression, o.epoch, log);
   let missingModules: string[] = [];
-  const initrdKey = { init: sha256(bundles.init), runtime: runtime.key, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, STUB_INIT) };
-  steps.step("initrd.gz", initrdKey, (tmp) => {
+  const keymaps = keymapSources();
+  if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
+  const keymapsKey = sha256(JSON.stringify([...keymaps].map(([n, f]) => [n, fileSha(f)])));
+  const initrdKey = { init: sha256(bundles.init), runtime: runtime.key, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, STUB_INIT) };
+  const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
+  const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
+  steps.step("initrd.gz", { ...initrdKey, humongous }, (tmp) => {
     const tree = scratchDir("initrd");
-    missingModules = initrdTree(tree, c, bundles.init, runtime.path, specs).missingModules;
+    const made = initrdTree(tree, c, bundles.init, runtime.path, specs, keymaps);
+    missingModules = made.missingModules;
+    if (made.keymapsSkipped.length) log(`keymaps loadkeys could not compile: ${made.keymapsSkipped.join(", ")}`);
     writeInitrd(tree, tmp, o.epoch);
     rmSync(tree, { recursive: true, force: true });
+    if (o.humongous) {
+      log(`humongous initrd: adding ${sfsFiles.map((f) => f.name).join(", ")}`);
+      humongousInitrd(tmp, sfsFiles.map((f) => join(o.out, f.name)), `${tmp}.big`, o.epoch);
+      renameSync(`${tmp}.big`, tmp);
+    }
   });
 
   const manifest = {

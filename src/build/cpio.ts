@@ -3,7 +3,7 @@
 // root privileges.
 
 import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { run } from "../sys/exec.js";
 
 export interface CpioEntry {
@@ -80,4 +80,15 @@ export function writeInitrd(tree: string, out: string, mtime: number): void {
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   writeFileSync(`${out}.cpio`, cpioArchive(entries, mtime));
   run("zstd", ["-q", "-19", "-T2", "-f", "--rm", `${out}.cpio`, "-o", out]);
+}
+
+/**
+ * A humongous initrd (Puppy's name): the initrd followed by an uncompressed
+ * cpio holding SFS files at its root, which the kernel unpacks after the
+ * first (concatenated archives are part of the initramfs format). The SFS
+ * are compressed already; the init finds them in / and needs no disk.
+ */
+export function humongousInitrd(initrd: string, sfsFiles: readonly string[], out: string, mtime: number): void {
+  const entries: CpioEntry[] = sfsFiles.map((f) => ({ name: basename(f), mode: S_IFREG | 0o644, data: readFileSync(f) }));
+  writeFileSync(out, Buffer.concat([readFileSync(initrd), cpioArchive(entries, mtime)]));
 }

@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
+import { installKeymaps } from "./keymaps.js";
 import type { Components } from "./components.js";
 import { copyInto } from "./components.js";
 import type { FetchedDeb } from "./cache.js";
@@ -93,7 +94,7 @@ exec busybox sh
 `;
 
 /** The initrd: busybox, the modules that reach disks, the runtime, the init. */
-export function initrdTree(root: string, c: Components, init: Buffer, runtimeSfs: string, specs: string): { missingModules: string[] } {
+export function initrdTree(root: string, c: Components, init: Buffer, runtimeSfs: string, specs: string, keymaps: Map<string, string>): { missingModules: string[]; keymapsSkipped: string[] } {
   installBusybox(root, c.busybox.binary, false);
   dirs(root, ["dev", "proc", "sys", "mnt", "runtime", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
@@ -105,7 +106,8 @@ export function initrdTree(root: string, c: Components, init: Buffer, runtimeSfs
   link(root, "lib64", "runtime/lib");
   const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, INITRD_MODULES);
   installModules(c.kernel.root, c.kernel.release, files, root);
-  return { missingModules: missing };
+  const { skipped } = installKeymaps(join(root, "lib/keymaps"), keymaps);
+  return { missingModules: missing, keymapsSkipped: skipped };
 }
 
 const INITTAB = `# busybox init: the system start script, a root shell on the console.
@@ -126,12 +128,13 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 hostname -F /etc/hostname
 . /etc/rc.d/PUPSTATE 2>/dev/null
-# Periodic saves when /etc/eventmanager sets RAMSAVEINTERVAL (flash mode and archive saves).
+# Periodic saves when /etc/eventmanager sets RAMSAVEINTERVAL (flash mode and archive saves),
+# in a session of their own: the console's hang-up at the end of this script must not stop them.
 RAMSAVEINTERVAL=0
 . /etc/eventmanager 2>/dev/null
 case "$PUPMODE:$RAMSAVEINTERVAL" in
   13:0|66:0|13:|66:) ;;
-  13:*|66:*) /usr/bin/ramstack save --periodic >>/var/log/ramstack-save.log 2>&1 & ;;
+  13:*|66:*) setsid /usr/bin/ramstack save --periodic </dev/null >>/var/log/ramstack-save.log 2>&1 & ;;
 esac
 echo "ramstack: system up (PUPMODE $PUPMODE) at $(cut -d' ' -f1 /proc/uptime) s"
 `;

@@ -12,13 +12,14 @@ const OPTIONS: OptionDef[] = [
   { name: "out", value: "DIR", help: "where the frugal install goes (default: out/PROFILE)" },
   { name: "profile", value: "NAME", help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")} (default tiny)` },
   { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
+  { name: "humongous", help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk" },
   { name: "fast", help: "quick compression (zstd:3) for test builds; the files are larger" },
   { name: "version", value: "V", help: "DISTRO_VERSION (default: ramstack's version)" },
   { name: "json", help: "print the result as JSON" },
   { name: "help", help: "show this help" },
 ];
 
-export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast]
+export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast] [--humongous]
 
 Builds a frugal install from Debian's packages: vmlinuz (Debian's kernel),
 initrd.gz (the ramstack init on Node.js, busybox and the modules that reach
@@ -68,6 +69,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     // without decompressing squashfs blocks on every page it touches.
     runtimeCompression: { comp: "none" },
     epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
+    humongous: a.flags.has("humongous"),
     log: (l) => process.stderr.write(`build: ${l}\n`),
   };
   const r = await build(opts);

@@ -6,6 +6,8 @@ import { dirname } from "node:path";
 
 export class BootLog {
   private readonly start = Date.now();
+  /** The console's language (plang=); the log file stays English. */
+  translate: (line: string) => string = (l) => l;
 
   constructor(
     readonly file: string,
@@ -24,6 +26,6 @@ export class BootLog {
 
   console(line: string): void {
     this.debug(line);
-    this.show(line);
+    this.show(this.translate(line));
   }
 }

@@ -2,7 +2,7 @@
 // says so), the save, the union at /pup_new, and the handover files and
 // mounts that the running system finds under /initrd.
 
-import { cpSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
@@ -36,13 +36,56 @@ const SAVE_MAPPER = "savefile";
 /** The file behind an SFS layer, wherever it is. */
 function layerFile(ctx: ExecuteContext, l: Layer): string {
   if (l.source === "initrd") return join(ctx.initrdRoot, l.path!);
-  if (l.source === "partition") return join(ctx.mountOf(l.partition!), l.path!);
+  // An ISO's files are under its loop mount, named like a partition ("iso").
+  if (l.source === "partition" || l.source === "iso") return join(ctx.mountOf(l.partition!), l.path!);
   throw new Error(`${l.role}: layers from ${l.source} are not supported yet`);
 }
 
 function mountRamLayer(ctx: ExecuteContext, plan: Plan): void {
   ctx.sys.mount({ fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] });
   for (const d of ["pup_rw", "pup_work", "tmp"]) mkdirSync(join(TMPFS, d), { recursive: true });
+}
+
+/** What Puppy copies from each multisession folder. */
+const SESSION_DIRS = ["bin", "sbin", "etc", "lib", "opt", "var", "root", "home", "usr"];
+
+/**
+ * PUPMODE 77: the disc's session folders copied into RAM, oldest first so
+ * that newer sessions win. A session's aufs whiteout (.wh.NAME) removes NAME
+ * from older sessions and becomes an overlay whiteout, so a file deleted
+ * from the main SFS stays deleted (Puppy drops it, and the file comes back).
+ */
+function copySessionFolders(ctx: ExecuteContext, plan: Plan, l: Layer): string {
+  const s = plan.save;
+  const disc = ctx.mountOf(s.partition!);
+  const dest = join(TMPFS, "pup_ro1");
+  mkdirSync(dest, { recursive: true });
+  const folders = [...(s.folders ?? [])].reverse();
+  ctx.log.console(`Copying ${folders.length} session folder(s) from ${s.partition} to RAM`);
+  for (const f of folders) {
+    for (const d of SESSION_DIRS) if (existsSync(join(disc, f, d))) ctx.sys.copyTree(join(disc, f, d), dest);
+    applyAufsWhiteouts(ctx, dest);
+  }
+  ctx.sys.bind(dest, l.mountpoint);
+  return l.mountpoint;
+}
+
+function applyAufsWhiteouts(ctx: ExecuteContext, dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, e.name);
+    if (e.name.startsWith(".wh..wh.")) {
+      rmSync(full, { recursive: true, force: true });
+      continue;
+    }
+    if (e.name.startsWith(".wh.")) {
+      const target = join(dir, e.name.slice(4));
+      rmSync(target, { recursive: true, force: true });
+      rmSync(full, { force: true });
+      ctx.sys.whiteout(target);
+      continue;
+    }
+    if (e.isDirectory()) applyAufsWhiteouts(ctx, full);
+  }
 }
 
 /** PUPMODE 66: the archive save is unpacked into the RAM layer; the partition is not needed after. */
@@ -190,7 +233,7 @@ export function mountStack(ctx: ExecuteContext, plan: Plan): void {
       continue;
     }
     if (l.role === "save") {
-      lower.push(mountSave(ctx, plan, l));
+      lower.push(l.source === "tmpfs" ? copySessionFolders(ctx, plan, l) : mountSave(ctx, plan, l));
       continue;
     }
     try {
@@ -235,6 +278,8 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
 
   // Unmount the partitions the running system does not need.
   const keep = new Set(plan.keepMounted);
+  // The ISO's loop mount stays while an SFS is read from it.
+  if (plan.layers.some((l) => l.source === "iso" && !l.ram)) keep.add("iso");
   for (const m of ctx.sys.mounts().reverse()) {
     const name = /^\/mnt\/([^/]+)$/.exec(m.target)?.[1];
     if (name && name !== "tmpfs" && name !== "dev_save" && !keep.has(name)) {

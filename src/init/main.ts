@@ -11,6 +11,7 @@ import type { Plan } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { askOnConsole } from "../sys/console.js";
 import { BootLog } from "./bootlog.js";
+import { translator } from "./messages.js";
 import { checkFilesystems, handOver, markSessionOpen, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
 import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
@@ -39,12 +40,14 @@ class Init {
   /** The user's answers to the plan's questions (several saves, a save of another version). */
   private readonly answers: Answers = {};
 
-  /** Mount a partition at /mnt/NAME on first use; null when it cannot be mounted. */
-  readonly mountPartition = (name: string, fstype: string): string | null => {
+  /** Mount a partition (or an ISO file, read-only) at /mnt/NAME on first use; null when it cannot be mounted. */
+  readonly mountPartition = (name: string, fstype: string, imageFile?: string): string | null => {
     if (this.mounted.has(name)) return this.mounted.get(name)!;
     const target = `/mnt/${name}`;
     this.partitionFs.set(name, fstype);
-    const err = this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: ["noatime"] });
+    const err = imageFile
+      ? this.sys.tryMount({ fstype, source: imageFile, target, options: ["loop", "ro"] })
+      : this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: ["noatime"] });
     if (err) this.log.console(`Cannot mount ${name} (${fstype}): ${err}`);
     const result = err ? null : target;
     this.mounted.set(name, result);
@@ -92,6 +95,7 @@ class Init {
     let cmdline = given;
     for (;;) {
       const plan = await this.plan(cmdline);
+      this.localize(plan);
       if (plan.questions.length && !plan.fatal) {
         this.ask(plan);
         continue;
@@ -121,11 +125,26 @@ class Init {
     }
   }
 
+  private localized = false;
+
+  /** pkeys/plang: the keyboard layout (before any question) and the console's language, once. */
+  private localize(plan: Plan): void {
+    if (this.localized) return;
+    this.localized = true;
+    const t = translator(plan.lang);
+    if (t) this.log.translate = t;
+    if (plan.keymapFile) {
+      const err = this.sys.loadKeymap(plan.keymapFile);
+      this.log.console(err ? `Warning: the keymap ${plan.keymap} did not load: ${err}` : `Keyboard: ${plan.keymap}`);
+    }
+  }
+
   /** Ask the plan's questions on the console; no answer in time takes the safe default. */
   private ask(plan: Plan): void {
+    const t = this.log.translate;
     for (const q of plan.questions) {
-      const menu = [q.prompt, ...q.options.map((o) => `  ${o.value}) ${o.label}`)].join("\n");
-      const a = askOnConsole(`${menu}\nChoice [${q.default}] (${q.timeoutSec} s): `, q.timeoutSec);
+      const menu = [t(q.prompt), ...q.options.map((o) => `  ${o.value}) ${t(o.label)}`)].join("\n");
+      const a = askOnConsole(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
       const known = a !== null && q.options.some((o) => o.value === a);
       const answer = known ? a : q.default;
       this.log.console(a === null ? `No answer in ${q.timeoutSec} s: ${answer}` : known ? `Answer: ${answer}` : `'${a}' is not a choice: ${answer}`);
@@ -140,7 +159,7 @@ class Init {
       log: this.log,
       initrdRoot: "/",
       mountOf: (p: string) => this.requireMount(p),
-      askPassword: (prompt: string) => askOnConsole(prompt, PASSWORD_TIMEOUT_SEC, { silent: true }),
+      askPassword: (prompt: string) => askOnConsole(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
     };
     checkFilesystems(ctx, plan, (part) => this.sys.mount({ fstype: this.partitionFs.get(part) ?? "auto", source: `/dev/${part}`, target: `/mnt/${part}`, options: ["noatime"] }));
     for (const f of plan.fsckFlags) {

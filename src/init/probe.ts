@@ -30,10 +30,10 @@ export function ramMiB(meminfo: string): number {
   return m ? Math.floor(Number(m[1]) / 1024) : 0;
 }
 
-/** Mounts a partition on first use; returns its mount point or null. */
-export type Mounter = (partition: string, fstype: string) => string | null;
+/** Mounts a partition (or, given a file, an image read-only) on first use at /mnt/NAME; returns its mount point or null. */
+export type Mounter = (name: string, fstype: string, imageFile?: string) => string | null;
 
-/** A FileTree over a partition that is mounted only when first read. */
+/** A FileTree over a partition, or an ISO file, that is mounted only when first read. */
 export class MountedTree implements FileTree {
   private root: string | null | undefined;
 
@@ -41,10 +41,11 @@ export class MountedTree implements FileTree {
     private readonly name: string,
     private readonly fstype: string,
     private readonly mounter: Mounter,
+    private readonly imageFile?: string,
   ) {}
 
   private base(): string | null {
-    if (this.root === undefined) this.root = this.mounter(this.name, this.fstype);
+    if (this.root === undefined) this.root = this.mounter(this.name, this.fstype, this.imageFile);
     return this.root;
   }
 
@@ -62,6 +63,11 @@ export class MountedTree implements FileTree {
       const info: NodeInfo = { kind: "file", sizeMiB: st.size / 1048576 };
       // A save file's header says whether it is encrypted (its name need not).
       if (/\.[234]fs$/.test(path) && isLuks(f)) info.luks = true;
+      // An ISO to boot from (isofrom=): its files are read through a loop mount at /mnt/iso.
+      if (/\.iso$/i.test(path)) {
+        info.fstype = "iso9660";
+        info.image = new MountedTree("iso", "iso9660", this.mounter, f);
+      }
       return info;
     } catch {
       return undefined;

@@ -152,8 +152,24 @@ export class System {
     this.cmd([runtimeTool(name).cmd, ...args]);
   }
 
+  /** Load a gzipped busybox keymap (/lib/keymaps/NAME.gz) into the console; the error text, or null. */
+  loadKeymap(file: string): string | null {
+    const r = this.cmd(["sh", "-c", 'busybox zcat "$1" | busybox loadkmap', "sh", file], true);
+    return r.ok ? null : r.out || "loadkmap failed";
+  }
+
   copyFile(source: string, target: string): void {
     this.cmd(["cp", source, target]);
+  }
+
+  /** Copy a directory, with modes, owners, times and links, into another (merging with what is there). */
+  copyTree(source: string, intoDir: string): void {
+    this.cmd(["cp", "-a", source, intoDir]);
+  }
+
+  /** An overlay whiteout (a 0:0 character device): hides the path in the layers below. */
+  whiteout(path: string): void {
+    this.cmd(["mknod", path, "c", "0", "0"]);
   }
 
   shell(message: string): void {

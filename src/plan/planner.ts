@@ -783,6 +783,7 @@ class Planner {
       modules,
       modulesFrom: from,
       keymap: locale.keymap,
+      keymapFile: locale.keymapFile,
       lang: locale.lang,
       font: locale.font,
       codepage: locale.codepage,

@@ -86,6 +86,8 @@ export interface Plan {
   modules: string[];
   modulesFrom: "pimod" | "initmodules" | null;
   keymap: string | null;
+  /** The initrd's keymap for it (/lib/keymaps/NAME.gz), when there is one. */
+  keymapFile: string | null;
   lang: string | null;
   font: string | null;
   codepage: string | null;

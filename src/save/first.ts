@@ -56,7 +56,7 @@ export const ARCHIVE_FS = ["vfat", "exfat"];
 export const WRITABLE_FS = [...LINUX_FS, ...ARCHIVE_FS, "ntfs"];
 
 /** e2fsprogs' mke2fs does ext3/4; busybox's only ext2. */
-function fullMke2fs(): boolean {
+export function fullMke2fs(): boolean {
   return /mke2fs \d/.test(run("mke2fs", ["-V"], { allowFail: true }).stderr);
 }
 

@@ -64,6 +64,9 @@ export async function runPeriodic(o: PeriodicOptions): Promise<number> {
     o.say(`PUPMODE ${mode}: nothing to save periodically (only flash mode, 13, and archive saves, 66, keep the session in RAM)`);
     return 0;
   }
+  // A daemon: the terminal that started it going away is no reason to stop saving.
+  process.on("SIGHUP", () => undefined);
+  o.say(`periodic saves in PUPMODE ${mode}: ${o.everySec !== undefined ? `every ${o.everySec} s` : "every RAMSAVEINTERVAL minutes (/etc/eventmanager)"}`);
   let saves = 0;
   for (;;) {
     const every = o.everySec ?? eventManagerInterval(root);

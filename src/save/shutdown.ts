@@ -10,7 +10,8 @@ import type { FirstSaveOptions } from "./first.js";
 import { tokenizeCmdline } from "../plan/cmdline.js";
 import { identifyPath } from "../sys/blkid.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
-import { ARCHIVE_FS, FIRST_SAVE_MARK, firstSave, LINUX_FS, WRITABLE_FS } from "./first.js";
+import type { SaveFs } from "./first.js";
+import { ARCHIVE_FS, FIRST_SAVE_MARK, firstSave, fullMke2fs, LINUX_FS, WRITABLE_FS } from "./first.js";
 import { eventManagerInterval } from "./periodic.js";
 import { readPupstate } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
@@ -143,7 +144,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
     return 0;
   }
   const auto = param ?? autosaveFile(root);
-  let choice = auto === undefined ? null : parseAutosave(auto);
+  let choice: Pick<FirstSaveOptions, "kind" | "sizeMiB" | "fs" | "name"> | null = auto === undefined ? null : parseAutosave(auto);
   if (auto !== undefined && !choice) o.say(`${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`);
   let password: string | undefined;
   let partition: string | undefined;
@@ -163,11 +164,20 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
       }
     }
     let size = 512;
+    let fs: SaveFs | undefined;
     if (kind !== "folder") {
       const s = o.ask("Size of the save file in MiB [512]: ", em.timeout);
       if (s && /^\d+$/.test(s.trim())) size = Number(s.trim());
+      // busybox's mke2fs makes ext2 only: the question is asked where there is a choice.
+      if (fullMke2fs()) {
+        const f = o.ask("Filesystem inside the file: ext2, ext3 or ext4 [ext4]: ", em.timeout)?.trim();
+        if (f === "ext2" || f === "ext3" || f === "ext4") fs = f;
+      }
     }
-    choice = { kind: kind === "folder" ? "folder" : "file", sizeMiB: size };
+    const n = o.ask("A name for the save, to tell it from others (optional; letters, digits, . + - _): ", em.timeout)?.trim();
+    const name = n && /^[\w.+-]+$/.test(n) ? n : undefined;
+    if (n && !name) o.say(`'${n}' is not a usable name: the save gets none.`);
+    choice = { kind: kind === "folder" ? "folder" : "file", sizeMiB: size, ...(fs ? { fs } : {}), ...(name ? { name } : {}) };
   }
   // On FAT or exFAT a session is kept as an archive (PUPMODE 66), as Puppy does.
   const saveFs = partition ? fsOf(partition) : bootPartition(root).fs;

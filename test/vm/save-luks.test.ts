@@ -35,7 +35,7 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     const made = await vm.check(`printf '%s\\n' '${PASSWORD}' | ramstack save --new file --encrypt --size 64 2>&1`, 240000);
     assert.match(made, /Saved the session in .*\/tinysave_luks\.2fs/);
     assert.equal(await vm.check("head -c 6 /initrd/mnt/vda1/tinysave_luks.2fs 2>/dev/null | od -An -c | tr -s ' '"), " L U K S 272 276");
-    assert.match(await vm.check("ramstack save --shutdown 2>&1"), /made its first save \(vda1:tinysave_luks\.2fs\)/);
+    assert.match(await vm.check("ramstack save --shutdown 2>&1"), /made its first save \(vda1:\/tinysave_luks\.2fs\)/);
     await vm.check("sync");
     await vm.kill();
     assert.equal(readFileSync(disk).includes(PASSWORD), false, "the password is nowhere on the disk");

@@ -41,6 +41,8 @@ describe("saving at shutdown", { timeout: 900000 }, () => {
     const from = vm.console.length;
     await vm.waitFor(/Save it in a \[f\]older/, 120000, from);
     vm.send("f\n");
+    await vm.waitFor(/A name for the save/, 60000, from);
+    vm.send("\n");
     await vm.waitFor(/Saved the session in .*tinysave/, 120000, from);
     await waitExit(vm, 60000);
 

@@ -67,7 +67,8 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
       await new Promise((r) => setTimeout(r, 2000));
       saved = await vm.check("cat /initrd/pup_ro1/upper/root/periodic.txt 2>/dev/null; true");
     }
-    assert.match(await vm.check("cat /var/log/ramstack-save.log"), /saved generation [2-9]/);
+    const log = await vm.check("cat /var/log/ramstack-save.log; ps");
+    assert.match(log, /saved generation [2-9]/, log);
     assert.equal(await vm.check("cat /initrd/pup_ro1/upper/root/periodic.txt"), "periodic");
     await vm.kill();
   });

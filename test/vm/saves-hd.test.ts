@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
-import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
+import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeSfs, makeTree, scratch, testBuild } from "../helpers/system.js";
 
 describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -22,7 +22,8 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
   it("a save folder is the writable layer, and a file written there is back after a reboot", async () => {
     const dir = scratch("save-folder");
     const save = makeTree(join(dir, "save"), { "upper/root/from-before.txt": "kept\n" });
-    const disk = bootDisk({ build: testBuild(), dir, extra: { tinysave: save } });
+    const app = makeSfs(join(dir, "myapp.sfs"), { "usr/share/myapp/hello": "from an extra SFS\n" });
+    const disk = bootDisk({ build: testBuild(), dir, extra: { tinysave: save, "myapp.sfs": app } });
     let vm = await start(disk);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "12");
@@ -33,11 +34,16 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.deepEqual(lowerDirs(root.options), ["/pup_ro2", "/pup_z"]);
     assert.equal(await vm.check("cat /root/from-before.txt"), "kept");
     await vm.check("echo written-in-session-1 > /root/new.txt; rm /root/from-before.txt; sync");
+    // An extra SFS to load from the next boot on, as Puppy's SFS loader records it.
+    await vm.check("echo \"EXTRASFSLIST='myapp.sfs'\" >> /etc/rc.d/BOOTCONFIG; sync");
     await vm.kill();
 
     vm = await start(disk);
     assert.equal(await vm.check("cat /root/new.txt"), "written-in-session-1");
     assert.equal(await vm.check("test -e /root/from-before.txt && echo there || echo gone"), "gone", "a deletion is kept too");
+    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_ro2", "/pup_z", "/pup_ro3"]);
+    assert.equal(await vm.check("cat /usr/share/myapp/hello"), "from an extra SFS");
+    assert.match(await vm.check("cat /etc/rc.d/BOOTCONFIG"), /^EXTRASFSLIST='myapp\.sfs'$/m, "the init keeps the list");
     await vm.kill();
   });
 
