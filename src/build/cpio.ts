@@ -90,5 +90,7 @@ export function writeInitrd(tree: string, out: string, mtime: number): void {
  */
 export function humongousInitrd(initrd: string, sfsFiles: readonly string[], out: string, mtime: number): void {
   const entries: CpioEntry[] = sfsFiles.map((f) => ({ name: basename(f), mode: S_IFREG | 0o644, data: readFileSync(f) }));
-  writeFileSync(out, Buffer.concat([readFileSync(initrd), cpioArchive(entries, mtime)]));
+  const first = readFileSync(initrd);
+  // The kernel takes a following archive only at a 4-byte boundary; the zeros before it are skipped.
+  writeFileSync(out, Buffer.concat([first, Buffer.alloc(pad4(first.length)), cpioArchive(entries, mtime)]));
 }

@@ -162,9 +162,13 @@ export class System {
     this.cmd(["cp", source, target]);
   }
 
-  /** Copy a directory, with modes, owners, times and links, into another (merging with what is there). */
+  /**
+   * Copy a directory, with modes, owners, times and links, into another,
+   * merging with what is there; -f replaces what cannot be written over
+   * (an older session's whiteout, a 0:0 device, under a newer file).
+   */
   copyTree(source: string, intoDir: string): void {
-    this.cmd(["cp", "-a", source, intoDir]);
+    this.cmd(["cp", "-af", source, intoDir]);
   }
 
   /** An overlay whiteout (a 0:0 character device): hides the path in the layers below. */

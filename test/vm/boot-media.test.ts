@@ -30,6 +30,8 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
     makeTree(stage, {
       "2026-01-01-10-00/root/a.txt": "older session\n",
       "2026-01-01-10-00/root/c.txt": "kept from the older session\n",
+      "2026-01-01-10-00/root/.wh.e.txt": "",
+      "2026-02-01-10-00/root/e.txt": "deleted in the older session, made again in the newer\n",
       "2026-02-01-10-00/root/b.txt": "newer session\n",
       "2026-02-01-10-00/root/.wh.a.txt": "",
       "2026-02-01-10-00/bin/.wh.vi": "",
@@ -61,6 +63,7 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_ro1", "/pup_ro2"]);
     assert.equal(await vm.check("cat /root/b.txt /root/c.txt"), "newer session\nkept from the older session");
     assert.equal(await vm.check("test -e /root/a.txt && echo there || echo gone"), "gone", "the newer session's whiteout");
+    assert.equal(await vm.check("cat /root/e.txt"), "deleted in the older session, made again in the newer");
     assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone", "a whiteout of a main SFS file stays one");
     const usKeys = await vm.check("dumpkmap | md5sum");
     await vm.kill();
