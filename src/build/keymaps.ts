@@ -26,7 +26,7 @@ export function keymapSources(root = SOURCE): Map<string, string> {
 }
 
 /** Compile each keymap into DIR/NAME.gz; a keymap loadkeys cannot read is skipped and named. */
-export function installKeymaps(dir: string, sources: Map<string, string>): { installed: number; skipped: string[] } {
+export function installKeymaps(dir: string, sources: Map<string, string>): { skipped: string[] } {
   mkdirSync(dir, { recursive: true });
   const skipped: string[] = [];
   for (const [name, file] of sources) {
@@ -38,5 +38,5 @@ export function installKeymaps(dir: string, sources: Map<string, string>): { ins
     // mtime 0 in the gzip header: the same keymap always gives the same bytes.
     writeFileSync(join(dir, `${name}.gz`), gzipSync(r.stdoutBuf, { level: 9 }));
   }
-  return { installed: sources.size - skipped.length, skipped };
+  return { skipped };
 }

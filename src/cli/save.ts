@@ -9,6 +9,7 @@ import { SaveGenerations } from "../save/generations.js";
 import { parseInterval, runPeriodic } from "../save/periodic.js";
 import { shutdownSave } from "../save/shutdown.js";
 import { askOnConsole } from "../sys/console.js";
+import { SAVE_LOCK } from "../save/running.js";
 import type { SaveTarget } from "../save/session.js";
 import { runningArchive, runningSaveRoot, runningTarget, saveArchiveSession, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";
@@ -141,7 +142,7 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
 
   const archive = dir === undefined ? runningArchive() : null;
   if (archive) {
-    const r = saveArchiveSession(archive, { lock: "/tmp/ramstack-save.lock", progress: (l) => process.stderr.write(`save: ${l}\n`) });
+    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, progress: (l) => process.stderr.write(`save: ${l}\n`) });
     if (json) out(JSON.stringify({ saved: true, archive: `${archive.part}:${archive.path}`, ...r }, null, 2));
     else out(`Saved the session in ${archive.part}:${archive.path} in ${r.seconds.toFixed(1)} s: ${r.members} files and directories, ${(r.bytes / 1048576).toFixed(1)} MiB.`);
     return 0;
@@ -155,7 +156,7 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     return 0;
   }
   if (!target.ram) throw new UsageError("--save-dir needs --ram");
-  const r = saveSession(target, { keep, lock: "/tmp/ramstack-save.lock", progress: (l) => process.stderr.write(`save: ${l}\n`) });
+  const r = saveSession(target, { keep, lock: SAVE_LOCK, progress: (l) => process.stderr.write(`save: ${l}\n`) });
   if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
   else {
     for (const l of r.recovered) out(`Recovered: ${l}`);

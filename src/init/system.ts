@@ -137,8 +137,6 @@ export class System {
     if (!this.loadedFs.has("dm_crypt")) {
       this.loadedFs.add("dm_crypt");
       this.modprobe(["loop", ...LUKS_MODULES]);
-      // cryptsetup keeps its locks here; without it, it warns on every call.
-      mkdirSync("/run/cryptsetup", { recursive: true });
     }
     this.log.debug(`# cryptsetup open ${file} ${name} (password on a pipe)`);
     const opened = luksOpen(file, name, password);

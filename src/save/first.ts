@@ -7,6 +7,7 @@
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ARCHIVE_FS, LINUX_FS } from "../plan/devices.js";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES, luksClose, luksFormat, luksOpen } from "../sys/luks.js";
@@ -14,9 +15,10 @@ import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
 import { identifyPath } from "../sys/blkid.js";
+import type { BlockDisk } from "../sys/blockdevs.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { writeArchive } from "./archive.js";
-import { readPupstate, unionLowers, withPartition } from "./running.js";
+import { mainSfs, ramLayer, readPupstate, unionLowers, withPartition } from "./running.js";
 
 export type SaveFs = "ext2" | "ext3" | "ext4";
 
@@ -50,9 +52,7 @@ export interface FirstSaveResult {
 /** Where this session's first save went (partition:path), for the shutdown path. */
 export const FIRST_SAVE_MARK = "/tmp/ramstack-first-save";
 
-export const LINUX_FS = ["ext2", "ext3", "ext4", "btrfs", "xfs", "f2fs"];
-export const ARCHIVE_FS = ["vfat", "exfat"];
-/** Where a save file can go. */
+/** Where a save file can go: the filesystems the init accepts a save on (the planner's lists). */
 export const WRITABLE_FS = [...LINUX_FS, ...ARCHIVE_FS, "ntfs"];
 
 /** e2fsprogs' mke2fs does ext3/4; busybox's only ext2. */
@@ -64,8 +64,9 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   const state = readPupstate(root);
   const mode = state.get("PUPMODE") ?? "5";
   if (mode !== "5") throw new Error(`this session already has a save (PUPMODE ${mode}); 'ramstack save' merges into it`);
-  const [bootPart, bootFs, sfsPath] = (state.get("PUPSFS") ?? "").split(",");
-  if (!bootPart || !bootFs || !sfsPath) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
+  const sfs = mainSfs(state);
+  if (!sfs) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
+  const { part: bootPart, fs: bootFs, path: sfsPath } = sfs;
   if (o.name !== undefined && !/^[\w.+-]+$/.test(o.name)) throw new Error(`save name '${o.name}' may hold letters, digits and . + - _ only`);
   const part = o.partition ?? bootPart;
   const partFs = part === bootPart ? bootFs : identifyPath(`/dev/${part}`)?.fstype;
@@ -89,7 +90,7 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
     const path = join(mnt, dir, fileName);
     if (existsSync(path)) throw new Error(`${part}:${join(dir, fileName)} already exists; it is never overwritten`);
     mkdirSync(dirname(path), { recursive: true });
-    const entries = o.kind === "archive" ? writeArchive(RAM_LAYER, path, o.progress).members : makeLayer(o, fs, e2fsprogs, path, part, lowers);
+    const entries = o.kind === "archive" ? writeArchive(ramLayer(root), path, o.progress).members : makeLayer(o, fs, e2fsprogs, path, part, lowers, ramLayer(root));
     return { path, entries };
   });
   // The init looks beside the main SFS; a save anywhere else needs a SAVESPEC there.
@@ -99,20 +100,18 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   return { path: made.path, partition: part, entries: made.entries, savespec };
 }
 
-const RAM_LAYER = "/initrd/mnt/tmpfs/pup_rw";
-
 function normalizeDir(d: string): string {
   return "/" + d.split("/").filter(Boolean).join("/");
 }
 
 /** A folder or file save, built under PATH.new and renamed when whole. */
-function makeLayer(o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: string, part: string, lowers: string[]): number {
+function makeLayer(o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: string, part: string, lowers: string[], ram: string): number {
   const building = `${path}.new`;
   rmSync(building, { recursive: true, force: true });
   let stats: MergeStats;
   if (o.kind === "folder") {
     mkdirSync(building);
-    stats = fill(building, lowers, o.progress);
+    stats = fill(building, ram, lowers, o.progress);
   } else {
     allocate(building, o.sizeMiB, part);
     const dev = o.password !== undefined ? openNewContainer(building, o.password, o.progress) : building;
@@ -124,7 +123,7 @@ function makeLayer(o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: st
       mkdirSync(inner, { recursive: true });
       run("mount", ["-t", fs, ...(dev === building ? ["-o", "loop"] : []), dev, inner]);
       try {
-        stats = fill(inner, lowers, o.progress);
+        stats = fill(inner, ram, lowers, o.progress);
       } finally {
         run("umount", [inner]);
       }
@@ -147,8 +146,11 @@ function writeSavespec(bootPart: string, bootFs: string, bootDir: string, part: 
   const id = identifyPath(`/dev/${part}`);
   const ssId = id?.label || id?.uuid || part;
   const lines = [`SS_ID='${ssId}'`, `SS_DIR='${dir}'`];
-  const media = mediaOf(part);
-  if (media && media !== pmedia && diskOf(part) !== diskOf(bootPart)) lines.push(`SS_MEDIA='${media}'`);
+  const disks = listBlockDisks();
+  const driveOf = (p: string): BlockDisk | undefined => disks.find((d) => d.partitions.some((x) => x.name === p));
+  const drive = driveOf(part);
+  const media = drive ? mediaOf(drive) : null;
+  if (media && media !== pmedia && drive !== driveOf(bootPart)) lines.push(`SS_MEDIA='${media}'`);
   return withPartition(bootPart, bootFs, (mnt) => {
     const file = join(mnt, bootDir, "SAVESPEC");
     writeFileSync(`${file}.new`, lines.join("\n") + "\n");
@@ -158,14 +160,8 @@ function writeSavespec(bootPart: string, bootFs: string, bootDir: string, part: 
   });
 }
 
-function diskOf(part: string): string | undefined {
-  return listBlockDisks().find((d) => d.partitions.some((p) => p.name === part))?.name;
-}
-
 /** Puppy's media words for a drive: usb or ata, flash (removable or solid state) or hd. */
-function mediaOf(part: string): string | null {
-  const d = listBlockDisks().find((x) => x.partitions.some((p) => p.name === part));
-  if (!d) return null;
+function mediaOf(d: BlockDisk): string {
   return `${d.transport === "usb" ? "usb" : "ata"}${d.removable || !d.rotational ? "flash" : "hd"}`;
 }
 
@@ -191,17 +187,16 @@ function allocate(file: string, sizeMiB: number, part: string): void {
 /** Format the file as LUKS2 and open it: the save's filesystem goes inside. */
 function openNewContainer(file: string, password: string, progress?: (s: string) => void): string {
   run("modprobe", ["-a", "-q", ...LUKS_MODULES], { allowFail: true });
-  mkdirSync("/run/cryptsetup", { recursive: true });
   progress?.("encrypting the save file (LUKS2)");
   luksFormat(file, password);
   if (!luksOpen(file, NEW_MAPPER, password)) throw new Error(`the new LUKS container ${file} does not open with its own password`);
   return `/dev/mapper/${NEW_MAPPER}`;
 }
 
-function fill(saveRoot: string, lowers: string[], progress?: (s: string) => void): MergeStats {
+function fill(saveRoot: string, ram: string, lowers: string[], progress?: (s: string) => void): MergeStats {
   const gens = new SaveGenerations(saveRoot);
   const g = gens.begin();
-  const stats = mergeInto({ ram: RAM_LAYER, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs");
+  const stats = mergeInto({ ram, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs");
   gens.commit(g.number);
   mkdirSync(join(saveRoot, "work"), { recursive: true });
   return stats;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
-import { readPupstate } from "./running.js";
+import { readPupstate, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
 
 /** "90s", "30m", "2h", or a bare number of minutes (Puppy's unit); seconds. */
@@ -17,11 +17,15 @@ export function parseInterval(text: string): number | null {
   return n * ({ s: 1, m: 60, h: 3600, "": 60 } as const)[m[2] as "s" | "m" | "h" | ""];
 }
 
-/** RAMSAVEINTERVAL from /etc/eventmanager, in seconds (0: off). */
-export function eventManagerInterval(root = "/"): number {
+/** Puppy's /etc/eventmanager as variables (none when it is missing). */
+export function eventManagerVars(root = "/"): Map<string, string> {
   const p = join(root, "etc/eventmanager");
-  if (!existsSync(p)) return 0;
-  return parseInterval(parseShellVars(readFileSync(p, "utf8")).vars.get("RAMSAVEINTERVAL") ?? "0") ?? 0;
+  return existsSync(p) ? parseShellVars(readFileSync(p, "utf8")).vars : new Map<string, string>();
+}
+
+/** RAMSAVEINTERVAL (minutes) in seconds; 0: off. */
+export function saveInterval(vars: Map<string, string>): number {
+  return parseInterval(vars.get("RAMSAVEINTERVAL") ?? "0") ?? 0;
 }
 
 export interface PeriodicOptions {
@@ -42,13 +46,13 @@ function saveOnce(root: string, say: (l: string) => void): boolean {
   try {
     const archive = runningArchive(root);
     if (archive) {
-      const r = saveArchiveSession(archive, { lock: "/tmp/ramstack-save.lock", root });
+      const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root });
       say(`saved ${archive.part}:${archive.path} (${r.members} entries) in ${r.seconds.toFixed(1)} s`);
       return true;
     }
     const t = runningTarget(root);
     if ("nothing" in t) return false;
-    const r = saveSession(t, { keep: 3, lock: "/tmp/ramstack-save.lock" });
+    const r = saveSession(t, { keep: 3, lock: SAVE_LOCK });
     say(`saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${r.stats.files} files written, ${r.stats.deleted} deleted`);
     return true;
   } catch (e) {
@@ -69,7 +73,7 @@ export async function runPeriodic(o: PeriodicOptions): Promise<number> {
   o.say(`periodic saves in PUPMODE ${mode}: ${o.everySec !== undefined ? `every ${o.everySec} s` : "every RAMSAVEINTERVAL minutes (/etc/eventmanager)"}`);
   let saves = 0;
   for (;;) {
-    const every = o.everySec ?? eventManagerInterval(root);
+    const every = o.everySec ?? saveInterval(eventManagerVars(root));
     if (every <= 0) {
       await sleep(IDLE_CHECK_SEC * 1000);
       continue;

@@ -14,6 +14,20 @@ export function readPupstate(root = "/"): Map<string, string> {
   return parseShellVars(readFileSync(pupstate, "utf8")).vars;
 }
 
+/** The RAM layer the init left (the writable layer in PUPMODE 5, 13 and 66). */
+export function ramLayer(root = "/"): string {
+  return join(root, "initrd/mnt/tmpfs/pup_rw");
+}
+
+/** One save at a time: the lock every saver takes. */
+export const SAVE_LOCK = "/tmp/ramstack-save.lock";
+
+/** Where the main SFS is, as PUPSTATE's PUPSFS says (partition,fs,path); null when it does not. */
+export function mainSfs(state: Map<string, string>): { part: string; fs: string; path: string } | null {
+  const [part, fs, path] = (state.get("PUPSFS") ?? "").split(",");
+  return part && fs && path ? { part, fs, path } : null;
+}
+
 /** The root overlay's lower layers, top first, as paths under /initrd (where the init moved them). */
 export function unionLowers(root = "/"): string[] {
   const line = readFileSync("/proc/mounts", "utf8").split("\n").find((l) => l.split(" ")[1] === "/" && l.split(" ")[2] === "overlay") ?? "";

@@ -8,7 +8,7 @@ import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
 import { writeArchive } from "./archive.js";
-import { readPupstate, unionLowers, withPartition } from "./running.js";
+import { ramLayer, readPupstate, unionLowers, withPartition } from "./running.js";
 
 export interface SaveTarget {
   /** The save's root (holds upper and .gen). */
@@ -42,7 +42,7 @@ export function runningArchive(root = "/"): { part: string; fs: string; path: st
 export function saveArchiveSession(a: { part: string; fs: string; path: string }, o: { lock: string; root?: string; progress?: (s: string) => void }): { members: number; bytes: number; seconds: number } {
   return withLock(o.lock, () => {
     const started = Date.now();
-    const r = withPartition(a.part, a.fs, (mnt) => writeArchive(join(o.root ?? "/", "initrd/mnt/tmpfs/pup_rw"), join(mnt, a.path), o.progress));
+    const r = withPartition(a.part, a.fs, (mnt) => writeArchive(ramLayer(o.root), join(mnt, a.path), o.progress));
     return { ...r, seconds: (Date.now() - started) / 1000 };
   });
 }
@@ -64,7 +64,7 @@ export function runningTarget(root = "/"): SaveTarget | { nothing: string } {
   const lowers = unionLowers(root).filter((d) => !d.startsWith(save));
   const bootLayer = join(root, "initrd/tmp/save-layer");
   const protect = existsSync(bootLayer) ? [join(save, readFileSync(bootLayer, "utf8").trim())] : [];
-  return { save, ram: join(root, "initrd/mnt/tmpfs/pup_rw"), lowers, protect };
+  return { save, ram: ramLayer(root), lowers, protect };
 }
 
 const alive = (pid: number): boolean => {

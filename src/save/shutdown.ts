@@ -5,15 +5,14 @@
 
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parseShellVars } from "../plan/shellvars.js";
 import type { FirstSaveOptions } from "./first.js";
 import { tokenizeCmdline } from "../plan/cmdline.js";
-import { identifyPath } from "../sys/blkid.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import type { SaveFs } from "./first.js";
-import { ARCHIVE_FS, FIRST_SAVE_MARK, firstSave, fullMke2fs, LINUX_FS, WRITABLE_FS } from "./first.js";
-import { eventManagerInterval } from "./periodic.js";
-import { readPupstate } from "./running.js";
+import { ARCHIVE_FS, LINUX_FS } from "../plan/devices.js";
+import { FIRST_SAVE_MARK, firstSave, fullMke2fs, WRITABLE_FS } from "./first.js";
+import { eventManagerVars, saveInterval } from "./periodic.js";
+import { mainSfs, readPupstate, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
 
 export interface ShutdownOptions {
@@ -25,9 +24,8 @@ export interface ShutdownOptions {
 
 /** Puppy's /etc/eventmanager: ASKTOSAVE, RAMSAVEINTERVAL; ramstack adds SAVE_TIMEOUT (seconds). */
 function eventManager(root: string): { ask: boolean; timeout: number } {
-  const p = join(root, "etc/eventmanager");
-  const v = existsSync(p) ? parseShellVars(readFileSync(p, "utf8")).vars : new Map<string, string>();
-  const ask = v.get("ASKTOSAVE") !== "false" && !(eventManagerInterval(root) > 0);
+  const v = eventManagerVars(root);
+  const ask = v.get("ASKTOSAVE") !== "false" && !(saveInterval(v) > 0);
   const timeout = Number(v.get("SAVE_TIMEOUT") ?? 60);
   return { ask, timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 60 };
 }
@@ -45,45 +43,47 @@ function autosaveParam(cmdline = "/proc/cmdline"): string | undefined {
   return tokenizeCmdline(text).find((w) => w.name === "autosave")?.value ?? undefined;
 }
 
+/** The main SFS's partition and its filesystem (empty when PUPSTATE does not say). */
 function bootPartition(root: string): { part: string; fs: string } {
-  const [part = "", fs = ""] = (readPupstate(root).get("PUPSFS") ?? "").split(",");
-  return { part, fs };
-}
-
-function fsOf(part: string): string {
-  return identifyPath(`/dev/${part}`)?.fstype ?? "";
+  const sfs = mainSfs(readPupstate(root));
+  return { part: sfs?.part ?? "", fs: sfs?.fs ?? "" };
 }
 
 /**
- * Which partition: the main SFS's by default; others that can hold this
- * kind of save (a folder needs a Linux filesystem) are offered.
+ * Which partition, and its filesystem: the main SFS's by default; others
+ * that can hold this kind of save (a folder needs a Linux filesystem) are
+ * offered. Another partition's name is returned with `other`.
  */
-function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean): string | undefined {
-  const boot = bootPartition(root);
+function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean): { part: string; fs: string; other: boolean } {
+  const boot = { ...bootPartition(root), other: false };
   const fits = (fs: string): boolean => (folder ? LINUX_FS.includes(fs) || ARCHIVE_FS.includes(fs) : WRITABLE_FS.includes(fs));
-  const names = listBlockDisks().flatMap((d) => d.partitions).filter((p) => p.id && fits(p.id.fstype)).map((p) => `${p.name} (${p.id!.fstype}${p.id!.label ? ` ${p.id!.label}` : ""})`);
-  if (names.length <= 1) return undefined;
+  const parts = listBlockDisks().flatMap((d) => d.partitions).filter((p) => p.id && fits(p.id.fstype));
+  if (parts.length <= 1) return boot;
+  const names = parts.map((p) => `${p.name} (${p.id!.fstype}${p.id!.label ? ` ${p.id!.label}` : ""})`);
   const a = o.ask(`On which partition? ${names.join(", ")} [${boot.part}]: `, timeout);
   const name = a?.trim().split(/\s/)[0];
-  if (!name || name === boot.part) return undefined;
-  if (!names.some((n) => n.startsWith(`${name} `))) {
+  if (!name || name === boot.part) return boot;
+  const chosen = parts.find((p) => p.name === name);
+  if (!chosen) {
     o.say(`${name} is not one of them: saving on ${boot.part}.`);
-    return undefined;
+    return boot;
   }
-  return name;
+  return { part: chosen.name, fs: chosen.id!.fstype, other: true };
 }
 
 function autosaveFile(root: string): string | undefined {
-  const state = readPupstate(root);
-  const [part, , sfs] = (state.get("PUPSFS") ?? "").split(",");
-  if (!part || !sfs) return undefined;
+  const sfs = mainSfs(readPupstate(root));
+  if (!sfs) return undefined;
   // The boot partition is mounted under /initrd/mnt when the system kept it.
-  for (const base of [join(root, "initrd/mnt", part), join(root, "initrd/mnt/dev_save")]) {
-    const p = join(base, dirname(sfs), "AUTOSAVE");
+  for (const base of [join(root, "initrd/mnt", sfs.part), join(root, "initrd/mnt/dev_save")]) {
+    const p = join(base, dirname(sfs.path), "AUTOSAVE");
     if (existsSync(p)) return readFileSync(p, "utf8");
   }
   return undefined;
 }
+
+/** The dialog's answers (a letter or the word) and the save each makes. */
+const DIALOG_KINDS = new Map<string, "folder" | "file" | "encrypted">([["f", "folder"], ["folder", "folder"], ["i", "file"], ["file", "file"], ["e", "encrypted"], ["encrypted", "encrypted"]]);
 
 /** A password typed twice, not echoed; undefined when none is given or they never match. */
 function askNewPassword(o: ShutdownOptions, timeout: number): string | undefined {
@@ -120,14 +120,14 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   const em = eventManager(root);
   if (!("nothing" in target)) {
     if (!confirmSave(o, em, target.save)) return 0;
-    const r = saveSession(target, { keep: 3, lock: "/tmp/ramstack-save.lock", progress: o.say });
+    const r = saveSession(target, { keep: 3, lock: SAVE_LOCK, progress: o.say });
     o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
     return 0;
   }
   const archive = runningArchive(root);
   if (archive) {
     if (!confirmSave(o, em, `${archive.part}:${archive.path}`)) return 0;
-    const r = saveArchiveSession(archive, { lock: "/tmp/ramstack-save.lock", root, progress: o.say });
+    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root, progress: o.say });
     o.say(`Saved the session in ${archive.part}:${archive.path} (${r.members} files and directories).`);
     return 0;
   }
@@ -147,15 +147,18 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   let choice: Pick<FirstSaveOptions, "kind" | "sizeMiB" | "fs" | "name"> | null = auto === undefined ? null : parseAutosave(auto);
   if (auto !== undefined && !choice) o.say(`${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`);
   let password: string | undefined;
+  let where = bootPartition(root);
   let partition: string | undefined;
   if (!choice) {
     const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
-    const kind = /^(f|folder)$/i.test(a?.trim() ?? "") ? "folder" : /^(i|file)$/i.test(a?.trim() ?? "") ? "file" : /^(e|encrypted)$/i.test(a?.trim() ?? "") ? "encrypted" : null;
-    if (kind === null) {
+    const kind = DIALOG_KINDS.get(a?.trim().toLowerCase() ?? "");
+    if (kind === undefined) {
       o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
       return 0;
     }
-    partition = askPartition(o, em.timeout, root, kind === "folder");
+    const chosen = askPartition(o, em.timeout, root, kind === "folder");
+    where = chosen;
+    if (chosen.other) partition = chosen.part;
     if (kind === "encrypted") {
       password = askNewPassword(o, em.timeout);
       if (password === undefined) {
@@ -180,8 +183,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
     choice = { kind: kind === "folder" ? "folder" : "file", sizeMiB: size, ...(fs ? { fs } : {}), ...(name ? { name } : {}) };
   }
   // On FAT or exFAT a session is kept as an archive (PUPMODE 66), as Puppy does.
-  const saveFs = partition ? fsOf(partition) : bootPartition(root).fs;
-  if (choice.kind === "folder" && ARCHIVE_FS.includes(saveFs)) choice = { ...choice, kind: "archive" };
+  if (choice.kind === "folder" && ARCHIVE_FS.includes(where.fs)) choice = { ...choice, kind: "archive" };
   const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), ...(partition ? { partition } : {}), progress: o.say }, root);
   o.say(`Saved the session in ${r.path}; the next boot uses it.`);
   if (r.savespec) o.say(`Wrote ${r.savespec}: the init finds the save through it.`);

@@ -19,7 +19,8 @@ export function askOnConsole(question: string, timeoutSec: number, o: AskOptions
     : `printf "%s" "$1" > "$3"; read -t "$2" -r answer < "$3" || exit 1; printf "%s" "$answer"`;
   const r = run("sh", ["-c", script, "sh", question, String(timeoutSec), dev], { allowFail: true });
   if (r.status !== 0) {
-    run("sh", ["-c", 'echo > "$1"', "sh", dev], { allowFail: true });
+    // End the prompt's line (a silent read has done so already).
+    if (!o.silent) run("sh", ["-c", 'echo > "$1"', "sh", dev], { allowFail: true });
     return null;
   }
   // A password is kept as typed: spaces can be part of it.

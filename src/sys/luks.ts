@@ -2,7 +2,7 @@
 // save, opened by the init. The password reaches cryptsetup on a pipe only:
 // never in a file, an argument or the environment.
 
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync } from "node:fs";
 import { run } from "./exec.js";
 import { runtimeTool } from "./runtime.js";
 
@@ -26,6 +26,8 @@ export function isLuks(file: string): boolean {
 }
 
 function cryptsetup(args: string[], password?: string): { status: number; out: string } {
+  // cryptsetup keeps its locks here; without it, it warns on every call.
+  mkdirSync("/run/cryptsetup", { recursive: true });
   const t = runtimeTool("cryptsetup");
   const r = run(t.cmd, args, { env: t.env, allowFail: true, ...(password !== undefined ? { input: password } : {}) });
   return { status: r.status, out: (r.stderr + r.stdout).trim() };
