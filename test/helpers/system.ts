@@ -20,9 +20,13 @@ export const cli = join(repoRoot, "dist/src/cli/main.js");
 
 export const TEST_BUILD = process.env.RAMSTACK_TEST_BUILD ?? join(repoRoot, "out/test");
 
+const built = new Set<string>();
+
 /** Build the test system of a profile once (quick compression). */
 export function testBuild(profile = "tiny"): string {
   const out = profile === "tiny" ? TEST_BUILD : `${TEST_BUILD}-${profile}`;
+  // Checked once per test file: the build cannot change under a running suite.
+  if (built.has(out)) return out;
   const lock = `${out}.lock`;
   mkdirSync(dirname(out), { recursive: true });
   for (let i = 0; ; i++) {
@@ -41,6 +45,7 @@ export function testBuild(profile = "tiny"): string {
     rmdirSync(lock);
   }
   readManifest(out);
+  built.add(out);
   return out;
 }
 
