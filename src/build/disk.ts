@@ -26,6 +26,8 @@ export interface PartitionSpec {
 export interface DiskSpec {
   table: "mbr" | "gpt";
   partitions: PartitionSpec[];
+  /** Round the disk up to a power of two (QEMU's SD cards must be); the rest stays unpartitioned. */
+  powerOfTwo?: boolean;
 }
 
 const ALIGN_MIB = 1;
@@ -117,7 +119,8 @@ function makeFs(img: string, p: PartitionSpec): void {
 /** Write a partitioned disk image; returns each partition's start in MiB (the first at 1 MiB). */
 export function makeDisk(path: string, spec: DiskSpec): number[] {
   if (spec.partitions.length === 0) throw new Error("a disk needs at least one partition");
-  const totalMiB = ALIGN_MIB + spec.partitions.reduce((s, p) => s + p.sizeMiB, 0) + 1;
+  let totalMiB = ALIGN_MIB + spec.partitions.reduce((s, p) => s + p.sizeMiB, 0) + 1;
+  if (spec.powerOfTwo) totalMiB = 2 ** Math.ceil(Math.log2(totalMiB));
   sparseFile(path, totalMiB * 1048576);
   const starts: number[] = [];
   let at = ALIGN_MIB;

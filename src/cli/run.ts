@@ -54,7 +54,7 @@ function buildVm(build: string, options: Options, bootBus: DiskBus): VmOptions {
   const fs = (opt("fs") ?? "ext4") as PartFs;
   if (!["ext2", "ext3", "ext4", "vfat"].includes(fs)) throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4, vfat`);
   const psubdir = opt("psubdir") ?? "";
-  const bootDisk = frugalDisk({ build, psubdir, label: opt("label") ?? "RAMSTACK", fstype: fs, table: "mbr" });
+  const bootDisk = frugalDisk({ build, psubdir, label: opt("label") ?? "RAMSTACK", fstype: fs, table: "mbr", powerOfTwo: bootBus === "sd" });
   const append = [`console=ttyS0`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""].filter(Boolean).join(" ");
   return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append, disks: [{ file: bootDisk, bus: bootBus }] };
 }

@@ -11,6 +11,7 @@ import { formatVars } from "../plan/handover.js";
 import type { Layer, Plan } from "../plan/types.js";
 import type { BootLog } from "./bootlog.js";
 import type { System } from "./system.js";
+import { upgradeCleanup } from "./upgrade-clean.js";
 
 export const NEW_ROOT = "/pup_new";
 const TMPFS = "/mnt/tmpfs";
@@ -139,6 +140,11 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   // An overlay save keeps its layer in upper/ (a generation, or a plain directory) and overlay's work dir in work/.
   for (const d of ["upper", "work"]) mkdirSync(join(l.mountpoint, d), { recursive: true });
   const layer = realpathSync(join(l.mountpoint, "upper"));
+  if (plan.upgrade.clean) {
+    const removed = upgradeCleanup(layer);
+    for (const r of removed) ctx.log.debug(`upgrade clean-up: removed ${r}`);
+    ctx.log.console(`Save: cleaned up for this version (${plan.upgrade.reason}): ${removed.length} old file(s) removed`);
+  }
   // The saver never prunes the generation the running union stacks.
   writeFileSync("/tmp/save-layer", relative(l.mountpoint, layer) + "\n");
   ctx.log.console(`Save layer ${l.partition}:${l.path} at ${l.mountpoint}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
@@ -297,6 +303,8 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   relink(join(nr, "tmp"), "/initrd/mnt/tmpfs/tmp");
   cpSync("/tmp", join(nr, "initrd/tmp"), { recursive: true });
   if (plan.flags.nox) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/bootcnt.txt"), "");
+  // Puppy's flag for the running system's version-update steps.
+  if (plan.upgrade.clean) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/version_update_flag"), "");
   if (plan.flags.xorgwizard) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/xwin_xorgwizard_cli"), "");
 }
 

@@ -55,6 +55,12 @@ class Init {
   };
 
   private aliasBuses: Set<string> | undefined;
+  /**
+   * Time spent idle waiting for devices, which waitdev bounds. Loading
+   * drivers is work, not waiting: on a slow machine it must not use up the
+   * time a device (an SD card behind the driver just loaded) needs to appear.
+   */
+  private waitedMs = 0;
 
   /** Load drivers for devices not seen yet; true when something new was loaded. */
   coldplug(): boolean {
@@ -80,12 +86,12 @@ class Init {
         const machine = probeMachine(disks);
         plan = planBoot({ machine, cmdline, answers: this.answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition) });
       }
-      const waited = (Date.now() - this.started) / 1000;
-      if (plan.pending.length === 0 || waited >= plan.waitdev) {
+      if (plan.pending.length === 0 || this.waitedMs / 1000 >= plan.waitdev) {
         if (plan.pending.length) this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
         return plan;
       }
       await sleep(POLL_MS);
+      this.waitedMs += POLL_MS;
     }
   }
 
@@ -167,6 +173,7 @@ class Init {
       rmSync(join(this.requireMount(part!), path!), { force: true });
     }
     mountStack(ctx, plan);
+    this.loadModulesFromStack(plan);
     markSessionOpen(ctx, plan);
     const json = JSON.stringify({ plan, bootSeconds: (Date.now() - this.started) / 1000 }, null, 2) + "\n";
     handOver(ctx, plan, json);
@@ -177,6 +184,16 @@ class Init {
     writeFileSync(join(NEW_ROOT, "initrd/tmp/bootinit.log"), readFileSync(this.log.file));
     const init = existsSync(join(NEW_ROOT, "sbin/init")) ? "/sbin/init" : "/init";
     this.sys.switchRoot(NEW_ROOT, init);
+  }
+
+  /** pimod / initmodules.txt modules the initrd does not carry come from the stack's zdrv, as in Puppy. */
+  private loadModulesFromStack(plan: Plan): void {
+    const missing = plan.modules.filter((m) => !this.sys.moduleLoaded(m));
+    if (missing.length === 0) return;
+    const left = this.sys.modprobeFrom(NEW_ROOT, missing);
+    const loaded = missing.filter((m) => !left.includes(m));
+    if (loaded.length) this.log.debug(`${plan.modulesFrom}: loaded from the layers: ${loaded.join(", ")}`);
+    if (left.length) this.log.console(`Warning: ${plan.modulesFrom}: could not load ${left.join(", ")}`);
   }
 
   private requireMount(name: string): string {

@@ -162,7 +162,24 @@ export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/"): Mac
 
 /** The buses modules.alias names (pci, usb, virtio, …): devices on other buses have no driver here. */
 export function aliasBuses(modulesAlias: string): Set<string> {
-  return new Set(Array.from(modulesAlias.matchAll(/^alias ([\w-]+):/gm), (m) => m[1]!));
+  const buses = new Set(Array.from(modulesAlias.matchAll(/^alias ([\w-]+):/gm), (m) => m[1]!));
+  // CPU feature modules (crypto acceleration, frequency scaling) reach no disk; the running system loads them.
+  buses.delete("cpu");
+  return buses;
+}
+
+/** A device's module alias: its modalias file, or (SD/MMC cards have none) MODALIAS in its uevent. */
+function deviceAlias(dev: string): string | undefined {
+  try {
+    return readFileSync(join(dev, "modalias"), "utf8").trim() || undefined;
+  } catch {
+    // no modalias file
+  }
+  try {
+    return /^MODALIAS=(.+)$/m.exec(readFileSync(join(dev, "uevent"), "utf8"))?.[1]?.trim();
+  } catch {
+    return undefined; // nothing to load for it
+  }
 }
 
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */
@@ -179,12 +196,8 @@ export function deviceAliases(sys = "/sys"): string[] {
       continue;
     }
     for (const d of names) {
-      try {
-        const alias = readFileSync(join(devs, d, "modalias"), "utf8").trim();
-        if (alias) out.add(alias);
-      } catch {
-        // no modalias: nothing to load for it
-      }
+      const alias = deviceAlias(join(devs, d));
+      if (alias) out.add(alias);
     }
   }
   return [...out].sort();

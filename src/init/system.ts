@@ -3,6 +3,7 @@
 // command and what it printed; every call is logged.
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
@@ -120,6 +121,33 @@ export class System {
   modprobe(names: readonly string[]): void {
     if (names.length === 0) return;
     this.cmd(["modprobe", "-a", "-q", ...names], true);
+  }
+
+  /** Whether a module is in the kernel (loaded, or built in with a /sys/module entry). */
+  moduleLoaded(name: string): boolean {
+    return existsSync(`/sys/module/${name.replace(/\.ko(\.\w+)?$/, "").replace(/^.*\//, "").replace(/-/g, "_")}`);
+  }
+
+  /**
+   * Load modules the initrd does not carry from a mounted stack (its zdrv),
+   * as Puppy does for pimod and initmodules.txt: the stack's module tree and
+   * firmware are bound over the initrd's while modprobe runs. Returns the
+   * names still not loaded.
+   */
+  modprobeFrom(root: string, names: readonly string[]): string[] {
+    const binds = ["/lib/modules", "/lib/firmware"].filter((d) => existsSync(join(root, d)));
+    if (!binds.includes("/lib/modules")) return names.filter((n) => !this.moduleLoaded(n));
+    const bound: string[] = [];
+    try {
+      for (const d of binds) {
+        mkdirSync(d, { recursive: true });
+        if (this.cmd(["mount", "-o", "bind", join(root, d), d], true).ok) bound.push(d);
+      }
+      for (const n of names) this.cmd(["modprobe", "-q", n], true);
+    } finally {
+      for (const d of bound.reverse()) this.umount(d);
+    }
+    return names.filter((n) => !this.moduleLoaded(n));
   }
 
   /** e2fsck -p (the initrd's, from the runtime); its exit status: 0 clean, 1-3 repaired, 4 and up not repaired. */

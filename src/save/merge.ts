@@ -47,7 +47,8 @@ export class NoSpaceError extends Error {}
 const TMP_PREFIX = ".ramstack-tmp-";
 
 
-const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+/** An overlay whiteout: a character device 0/0. */
+export const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 
 /** Seconds as a number: Node sets times from a double, so they come out within about a microsecond. */
 const seconds = (ns: bigint): number => Number(ns) / 1e9;

@@ -3,11 +3,12 @@
 // the build or the layout changes.
 
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { PartFs } from "../build/disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "../build/disk.js";
 import { readManifest } from "../build/build.js";
+import { run } from "../sys/exec.js";
 
 export interface FrugalDiskOptions {
   build: string;
@@ -23,6 +24,8 @@ export interface FrugalDiskOptions {
   dir?: string;
   /** Free space to leave on the partition, for saves (default 16 MiB). */
   spareMiB?: number;
+  /** The size QEMU's SD cards need. */
+  powerOfTwo?: boolean;
 }
 
 /** The frugal files of a build: vmlinuz, initrd.gz and the SFS layers. */
@@ -56,10 +59,11 @@ export function frugalDisk(o: FrugalDiskOptions): string {
     for (const f of files) linkOrCopy(join(o.build, f), join(dir, f));
     for (const [name, path] of Object.entries(o.extra ?? {})) {
       mkdirSync(dirname(join(dir, name)), { recursive: true });
-      if (statSync(path).isDirectory()) cpSync(path, join(dir, name), { recursive: true });
+      // cp -a keeps what a save holds: whiteouts (character devices), xattrs, owners.
+      if (statSync(path).isDirectory()) run("cp", ["-a", path, join(dir, name)]);
       else linkOrCopy(path, join(dir, name));
     }
-    makeDisk(`${img}.tmp`, { table: o.table, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage, o.spareMiB), from: stage }] });
+    makeDisk(`${img}.tmp`, { table: o.table, powerOfTwo: o.powerOfTwo, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage, o.spareMiB), from: stage }] });
     renameSync(`${img}.tmp`, img);
   } finally {
     rmSync(`${img}.tmp`, { force: true });

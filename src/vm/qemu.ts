@@ -3,7 +3,10 @@
 // shell with their output and exit status. QEMU is always killed in the end.
 
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { start } from "../sys/exec.js";
 
 export type DiskBus = "virtio" | "ata" | "usb" | "nvme" | "sd" | "cd";
@@ -25,6 +28,8 @@ export interface VmOptions {
   firmware?: "bios" | "uefi";
   memMiB?: number;
   cpus?: number;
+  /** A QMP socket, for unplugging disks while the guest runs. */
+  qmp?: string;
   /** Mirror the console to this function as it arrives. */
   echo?: (text: string) => void;
 }
@@ -37,6 +42,7 @@ export function qemuArgs(o: VmOptions): string[] {
     "-m", String(o.memMiB ?? 1024), "-smp", String(o.cpus ?? 1),
     "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
   ];
+  if (o.qmp) args.push("-qmp", `unix:${o.qmp},server=on,wait=off`);
   if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
   if (o.firmware === "uefi") args.push("-bios", OVMF);
   const controllers = new Set<string>();
@@ -52,26 +58,26 @@ export function qemuArgs(o: VmOptions): string[] {
     const drive = `file=${d.file},format=raw,if=none,id=${id}${ro}`;
     switch (d.bus) {
       case "virtio":
-        args.push("-drive", drive, "-device", `virtio-blk-pci,drive=${id}${boot}`);
+        args.push("-drive", drive, "-device", `virtio-blk-pci,drive=${id},id=dev${i}${boot}`);
         break;
       case "ata":
         controller("ahci", "ahci,id=ahci");
-        args.push("-drive", drive, "-device", `ide-hd,drive=${id},bus=ahci.${i % 6}${boot}`);
+        args.push("-drive", drive, "-device", `ide-hd,drive=${id},id=dev${i},bus=ahci.${i % 6}${boot}`);
         break;
       case "cd":
         controller("ahci", "ahci,id=ahci");
-        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,drive=${id},bus=ahci.${i % 6}${boot}`);
+        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,drive=${id},id=dev${i},bus=ahci.${i % 6}${boot}`);
         break;
       case "usb":
         controller("xhci", "qemu-xhci,id=xhci");
-        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,drive=${id},removable=on${boot}`);
+        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,drive=${id},id=dev${i},removable=on${boot}`);
         break;
       case "nvme":
-        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},drive=${id}${boot}`);
+        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},drive=${id},id=dev${i}${boot}`);
         break;
       case "sd":
         controller("sdhci", "sdhci-pci");
-        args.push("-drive", drive, "-device", `sd-card,drive=${id}${boot}`);
+        args.push("-drive", drive, "-device", `sd-card,drive=${id},id=dev${i}${boot}`);
         break;
     }
   });
@@ -89,8 +95,11 @@ export class Vm {
   private exited = false;
   private waiters: (() => void)[] = [];
   private seq = 0;
+  private readonly qmpDir: string;
 
   private constructor(o: VmOptions) {
+    this.qmpDir = mkdtempSync(join(tmpdir(), "ramstack-qmp-"));
+    o = { ...o, qmp: join(this.qmpDir, "qmp.sock") };
     if (o.firmware === "uefi" && !existsSync(OVMF)) throw new VmError(`UEFI firmware ${OVMF} is missing (Debian package ovmf)`);
     for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)]) if (f !== undefined && !existsSync(f)) throw new VmError(`${f} does not exist`);
     this.proc = start("qemu-system-x86_64", qemuArgs(o));
@@ -104,6 +113,7 @@ export class Vm {
     this.proc.stderr!.on("data", take);
     this.proc.on("exit", () => {
       this.exited = true;
+      rmSync(this.qmpDir, { recursive: true, force: true });
       for (const w of this.waiters.splice(0)) w();
     });
   }
@@ -179,6 +189,40 @@ export class Vm {
     const r = await this.run(command, timeoutMs);
     if (r.status !== 0) throw new VmError(`'${command}' failed in the guest (exit ${r.status}):\n${r.out}`);
     return r.out;
+  }
+
+  /** Pull disk N (in the order given) out of the running machine, as a user pulls a USB stick. */
+  async unplug(n: number, timeoutMs = 30000): Promise<void> {
+    const sock = createConnection(join(this.qmpDir, "qmp.sock"));
+    let got = "";
+    const waitFor = (re: RegExp): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new VmError(`QMP: no ${re} in ${timeoutMs / 1000} s; got:\n${got}`)), timeoutMs);
+        const check = (): void => {
+          if (re.test(got)) {
+            clearTimeout(t);
+            sock.off("data", onData);
+            resolve();
+          }
+        };
+        const onData = (b: Buffer): void => {
+          got += b.toString("utf8");
+          check();
+        };
+        sock.on("data", onData);
+        check();
+      });
+    try {
+      await waitFor(/"QMP"/);
+      sock.write(JSON.stringify({ execute: "qmp_capabilities" }) + "\n");
+      await waitFor(/"return"/);
+      sock.write(JSON.stringify({ execute: "device_del", arguments: { id: `dev${n}` } }) + "\n");
+      // The device is gone once the guest let go of it (or at once for a surprise removal).
+      await waitFor(new RegExp(`"DEVICE_DELETED".*"device": "dev${n}"|"error"`, "s"));
+      if (/"error"/.test(got)) throw new VmError(`QMP could not unplug dev${n}:\n${got}`);
+    } finally {
+      sock.destroy();
+    }
   }
 
   /** Kill QEMU (idempotent) and wait for it to go. */

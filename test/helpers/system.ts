@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest } from "../../src/build/build.js";
+import { humongousInitrd } from "../../src/build/cpio.js";
 import { mksquashfs } from "../../src/build/squashfs.js";
 import type { FrugalDiskOptions } from "../../src/vm/frugal-disk.js";
 import { frugalDisk } from "../../src/vm/frugal-disk.js";
@@ -94,8 +95,21 @@ export function kernelVm(build: string, disks: VmDisk[], cmdline = "", memMiB = 
   return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: `console=ttyS0 ${cmdline}`.trim(), disks, memMiB };
 }
 
-export async function boot(build: string, disks: VmDisk[], cmdline = "", o: { memMiB?: number; stopAllowed?: boolean } = {}): Promise<Boot> {
-  return bootVm(kernelVm(build, disks, cmdline, o.memMiB), o);
+export async function boot(build: string, disks: VmDisk[], cmdline = "", o: { memMiB?: number; stopAllowed?: boolean; initrd?: string } = {}): Promise<Boot> {
+  const vm = kernelVm(build, disks, cmdline, o.memMiB);
+  return bootVm(o.initrd ? { ...vm, initrd: o.initrd } : vm, o);
+}
+
+/** The build's initrd with files added at its root (a second, concatenated archive), as a remastered initrd would hold them. */
+export function initrdWith(build: string, dir: string, files: Record<string, string>): string {
+  const stage = mkdtempSync(join(dir, "initrd-files-"));
+  const paths = Object.entries(files).map(([name, text]) => {
+    writeFileSync(join(stage, name), text);
+    return join(stage, name);
+  });
+  const out = join(dir, "initrd.gz");
+  humongousInitrd(join(build, "initrd.gz"), paths, out, 1767225600);
+  return out;
 }
 
 /** Boot a disk image through its firmware and GRUB menu (written with --console serial). */

@@ -63,6 +63,15 @@ describe("block devices from sysfs", () => {
     }
     assert.deepEqual(deviceAliases(sys), ["pci:v1AF4d1001", "virtio:d00000002v00001AF4"]);
   });
+
+  it("takes MODALIAS from uevent where a bus has no modalias file (SD/MMC cards)", () => {
+    const sys = mkdtempSync(join(tmpdir(), "ramstack-bus-"));
+    const card = join(sys, "bus", "mmc", "devices", "mmc0:4567");
+    mkdirSync(card, { recursive: true });
+    writeFileSync(join(card, "uevent"), "DRIVER=mmcblk\nMMC_TYPE=SD\nMODALIAS=mmc:block\n");
+    mkdirSync(join(sys, "bus", "mmc", "devices", "mmc1:0001"), { recursive: true });
+    assert.deepEqual(deviceAliases(sys), ["mmc:block"]);
+  });
 });
 
 describe("/proc parsers", () => {
@@ -77,8 +86,8 @@ describe("/proc parsers", () => {
 
 describe("modules the initrd carries", () => {
   it("names the buses that have drivers, so coldplug skips the others", () => {
-    const alias = "# Aliases extracted from modules themselves.\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\nalias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb_storage\nalias virtio:d00000002v* virtio_blk\n";
-    assert.deepEqual([...aliasBuses(alias)].sort(), ["pci", "usb", "virtio"]);
+    const alias = "# Aliases extracted from modules themselves.\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\nalias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb_storage\nalias virtio:d00000002v* virtio_blk\nalias mmc:block mmc_block\nalias cpu:type:x86,ven*fam*mod*:feature:*0099* aesni_intel\n";
+    assert.deepEqual([...aliasBuses(alias)].sort(), ["mmc", "pci", "usb", "virtio"], "CPU feature modules are left to the running system");
   });
   it("counts a filesystem as mountable when its module is in the initrd", () => {
     const dep = "kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko kernel/fs/mbcache.ko\nkernel/fs/jbd2/jbd2.ko:\nkernel/fs/isofs/isofs.ko:\nkernel/fs/overlayfs/overlay.ko:\n";
@@ -97,7 +106,7 @@ describe("QEMU arguments", () => {
     const a = qemuArgs({ ...base, disks: [{ file: "a", bus: "usb" }, { file: "b", bus: "usb" }, { file: "c", bus: "nvme" }, { file: "d", bus: "ata" }, { file: "e", bus: "cd" }, { file: "f", bus: "sd" }] }).join(" ");
     assert.equal(a.match(/qemu-xhci/g)?.length, 1);
     assert.equal(a.match(/-device ahci/g)?.length, 1);
-    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,removable=on/);
+    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,id=dev0,removable=on/, "each disk's device has an id to unplug it by");
     assert.match(a, /nvme,serial=ramstack2,drive=disk2/);
     assert.match(a, /ide-cd,drive=disk4/);
     assert.match(a, /file=e,format=raw,if=none,id=disk4,read-only=on,media=cdrom/);
@@ -107,7 +116,7 @@ describe("QEMU arguments", () => {
     const a = qemuArgs({ firmware: "uefi", disks: [{ file: "img", bus: "usb" }, { file: "x", bus: "virtio" }] }).join(" ");
     assert.doesNotMatch(a, /-kernel/);
     assert.match(a, /-bios \/usr\/share\/ovmf\/OVMF\.fd/);
-    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,removable=on,bootindex=0/);
+    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,id=dev0,removable=on,bootindex=0/);
     assert.doesNotMatch(a, /drive=disk1,bootindex/);
     assert.doesNotMatch(qemuArgs({ ...base, disks: [{ file: "a", bus: "virtio" }] }).join(" "), /bootindex/);
   });

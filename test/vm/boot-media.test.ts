@@ -3,7 +3,8 @@
 // loop-mounts it and stacks its SFS; burnt to a CD (here: QEMU's AHCI CD
 // drive) the init finds the main SFS on sr0 and copies its multisession
 // folders to RAM (PUPMODE 77). Inside the initrd (humongous):
-// the system boots with no disk at all.
+// the system boots with no disk at all. Copied to RAM (pfix=copy): the USB
+// stick they came from can be pulled out while the system runs.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -93,6 +94,27 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
     assert.equal(s.PUPMODE, "5");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /inside the initrd \(humongous initrd\)/);
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_ro2"]);
+    await vm.kill();
+  });
+
+  it("pfix=copy: every layer in RAM, the stick's partition let go, and the stick pulled out while the system runs", async () => {
+    const disk = bootDisk({ build: testBuild(), dir });
+    const { vm } = await boot(testBuild(), [{ file: disk, bus: "usb" }], "pfix=copy");
+    vms.push(vm);
+    const log = await vm.check("cat /initrd/tmp/bootinit.log");
+    assert.match(log, /copy: puppy: to RAM/);
+    assert.match(log, /copy: zdrv: to RAM/);
+    const mounts = await guestMounts(vm);
+    const onStick = [...mounts].filter(([, m]) => m.source.startsWith("/dev/sd"));
+    assert.deepEqual(onStick, [], "nothing on the stick stays mounted");
+    const from = vm.console.length;
+    await vm.unplug(0);
+    await vm.waitFor(/USB disconnect/, 60000, from);
+    assert.equal(await vm.check("test -e /sys/block/sda && echo there || echo gone"), "gone");
+    // Every file of the main SFS and a module of the zdrv are read from RAM.
+    await vm.check("find /initrd/pup_ro2 -type f -exec cat {} + > /dev/null", 120000);
+    await vm.check("modprobe dummy && test -d /sys/module/dummy", 60000);
+    assert.equal(await vm.check("echo still-writable > /root/after.txt && cat /root/after.txt"), "still-writable");
     await vm.kill();
   });
 });

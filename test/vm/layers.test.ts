@@ -1,12 +1,13 @@
 // VM tier: which layer a file comes from. An adrv sits above the main SFS
 // and overrides it; the frugal files found through psubdir and a label on a
-// USB drive, with a decoy of the same files on another disk.
+// USB drive, with a decoy of the same files on another disk; the same choices
+// stored in the initrd's BOOT_SPECS instead of the cmdline.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestMounts, guestVars, lowerDirs, makeSfs, scratch, testBuild } from "../helpers/system.js";
+import { boot, bootDisk, guestMounts, guestVars, initrdWith, lowerDirs, makeSfs, scratch, testBuild } from "../helpers/system.js";
 
 describe("an adrv overrides the main SFS", { timeout: 600000 }, () => {
   let vm: Vm;
@@ -66,5 +67,33 @@ describe("psubdir and a label find the frugal files on a USB drive", { timeout: 
     const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { bootSeconds: number; plan: { waitdev: number } };
     assert.equal(plan.plan.waitdev, 60);
     assert.ok(plan.bootSeconds < 40, `the init took ${plan.bootSeconds} s`);
+  });
+});
+
+describe("BOOT_SPECS in the initrd overrides the cmdline", { timeout: 600000 }, () => {
+  let vm: Vm;
+  before(async () => {
+    const build = testBuild();
+    const dir = scratch("boot-specs");
+    const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
+    const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
+    // ifb is a module of the zdrv only: PIMOD loads it from the stack, as Puppy does.
+    const initrd = initrdWith(build, dir, { BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nPIMOD='ifb'\n" });
+    vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/elsewhere pupsfs=DECOY", { initrd })).vm;
+  });
+  after(async () => vm?.kill());
+
+  it("takes PSUBDIR and PUPSFS from BOOT_SPECS over the cmdline's", async () => {
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPSFS, "sda1,vfat,/boot/tiny/puppy_tiny_0.1.0.sfs");
+    assert.equal(s.PSUBDIR, "/boot/tiny");
+    const log = await vm.check("cat /initrd/tmp/bootinit.log");
+    assert.match(log, /boot_specs: pupsfs=MYSTICK \(overrides the cmdline\)/);
+    assert.match(log, /pimod: loaded from the layers: ifb/);
+  });
+
+  it("loads PIMOD's module from the zdrv, which the initrd does not carry", async () => {
+    assert.equal(await vm.check("test -d /sys/module/ifb && echo loaded"), "loaded");
+    assert.equal(await vm.check("find /initrd/runtime /lib/modules -name 'ifb.ko*' | grep -c /initrd/; true"), "0");
   });
 });

@@ -32,6 +32,22 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     await vm.kill();
   });
 
+  it("pmedia=usbflash: only USB drives are searched, though a fixed disk with a save comes first", async () => {
+    const dir = scratch("pmedia-usb");
+    const fixed = bootDisk({ build: testBuild(), dir, extra: { tinysave: makeTree(join(dir, "ata"), { "upper/root/where.txt": "fixed disk\n", "work/": "" }) } });
+    const stick = bootDisk({ build: testBuild(), dir, extra: { tinysave: makeTree(join(dir, "usb"), { "upper/root/where.txt": "usb stick\n", "work/": "" }) } });
+    const { vm } = await boot(testBuild(), [{ file: fixed, bus: "ata" }, { file: stick, bus: "usb" }], "pmedia=usbflash");
+    vms.push(vm);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PMEDIA, "usbflash");
+    assert.equal(s.PUPMODE, "13", "pmedia=usbflash means flash mode");
+    assert.equal(await vm.check("cat /root/where.txt"), "usb stick");
+    const dev = s.PUPSFS!.split(",")[0]!.replace(/\d+$/, "");
+    assert.match(await vm.check(`readlink -f /sys/block/${dev}`), /\/usb\d/, "the main SFS came from the USB drive");
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /pmedia=usbflash: only USB drives are searched/);
+    await vm.kill();
+  });
+
   it("ramstack save merges the session into the save as a new generation, there after a reboot", async () => {
     const dir = scratch("flash-save");
     const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/saved.txt": "from the save\n", "upper/root/doomed.txt": "x\n" });

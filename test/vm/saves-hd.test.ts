@@ -3,10 +3,12 @@
 // cannot be used leaves the boot in RAM and the save untouched.
 
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
+import { makeDisk } from "../../src/build/disk.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
 import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeSfs, makeTree, scratch, testBuild } from "../helpers/system.js";
 
@@ -93,6 +95,60 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     await vm.shellReady(60000);
     assert.equal(await vm.check("cat /root/which"), "the work one");
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPSAVE, "vda1,ext4,/tinysave-work");
+    await vm.kill();
+  });
+
+  it("a whole-partition save (upper/ at the partition's root, psave=LABEL:/) is the writable layer", async () => {
+    const dir = scratch("save-partition");
+    const part = makeTree(join(dir, "part"), { "upper/etc/rc.d/PUPSTATE": "PUPMODE=12\n", "upper/root/where.txt": "whole partition\n", "work/": "" });
+    const saveDisk = join(dir, "save-partition.img");
+    makeDisk(saveDisk, { table: "mbr", partitions: [{ fstype: "ext4", label: "WHOLESAVE", sizeMiB: 32, from: part }] });
+    const disks = [{ file: bootDisk({ build: testBuild(), dir }), bus: "virtio" as const }, { file: saveDisk, bus: "virtio" as const }];
+    let { vm } = await boot(testBuild(), disks, "psave=WHOLESAVE:/");
+    vms.push(vm);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "12");
+    assert.equal(s.PUPSAVE, "vdb1,ext4,", "a whole-partition save has no path, as in Puppy");
+    assert.match((await guestMounts(vm)).get("/")!.options, /upperdir=\/pup_rw\/upper/);
+    assert.equal(await vm.check("cat /root/where.txt"), "whole partition");
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /vdb1 is a whole-partition save/);
+    await vm.check("echo second > /root/second.txt; sync");
+    await vm.kill();
+
+    ({ vm } = await boot(testBuild(), disks, "psave=WHOLESAVE:/"));
+    vms.push(vm);
+    assert.equal(await vm.check("cat /root/second.txt"), "second");
+    await vm.kill();
+  });
+
+  it("a save made by another version: the init asks; 'yes' uses it after the upgrade clean-up", async () => {
+    const dir = scratch("save-upgrade");
+    const save = makeTree(join(dir, "save"), {
+      "upper/initrd/DISTRO_SPECS": "DISTRO_NAME='ramstack tiny'\nDISTRO_VERSION='0.0.9'\nDISTRO_FILE_PREFIX='tiny'\n",
+      "upper/etc/rc.d/rc.sysinit": "# the old version's\n",
+      "upper/etc/rc.d/rc.local": "# mine\n",
+      "upper/root/kept.txt": "kept\n",
+      "work/": "",
+    });
+    // The old version deleted vi; the new one brings it back.
+    mkdirSync(join(save, "upper/bin"));
+    assert.equal(spawnSync("mknod", [join(save, "upper/bin/vi"), "c", "0", "0"]).status, 0);
+    const build = testBuild();
+    const vm = VmClass.start(kernelVm(build, [{ file: bootDisk({ build, dir, extra: { tinysave: save } }), bus: "virtio" }]));
+    vms.push(vm);
+    await vm.waitFor(/the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
+    vm.send("yes\n");
+    await vm.waitFor(/ramstack: system up \(PUPMODE 12\)/, 120000);
+    await vm.shellReady(60000);
+    const log = await vm.check("cat /initrd/tmp/bootinit.log");
+    assert.deepEqual(Array.from(log.matchAll(/upgrade clean-up: removed (\S+)/g), (m) => m[1]).sort(), ["bin/vi", "etc/rc.d/rc.sysinit"], log);
+    assert.equal(await vm.check("cat /root/kept.txt"), "kept");
+    assert.equal(await vm.check("cat /etc/rc.d/rc.local"), "# mine");
+    assert.notEqual(await vm.check("head -1 /etc/rc.d/rc.sysinit"), "# the old version's");
+    assert.equal(await vm.check("test -e /bin/vi && echo back"), "back");
+    assert.equal(await vm.check("test -e /tmp/version_update_flag && echo flagged"), "flagged");
+    // The save now carries this version: the next boot does not ask again.
+    assert.match(await vm.check("cat /initrd/pup_rw/upper/initrd/DISTRO_SPECS"), /^DISTRO_VERSION='?0\.1\.0'?$/m);
     await vm.kill();
   });
 });
