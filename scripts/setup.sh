@@ -16,7 +16,7 @@ fi
 # the host tests start.
 APT_PACKAGES=(
   squashfs-tools e2fsprogs dosfstools exfatprogs mtools fdisk
-  busybox-static kmod cpio zstd xz-utils cryptsetup-bin
+  busybox-static kmod cpio zstd lz4 xz-utils cryptsetup-bin
   qemu-system-x86 qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   rsync util-linux binutils exfat-fuse attr xorriso kbd console-data
 )

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { InitrdCompression } from "./cpio.js";
 import { humongousInitrd, writeInitrd } from "./cpio.js";
 import { keymapSources } from "./keymaps.js";
 import { cacheDir } from "./cache.js";
@@ -26,6 +27,8 @@ export interface BuildOptions {
   compression: Compression;
   /** For the Node.js runtime inside the initrd (which is itself compressed). */
   runtimeCompression: Compression;
+  /** For initrd.gz (default zstd). */
+  initrdCompression?: InitrdCompression;
   /** Every file time in the outputs (SOURCE_DATE_EPOCH). */
   epoch: number;
   /** Put the SFS files inside initrd.gz too (Puppy's humongous initrd): the system boots with no disk at all. */
@@ -152,12 +155,13 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const initrdKey = { init: sha256(bundles.init), runtime: runtime.key, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, STUB_INIT) };
   const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
-  steps.step("initrd.gz", { ...initrdKey, humongous }, (tmp) => {
+  const initrdCompression = o.initrdCompression ?? "zstd";
+  steps.step("initrd.gz", { ...initrdKey, humongous, compression: initrdCompression }, (tmp) => {
     const tree = scratchDir("initrd");
     const made = initrdTree(tree, c, bundles.init, runtime.path, specs, keymaps);
     missingModules = made.missingModules;
     if (made.keymapsSkipped.length) log(`keymaps loadkeys could not compile: ${made.keymapsSkipped.join(", ")}`);
-    writeInitrd(tree, tmp, o.epoch);
+    writeInitrd(tree, tmp, o.epoch, initrdCompression);
     rmSync(tree, { recursive: true, force: true });
     if (o.humongous) {
       log(`humongous initrd: adding ${sfsFiles.map((f) => f.name).join(", ")}`);

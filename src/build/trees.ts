@@ -89,7 +89,10 @@ if busybox mount -t squashfs -o loop,ro /runtime.sfs /runtime; then
   export LD_LIBRARY_PATH=/runtime/lib
   exec /runtime/bin/node /ramstack/init.mjs
 fi
+# The kernel drops what does not fit when it unpacks the initrd, silently.
+mem=$(busybox awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
 echo "ramstack: cannot mount the Node.js runtime (kernel ${release}); a shell follows"
+echo "ramstack: this machine has \${mem} MiB of RAM; unpacking the initrd needs about 400 MiB"
 exec busybox sh
 `;
 

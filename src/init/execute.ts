@@ -92,8 +92,10 @@ function applyAufsWhiteouts(ctx: ExecuteContext, dir: string): void {
 /** PUPMODE 66: the archive save is unpacked into the RAM layer; the partition is not needed after. */
 function unpackArchive(ctx: ExecuteContext, plan: Plan): void {
   const s = plan.save;
-  const archive = join(ctx.mountOf(s.partition!), s.path!);
-  ctx.log.console(`Unpacking the archive save ${s.partition}:${s.path} into RAM`);
+  let archive = join(ctx.mountOf(s.partition!), s.path!);
+  // Only the saver's .new is there when a power cut hit while it replaced the old archive.
+  if (!existsSync(archive) && existsSync(`${archive}.new`)) archive = `${archive}.new`;
+  ctx.log.console(`Unpacking the archive save ${s.partition}:${s.path}${archive.endsWith(".new") ? ".new" : ""} into RAM`);
   try {
     ctx.sys.tool("tar", unpackArchiveArgs(archive, join(TMPFS, "pup_rw")));
   } catch (e) {
@@ -106,11 +108,24 @@ function mountSfs(ctx: ExecuteContext, l: Layer): void {
   if (l.ram && l.source !== "initrd") {
     const copy = join(TMPFS, basename(file));
     ctx.log.console(`Copying ${basename(file)} to RAM`);
-    ctx.sys.copyFile(file, copy);
-    file = copy;
+    try {
+      ctx.sys.copyFile(file, copy);
+      file = copy;
+    } catch (e) {
+      // RAM ran out after all (the plan's estimate was wrong): read it from the disk instead.
+      rmSync(copy, { force: true });
+      l.ram = false;
+      ctx.log.console(`Warning: ${basename(file)} could not be copied to RAM (${(e as Error).message.split("\n")[0]}): it is read from the disk`);
+    }
   }
   ctx.log.console(`Loading ${basename(file)} at ${l.mountpoint}`);
-  ctx.sys.mountImage(file, l.mountpoint, "squashfs", true);
+  try {
+    ctx.sys.mountImage(file, l.mountpoint, "squashfs", true);
+  } catch (e) {
+    // A copy that cannot be used would only take RAM.
+    if (l.ram && l.source !== "initrd") rmSync(file, { force: true });
+    throw e;
+  }
 }
 
 /** The save layer (modes 12 and 13): mounted at its mount point, overlay layout inside. */

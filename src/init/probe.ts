@@ -25,8 +25,8 @@ export function kernelFilesystems(procFilesystems: string): string[] {
   return [...out];
 }
 
-export function ramMiB(meminfo: string): number {
-  const m = /MemTotal:\s+(\d+)\s*kB/.exec(meminfo);
+export function ramMiB(meminfo: string, field = "MemTotal"): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s*kB`, "m").exec(meminfo);
   return m ? Math.floor(Number(m[1]) / 1024) : 0;
 }
 
@@ -150,9 +150,11 @@ export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/"): Mac
   } catch {
     // no modules: only what the kernel has built in
   }
+  const meminfo = readFileSync("/proc/meminfo", "utf8");
   const filesystems = new Set([...kernelFilesystems(readFileSync("/proc/filesystems", "utf8")), ...moduleFilesystems(modulesDep, FS_MODULES)]);
   return {
-    ramMiB: ramMiB(readFileSync("/proc/meminfo", "utf8")),
+    ramMiB: ramMiB(meminfo),
+    availableMiB: ramMiB(meminfo, "MemAvailable"),
     kernelRelease: release(),
     filesystems: [...filesystems],
     initrd: initrdFacts(initrdRoot),

@@ -27,8 +27,17 @@ export function tmpfsMiB(ramMiB: number): number {
   return Math.floor(ramMiB / 2);
 }
 
-export function decideCopies(ramMiB: number, mode: CopyMode, candidates: readonly CopyCandidate[]): CopyDecision[] {
+/** What the running system needs beyond the copies: a copy never takes the last of the RAM. */
+export const RUNNING_RESERVE_MIB = 64;
+
+/**
+ * availableMiB (MemAvailable) bounds the copies too: the tmpfs may grow to
+ * half the RAM, but what the initrd itself holds is already taken, and a
+ * tmpfs filled past the free memory ends in the OOM killer, not ENOSPC.
+ */
+export function decideCopies(ramMiB: number, mode: CopyMode, candidates: readonly CopyCandidate[], availableMiB?: number): CopyDecision[] {
   let free = tmpfsMiB(ramMiB);
+  if (availableMiB !== undefined) free = Math.min(free, availableMiB - RUNNING_RESERVE_MIB);
   const out: CopyDecision[] = [];
   for (const c of candidates) {
     const need = Math.ceil(c.sizeMiB);

@@ -50,6 +50,8 @@ export interface MachineInitrd {
 
 export interface Machine {
   ramMiB: number;
+  /** Memory free for new use at boot (MemAvailable): copies to RAM must fit in it. */
+  availableMiB?: number;
   initrd: MachineInitrd;
   disks: MachineDisk[];
   /** `uname -r`; used for `$(uname -r)` in DISTRO_SPECS. */
@@ -107,6 +109,7 @@ export function validateMachine(value: unknown): { machine?: Machine; errors: st
   const m = obj(value, "machine");
   if (!m) return { errors };
   num(m, "ramMiB", "machine");
+  num(m, "availableMiB", "machine", true);
   str(m, "kernelRelease", "machine", true);
   if (m.filesystems !== undefined && !(Array.isArray(m.filesystems) && m.filesystems.every((f) => typeof f === "string")))
     errors.push("machine.filesystems: expected a list of strings");

@@ -17,7 +17,7 @@ import { DEFAULT_FILESYSTEMS } from "./machine.js";
 import type { BootParams } from "./params.js";
 import { parseParams } from "./params.js";
 import type { SaveCandidate } from "./save.js";
-import { archivePath, classifySave, hasArchiveSave, multisessionFolders, saveLayout, savesInDir, wholePartitionSave } from "./save.js";
+import { archivePath, archiveSave, classifySave, multisessionFolders, saveLayout, savesInDir, wholePartitionSave } from "./save.js";
 import { parseShellVars } from "./shellvars.js";
 import type { Spec } from "./spec.js";
 import { decodeSpec, sfsPathFor, sfsProblem } from "./spec.js";
@@ -508,12 +508,16 @@ class Planner {
     }
     const dir = this.saveDir ?? ((this.p.psubdir || "") + "/");
     // Archive on FAT/exFAT: PUPMODE 66.
-    if (hasArchiveSave(part, dir, prefix)) {
+    const archive = archiveSave(part, dir, prefix);
+    if (archive) {
+      const path = archivePath(dir, prefix);
       this.saveKind = "archive";
       this.pupmode = 66;
       this.saveFolders = [];
-      this.save = { part, path: archivePath(dir, prefix), kind: "file", sizeMiB: part.tree.stat(archivePath(dir, prefix))!.sizeMiB };
-      this.log.info("save", `archive save ${part.name}:${this.save.path}: PUPMODE 66, unpacked into RAM`);
+      this.save = { part, path, kind: "file", sizeMiB: part.tree.stat(archive === "new" ? `${path}.new` : path)!.sizeMiB };
+      this.log.info("save", `archive save ${part.name}:${path}: PUPMODE 66, unpacked into RAM`);
+      // The executor unpacks PATH.new then; the next save writes PATH again.
+      if (archive === "new") this.log.warn("save", `only ${path}.new is there (a save was cut off while renaming it): using it`);
       return;
     }
     if (part.fstype === "iso9660") {
@@ -703,7 +707,7 @@ class Planner {
     const all = [this.main, ...this.sfs].filter((x): x is Located => x !== null);
     const ordered = COPY_PRIORITY.flatMap((k) => all.filter((x) => x.kind === k));
     const keyOf = (x: Located): string => (x.kind === "extra" ? `extra:${basename(x.path)}` : x.kind);
-    const copies = fatal ? [] : decideCopies(this.m.ramMiB, copyMode, ordered.map((x): CopyCandidate => ({ key: keyOf(x), sizeMiB: x.sizeMiB, inInitrd: x.source === "initrd" })));
+    const copies = fatal ? [] : decideCopies(this.m.ramMiB, copyMode, ordered.map((x): CopyCandidate => ({ key: keyOf(x), sizeMiB: x.sizeMiB, inInitrd: x.source === "initrd" })), this.m.availableMiB);
     if (!fatal) for (const c of copies) this.log.info("copy", `${c.key}: ${c.ram ? "to RAM" : "stays on disk"}: ${c.reason}`);
     const inRam = new Map(copies.map((c) => [c.key, c.ram]));
 

@@ -65,10 +65,19 @@ export function archivePath(dir: string, prefix: string): string {
   return joinPath(dir, `${prefix}save66.tar.gz`);
 }
 
-export function hasArchiveSave(part: Part, dir: string, prefix: string): boolean {
-  if (!ARCHIVE_FS.includes(part.fstype)) return false;
-  const st = part.tree.stat(archivePath(dir, prefix));
-  return st?.kind === "file" && st.sizeMiB > 0;
+/**
+ * The archive save on a FAT/exFAT partition: "whole", or "new" when only
+ * the saver's ARCHIVE.new is there (FAT's rename is not journaled: a power
+ * cut while the new archive replaced the old can leave just the new one).
+ */
+export function archiveSave(part: Part, dir: string, prefix: string): "whole" | "new" | null {
+  if (!ARCHIVE_FS.includes(part.fstype)) return null;
+  const file = (p: string): boolean => {
+    const st = part.tree.stat(p);
+    return st?.kind === "file" && st.sizeMiB > 0;
+  };
+  if (file(archivePath(dir, prefix))) return "whole";
+  return file(`${archivePath(dir, prefix)}.new`) ? "new" : null;
 }
 
 const SESSION = /^\d{4}-\d{2}-\d{2}-\d{2}-\d{2}$/;

@@ -1,5 +1,6 @@
-// A humongous initrd: the SFS archive after the initrd must start on a
-// 4-byte boundary, or the kernel does not unpack it.
+// Files added to an initrd (a humongous initrd's SFS, a BOOT_SPECS): an
+// uncompressed archive placed before the initrd, so that whatever the
+// initrd's compression the kernel unpacks both.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,18 +10,20 @@ import { describe, it } from "node:test";
 import { humongousInitrd } from "../../src/build/cpio.js";
 
 describe("humongous initrd", () => {
-  it("puts the SFS archive at a 4-byte boundary after an initrd of any length", () => {
+  it("puts the files' archive first, padded to whole blocks, and the initrd after it unchanged", () => {
     const dir = mkdtempSync(join(tmpdir(), "ramstack-cpio-"));
     try {
       writeFileSync(join(dir, "a.sfs"), "hsqs-data");
       for (const n of [8, 9, 10, 11]) {
-        writeFileSync(join(dir, "initrd"), Buffer.alloc(n, 0x28));
+        const initrd = Buffer.alloc(n, 0x28);
+        writeFileSync(join(dir, "initrd"), initrd);
         humongousInitrd(join(dir, "initrd"), [join(dir, "a.sfs")], join(dir, "out"), 0);
         const out = readFileSync(join(dir, "out"));
-        const at = out.indexOf("070701");
-        assert.equal(at % 4, 0, `initrd of ${n} bytes: the archive starts at ${at}`);
-        assert.ok(out.subarray(n, at).every((b) => b === 0), "only zeros between the two");
-        assert.ok(out.includes("a.sfs") && out.includes("hsqs-data"));
+        assert.equal(out.indexOf("070701"), 0, "the files' archive comes first");
+        const at = out.length - n;
+        assert.equal(at % 512, 0, `the initrd starts at ${at}, on a block boundary`);
+        assert.deepEqual(out.subarray(at), initrd, "the initrd follows, as it was");
+        assert.ok(out.subarray(0, at).includes("TRAILER!!!") && out.includes("a.sfs") && out.includes("hsqs-data"));
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

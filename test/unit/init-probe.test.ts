@@ -81,6 +81,7 @@ describe("/proc parsers", () => {
   it("RAM in MiB from meminfo", () => {
     assert.equal(ramMiB("MemTotal:        1004512 kB\nMemFree: 1 kB\n"), 980);
     assert.equal(ramMiB("nothing"), 0);
+    assert.equal(ramMiB("MemTotal:        1004512 kB\nMemFree:          204800 kB\nMemAvailable:     307200 kB\n", "MemAvailable"), 300);
   });
 });
 

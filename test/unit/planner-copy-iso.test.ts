@@ -31,6 +31,13 @@ describe("copy to RAM (1.8)", () => {
     assert.deepEqual(ram(p), { puppy: false, zdrv: false });
     assert.equal(p.copyMode, "no");
   });
+  it("copies only what fits in the memory still free, less what the running system needs", () => {
+    // Half of 1024 MiB could hold both, but only 200 MiB is free (the initrd holds the rest).
+    const d = decideCopies(1024, "yes", [{ key: "puppy", sizeMiB: 100, inInitrd: false }, { key: "zdrv", sizeMiB: 90, inInitrd: false }], 200);
+    assert.deepEqual(d.map((x) => [x.key, x.ram]), [["puppy", true], ["zdrv", false]]);
+    assert.match(d[1]!.reason, /does not fit in the 36 MiB left in RAM/);
+    assert.deepEqual(decideCopies(1024, "yes", [{ key: "puppy", sizeMiB: 100, inInitrd: false }], 100).map((x) => x.ram), [false], "never the last of the RAM");
+  });
   it("an SFS in the initrd is in RAM even with nocopy", () => {
     assert.deepEqual(decideCopies(512, "no", [{ key: "puppy", sizeMiB: 100, inInitrd: true }]), [{ key: "puppy", ram: true, reason: "in the initrd: already in RAM" }]);
   });

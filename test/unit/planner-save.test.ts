@@ -80,6 +80,17 @@ describe("save discovery (1.12)", () => {
     assert.deepEqual(p.layers[0]!.source, "tmpfs");
     assert.deepEqual(p.keepMounted, [], "the partition is not kept mounted");
   });
+  it("an archive save cut off while being renamed: only tinysave66.tar.gz.new is there, and it is used", () => {
+    const p = plan(internal(frugal("", { "/tinysave66.tar.gz.new": 3 }), "vfat"));
+    assert.equal(p.pupmode, 66);
+    assert.equal(p.save.path, "/tinysave66.tar.gz", "the next save writes the usual name");
+    assert.ok(p.warnings.some((w) => /only \/tinysave66\.tar\.gz\.new is there/.test(w)));
+  });
+  it("both the archive and a .new: the whole old archive wins (the new one may be half-written)", () => {
+    const p = plan(internal(frugal("", { "/tinysave66.tar.gz": 3, "/tinysave66.tar.gz.new": 1 }), "vfat"));
+    assert.equal(p.save.path, "/tinysave66.tar.gz");
+    assert.equal(p.warnings.length, 0);
+  });
   it("an archive on exFAT too", () => assert.equal(plan(internal(frugal("", { "/tinysave66.tar.gz": 1 }), "exfat")).pupmode, 66));
   it("a whole-partition save (PUPSTATE at the root of a Linux partition): PUPMODE 12", () => {
     const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal()), part("sda2", "ext4", { "/etc/rc.d/PUPSTATE": { content: "PUPMODE=12\n" } })])]);

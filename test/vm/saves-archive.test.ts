@@ -1,7 +1,8 @@
 // VM tier: saves the init does not find beside the main SFS by itself.
 // An archive save on FAT (PUPMODE 66): made by 'ramstack save --new archive',
 // unpacked into RAM at boot with its whiteouts and opaque directories, and
-// replaced whole by the next save. A save folder on another disk: the first
+// replaced whole by the next save; when a power cut left only the new archive
+// under its temporary name, the next boot uses it. A save folder on another disk: the first
 // save writes a SAVESPEC beside the main SFS and the next boot follows it.
 
 import assert from "node:assert/strict";
@@ -53,6 +54,17 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "66");
     assert.equal(await vm.check("cat /root/b.txt"), "second");
     assert.equal(await vm.check("test -e /root/a.txt && echo there || echo gone"), "gone");
+    // As a power cut during the rename on FAT can leave it: only the new archive, under its temporary name.
+    await vm.check("mkdir -p /mnt/s && mount -t vfat /dev/vda1 /mnt/s && mv /mnt/s/tinysave66.tar.gz /mnt/s/tinysave66.tar.gz.new && umount /mnt/s && sync");
+    await vm.kill();
+
+    ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]));
+    vms.push(vm);
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPSAVE, "vda1,vfat,/tinysave66.tar.gz");
+    assert.equal(await vm.check("cat /root/b.txt"), "second", "the session came from tinysave66.tar.gz.new");
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /only \/tinysave66\.tar\.gz\.new is there/);
+    assert.match(await vm.check("ramstack save 2>&1", 120000), /Saved the session in vda1:\/tinysave66\.tar\.gz/);
+    assert.equal(await vm.check("mkdir -p /mnt/s && mount -t vfat /dev/vda1 /mnt/s && ls -1 /mnt/s | grep tinysave; umount /mnt/s"), "tinysave66.tar.gz");
     await vm.kill();
   });
 

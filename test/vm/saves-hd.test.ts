@@ -4,11 +4,13 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { makeDisk } from "../../src/build/disk.js";
+import { mksquashfs } from "../../src/build/squashfs.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
 import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeSfs, makeTree, scratch, testBuild } from "../helpers/system.js";
 
@@ -149,6 +151,34 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.equal(await vm.check("test -e /tmp/version_update_flag && echo flagged"), "flagged");
     // The save now carries this version: the next boot does not ask again.
     assert.match(await vm.check("cat /initrd/pup_rw/upper/initrd/DISTRO_SPECS"), /^DISTRO_VERSION='?0\.1\.0'?$/m);
+    await vm.kill();
+  });
+
+  it("bad input all at once: a corrupt adrv, a missing label, a save made for aufs, too little RAM to copy all; the boot goes on and touches nothing", async () => {
+    const dir = scratch("bad-input");
+    const adrv = join(dir, "adrv.sfs");
+    writeFileSync(adrv, Buffer.concat([Buffer.from("hsqs"), Buffer.alloc(65532, 0x5a)]));
+    // aufs keeps the layer's files at the folder's root; overlay needs upper/ and work/.
+    const save = makeTree(join(dir, "save"), { "etc/aufs-era.conf": "x\n" });
+    // 80 MiB that does not compress: with the zdrv, more than the RAM left to copy into.
+    const ydrvTree = join(dir, "ydrv");
+    mkdirSync(join(ydrvTree, "usr/share"), { recursive: true });
+    writeFileSync(join(ydrvTree, "usr/share/noise"), randomBytes(80 * 1048576));
+    const ydrv = join(dir, "ydrv.sfs");
+    mksquashfs(ydrvTree, ydrv, { compression: { comp: "gzip" }, epoch: 1767225600 });
+    const disk = bootDisk({ build: testBuild(), dir, extra: { "adrv_tiny_0.1.0.sfs": adrv, "ydrv_tiny_0.1.0.sfs": ydrv, tinysave: save } });
+    const { vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "pfix=copy fdrv=NOSUCH:/fdrv_tiny_0.1.0.sfs waitdev=2", { memMiB: 448 });
+    vms.push(vm);
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
+    const log = await vm.check("cat /initrd/tmp/bootinit.log");
+    assert.match(log, /Warning: adrv .* is left out/);
+    assert.match(log, /fdrv=NOSUCH:\/fdrv_tiny_0\.1\.0\.sfs: no partition NOSUCH; booting without it/);
+    assert.match(log, /made for aufs, this boot uses overlay: booting in RAM/);
+    assert.match(log, /copy: puppy: to RAM/);
+    assert.equal(await vm.check("ls /initrd/mnt/tmpfs | grep -c adrv; true"), "0", "the unusable adrv's copy is gone from RAM");
+    assert.match(log, /copy: (ydrv|zdrv): stays on disk: \d+ MiB does not fit in the -?\d+ MiB left in RAM/);
+    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_y", "/pup_ro2", "/pup_z"]);
+    assert.equal(await vm.check("ls -A /initrd/mnt/vda1/tinysave"), "etc", "the save gained no upper/ or work/");
     await vm.kill();
   });
 });
