@@ -2,13 +2,16 @@
 // says so), the save, the union at /pup_new, and the handover files and
 // mounts that the running system finds under /initrd.
 
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
 import { isLuks } from "../sys/luks.js";
 import { formatVars } from "../plan/handover.js";
-import type { Layer, Plan } from "../plan/types.js";
+import { upgradeQuestion } from "../plan/planner.js";
+import { parseShellVars } from "../plan/shellvars.js";
+import type { Layer, Plan, Question } from "../plan/types.js";
+import { checkUpgrade } from "../plan/upgrade.js";
 import type { BootLog } from "./bootlog.js";
 import type { System } from "./system.js";
 import { upgradeCleanup } from "./upgrade-clean.js";
@@ -28,6 +31,8 @@ export interface ExecuteContext {
   initrdRoot: string;
   /** Ask for a password on the console (not echoed); null when nobody answers in time. */
   askPassword: (prompt: string) => string | null;
+  /** Ask a question as a menu; its default when nobody answers in time. */
+  askQuestion: (q: Question) => string;
 }
 
 /** Tries at an encrypted save's password before the boot goes on without it. */
@@ -146,7 +151,11 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   // Read-write in both modes: in 13 the save is a lower layer that a save merges the RAM layer into.
   if (save.kind === "file" && (save.encrypted || isLuks(path))) {
     const dev = openEncryptedSave(ctx, plan, `${l.partition}:${l.path}`, path);
-    ctx.sys.mount({ fstype: save.fileFs ?? "ext4", source: dev, target: l.mountpoint, options: ["rw", "noatime"] });
+    // Read-only until its version is known: a declined save is left exactly as it was.
+    const mount = { fstype: save.fileFs ?? "ext4", source: dev, target: l.mountpoint };
+    ctx.sys.mount({ ...mount, options: ["ro", "noatime"] });
+    if (plan.upgrade.status === "deferred") checkOpenedSaveVersion(ctx, plan, l.mountpoint);
+    ctx.sys.mount({ ...mount, options: ["remount", "rw", "noatime"] });
   } else if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", false);
   else ctx.sys.bind(path, l.mountpoint);
   // A save interrupted by a power cut: drop the unfinished generation, keep the whole one.
@@ -164,6 +173,27 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   writeFileSync("/tmp/save-layer", relative(l.mountpoint, layer) + "\n");
   ctx.log.console(`Save layer ${l.partition}:${l.path} at ${l.mountpoint}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
   return layer;
+}
+
+/**
+ * An encrypted save's version is known only once it is open: the planner's
+ * check and question, made here. Not accepted: the save is closed again,
+ * unchanged, and the boot goes on in RAM.
+ */
+function checkOpenedSaveVersion(ctx: ExecuteContext, plan: Plan, mountpoint: string): void {
+  const specs = (path: string): ReadonlyMap<string, string> | undefined => {
+    try {
+      return parseShellVars(readFileSync(path, "utf8")).vars;
+    } catch {
+      return undefined;
+    }
+  };
+  const v = checkUpgrade(specs(join(ctx.initrdRoot, "DISTRO_SPECS")) ?? new Map(), specs(join(mountpoint, "upper/initrd/DISTRO_SPECS")));
+  ctx.log.debug(`upgrade: ${v.reason}`);
+  if (v.status === "ask") {
+    if (ctx.askQuestion(upgradeQuestion(v.reason)) !== "yes") throw new SaveError(`${v.reason}: not accepted, so the save is left as it was`);
+    plan.upgrade = { status: "accepted", reason: v.reason, clean: true };
+  } else plan.upgrade = { status: v.status, reason: v.reason, clean: plan.upgrade.clean || v.status === "auto" };
 }
 
 /**

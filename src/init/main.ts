@@ -7,7 +7,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
-import type { Plan } from "../plan/types.js";
+import type { Plan, Question } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { askOnConsole } from "../sys/console.js";
 import { BootLog } from "./bootlog.js";
@@ -147,16 +147,22 @@ class Init {
 
   /** Ask the plan's questions on the console; no answer in time takes the safe default. */
   private ask(plan: Plan): void {
-    const t = this.log.translate;
     for (const q of plan.questions) {
-      const menu = [t(q.prompt), ...q.options.map((o) => `  ${o.value}) ${t(o.label)}`)].join("\n");
-      const a = askOnConsole(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
-      const known = a !== null && q.options.some((o) => o.value === a);
-      const answer = known ? a : q.default;
-      this.log.console(a === null ? `No answer in ${q.timeoutSec} s: ${answer}` : known ? `Answer: ${answer}` : `'${a}' is not a choice: ${answer}`);
+      const answer = this.askQuestion(q);
       if (q.id === "save-choice") this.answers.saveChoice = answer;
       else this.answers.upgrade = answer;
     }
+  }
+
+  /** One question as a menu; its default when the answer is late or not a choice. */
+  private askQuestion(q: Question): string {
+    const t = this.log.translate;
+    const menu = [t(q.prompt), ...q.options.map((o) => `  ${o.value}) ${t(o.label)}`)].join("\n");
+    const a = askOnConsole(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
+    const known = a !== null && q.options.some((o) => o.value === a);
+    const answer = known ? a : q.default;
+    this.log.console(a === null ? `No answer in ${q.timeoutSec} s: ${answer}` : known ? `Answer: ${answer}` : `'${a}' is not a choice: ${answer}`);
+    return answer;
   }
 
   private run(plan: Plan): void {
@@ -166,6 +172,7 @@ class Init {
       initrdRoot: "/",
       mountOf: (p: string) => this.requireMount(p),
       askPassword: (prompt: string) => askOnConsole(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
+      askQuestion: (q: Question) => this.askQuestion(q),
     };
     checkFilesystems(ctx, plan, (part) => this.sys.mount({ fstype: this.partitionFs.get(part) ?? "auto", source: `/dev/${part}`, target: `/mnt/${part}`, options: ["noatime"] }));
     for (const f of plan.fsckFlags) {

@@ -46,6 +46,17 @@ export interface PlanInput {
 /** Prompts time out so that an unattended boot always finishes. */
 export const PROMPT_TIMEOUT_SEC = 30;
 
+/** A save of another version: use it (with the upgrade clean-up) or boot in RAM. */
+export function upgradeQuestion(reason: string): Question {
+  return {
+    id: "upgrade",
+    prompt: `${reason}. Use it anyway? Old system files in it will be cleaned up.`,
+    options: [{ value: "yes", label: "yes, use it" }, { value: "no", label: "no, boot in RAM and leave it alone" }],
+    default: "no",
+    timeoutSec: PROMPT_TIMEOUT_SEC,
+  };
+}
+
 class Fatal extends Error {}
 
 /** Where an SFS was found. */
@@ -646,13 +657,7 @@ class Planner {
         this.dropSave();
         return;
       }
-      this.questions.push({
-        id: "upgrade",
-        prompt: `${v.reason}. Use it anyway? Old system files in it will be cleaned up.`,
-        options: [{ value: "yes", label: "yes, use it" }, { value: "no", label: "no, boot in RAM and leave it alone" }],
-        default: "no",
-        timeoutSec: PROMPT_TIMEOUT_SEC,
-      });
+      this.questions.push(upgradeQuestion(v.reason));
       this.upgrade = { status: "ask", reason: v.reason, clean: false };
       this.log.warn("upgrade", `asking the user; without an answer in ${PROMPT_TIMEOUT_SEC} s the boot stays in RAM and the save is untouched`);
       this.dropSave();

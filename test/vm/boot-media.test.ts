@@ -45,13 +45,14 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
 
   it("isofrom=: the ISO on a disk is loop-mounted and its SFS stacked", async () => {
     const disk = bootDisk({ build: testBuild(), dir, exclude: [SFS, "zdrv_tiny_0.1.0.sfs"], extra: { "isos/ramstack.iso": iso } });
-    const { vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "isofrom=/isos/ramstack.iso pfix=nocopy");
+    const { vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "isofrom=/isos/ramstack.iso pfix=nocopy,nox");
     vms.push(vm);
     const mounts = await guestMounts(vm);
     assert.equal(mounts.get("/initrd/mnt/iso")?.fstype, "iso9660");
     assert.deepEqual(lowerDirs(mounts.get("/")!.options), ["/pup_ro2"]);
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /booting from the ISO vda1:\/isos\/ramstack\.iso/);
     assert.equal(await vm.check("test -x /bin/busybox && echo from-the-iso"), "from-the-iso");
+    assert.equal(await vm.check("test -e /tmp/bootcnt.txt && echo no-x"), "no-x", "pfix=nox leaves Puppy's flag that keeps X from starting");
     await vm.kill();
   });
 

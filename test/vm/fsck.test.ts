@@ -43,11 +43,12 @@ describe("filesystem checks", { timeout: 900000 }, () => {
     await vm.kill();
   });
 
-  it("pfix=fsck checks the save file at every boot", async () => {
+  it("pfix=fsck checks the save file at every boot; pfix=fsckp the partitions too", async () => {
     const dir = scratch("fsck-pfix");
     const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/x": "x\n" });
-    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "virtio" }], "pfix=fsck");
+    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "virtio" }], "pfix=fsck,fsckp");
     vms.push(vm);
+    assert.match(vm.console, /Checking vda1 \(pfix=fsckp\)[\s\S]*?e2fsck: clean \(exit 0\)/);
     assert.match(vm.console, /Checking vda1:\/tinysave\.4fs \(pfix=fsck\)[\s\S]*?e2fsck: clean \(exit 0\)/);
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /e2fsck -p \/mnt\/vda1\/tinysave\.4fs/);
     await vm.kill();

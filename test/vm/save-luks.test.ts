@@ -62,6 +62,8 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     const mounts = await guestMounts(vm);
     assert.equal(mounts.get("/initrd/pup_rw")?.source, "/dev/mapper/savefile");
     await vm.check("echo second > /root/second.txt; sync");
+    // As if an older version had made it: the save's copy of DISTRO_SPECS, inside the encrypted file.
+    await vm.check("sed -i \"s/^DISTRO_VERSION=.*/DISTRO_VERSION='0.0.9'/\" /initrd/DISTRO_SPECS; grep -q 0.0.9 /initrd/pup_rw/upper/initrd/DISTRO_SPECS; sync");
     await vm.kill();
 
     // No password: the boot goes on in RAM and the save is left exactly as it was.
@@ -78,5 +80,19 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     assert.equal(await vm.check("test -e /root/secret.txt && echo there || echo absent"), "absent");
     await vm.kill();
     assert.equal(saveDigest(disk), before, "a boot without the password leaves the save as it was");
+
+    // Opened, the save shows another version: the init asks, as for any save; "yes" cleans it up and uses it.
+    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
+    vms.push(vm);
+    await vm.waitFor(/Password for the encrypted save/, 240000);
+    vm.send(`${PASSWORD}\n`);
+    await vm.waitFor(/the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
+    vm.send("yes\n");
+    await vm.waitFor(/Save: cleaned up for this version/, 120000);
+    await vm.waitFor(/ramstack: system up \(PUPMODE 12\)/, 240000);
+    await vm.shellReady(60000);
+    assert.equal(await vm.check("cat /root/second.txt"), "second");
+    assert.match(await vm.check("cat /initrd/pup_rw/upper/initrd/DISTRO_SPECS"), /^DISTRO_VERSION='?0\.1\.0'?$/m, "the save now carries this version");
+    await vm.kill();
   });
 });
