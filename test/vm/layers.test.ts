@@ -78,15 +78,17 @@ describe("BOOT_SPECS in the initrd overrides the cmdline", { timeout: 600000 }, 
     const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
     const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
     // ifb is a module of the zdrv only: PIMOD loads it from the stack, as Puppy does.
-    const initrd = initrdWith(build, dir, { BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nPIMOD='ifb'\n" });
+    // The zdrv from the other disk: a layer's spec may name any partition.
+    const initrd = initrdWith(build, dir, { BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nZDRV='DECOY:/boot/tiny/zdrv_tiny_0.1.0.sfs'\nPIMOD='ifb'\n" });
     vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/elsewhere pupsfs=DECOY", { initrd })).vm;
   });
   after(async () => vm?.kill());
 
-  it("takes PSUBDIR and PUPSFS from BOOT_SPECS over the cmdline's", async () => {
+  it("takes PSUBDIR and PUPSFS from BOOT_SPECS over the cmdline's, and ZDRV from another disk", async () => {
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPSFS, "sda1,vfat,/boot/tiny/puppy_tiny_0.1.0.sfs");
     assert.equal(s.PSUBDIR, "/boot/tiny");
+    assert.equal(s.ZDRV, "vda1,ext4,/boot/tiny/zdrv_tiny_0.1.0.sfs");
     const log = await vm.check("cat /initrd/tmp/bootinit.log");
     assert.match(log, /boot_specs: pupsfs=MYSTICK \(overrides the cmdline\)/);
     assert.match(log, /pimod: loaded from the layers: ifb/);

@@ -100,13 +100,13 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     await vm.kill();
   });
 
-  it("a whole-partition save (upper/ at the partition's root, psave=LABEL:/) is the writable layer", async () => {
+  it("a whole-partition save (upper/ at the partition's root, psave=UUID-PREFIX:/) is the writable layer", async () => {
     const dir = scratch("save-partition");
     const part = makeTree(join(dir, "part"), { "upper/etc/rc.d/PUPSTATE": "PUPMODE=12\n", "upper/root/where.txt": "whole partition\n", "work/": "" });
     const saveDisk = join(dir, "save-partition.img");
-    makeDisk(saveDisk, { table: "mbr", partitions: [{ fstype: "ext4", label: "WHOLESAVE", sizeMiB: 32, from: part }] });
+    makeDisk(saveDisk, { table: "mbr", partitions: [{ fstype: "ext4", label: "WHOLESAVE", uuid: "5eed0a11-1111-4222-8333-444455556666", sizeMiB: 32, from: part }] });
     const disks = [{ file: bootDisk({ build: testBuild(), dir }), bus: "virtio" as const }, { file: saveDisk, bus: "virtio" as const }];
-    let { vm } = await boot(testBuild(), disks, "psave=WHOLESAVE:/");
+    let { vm } = await boot(testBuild(), disks, "psave=5eed0a:/");
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "12");
@@ -117,7 +117,7 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     await vm.check("echo second > /root/second.txt; sync");
     await vm.kill();
 
-    ({ vm } = await boot(testBuild(), disks, "psave=WHOLESAVE:/"));
+    ({ vm } = await boot(testBuild(), disks, "psave=5eed0a:/"));
     vms.push(vm);
     assert.equal(await vm.check("cat /root/second.txt"), "second");
     await vm.kill();
