@@ -6,6 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
+import { StringDecoder } from "node:string_decoder";
 import { join } from "node:path";
 import { start } from "../sys/exec.js";
 
@@ -103,14 +104,15 @@ export class Vm {
     if (o.firmware === "uefi" && !existsSync(OVMF)) throw new VmError(`UEFI firmware ${OVMF} is missing (Debian package ovmf)`);
     for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)]) if (f !== undefined && !existsSync(f)) throw new VmError(`${f} does not exist`);
     this.proc = start("qemu-system-x86_64", qemuArgs(o));
-    const take = (b: Buffer): void => {
-      const text = b.toString("utf8");
+    // One decoder per stream: a character's bytes may come in two chunks.
+    const take = (decoder: StringDecoder) => (b: Buffer): void => {
+      const text = decoder.write(b);
       this.output += text;
       o.echo?.(text);
       for (const w of this.waiters.splice(0)) w();
     };
-    this.proc.stdout!.on("data", take);
-    this.proc.stderr!.on("data", take);
+    this.proc.stdout!.on("data", take(new StringDecoder("utf8")));
+    this.proc.stderr!.on("data", take(new StringDecoder("utf8")));
     this.proc.on("exit", () => {
       this.exited = true;
       rmSync(this.qmpDir, { recursive: true, force: true });
