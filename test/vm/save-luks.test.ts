@@ -81,7 +81,22 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     await vm.kill();
     assert.equal(saveDigest(disk), before, "a boot without the password leaves the save as it was");
 
-    // Opened, the save shows another version: the init asks, as for any save; "yes" cleans it up and uses it.
+    // Opened, the save shows another version: the init asks, as for any save. "no": closed again, untouched, RAM.
+    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
+    vms.push(vm);
+    await vm.waitFor(/Password for the encrypted save/, 240000);
+    vm.send(`${PASSWORD}\n`);
+    await vm.waitFor(/Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
+    from = vm.console.length;
+    vm.send("no\n");
+    await vm.waitFor(/not accepted, so the save is left as it was[\s\S]*in RAM/, 120000, from);
+    await vm.waitFor(/ramstack: system up \(PUPMODE 5\)/, 240000, from);
+    await vm.shellReady(60000);
+    assert.doesNotMatch(await vm.check("ls /dev/mapper"), /savefile/, "the container was closed again");
+    await vm.kill();
+    assert.equal(saveDigest(disk), before, "a declined save is left as it was");
+
+    // "yes" cleans it up and uses it.
     vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
     vms.push(vm);
     await vm.waitFor(/Password for the encrypted save/, 240000);
