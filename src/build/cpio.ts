@@ -69,15 +69,15 @@ export function cpioEntriesFromDir(root: string, prefix = ""): CpioEntry[] {
 }
 
 /**
- * Pack a tree as a zstd-compressed initramfs at `out`. The kernel opens
- * /dev/console before /init runs, so the device nodes go in the archive.
- */
-/**
  * How initrd.gz is compressed: zstd makes it small; lz4 (the kernel's
  * legacy framing) unpacks about three times faster, for test builds.
  */
 export type InitrdCompression = "zstd" | "lz4";
 
+/**
+ * Pack a tree as a compressed initramfs at `out`. The kernel opens
+ * /dev/console before /init runs, so the device nodes go in the archive.
+ */
 export function writeInitrd(tree: string, out: string, mtime: number, compression: InitrdCompression = "zstd"): void {
   const entries = [
     ...cpioEntriesFromDir(tree),

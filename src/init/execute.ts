@@ -3,15 +3,16 @@
 // mounts that the running system finds under /initrd.
 
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
 import { isLuks } from "../sys/luks.js";
 import { formatVars } from "../plan/handover.js";
 import { upgradeQuestion } from "../plan/planner.js";
-import { parseShellVars } from "../plan/shellvars.js";
+import { parseDistroSpecs } from "../plan/distro.js";
 import type { Layer, Plan, Question } from "../plan/types.js";
-import { checkUpgrade } from "../plan/upgrade.js";
+import { checkSavedSpecs } from "../plan/upgrade.js";
 import type { BootLog } from "./bootlog.js";
 import type { System } from "./system.js";
 import { upgradeCleanup } from "./upgrade-clean.js";
@@ -110,12 +111,14 @@ function unpackArchive(ctx: ExecuteContext, plan: Plan): void {
 
 function mountSfs(ctx: ExecuteContext, l: Layer): void {
   let file = layerFile(ctx, l);
+  let copied = false;
   if (l.ram && l.source !== "initrd") {
     const copy = join(TMPFS, basename(file));
     ctx.log.console(`Copying ${basename(file)} to RAM`);
     try {
       ctx.sys.copyFile(file, copy);
       file = copy;
+      copied = true;
     } catch (e) {
       // RAM ran out after all (the plan's estimate was wrong): read it from the disk instead.
       rmSync(copy, { force: true });
@@ -128,7 +131,7 @@ function mountSfs(ctx: ExecuteContext, l: Layer): void {
     ctx.sys.mountImage(file, l.mountpoint, "squashfs", true);
   } catch (e) {
     // A copy that cannot be used would only take RAM.
-    if (l.ram && l.source !== "initrd") rmSync(file, { force: true });
+    if (copied) rmSync(file, { force: true });
     throw e;
   }
 }
@@ -181,14 +184,16 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
  * unchanged, and the boot goes on in RAM.
  */
 function checkOpenedSaveVersion(ctx: ExecuteContext, plan: Plan, mountpoint: string): void {
-  const specs = (path: string): ReadonlyMap<string, string> | undefined => {
+  const read = (path: string): string | undefined => {
     try {
-      return parseShellVars(readFileSync(path, "utf8")).vars;
+      return readFileSync(path, "utf8");
     } catch {
       return undefined;
     }
   };
-  const v = checkUpgrade(specs(join(ctx.initrdRoot, "DISTRO_SPECS")) ?? new Map(), specs(join(mountpoint, "upper/initrd/DISTRO_SPECS")));
+  // This system's DISTRO_SPECS as the planner read it (with $(uname -r) filled in).
+  const current = parseDistroSpecs(read(join(ctx.initrdRoot, "DISTRO_SPECS")) ?? "", release()).distro?.vars ?? new Map<string, string>();
+  const v = checkSavedSpecs(current, read(join(mountpoint, "upper/initrd/DISTRO_SPECS")));
   ctx.log.debug(`upgrade: ${v.reason}`);
   if (v.status === "ask") {
     if (ctx.askQuestion(upgradeQuestion(v.reason)) !== "yes") throw new SaveError(`${v.reason}: not accepted, so the save is left as it was`);

@@ -24,7 +24,7 @@ import { decodeSpec, sfsPathFor, sfsProblem } from "./spec.js";
 import type { FileTree } from "./tree.js";
 import { basename, dirname, joinPath, normalizePath } from "./tree.js";
 import type { FsckStep, Layer, Plan, Question, SavePlan } from "./types.js";
-import { checkUpgrade } from "./upgrade.js";
+import { checkSavedSpecs } from "./upgrade.js";
 
 export interface Answers {
   /** Index chosen in the several-saves menu ("0" = none). */
@@ -636,9 +636,7 @@ class Planner {
       this.log.info("upgrade", this.upgrade.reason);
       return;
     }
-    const savedText = this.layerFile("/initrd/DISTRO_SPECS");
-    const saved = savedText === undefined ? undefined : parseShellVars(savedText).vars;
-    const v = checkUpgrade(this.distro!.vars, saved);
+    const v = checkSavedSpecs(this.distro!.vars, this.layerFile("/initrd/DISTRO_SPECS"));
     this.log.info("upgrade", v.reason);
     let clean = this.p.pfix.clean;
     if (clean) this.log.info("upgrade", "pfix=clean: the save layer gets the version-upgrade clean-up");

@@ -1,5 +1,7 @@
 // Was the save made by this distro version? (validate_pupsave_upgrade)
 
+import { parseShellVars } from "./shellvars.js";
+
 export type UpgradeVerdict =
   | { status: "same"; reason: string }
   | { status: "new"; reason: string }
@@ -7,6 +9,11 @@ export type UpgradeVerdict =
   | { status: "ask"; reason: string };
 
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
+
+/** The check from the save layer's copy of DISTRO_SPECS, as read (undefined: it has none). */
+export function checkSavedSpecs(current: ReadonlyMap<string, string>, savedText: string | undefined): UpgradeVerdict {
+  return checkUpgrade(current, savedText === undefined ? undefined : parseShellVars(savedText).vars);
+}
 
 export function checkUpgrade(current: ReadonlyMap<string, string>, saved: ReadonlyMap<string, string> | undefined): UpgradeVerdict {
   if (!saved) return { status: "new", reason: "the save has no initrd/DISTRO_SPECS: first boot with it" };

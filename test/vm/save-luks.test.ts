@@ -29,6 +29,13 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
   it("is made by ramstack save --new file --encrypt, asked for at boot, and never holds its password in clear", async () => {
     const dir = scratch("luks");
     const disk = bootDisk({ build: testBuild(), dir, spareMiB: 96 });
+    // A boot of the disk, up to the first question for the save's password.
+    const atPasswordPrompt = async (): Promise<Vm> => {
+      const v = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
+      vms.push(v);
+      await v.waitFor(/Password for the encrypted save vda1:\/tinysave_luks\.2fs \(try 1 of 3/, 240000);
+      return v;
+    };
     let { vm }: { vm: Vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]);
     vms.push(vm);
     await vm.check("echo private-notes > /root/secret.txt");
@@ -42,11 +49,8 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     assert.equal(readFileSync(disk).includes("private-notes"), false, "the session's files are not on the disk in clear");
 
     // A wrong password, then the right one.
-    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
-    vms.push(vm);
-    let from = 0;
-    await vm.waitFor(/Password for the encrypted save vda1:\/tinysave_luks\.2fs \(try 1 of 3/, 240000, from);
-    from = vm.console.length;
+    vm = await atPasswordPrompt();
+    let from = vm.console.length;
     vm.send("not-the-password\n");
     await vm.waitFor(/Wrong password\.[\s\S]*try 2 of 3/, 120000, from);
     assert.equal(vm.console.slice(from).includes("not-the-password"), false, "the password is not echoed");
@@ -68,9 +72,7 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
 
     // No password: the boot goes on in RAM and the save is left exactly as it was.
     const before = saveDigest(disk);
-    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
-    vms.push(vm);
-    await vm.waitFor(/Password for the encrypted save/, 240000);
+    vm = await atPasswordPrompt();
     from = vm.console.length;
     vm.send("\n");
     await vm.waitFor(/no password given: the encrypted save vda1:\/tinysave_luks\.2fs stays closed[\s\S]*in RAM/, 120000, from);
@@ -82,9 +84,7 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     assert.equal(saveDigest(disk), before, "a boot without the password leaves the save as it was");
 
     // Opened, the save shows another version: the init asks, as for any save. "no": closed again, untouched, RAM.
-    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
-    vms.push(vm);
-    await vm.waitFor(/Password for the encrypted save/, 240000);
+    vm = await atPasswordPrompt();
     vm.send(`${PASSWORD}\n`);
     await vm.waitFor(/Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
     from = vm.console.length;
@@ -97,9 +97,7 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     assert.equal(saveDigest(disk), before, "a declined save is left as it was");
 
     // "yes" cleans it up and uses it.
-    vm = Vm.start(kernelVm(testBuild(), [{ file: disk, bus: "virtio" }]));
-    vms.push(vm);
-    await vm.waitFor(/Password for the encrypted save/, 240000);
+    vm = await atPasswordPrompt();
     vm.send(`${PASSWORD}\n`);
     await vm.waitFor(/the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
     vm.send("yes\n");
