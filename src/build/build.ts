@@ -2,14 +2,12 @@
 // of everything it is built from; a step whose key has not changed is not
 // run again, so a second build is quick and gives the same files.
 
-import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InitrdCompression } from "./cpio.js";
 import { humongousInitrd, writeInitrd } from "./cpio.js";
 import { keymapSources } from "./keymaps.js";
-import { cacheDir } from "./cache.js";
-import type { Components } from "./components.js";
+import { sha256 } from "./cache.js";
 import { componentVersions, fetchComponents, scratchDir } from "./components.js";
 import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";
@@ -25,8 +23,6 @@ export interface BuildOptions {
   distro: DistroIdentity;
   /** For the SFS layers. */
   compression: Compression;
-  /** For the Node.js runtime inside the initrd (which is itself compressed). */
-  runtimeCompression: Compression;
   /** For initrd.gz (default zstd). */
   initrdCompression?: InitrdCompression;
   /** Every file time in the outputs (SOURCE_DATE_EPOCH). */
@@ -57,7 +53,6 @@ export function defaultDistro(profile = "tiny"): DistroIdentity {
   return { name: `ramstack ${profile}`, prefix: profile, version: packageVersion() };
 }
 
-const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
 const fileSha = (path: string): string => sha256(readFileSync(path));
 
 class Steps {
@@ -99,18 +94,6 @@ function sfsFromTree(name: string, fill: (tree: string) => void, out: string, op
   }
 }
 
-/** The runtime SFS is large and slow to compress: kept in the cache, shared by every build. */
-function runtimeSfs(c: Components, comp: Compression, epoch: number, log: (s: string) => void): { path: string; key: string } {
-  const key = sha256(JSON.stringify({ node: c.node.version, libs: [...c.libs.values()].map(fileSha), tools: [...c.tools.values()].map(fileSha), comp, epoch }));
-  const path = join(cacheDir(), "runtime", `runtime-${key.slice(0, 16)}.sfs`);
-  if (!existsSync(path)) {
-    log(`building the Node.js ${c.node.version} runtime (${comp.comp}${comp.level ? `:${comp.level}` : ""})`);
-    sfsFromTree("runtime", (tree) => runtimeTree(tree, c), `${path}.tmp`, { compression: comp, epoch, blockSize: "1M" });
-    renameSync(`${path}.tmp`, path);
-  }
-  return { path, key };
-}
-
 export async function build(o: BuildOptions): Promise<BuildResult> {
   const log = o.log;
   mkdirSync(o.out, { recursive: true });
@@ -147,18 +130,18 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     );
   }
 
-  const runtime = runtimeSfs(c, o.runtimeCompression, o.epoch, log);
+  const runtimeKey = sha256(JSON.stringify({ node: fileSha(c.node.binary), libs: [...c.libs.values()].map(fileSha), tools: [...c.tools.values()].map(fileSha) }));
   let missingModules: string[] = [];
   const keymaps = keymapSources();
   if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
   const keymapsKey = sha256(JSON.stringify([...keymaps].map(([n, f]) => [n, fileSha(f)])));
-  const initrdKey = { init: sha256(bundles.init), runtime: runtime.key, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, STUB_INIT) };
+  const initrdKey = { init: sha256(bundles.init), runtime: runtimeKey, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, runtimeTree, STUB_INIT, writeInitrd) };
   const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
   const initrdCompression = o.initrdCompression ?? "zstd";
   steps.step("initrd.gz", { ...initrdKey, humongous, compression: initrdCompression }, (tmp) => {
     const tree = scratchDir("initrd");
-    const made = initrdTree(tree, c, bundles.init, runtime.path, specs, keymaps);
+    const made = initrdTree(tree, c, bundles.init, specs, keymaps);
     missingModules = made.missingModules;
     if (made.keymapsSkipped.length) log(`keymaps loadkeys could not compile: ${made.keymapsSkipped.join(", ")}`);
     writeInitrd(tree, tmp, o.epoch, initrdCompression);

@@ -7,6 +7,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
 
+export const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
+
 export function cacheDir(): string {
   const dir = process.env.RAMSTACK_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ramstack");
   mkdirSync(dir, { recursive: true });
@@ -58,7 +60,7 @@ function aptState(): string {
   add("/var/lib/apt/lists");
   if (parts.length === 0) return "";
   for (const d of ["/etc/apt", "/etc/apt/sources.list.d", "/etc/apt/preferences.d", "/etc/apt/apt.conf.d"]) add(d);
-  return createHash("sha256").update(parts.join("\n")).digest("hex");
+  return sha256(parts.join("\n"));
 }
 
 function answersFile(): string {

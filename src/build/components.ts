@@ -1,10 +1,11 @@
 // The real parts a system is built from: Debian's kernel and busybox, the
 // C libraries Node.js needs, and Node.js itself from the npm registry.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
-import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm } from "./cache.js";
+import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm, sha256 } from "./cache.js";
+import { ICU_LOCALES, keepIcuItem, smallIcu } from "./icu.js";
 import { ensureDepmod } from "./modules.js";
 
 export interface Kernel {
@@ -86,7 +87,18 @@ export function fetchKernel(log: (s: string) => void): Kernel {
   return { package: pkg, version: deb.version, release, root, vmlinuz: join(root, "boot", `vmlinuz-${release}`) };
 }
 
-/** node from the npm package, stripped of its debug symbols once and cached. */
+/** What the small-ICU node must still do: Spanish dates, English for the rest, Latin-1 text, collation. */
+const ICU_CHECK = `const ok = new Intl.DateTimeFormat("es", { month: "long", timeZone: "UTC" }).format(0) === "enero"
+  && new Intl.DateTimeFormat("fr", { month: "long", timeZone: "UTC" }).format(0) === "January"
+  && new TextDecoder("latin1").decode(new Uint8Array([0xe9])) === "\\u00e9"
+  && ["b", "ä", "a"].sort(new Intl.Collator("es").compare).join("") === "aäb";
+process.exit(ok ? 0 : 1);`;
+
+/**
+ * node from the npm package, stripped of its debug symbols and with its ICU
+ * data cut to English and Spanish (see icu.ts), once, cached. Should the cut
+ * binary fail its check, the full one is used.
+ */
 function fetchNode(log: (s: string) => void): { version: string; binary: string } {
   const { version, dir } = fetchNpm(NODE_PACKAGE, log);
   const stripped = join(dir, "node.stripped");
@@ -95,7 +107,19 @@ function fetchNode(log: (s: string) => void): { version: string; binary: string 
     run("strip", ["-o", stripped + ".tmp", join(dir, "pkg/bin/node")]);
     run("mv", [stripped + ".tmp", stripped]);
   }
-  return { version, binary: stripped };
+  const small = join(dir, `node.small-icu-${sha256(ICU_LOCALES.join(",") + keepIcuItem.toString() + smallIcu.toString()).slice(0, 12)}`);
+  if (!existsSync(small)) {
+    const cut = smallIcu(readFileSync(stripped));
+    writeFileSync(small + ".tmp", cut.binary, { mode: 0o755 });
+    if (run(small + ".tmp", ["-e", ICU_CHECK], { allowFail: true }).status !== 0) {
+      log(`node ${version}: the cut-down ICU data fails its check; keeping the full ICU data`);
+      return { version, binary: stripped };
+    }
+    renameSync(small + ".tmp", small);
+    const mib = (n: number): string => (n / 1048576).toFixed(1);
+    log(`node ${version}: ICU data cut from ${mib(cut.before)} to ${mib(cut.after)} MiB (${cut.kept} items kept, ${cut.dropped} dropped)`);
+  }
+  return { version, binary: small };
 }
 
 export function fetchComponents(log: (s: string) => void): Components {

@@ -75,15 +75,25 @@ export function cpioEntriesFromDir(root: string, prefix = ""): CpioEntry[] {
 export type InitrdCompression = "zstd" | "lz4";
 
 /**
+ * The initrd's last entry. The kernel silently stops unpacking an initramfs
+ * that does not fit in RAM; the stub init runs node only when this is there.
+ */
+export const INITRD_END = "initrd.end";
+
+/** About how much RAM unpacking the initrd and starting the init take. */
+export const INITRD_RAM_MIB = 350;
+
+/**
  * Pack a tree as a compressed initramfs at `out`. The kernel opens
  * /dev/console before /init runs, so the device nodes go in the archive.
  */
 export function writeInitrd(tree: string, out: string, mtime: number, compression: InitrdCompression = "zstd"): void {
-  const entries = [
+  const entries: CpioEntry[] = [
     ...cpioEntriesFromDir(tree),
     { name: "dev/console", mode: S_IFCHR | 0o600, rdev: [5, 1] as [number, number] },
     { name: "dev/null", mode: S_IFCHR | 0o666, rdev: [1, 3] as [number, number] },
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.push({ name: INITRD_END, mode: S_IFREG | 0o644, data: Buffer.alloc(0) });
   writeFileSync(`${out}.cpio`, cpioArchive(entries, mtime));
   if (compression === "lz4") run("lz4", ["-q", "-l", "-9", "-f", "--rm", `${out}.cpio`, out]);
   else run("zstd", ["-q", "-19", "-T2", "-f", "--rm", `${out}.cpio`, "-o", out]);

@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
+import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
 import { installKeymaps } from "./keymaps.js";
 import type { Components } from "./components.js";
 import { copyInto } from "./components.js";
@@ -71,7 +72,12 @@ export function installBusybox(root: string, busybox: string, fullPaths: boolean
   }
 }
 
-/** Node.js and its C libraries: mounted in the initrd at /runtime, later /initrd/runtime. */
+/**
+ * Node.js and its C libraries, unpacked in the initrd at /runtime: node's
+ * pages are then the initramfs's own, mapped without a copy (a loop-mounted
+ * SFS made the kernel read ~100 MiB through a block device at every boot).
+ * The running system keeps it at /initrd/runtime.
+ */
 export function runtimeTree(root: string, c: Components): void {
   copyInto(c.node.binary, join(root, "bin/node"), 0o755);
   for (const [soname, file] of [...c.libs].sort()) copyInto(file, join(root, "lib", soname), 0o755);
@@ -79,33 +85,33 @@ export function runtimeTree(root: string, c: Components): void {
 }
 
 export const STUB_INIT = (release: string): string => `#!/bin/busybox sh
-# ramstack: mount the basics and the Node.js runtime, then run the init.
+# ramstack: mount the basics, then run the init on the Node.js runtime.
 export PATH=/bin:/sbin
 busybox mount -t proc proc /proc
 busybox mount -t sysfs sysfs /sys
 busybox mount -t devtmpfs devtmpfs /dev
-busybox modprobe -a loop squashfs 2>/dev/null
-if busybox mount -t squashfs -o loop,ro /runtime.sfs /runtime; then
+# The initrd's last file: without it the kernel did not unpack it whole.
+if [ -e /${INITRD_END} ]; then
   export LD_LIBRARY_PATH=/runtime/lib
   exec /runtime/bin/node /ramstack/init.mjs
 fi
-# The kernel drops what does not fit when it unpacks the initrd, silently.
+# The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
 mem=$(busybox awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
-echo "ramstack: cannot mount the Node.js runtime (kernel ${release}); a shell follows"
-echo "ramstack: this machine has \${mem} MiB of RAM; unpacking the initrd needs about 400 MiB"
+echo "ramstack: the initrd was not unpacked whole, so the Node.js runtime is incomplete (kernel ${release}); a shell follows"
+echo "ramstack: this machine has \${mem} MiB of RAM; unpacking the initrd needs about ${INITRD_RAM_MIB} MiB"
 exec busybox sh
 `;
 
 /** The initrd: busybox, the modules that reach disks, the runtime, the init. */
-export function initrdTree(root: string, c: Components, init: Buffer, runtimeSfs: string, specs: string, keymaps: Map<string, string>): { missingModules: string[]; keymapsSkipped: string[] } {
+export function initrdTree(root: string, c: Components, init: Buffer, specs: string, keymaps: Map<string, string>): { missingModules: string[]; keymapsSkipped: string[] } {
   installBusybox(root, c.busybox.binary, false);
-  dirs(root, ["dev", "proc", "sys", "mnt", "runtime", "pup_new", "etc", "root", "sbin"]);
+  dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
   write(root, "init", STUB_INIT(c.kernel.release), 0o755);
   write(root, "ramstack/init.mjs", init.toString("utf8"));
   write(root, "DISTRO_SPECS", specs);
-  copyInto(runtimeSfs, join(root, "runtime.sfs"), 0o644);
-  // node's ELF interpreter path, resolved inside the mounted runtime.
+  runtimeTree(join(root, "runtime"), c);
+  // node's ELF interpreter path, resolved inside the runtime.
   link(root, "lib64", "runtime/lib");
   const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, INITRD_MODULES);
   installModules(c.kernel.root, c.kernel.release, files, root);

@@ -68,9 +68,6 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     profile,
     distro,
     compression,
-    // Stored uncompressed: the initrd's zstd compresses it once, and node starts
-    // without decompressing squashfs blocks on every page it touches.
-    runtimeCompression: { comp: "none" },
     initrdCompression: fast ? "lz4" : "zstd",
     epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
     humongous: a.flags.has("humongous"),

@@ -344,8 +344,11 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   }
 
   // Every /pup_* and /mnt/* mount moves under /initrd, as in Puppy.
-  const moves = ctx.sys.mounts().filter((m) => /^\/(pup_(?!new)[^/]+|mnt\/[^/]+|runtime)$/.test(m.target));
+  const moves = ctx.sys.mounts().filter((m) => /^\/(pup_(?!new)[^/]+|mnt\/[^/]+)$/.test(m.target));
   for (const m of moves) ctx.sys.move(m.target, join(nr, "initrd", m.target));
+  // Node.js stays for the running system (the saver runs on it), read-only.
+  const runtime = join(ctx.initrdRoot, "runtime");
+  if (existsSync(join(runtime, "bin/node"))) ctx.sys.bind(runtime, join(nr, "initrd/runtime"), { readOnly: true });
   // The RAM layer: /initrd/pup_rw names it when it is not a save.
   const rwIsSave = plan.layers.some((l) => l.role === "rw" && l.source === "save");
   if (!rwIsSave) relink(join(nr, "initrd/pup_rw"), "/initrd/mnt/tmpfs/pup_rw");

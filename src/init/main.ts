@@ -64,10 +64,10 @@ class Init {
 
   /** Load drivers for devices not seen yet; true when something new was loaded. */
   coldplug(): boolean {
-    const fresh = deviceAliases().filter((a) => !this.aliasesDone.has(a));
-    for (const a of fresh) this.aliasesDone.add(a);
     // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
     this.aliasBuses ??= aliasBuses(readText(`/lib/modules/${release()}/modules.alias`));
+    const fresh = deviceAliases("/sys", this.aliasBuses).filter((a) => !this.aliasesDone.has(a));
+    for (const a of fresh) this.aliasesDone.add(a);
     const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
     if (wanted.length) this.sys.modprobe(wanted);
     return wanted.length > 0;

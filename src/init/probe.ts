@@ -126,7 +126,7 @@ export function initrdFacts(root = "/"): Machine["initrd"] {
     }
   };
   const files: string[] = [];
-  for (const name of readdirSync(root)) if (/\.sfs$/.test(name) && name !== "runtime.sfs") files.push("/" + name);
+  for (const name of readdirSync(root)) if (/\.sfs$/.test(name)) files.push("/" + name);
   const keymaps = join(root, "lib/keymaps");
   if (existsSync(keymaps)) for (const k of readdirSync(keymaps)) files.push(`/lib/keymaps/${k}`);
   const facts: Machine["initrd"] = { DISTRO_SPECS: read("DISTRO_SPECS") ?? "", files };
@@ -185,11 +185,13 @@ function deviceAlias(dev: string): string | undefined {
 }
 
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */
-export function deviceAliases(sys = "/sys"): string[] {
+export function deviceAliases(sys = "/sys", buses?: ReadonlySet<string>): string[] {
   const out = new Set<string>();
   const busDir = join(sys, "bus");
   if (!existsSync(busDir)) return [];
   for (const bus of readdirSync(busDir)) {
+    // A bus's devices carry aliases named after it: buses the initrd has no drivers for are not read.
+    if (buses && !buses.has(bus)) continue;
     const devs = join(busDir, bus, "devices");
     let names: string[] = [];
     try {

@@ -2,7 +2,7 @@
 // final switch_root. Everything goes through sys/exec so a failure names the
 // command and what it printed; every call is logged.
 
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES, luksOpen } from "../sys/luks.js";
@@ -57,14 +57,20 @@ export class System {
 
   /** Load a filesystem's modules the first time it is mounted: nothing is loaded that the boot does not use. */
   private ensureFilesystem(fstype: string, loop: boolean): void {
-    if (loop && !this.loadedFs.has("loop") && !existsSync("/dev/loop-control")) this.modprobe(["loop"]);
-    this.loadedFs.add("loop");
-    if (this.loadedFs.has(fstype)) return;
-    this.loadedFs.add(fstype);
-    const name = KERNEL_FS_NAME[fstype] ?? fstype;
-    const known = readFileSync("/proc/filesystems", "utf8").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
-    const m = FS_MODULES[fstype];
-    if (!known && m) this.modprobe([...m.with, m.module]);
+    // One modprobe for both: each command costs a process start.
+    const wanted: string[] = [];
+    if (loop && !this.loadedFs.has("loop")) {
+      this.loadedFs.add("loop");
+      if (!this.moduleLoaded("loop")) wanted.push("loop");
+    }
+    if (!this.loadedFs.has(fstype)) {
+      this.loadedFs.add(fstype);
+      const name = KERNEL_FS_NAME[fstype] ?? fstype;
+      const known = readFileSync("/proc/filesystems", "utf8").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
+      const m = FS_MODULES[fstype];
+      if (!known && m) wanted.push(...m.with, m.module);
+    }
+    this.modprobe(wanted);
   }
 
   private cmd(args: string[], allowFail = false): { ok: boolean; out: string } {
@@ -102,10 +108,12 @@ export class System {
     this.mount({ fstype, source: file, target, options: ["loop", readOnly ? "ro" : "rw", "noatime"] });
   }
 
-  bind(source: string, target: string): void {
+  bind(source: string, target: string, o: { readOnly?: boolean } = {}): void {
     mkdirSync(target, { recursive: true });
     this.cmd(["mount", "-o", "bind", source, target]);
     this.made.push({ target });
+    // A bind takes the source's flags; read-only needs a remount of the bind.
+    if (o.readOnly) this.cmd(["mount", "-o", "remount,bind,ro", target]);
   }
 
   move(source: string, target: string): void {
@@ -204,7 +212,7 @@ export class System {
 
   shell(message: string): void {
     this.log.console(message);
-    run("/bin/sh", [], { inherit: true, allowFail: true });
+    run(BUSYBOX, ["sh"], { inherit: true, allowFail: true });
   }
 
   /** Mount points currently mounted, in mount order. */
@@ -222,14 +230,61 @@ export class System {
     return this.mounts().some((m) => m.target === target);
   }
 
-  /** Replace this process (PID 1) with busybox switch_root. */
+  /**
+   * Replace this process (PID 1) with the system's init in the new root.
+   * busybox switch_root would delete every file of the initramfs, the
+   * runtime too, which the running system keeps at /initrd/runtime (a bind
+   * of /runtime: its saver runs on it). So the same steps are taken here:
+   * the initramfs's other files are deleted to free their RAM, the new root
+   * is moved over /, and busybox chroot execs the init inside it.
+   */
   switchRoot(newRoot: string, init: string): never {
     if (!existsSync(`${newRoot}${init}`) && !existsSync(`${newRoot}/sbin/init`))
       throw new Error(`${init} is missing in the new root`);
-    this.log.debug(`# switch_root ${newRoot} ${init}`);
     const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
     if (!execve) throw new Error("this Node.js has no process.execve (Node >= 22.15 is needed)");
-    execve("/bin/busybox", ["switch_root", newRoot, init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: process.env.TERM ?? "linux" });
+    this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
+    freeInitramfs(newRoot, KEPT_IN_INITRAMFS);
+    process.chdir(newRoot);
+    this.cmd([BUSYBOX, "mount", "-o", "move", ".", "/"]);
+    execve(BUSYBOX, ["chroot", ".", init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: process.env.TERM ?? "linux" });
     throw new Error("process.execve returned");
   }
+}
+
+const BUSYBOX = "/bin/busybox";
+/** What stays of the initramfs: the runtime, busybox for the last two steps, and /tmp (the log) should they fail. */
+const KEPT_IN_INITRAMFS = ["/runtime", BUSYBOX, "/tmp"];
+
+/**
+ * Delete the initramfs's files, as switch_root does, but not `keep` and
+ * nothing on another filesystem (the new root, whatever is mounted): only
+ * entries on the same device as / are touched.
+ */
+export function freeInitramfs(newRoot: string, keep: readonly string[]): void {
+  const rootDev = statSync("/").dev;
+  if (statSync(newRoot).dev === rootDev) throw new Error(`${newRoot} is not a mounted filesystem`);
+  const kept = new Set([...keep, newRoot]);
+  const walk = (dir: string): boolean => {
+    let empty = true;
+    for (const name of readdirSync(dir)) {
+      const path = dir === "/" ? `/${name}` : `${dir}/${name}`;
+      try {
+        const st = lstatSync(path);
+        if (kept.has(path) || st.dev !== rootDev) {
+          empty = false;
+          continue;
+        }
+        if (st.isDirectory()) {
+          if (walk(path)) rmdirSync(path);
+          else empty = false;
+        } else unlinkSync(path);
+      } catch {
+        // Best effort, like switch_root: what cannot go stays.
+        empty = false;
+      }
+    }
+    return empty;
+  };
+  walk("/");
 }

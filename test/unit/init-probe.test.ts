@@ -62,6 +62,8 @@ describe("block devices from sysfs", () => {
       writeFileSync(join(sys, "bus", bus!, "devices", d!, "modalias"), alias + "\n");
     }
     assert.deepEqual(deviceAliases(sys), ["pci:v1AF4d1001", "virtio:d00000002v00001AF4"]);
+    // Only the buses asked for are read.
+    assert.deepEqual(deviceAliases(sys, new Set(["virtio", "usb"])), ["virtio:d00000002v00001AF4"]);
   });
 
   it("takes MODALIAS from uevent where a bus has no modalias file (SD/MMC cards)", () => {

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestMounts, guestVars, lowerDirs, scratch, testBuild } from "../helpers/system.js";
+import { withVm } from "../../src/vm/qemu.js";
+import { boot, bootDisk, guestMounts, guestVars, kernelVm, lowerDirs, scratch, testBuild } from "../helpers/system.js";
 
 describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () => {
   let vm: Vm;
@@ -53,7 +54,23 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     assert.equal(await vm.check("cat /initrd/mnt/tmpfs/pup_rw/root/new-file"), "hello");
   });
 
-  it("runs the ramstack command on the Node.js runtime kept from the initrd", async () => {
+  it("runs the ramstack command on the Node.js runtime kept from the initrd, read-only", async () => {
     assert.match(await vm.check("ramstack --version", 60000), /^\d+\.\d+\.\d+$/m);
+    const mounts = await guestMounts(vm);
+    assert.match(mounts.get("/initrd/runtime")?.options ?? "", /^ro\b/);
+    assert.equal(await vm.check("touch /initrd/runtime/x 2>/dev/null && echo written || echo refused"), "refused");
+  });
+});
+
+describe("a machine with too little RAM for the initrd", { timeout: 300000 }, () => {
+  it("is told how much it has and how much is needed, and gets a shell", async () => {
+    const build = testBuild();
+    const disk = bootDisk({ build, dir: scratch("small-ram") });
+    // The kernel unpacks what fits and drops the rest without a word; the stub notices the missing end.
+    await withVm(kernelVm(build, [{ file: disk, bus: "virtio" }], "", 200), async (vm) => {
+      const m = await vm.waitFor(/this machine has (\d+) MiB of RAM; unpacking the initrd needs about (\d+) MiB/, 240000);
+      assert.ok(Number(m[1]) < Number(m[2]), m[0]);
+      await vm.waitFor(/the initrd was not unpacked whole/, 1000).catch(() => assert.fail(vm.tail()));
+    });
   });
 });
