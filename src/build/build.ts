@@ -135,7 +135,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const keymaps = keymapSources();
   if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
   const keymapsKey = sha256(JSON.stringify([...keymaps].map(([n, f]) => [n, fileSha(f)])));
-  const initrdKey = { init: sha256(bundles.init), runtime: runtimeKey, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, runtimeTree, STUB_INIT, writeInitrd) };
+  const initrdKey = { init: sha256(bundles.init), runtime: runtimeKey, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, runtimeTree, writeInitrd), stub: STUB_INIT(c.kernel.release) };
   const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
   const initrdCompression = o.initrdCompression ?? "zstd";
