@@ -1,6 +1,7 @@
-// PID 1 in the initramfs. A small sh stub mounts /proc, /sys and /dev and
-// the Node.js runtime, then execs this. It finds the frugal install with the
-// same planner as `ramstack plan`, mounts the stack and switch_roots into it.
+// PID 1 in the initramfs. A small sh stub mounts /proc, /sys and /dev, then
+// execs this on the Node.js runtime unpacked in the initrd. It finds the
+// frugal install with the same planner as `ramstack plan`, mounts the stack
+// and switches root into it.
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { release } from "node:os";

@@ -244,7 +244,7 @@ export class System {
     const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
     if (!execve) throw new Error("this Node.js has no process.execve (Node >= 22.15 is needed)");
     this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
-    freeInitramfs(newRoot, KEPT_IN_INITRAMFS);
+    freeInitramfs("/", newRoot, KEPT_IN_INITRAMFS);
     process.chdir(newRoot);
     this.cmd([BUSYBOX, "mount", "-o", "move", ".", "/"]);
     execve(BUSYBOX, ["chroot", ".", init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: process.env.TERM ?? "linux" });
@@ -257,12 +257,12 @@ const BUSYBOX = "/bin/busybox";
 const KEPT_IN_INITRAMFS = ["/runtime", BUSYBOX, "/tmp"];
 
 /**
- * Delete the initramfs's files, as switch_root does, but not `keep` and
- * nothing on another filesystem (the new root, whatever is mounted): only
- * entries on the same device as / are touched.
+ * Delete the initramfs's files under `root`, as switch_root does, but not
+ * `keep` and nothing on another filesystem (the new root, whatever is
+ * mounted): only entries on the same device as `root` are touched.
  */
-export function freeInitramfs(newRoot: string, keep: readonly string[]): void {
-  const rootDev = statSync("/").dev;
+export function freeInitramfs(root: string, newRoot: string, keep: readonly string[]): void {
+  const rootDev = statSync(root).dev;
   if (statSync(newRoot).dev === rootDev) throw new Error(`${newRoot} is not a mounted filesystem`);
   const kept = new Set([...keep, newRoot]);
   const walk = (dir: string): boolean => {
@@ -286,5 +286,5 @@ export function freeInitramfs(newRoot: string, keep: readonly string[]): void {
     }
     return empty;
   };
-  walk("/");
+  walk(root);
 }
