@@ -9,7 +9,7 @@ import { SaveGenerations } from "../save/generations.js";
 import { parseInterval, runPeriodic } from "../save/periodic.js";
 import { shutdownSave } from "../save/shutdown.js";
 import { askOnConsole } from "../sys/console.js";
-import { SAVE_LOCK } from "../save/running.js";
+import { saveLock, SAVE_LOCK } from "../save/running.js";
 import type { SaveTarget } from "../save/session.js";
 import { runningArchive, runningSaveRoot, runningTarget, saveArchiveSession, saveSession } from "../save/session.js";
 import type { OptionDef } from "./args.js";
@@ -156,7 +156,7 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     return 0;
   }
   if (!target.ram) throw new UsageError("--save-dir needs --ram");
-  const r = saveSession(target, { keep, lock: SAVE_LOCK, progress: (l) => process.stderr.write(`save: ${l}\n`) });
+  const r = saveSession(target, { keep, lock: saveLock(target.save), progress: (l) => process.stderr.write(`save: ${l}\n`) });
   if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
   else {
     for (const l of r.recovered) out(`Recovered: ${l}`);

@@ -79,7 +79,10 @@ class Init {
     let lastDevices = "";
     let plan: Plan | null = null;
     for (;;) {
-      const loaded = this.coldplug();
+      // Drivers bring buses with devices of their own (PCI, then virtio or
+      // USB): load round after round before looking, not once per poll.
+      let loaded = false;
+      while (this.coldplug()) loaded = true;
       const disks = listBlockDisks();
       const key = JSON.stringify(disks);
       if (plan === null || key !== lastDevices || loaded) {

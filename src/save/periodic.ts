@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
-import { readPupstate, SAVE_LOCK } from "./running.js";
+import { readPupstate, saveLock, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
 
 /** "90s", "30m", "2h", or a bare number of minutes (Puppy's unit); seconds. */
@@ -52,7 +52,7 @@ function saveOnce(root: string, say: (l: string) => void): boolean {
     }
     const t = runningTarget(root);
     if ("nothing" in t) return false;
-    const r = saveSession(t, { keep: 3, lock: SAVE_LOCK });
+    const r = saveSession(t, { keep: 3, lock: saveLock(t.save) });
     say(`saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${r.stats.files} files written, ${r.stats.deleted} deleted`);
     return true;
   } catch (e) {

@@ -1,9 +1,10 @@
 // What the saver reads of the running system: PUPSTATE and the layers of the
 // root overlay, as the init left them under /initrd.
 
-import { existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import type { Stats } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
 
@@ -19,8 +20,23 @@ export function ramLayer(root = "/"): string {
   return join(root, "initrd/mnt/tmpfs/pup_rw");
 }
 
-/** One save at a time: the lock every saver takes. */
+/** One archive save at a time: the lock every archive saver takes. */
 export const SAVE_LOCK = "/tmp/ramstack-save.lock";
+
+/**
+ * One save at a time into a save folder, whoever starts it (the periodic
+ * saver, shutdown, the command): the lock is named after the folder's real
+ * path, so saves into different folders do not wait for each other.
+ */
+export function saveLock(save: string): string {
+  let path = resolve(save);
+  try {
+    path = realpathSync(path);
+  } catch {
+    // Not there yet: its own name will do.
+  }
+  return `/tmp/ramstack-save-${createHash("sha256").update(path).digest("hex").slice(0, 16)}.lock`;
+}
 
 /** Where the main SFS is, as PUPSTATE's PUPSFS says (partition,fs,path); null when it does not. */
 export function mainSfs(state: Map<string, string>): { part: string; fs: string; path: string } | null {

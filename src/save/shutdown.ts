@@ -12,7 +12,7 @@ import type { SaveFs } from "./first.js";
 import { ARCHIVE_FS, LINUX_FS } from "../plan/devices.js";
 import { FIRST_SAVE_MARK, firstSave, fullMke2fs, WRITABLE_FS } from "./first.js";
 import { eventManagerVars, saveInterval } from "./periodic.js";
-import { mainSfs, readPupstate, SAVE_LOCK } from "./running.js";
+import { mainSfs, readPupstate, saveLock, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
 
 export interface ShutdownOptions {
@@ -120,7 +120,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   const em = eventManager(root);
   if (!("nothing" in target)) {
     if (!confirmSave(o, em, target.save)) return 0;
-    const r = saveSession(target, { keep: 3, lock: SAVE_LOCK, progress: o.say });
+    const r = saveSession(target, { keep: 3, lock: saveLock(target.save), progress: o.say });
     o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
     return 0;
   }

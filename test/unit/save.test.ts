@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 import { isExcluded } from "../../src/save/excludes.js";
 import { parseInterval } from "../../src/save/periodic.js";
 import { parseAutosave } from "../../src/save/shutdown.js";
+import { saveLock } from "../../src/save/running.js";
+import { mkdtempSync, mkdirSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
 const save = (...args: string[]) => spawnSync(process.execPath, [bin, "save", ...args], { encoding: "utf8" });
@@ -65,5 +68,18 @@ describe("ramstack save refuses bad options", () => {
     const r = save("--list");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /not a running ramstack system/);
+  });
+});
+
+describe("the save lock", () => {
+  it("is one per save folder, whatever path names it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ramstack-lock-"));
+    mkdirSync(join(dir, "a"));
+    mkdirSync(join(dir, "b"));
+    symlinkSync(join(dir, "a"), join(dir, "link-to-a"));
+    assert.equal(saveLock(join(dir, "a")), saveLock(join(dir, "link-to-a")));
+    assert.equal(saveLock(join(dir, "a")), saveLock(join(dir, "b", "..", "a")));
+    assert.notEqual(saveLock(join(dir, "a")), saveLock(join(dir, "b")));
+    assert.match(saveLock(join(dir, "a")), /^\/tmp\/ramstack-save-[0-9a-f]{16}\.lock$/);
   });
 });
