@@ -112,6 +112,7 @@ function fetchNode(log: (s: string) => void): { version: string; binary: string 
     const cut = smallIcu(readFileSync(stripped));
     writeFileSync(small + ".tmp", cut.binary, { mode: 0o755 });
     if (run(small + ".tmp", ["-e", ICU_CHECK], { allowFail: true }).status !== 0) {
+      rmSync(small + ".tmp", { force: true });
       log(`node ${version}: the cut-down ICU data fails its check; keeping the full ICU data`);
       return { version, binary: stripped };
     }
