@@ -2,11 +2,12 @@
 // says so), the save, the union at /pup_new, and the handover files and
 // mounts that the running system finds under /initrd.
 
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { release } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
+import { readTextIfAny } from "../sys/files.js";
 import { isLuks } from "../sys/luks.js";
 import { formatVars } from "../plan/handover.js";
 import { upgradeQuestion } from "../plan/planner.js";
@@ -184,16 +185,9 @@ function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
  * unchanged, and the boot goes on in RAM.
  */
 function checkOpenedSaveVersion(ctx: ExecuteContext, plan: Plan, mountpoint: string): void {
-  const read = (path: string): string | undefined => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  };
   // This system's DISTRO_SPECS as the planner read it (with $(uname -r) filled in).
-  const current = parseDistroSpecs(read(join(ctx.initrdRoot, "DISTRO_SPECS")) ?? "", release()).distro?.vars ?? new Map<string, string>();
-  const v = checkSavedSpecs(current, read(join(mountpoint, "upper/initrd/DISTRO_SPECS")));
+  const current = parseDistroSpecs(readTextIfAny(join(ctx.initrdRoot, "DISTRO_SPECS")) ?? "", release()).distro?.vars ?? new Map<string, string>();
+  const v = checkSavedSpecs(current, readTextIfAny(join(mountpoint, "upper/initrd/DISTRO_SPECS")));
   ctx.log.debug(`upgrade: ${v.reason}`);
   if (v.status === "ask") {
     if (ctx.askQuestion(upgradeQuestion(v.reason)) !== "yes") throw new SaveError(`${v.reason}: not accepted, so the save is left as it was`);

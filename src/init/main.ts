@@ -11,6 +11,7 @@ import { planBoot } from "../plan/planner.js";
 import type { Plan, Question } from "../plan/types.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { askOnConsole } from "../sys/console.js";
+import { readTextIfAny } from "../sys/files.js";
 import { BootLog } from "./bootlog.js";
 import { translator } from "./messages.js";
 import { checkFilesystems, handOver, markSessionOpen, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
@@ -20,14 +21,6 @@ import { System } from "./system.js";
 const POLL_MS = 100;
 /** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
 const PASSWORD_TIMEOUT_SEC = 60;
-
-const readText = (path: string): string => {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -66,7 +59,7 @@ class Init {
   /** Load drivers for devices not seen yet; true when something new was loaded. */
   coldplug(): boolean {
     // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
-    this.aliasBuses ??= aliasBuses(readText(`/lib/modules/${release()}/modules.alias`));
+    this.aliasBuses ??= aliasBuses(readTextIfAny(`/lib/modules/${release()}/modules.alias`) ?? "");
     const fresh = deviceAliases("/sys", this.aliasBuses).filter((a) => !this.aliasesDone.has(a));
     for (const a of fresh) this.aliasesDone.add(a);
     const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));

@@ -8,6 +8,7 @@ import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js"
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
+import { readTextIfAny } from "../sys/files.js";
 import { isLuks } from "../sys/luks.js";
 import { FS_MODULES } from "./system.js";
 
@@ -118,13 +119,7 @@ export function toMachineDisks(disks: readonly BlockDisk[]): MachineDisk[] {
 
 /** The initrd's own facts: spec files and the SFS files it carries. */
 export function initrdFacts(root = "/"): Machine["initrd"] {
-  const read = (name: string): string | undefined => {
-    try {
-      return readFileSync(join(root, name), "utf8");
-    } catch {
-      return undefined;
-    }
-  };
+  const read = (name: string): string | undefined => readTextIfAny(join(root, name));
   const files: string[] = [];
   for (const name of readdirSync(root)) if (/\.sfs$/.test(name)) files.push("/" + name);
   const keymaps = join(root, "lib/keymaps");
@@ -172,16 +167,9 @@ export function aliasBuses(modulesAlias: string): Set<string> {
 
 /** A device's module alias: its modalias file, or (SD/MMC cards have none) MODALIAS in its uevent. */
 function deviceAlias(dev: string): string | undefined {
-  try {
-    return readFileSync(join(dev, "modalias"), "utf8").trim() || undefined;
-  } catch {
-    // no modalias file
-  }
-  try {
-    return /^MODALIAS=(.+)$/m.exec(readFileSync(join(dev, "uevent"), "utf8"))?.[1]?.trim();
-  } catch {
-    return undefined; // nothing to load for it
-  }
+  const alias = readTextIfAny(join(dev, "modalias"));
+  if (alias !== undefined) return alias.trim() || undefined;
+  return /^MODALIAS=(.+)$/m.exec(readTextIfAny(join(dev, "uevent")) ?? "")?.[1]?.trim();
 }
 
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */

@@ -2,11 +2,12 @@
 // disk hangs on, whether it is removable or rotational, its partitions and
 // their filesystems. The roots are parameters so tests can use a fake sysfs.
 
-import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { Transport } from "../plan/machine.js";
 import type { FsIdentity } from "./blkid.js";
 import { identifyPath } from "./blkid.js";
+import { readTextIfAny } from "./files.js";
 
 export interface BlockPartition {
   name: string;
@@ -31,13 +32,8 @@ export interface BlockRoots {
 
 const IGNORED = /^(ram|loop|nbd|dm-|md|zram|fd)/;
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return "";
-  }
-}
+/** A sysfs attribute's value; "" when the device has none. */
+const attr = (path: string): string => (readTextIfAny(path) ?? "").trim();
 
 /** The bus a disk is on, from its name and where it sits in /sys/devices. */
 export function transportOf(name: string, devicePath: string): Transport {
@@ -65,12 +61,12 @@ export function listBlockDisks(roots: BlockRoots = { sys: "/sys", dev: "/dev" })
     } catch {
       devicePath = dir;
     }
-    const sizeText = readText(join(dir, "size"));
+    const sizeText = attr(join(dir, "size"));
     // An empty CD drive or card reader has size 0: nothing to search.
     if (sizeText === "0") continue;
     const partitions: BlockPartition[] = readdirSync(dir)
       .filter((p) => p.startsWith(name) && existsSync(join(dir, p, "partition")))
-      .map((p) => ({ name: p, sizeMiB: sectorsToMiB(readText(join(dir, p, "size"))), id: identifyPath(join(roots.dev, p)) }));
+      .map((p) => ({ name: p, sizeMiB: sectorsToMiB(attr(join(dir, p, "size"))), id: identifyPath(join(roots.dev, p)) }));
     if (partitions.length === 0) {
       const id = identifyPath(join(roots.dev, name));
       if (id) partitions.push({ name, sizeMiB: sectorsToMiB(sizeText), id });
@@ -79,8 +75,8 @@ export function listBlockDisks(roots: BlockRoots = { sys: "/sys", dev: "/dev" })
     disks.push({
       name,
       transport,
-      removable: readText(join(dir, "removable")) === "1" || transport === "cd",
-      rotational: readText(join(dir, "queue", "rotational")) === "1",
+      removable: attr(join(dir, "removable")) === "1" || transport === "cd",
+      rotational: attr(join(dir, "queue", "rotational")) === "1",
       sizeMiB: sectorsToMiB(sizeText),
       partitions,
     });

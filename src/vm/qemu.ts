@@ -57,28 +57,30 @@ export function qemuArgs(o: VmOptions): string[] {
     const boot = i === 0 && !o.kernel ? ",bootindex=0" : "";
     const ro = d.readOnly || d.bus === "cd" ? ",read-only=on" : "";
     const drive = `file=${d.file},format=raw,if=none,id=${id}${ro}`;
+    // Each device has an id as well as its drive: QMP unplugs it by that.
+    const ref = `drive=${id},id=dev${i}`;
     switch (d.bus) {
       case "virtio":
-        args.push("-drive", drive, "-device", `virtio-blk-pci,drive=${id},id=dev${i}${boot}`);
+        args.push("-drive", drive, "-device", `virtio-blk-pci,${ref}${boot}`);
         break;
       case "ata":
         controller("ahci", "ahci,id=ahci");
-        args.push("-drive", drive, "-device", `ide-hd,drive=${id},id=dev${i},bus=ahci.${i % 6}${boot}`);
+        args.push("-drive", drive, "-device", `ide-hd,${ref},bus=ahci.${i % 6}${boot}`);
         break;
       case "cd":
         controller("ahci", "ahci,id=ahci");
-        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,drive=${id},id=dev${i},bus=ahci.${i % 6}${boot}`);
+        args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,${ref},bus=ahci.${i % 6}${boot}`);
         break;
       case "usb":
         controller("xhci", "qemu-xhci,id=xhci");
-        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,drive=${id},id=dev${i},removable=on${boot}`);
+        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,${ref},removable=on${boot}`);
         break;
       case "nvme":
-        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},drive=${id},id=dev${i}${boot}`);
+        args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},${ref}${boot}`);
         break;
       case "sd":
         controller("sdhci", "sdhci-pci");
-        args.push("-drive", drive, "-device", `sd-card,drive=${id},id=dev${i}${boot}`);
+        args.push("-drive", drive, "-device", `sd-card,${ref}${boot}`);
         break;
     }
   });

@@ -6,8 +6,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Vm } from "../../src/vm/qemu.js";
+import type { Vm, VmDisk } from "../../src/vm/qemu.js";
 import { boot, bootDisk, guestMounts, guestVars, initrdWith, lowerDirs, makeSfs, scratch, testBuild } from "../helpers/system.js";
+
+/**
+ * The same frugal files in /boot/tiny twice: a virtio disk labelled DECOY,
+ * first in search order, and a vfat USB stick labelled MYSTICK. Only the
+ * label tells them apart.
+ */
+function decoyAndStick(build: string, dir: string): VmDisk[] {
+  const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
+  const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
+  return [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }];
+}
 
 describe("an adrv overrides the main SFS", { timeout: 600000 }, () => {
   let vm: Vm;
@@ -38,12 +49,8 @@ describe("psubdir and a label find the frugal files on a USB drive", { timeout: 
   let vm: Vm;
   before(async () => {
     const build = testBuild();
-    const dir = scratch("label");
-    // The decoy comes first in search order and holds the same files: only the label tells them apart.
-    const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
-    const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
     // waitdev is a bound, not a sleep: the init goes on as soon as the stick appears (a loaded host slows the guest).
-    vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/boot/tiny pupsfs=MYSTICK waitdev=60")).vm;
+    vm = (await boot(build, decoyAndStick(build, scratch("label")), "psubdir=/boot/tiny pupsfs=MYSTICK waitdev=60")).vm;
   });
   after(async () => vm?.kill());
 
@@ -75,12 +82,10 @@ describe("BOOT_SPECS in the initrd overrides the cmdline", { timeout: 600000 }, 
   before(async () => {
     const build = testBuild();
     const dir = scratch("boot-specs");
-    const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
-    const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
     // ifb is a module of the zdrv only: PIMOD loads it from the stack, as Puppy does.
     // The zdrv from the other disk: a layer's spec may name any partition.
     const initrd = initrdWith(build, dir, { BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nZDRV='DECOY:/boot/tiny/zdrv_tiny_0.1.0.sfs'\nPIMOD='ifb'\n" });
-    vm = (await boot(build, [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }], "psubdir=/elsewhere pupsfs=DECOY", { initrd })).vm;
+    vm = (await boot(build, decoyAndStick(build, dir), "psubdir=/elsewhere pupsfs=DECOY", { initrd })).vm;
   });
   after(async () => vm?.kill());
 
