@@ -92,6 +92,10 @@ busybox mount -t sysfs sysfs /sys
 busybox mount -t devtmpfs devtmpfs /dev
 # The initrd's last file: without it the kernel did not unpack it whole.
 if [ -e /${INITRD_END} ]; then
+  # A head start for the PCI drivers while Node.js starts: with more than one
+  # CPU the two overlap. The init loads what is still missing, round by round.
+  echo "stub: modprobe -a -q (the PCI devices' aliases), in the background while Node.js starts" > /tmp/bootinit.log
+  busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) </dev/null >/dev/null 2>&1 &
   export LD_LIBRARY_PATH=/runtime/lib
   exec /runtime/bin/node /ramstack/init.mjs
 fi

@@ -95,6 +95,9 @@ class Init {
   async boot(): Promise<void> {
     const given = readFileSync("/proc/cmdline", "utf8").trim();
     this.log.debug(`cmdline: ${given}`);
+    // Where the time before the init's first line went: the kernel and stub, then Node.js's own start.
+    const uptime = Number((readTextIfAny("/proc/uptime") ?? "0").split(" ")[0]);
+    this.log.debug(`started at ${uptime.toFixed(2)} s of uptime, ${process.uptime().toFixed(2)} s after node's exec`);
     let cmdline = given;
     for (;;) {
       const plan = await this.plan(cmdline);
