@@ -30,6 +30,9 @@ export const FS_MODULES: Record<string, { module: string; with: string[] }> = {
   btrfs: { module: "btrfs", with: [] },
 };
 
+/** What every stack mounts: the SFS layers and the union. */
+const STACK_FILESYSTEMS = ["squashfs", "overlay"];
+
 /** The name /proc/filesystems uses for a filesystem. */
 const KERNEL_FS_NAME: Record<string, string> = { iso9660: "iso9660", ntfs: "ntfs3" };
 
@@ -55,22 +58,33 @@ export class System {
     }
   }
 
-  /** Load a filesystem's modules the first time it is mounted: nothing is loaded that the boot does not use. */
+  /**
+   * Load a filesystem's modules the first time it is mounted. The stack's
+   * own (loop, squashfs, overlay) come with the first of them: every boot
+   * stacks, and each modprobe is a process start and a read of the module
+   * indexes, a tenth of a second of an emulated boot.
+   */
   private ensureFilesystem(fstype: string, loop: boolean): void {
-    // One modprobe for both: each command costs a process start.
-    const wanted: string[] = [];
-    if (loop && !this.loadedFs.has("loop")) {
-      this.loadedFs.add("loop");
-      if (!this.moduleLoaded("loop")) wanted.push("loop");
-    }
-    if (!this.loadedFs.has(fstype)) {
-      this.loadedFs.add(fstype);
-      const name = KERNEL_FS_NAME[fstype] ?? fstype;
-      const known = readFileSync("/proc/filesystems", "utf8").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
-      const m = FS_MODULES[fstype];
-      if (!known && m) wanted.push(...m.with, m.module);
-    }
+    const wanted = [...(loop ? this.loopModule() : []), ...this.modulesFor(fstype)];
+    if (wanted.length) wanted.push(...this.loopModule(), ...STACK_FILESYSTEMS.flatMap((f) => this.modulesFor(f)));
     this.modprobe(wanted);
+  }
+
+  /** loop, unless loaded already (or asked for before). */
+  private loopModule(): string[] {
+    if (this.loadedFs.has("loop")) return [];
+    this.loadedFs.add("loop");
+    return this.moduleLoaded("loop") ? [] : ["loop"];
+  }
+
+  /** The modules a filesystem needs, unless the kernel knows it already (or they were asked for before). */
+  private modulesFor(fstype: string): string[] {
+    if (this.loadedFs.has(fstype)) return [];
+    this.loadedFs.add(fstype);
+    const name = KERNEL_FS_NAME[fstype] ?? fstype;
+    const known = readFileSync("/proc/filesystems", "utf8").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
+    const m = FS_MODULES[fstype];
+    return !known && m ? [...m.with, m.module] : [];
   }
 
   private cmd(args: string[], allowFail = false): { ok: boolean; out: string } {

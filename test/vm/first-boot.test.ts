@@ -46,6 +46,9 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     // timing line says where the time before the init went.
     assert.match(log.split("\n")[0]!, /^stub: modprobe .* while Node\.js starts$/);
     assert.match(log, /started at \d+\.\d+ s of uptime, \d+\.\d+ s after node's exec/);
+    // The stack's modules come with the first filesystem's, in one modprobe.
+    assert.match(log, /# modprobe -a -q .*\bext4 loop squashfs overlay$/m);
+    assert.doesNotMatch(log, /# modprobe -a -q (loop squashfs|overlay)$/m);
     const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { plan: { pupmode: number; decisions: { topic: string }[] } };
     assert.equal(plan.plan.pupmode, 5);
     assert.ok(plan.plan.decisions.some((d) => d.topic === "puppy"));
