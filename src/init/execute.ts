@@ -339,7 +339,7 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
 
   // Every /pup_* and /mnt/* mount moves under /initrd, as in Puppy.
   const moves = ctx.sys.mounts().filter((m) => /^\/(pup_(?!new)[^/]+|mnt\/[^/]+)$/.test(m.target));
-  for (const m of moves) ctx.sys.move(m.target, join(nr, "initrd", m.target));
+  ctx.sys.moveAll(moves.map((m) => [m.target, join(nr, "initrd", m.target)] as const));
   // Node.js stays for the running system (the saver runs on it), read-only.
   const runtime = join(ctx.initrdRoot, "runtime");
   if (existsSync(join(runtime, "bin/node"))) ctx.sys.bind(runtime, join(nr, "initrd/runtime"), { readOnly: true });
@@ -357,7 +357,7 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
 
 /** The last step before switch_root: /dev, /proc and /sys go to the new root (after pfix=rdsh's shell, which needs them). */
 export function moveKernelMounts(ctx: ExecuteContext): void {
-  for (const fs of ["dev", "proc", "sys"]) ctx.sys.move(`/${fs}`, join(NEW_ROOT, fs));
+  ctx.sys.moveAll(["dev", "proc", "sys"].map((fs) => [`/${fs}`, join(NEW_ROOT, fs)] as const));
 }
 
 function relink(path: string, target: string): void {

@@ -4,7 +4,7 @@
 
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../sys/exec.js";
+import { run, runAll } from "../sys/exec.js";
 import { LUKS_MODULES, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
 import type { BootLog } from "./bootlog.js";
@@ -99,6 +99,16 @@ export class System {
     return { ok: true, out };
   }
 
+  /** Commands in one shell (one process start), logged one by one; the first that fails throws as cmd() does. */
+  private cmdAll(commands: string[][]): void {
+    for (const c of commands) this.log.debug(`# ${c.join(" ")}`);
+    const r = runAll(commands);
+    if (r.failed === null) return;
+    const failed = commands[r.failed]!.join(" ");
+    this.log.debug(`  -> ${failed}: exit ${r.status}${r.output ? `: ${r.output}` : ""}`);
+    throw new Error(`${failed} failed (exit ${r.status})${r.output ? `: ${r.output}` : ""}`);
+  }
+
   mount(m: MountSpec): void {
     mkdirSync(m.target, { recursive: true });
     this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
@@ -124,15 +134,18 @@ export class System {
 
   bind(source: string, target: string, o: { readOnly?: boolean } = {}): void {
     mkdirSync(target, { recursive: true });
-    this.cmd(["mount", "-o", "bind", source, target]);
+    // Unwound even when only the remount fails (rollback skips what is not mounted).
     this.made.push({ target });
+    const bind = ["mount", "-o", "bind", source, target];
     // A bind takes the source's flags; read-only needs a remount of the bind.
-    if (o.readOnly) this.cmd(["mount", "-o", "remount,bind,ro", target]);
+    if (o.readOnly) this.cmdAll([bind, ["mount", "-o", "remount,bind,ro", target]]);
+    else this.cmd(bind);
   }
 
-  move(source: string, target: string): void {
-    mkdirSync(target, { recursive: true });
-    this.cmd(["mount", "-o", "move", source, target]);
+  /** Move mounts, in order, in one shell: [source, target] pairs. */
+  moveAll(moves: readonly (readonly [string, string])[]): void {
+    for (const [, target] of moves) mkdirSync(target, { recursive: true });
+    if (moves.length) this.cmdAll(moves.map(([source, target]) => ["mount", "-o", "move", source, target]));
   }
 
   umount(target: string): boolean {

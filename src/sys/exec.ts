@@ -68,6 +68,37 @@ export function run(cmd: string, args: readonly string[] = [], opts: RunOptions 
   return res;
 }
 
+const FAILED_MARK = "ramstack-run-all-failed";
+
+export interface RunAllResult {
+  /** The index of the command that failed, which ended the run; null when all succeeded. */
+  failed: number | null;
+  /** Its exit status (0 when all succeeded). */
+  status: number;
+  /** What the commands printed, stdout and stderr. */
+  output: string;
+}
+
+/**
+ * Commands one after another in one shell, stopping at the first that
+ * fails: one process start for all of them. A fork of a large process (node
+ * itself) copies its page tables and then takes a copy-on-write fault per
+ * page it writes, tens of milliseconds each on an emulated CPU; the shell's
+ * own forks are cheap.
+ */
+export function runAll(commands: readonly (readonly string[])[]): RunAllResult {
+  const script = commands
+    .map((c, i) => `${commandLine(c[0]!, c.slice(1))} || { s=$?; echo "${FAILED_MARK} ${i} $s" >&2; exit $s; }`)
+    .join("\n");
+  const r = run("sh", ["-c", script], { allowFail: true });
+  let output = (r.stdout + r.stderr).trim();
+  const mark = new RegExp(`^${FAILED_MARK} (\\d+) (\\d+)$`, "m").exec(output);
+  if (mark) output = output.replace(mark[0], "").trim();
+  if (r.status === 0) return { failed: null, status: 0, output };
+  // Without the mark the shell itself failed: blame the first command.
+  return { failed: mark ? Number(mark[1]) : 0, status: r.status, output };
+}
+
 /** Start a long-running process (QEMU) with pipes; the caller owns it. */
 export function start(cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
   return spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], ...opts });
