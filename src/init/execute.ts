@@ -2,12 +2,12 @@
 // says so), the save, the union at /pup_new, and the handover files and
 // mounts that the running system finds under /initrd.
 
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { release } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
-import { readTextIfAny } from "../sys/files.js";
+import { copyTree, readTextIfAny, removeIfAny } from "../sys/files.js";
 import { isLuks } from "../sys/luks.js";
 import { formatVars } from "../plan/handover.js";
 import { upgradeQuestion } from "../plan/planner.js";
@@ -321,8 +321,8 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   writeIn(nr, "etc/rc.d/BOOTCONFIG", formatVars(plan.bootconfig));
   const specs = join(ctx.initrdRoot, "DISTRO_SPECS");
   if (existsSync(specs)) {
-    cpSync(specs, join(nr, "initrd/DISTRO_SPECS"));
-    if (!existsSync(join(nr, "etc/DISTRO_SPECS"))) cpSync(specs, join(nr, "etc/DISTRO_SPECS"));
+    copyFileSync(specs, join(nr, "initrd/DISTRO_SPECS"));
+    if (!existsSync(join(nr, "etc/DISTRO_SPECS"))) copyFileSync(specs, join(nr, "etc/DISTRO_SPECS"));
   }
   writeFileSync("/tmp/bootinit.json", planJson);
 
@@ -348,7 +348,7 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   if (!rwIsSave) relink(join(nr, "initrd/pup_rw"), "/initrd/mnt/tmpfs/pup_rw");
   // /tmp lives in RAM, never in a save.
   relink(join(nr, "tmp"), "/initrd/mnt/tmpfs/tmp");
-  cpSync("/tmp", join(nr, "initrd/tmp"), { recursive: true });
+  copyTree("/tmp", join(nr, "initrd/tmp"));
   if (plan.flags.nox) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/bootcnt.txt"), "");
   // Puppy's flag for the running system's version-update steps.
   if (plan.upgrade.clean) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/version_update_flag"), "");
@@ -361,14 +361,7 @@ export function moveKernelMounts(ctx: ExecuteContext): void {
 }
 
 function relink(path: string, target: string): void {
-  let exists = false;
-  try {
-    lstatSync(path);
-    exists = true;
-  } catch {
-    exists = false;
-  }
-  if (exists) rmSync(path, { recursive: true, force: true });
+  removeIfAny(path);
   mkdirSync(dirname(path), { recursive: true });
   symlinkSync(target, path);
 }
