@@ -101,6 +101,10 @@ export class System {
 
   /** Commands in one shell (one process start), logged one by one; the first that fails throws as cmd() does. */
   private cmdAll(commands: string[][]): void {
+    if (commands.length === 1) {
+      this.cmd(commands[0]!);
+      return;
+    }
     for (const c of commands) this.log.debug(`# ${c.join(" ")}`);
     const r = runAll(commands);
     if (r.failed === null) return;
@@ -134,12 +138,22 @@ export class System {
 
   bind(source: string, target: string, o: { readOnly?: boolean } = {}): void {
     mkdirSync(target, { recursive: true });
-    // Unwound even when only the remount fails (rollback skips what is not mounted).
-    this.made.push({ target });
     const bind = ["mount", "-o", "bind", source, target];
     // A bind takes the source's flags; read-only needs a remount of the bind.
-    if (o.readOnly) this.cmdAll([bind, ["mount", "-o", "remount,bind,ro", target]]);
-    else this.cmd(bind);
+    if (!o.readOnly) {
+      this.cmd(bind);
+      this.made.push({ target });
+      return;
+    }
+    const wasMounted = this.isMounted(target);
+    let done = false;
+    try {
+      this.cmdAll([bind, ["mount", "-o", "remount,bind,ro", target]]);
+      done = true;
+    } finally {
+      // A failed remount leaves the bind made: it is unwound with the rest of the attempt.
+      if (done || (!wasMounted && this.isMounted(target))) this.made.push({ target });
+    }
   }
 
   /** Move mounts, in order, in one shell: [source, target] pairs. */
