@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { InitrdCompression } from "./cpio.js";
 import { humongousInitrd, writeInitrd } from "./cpio.js";
 import { keymapSources } from "./keymaps.js";
-import { sha256 } from "./cache.js";
+import { sha256 } from "../sys/hash.js";
 import { componentVersions, fetchComponents, scratchDir } from "./components.js";
 import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";

@@ -2,12 +2,10 @@
 // npm packages with npm pack, kept in a cache shared by every build.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
-
-export const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
+import { sha256 } from "../sys/hash.js";
 
 export function cacheDir(): string {
   const dir = process.env.RAMSTACK_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ramstack");

@@ -4,7 +4,8 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
-import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm, sha256 } from "./cache.js";
+import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm } from "./cache.js";
+import { sha256 } from "../sys/hash.js";
 import { ICU_LOCALES, keepIcuItem, smallIcu } from "./icu.js";
 import { ensureDepmod } from "./modules.js";
 

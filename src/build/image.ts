@@ -3,13 +3,13 @@
 // layout is described next to the image in IMAGE.json, which `ramstack run`
 // reads to pick the firmware and console.
 
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { readManifest } from "./build.js";
 import type { DiskSpec, PartFs, PartitionSpec } from "./disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "./disk.js";
 import { earlyConfig, efiImage, installBios } from "./grub.js";
+import { sha256 } from "../sys/hash.js";
 
 export type Firmware = "bios" | "uefi";
 export type ConsoleKind = "vga" | "serial";
@@ -81,7 +81,7 @@ function checkCmdline(cmdline: string): void {
 
 /** Identifiers derived from the inputs: the same build and options give the same image. */
 function uuidFor(seed: string, fs: PartFs): string {
-  const h = createHash("sha256").update(seed).digest("hex");
+  const h = sha256(seed);
   if (fs === "vfat" || fs === "exfat") return h.slice(0, 8).toUpperCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

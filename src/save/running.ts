@@ -1,12 +1,12 @@
 // What the saver reads of the running system: PUPSTATE and the layers of the
 // root overlay, as the init left them under /initrd.
 
-import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
+import { sha256 } from "../sys/hash.js";
 
 /** /etc/rc.d/PUPSTATE as variables; an error outside a ramstack system. */
 export function readPupstate(root = "/"): Map<string, string> {
@@ -35,7 +35,7 @@ export function saveLock(save: string): string {
   } catch {
     // Not there yet: its own name will do.
   }
-  return `/tmp/ramstack-save-${createHash("sha256").update(path).digest("hex").slice(0, 16)}.lock`;
+  return `/tmp/ramstack-save-${sha256(path).slice(0, 16)}.lock`;
 }
 
 /** Where the main SFS is, as PUPSTATE's PUPSFS says (partition,fs,path); null when it does not. */

@@ -2,13 +2,13 @@
 // partition, labelled, the files in an optional psubdir. Remade only when
 // the build or the layout changes.
 
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { PartFs } from "../build/disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "../build/disk.js";
 import { readManifest } from "../build/build.js";
 import { run } from "../sys/exec.js";
+import { sha256 } from "../sys/hash.js";
 
 export interface FrugalDiskOptions {
   build: string;
@@ -44,9 +44,8 @@ function treeListing(dir: string): string {
 
 export function frugalDisk(o: FrugalDiskOptions): string {
   const files = frugalFiles(o.build).filter((f) => !(o.exclude ?? []).includes(f));
-  const sha = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
-  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [name, statSync(path).isDirectory() ? sha(treeListing(path)) : sha(readFileSync(path))]);
-  const key = sha(JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }));
+  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [name, statSync(path).isDirectory() ? sha256(treeListing(path)) : sha256(readFileSync(path))]);
+  const key = sha256(JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }));
   const dir0 = o.dir ?? o.build;
   const img = join(dir0, `disk-${key.slice(0, 12)}.img`);
   if (existsSync(img)) return img;

@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
+import { sha256 } from "../../src/sys/hash.js";
 import { Vm } from "../../src/vm/qemu.js";
 import { boot, bootDisk, guestMounts, guestVars, kernelVm, scratch, testBuild } from "../helpers/system.js";
 
@@ -19,7 +19,7 @@ function saveDigest(disk: string): string {
   const r = spawnSync("debugfs", ["-R", "cat /tinysave_luks.2fs", `${disk}?offset=1048576`], { maxBuffer: 1 << 28 });
   assert.equal(r.status, 0, String(r.stderr));
   assert.ok(r.stdout.length >= 64 << 20, "debugfs read the whole save file");
-  return createHash("sha256").update(r.stdout).digest("hex");
+  return sha256(r.stdout);
 }
 
 describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
