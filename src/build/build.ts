@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { InitrdCompression } from "./cpio.js";
 import { humongousInitrd, writeInitrd } from "./cpio.js";
 import { keymapSources } from "./keymaps.js";
+import { INITRD_MODULES } from "./modules.js";
 import { sha256 } from "../sys/hash.js";
 import { componentVersions, fetchComponents, scratchDir } from "./components.js";
 import { bundleTools, packageVersion } from "./bundle.js";
@@ -135,7 +136,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const keymaps = keymapSources();
   if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
   const keymapsKey = sha256(JSON.stringify([...keymaps].map(([n, f]) => [n, fileSha(f)])));
-  const initrdKey = { init: sha256(bundles.init), runtime: runtimeKey, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, runtimeTree, writeInitrd), stub: STUB_INIT(c.kernel.release) };
+  const initrdKey = { init: sha256(bundles.init), runtime: runtimeKey, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, runtimeTree, writeInitrd), modules: INITRD_MODULES, stub: STUB_INIT(c.kernel.release) };
   const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
   const initrdCompression = o.initrdCompression ?? "zstd";

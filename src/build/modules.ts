@@ -15,7 +15,9 @@ export const INITRD_MODULES = [
   // NVMe, SD/MMC
   "nvme", "sdhci_pci", "sdhci_acpi", "mmc_block",
   // filesystems and layering
-  "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8", "exfat", "isofs", "squashfs", "overlay", "loop",
+  "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8",
+  // vfat's codepages for the keyboards that need them (pkeys=es: 850; pkeys=pl: 852 with iso8859-2)
+  "nls_cp850", "nls_cp852", "nls_iso8859_2", "exfat", "isofs", "squashfs", "overlay", "loop",
   // encrypted saves
   ...LUKS_MODULES,
 ];

@@ -92,6 +92,8 @@ export function formatPlan(plan: Plan): string {
     }
     const s = plan.save;
     lines.push(s.kind === "none" ? "Save: none" : `Save: ${s.kind} ${s.partition}:${s.path}${s.encrypted ? " (LUKS)" : ""}${s.flash ? " (flash)" : ""}`);
+    const t = plan.saveTarget;
+    if (t) lines.push(`Save place (${t.from}): ${t.partition}:${t.dir}${s.kind === "none" ? "; the first save goes there" : ""}`);
     if (plan.mediaRemovable) lines.push("Everything is in RAM: the boot medium can be removed.");
     else lines.push(`Kept mounted: ${plan.keepMounted.join(", ")}`);
     for (const f of plan.fsck) lines.push(`fsck: ${f.target} (${f.reason})`);

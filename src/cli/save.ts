@@ -17,8 +17,8 @@ import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber } from "./args.j
 
 const OPTIONS: OptionDef[] = [
   { name: "new", value: "KIND", help: "first save of a session without one: folder, file or archive (FAT/exFAT)" },
-  { name: "partition", value: "PART", help: "with --new: the partition to save on (default: the main SFS's; elsewhere a SAVESPEC beside the main SFS points to it)" },
-  { name: "dir", value: "DIR", help: "with --new: the directory on that partition (default: the main SFS's, or /)" },
+  { name: "partition", value: "PART", help: "with --new: the partition to save on (default: PSAVEPART, else the main SFS's; elsewhere a SAVESPEC beside the main SFS points to it)" },
+  { name: "dir", value: "DIR", help: "with --new: the directory on that partition (default: PSAVEDIR, else the main SFS's, or /)" },
   { name: "size", value: "MiB", help: "with --new file: the save file's size (default 512)" },
   { name: "fs", value: "FS", help: "with --new file: ext2, ext3 or ext4 (default ext4, or ext2 with busybox's mke2fs)" },
   { name: "name", value: "NAME", help: "with --new: name the save PREFIXsave-NAME" },
@@ -54,11 +54,14 @@ In PUPMODE 12 the save is the writable layer and there is nothing to merge.
 In PUPMODE 66 (an archive save on FAT) it writes the session as a new
 archive beside the old one and renames it over the old one when whole.
 Without a save (PUPMODE 5), --new makes the first one where the init looks
-(beside the main SFS, or on --partition/--dir with a SAVESPEC that tells the
-init): a folder (Linux filesystems), an archive (FAT) or an ext2/3/4 file,
-encrypted with LUKS2 when asked (the init asks for its password at boot;
-the password is never written anywhere); it holds the session, whiteouts
-and opaque directories included, and is used from the next boot.
+(the place psave=, SAVEMARK or SAVESPEC gave, PUPSTATE's PSAVEPART and
+PSAVEDIR; else beside the main SFS), or on --partition/--dir with a SAVESPEC
+that tells the init: a folder (Linux filesystems), an archive (FAT) or an
+ext2/3/4 file, encrypted with LUKS2 when asked (the init asks for its
+password at boot; the password is never written anywhere); it holds the
+session, whiteouts and opaque directories included. Then the next boot is
+planned with this boot's command line, and the result says whether it uses
+the new save, and what to do when it would not.
 
 ${optionsHelp(OPTIONS)}`;
 
@@ -110,7 +113,7 @@ export async function runSave(argv: readonly string[], out: (s: string) => void)
     const r = firstSave({ kind: newKind, sizeMiB: wholeNumber(opt("size") ?? "512", "--size", 0), ...(fs ? { fs } : {}), ...(name ? { name } : {}), ...(password !== undefined ? { password } : {}), ...(opt("partition") ? { partition: opt("partition")! } : {}), ...(opt("dir") ? { dir: opt("dir")! } : {}), progress: (l) => process.stderr.write(`save: ${l}\n`) });
     if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
     else {
-      out(`Saved the session in ${r.path} (${r.entries} files and directories); the next boot uses it.`);
+      out(`Saved the session in ${r.path} (${r.entries} files and directories); ${r.nextBoot.says}.`);
       if (r.savespec) out(`Wrote ${r.savespec}: the init finds the save through it.`);
     }
     return 0;

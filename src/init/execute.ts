@@ -14,12 +14,12 @@ import { upgradeQuestion } from "../plan/planner.js";
 import { parseDistroSpecs } from "../plan/distro.js";
 import type { Layer, Plan, Question } from "../plan/types.js";
 import { checkSavedSpecs } from "../plan/upgrade.js";
+import { DEV_SAVE, PUP_LOOP, PUP_RO1, PUP_RW, PUP_RW66, PUP_WORK, RAM_LAYER, RAM_WORK, SAVE_LAYER_RECORD, TMPFS, underInitrd, UNION_SOURCE } from "../plan/layout.js";
 import type { BootLog } from "./bootlog.js";
 import type { System } from "./system.js";
 import { upgradeCleanup } from "./upgrade-clean.js";
 
 export const NEW_ROOT = "/pup_new";
-const TMPFS = "/mnt/tmpfs";
 
 /** The save could not be used (corrupt, foreign, unmountable): the boot goes on in RAM without it. */
 export class SaveError extends Error {}
@@ -29,6 +29,8 @@ export interface ExecuteContext {
   log: BootLog;
   /** Where a partition is mounted (mounting it if needed). */
   mountOf: (partition: string) => string;
+  /** The save's partition, moved to /mnt/dev_save (mounted once, as Puppy's scripts expect it). */
+  saveMountOf: (partition: string) => string;
   /** The initrd's root, where initrd-resident SFS files are. */
   initrdRoot: string;
   /** Ask for a password on the console (not echoed); null when nobody answers in time. */
@@ -96,18 +98,25 @@ function applyAufsWhiteouts(ctx: ExecuteContext, dir: string): void {
   }
 }
 
-/** PUPMODE 66: the archive save is unpacked into the RAM layer; the partition is not needed after. */
-function unpackArchive(ctx: ExecuteContext, plan: Plan): void {
+/**
+ * PUPMODE 66: the archive save is unpacked into a tmpfs of its own at
+ * /pup_rw66 (upper/ and work/), as Puppy does; the partition is not needed
+ * after. Returns the layer (its upper/).
+ */
+function unpackArchive(ctx: ExecuteContext, plan: Plan): string {
   const s = plan.save;
+  ctx.sys.mount({ fstype: "tmpfs", source: "tmpfs", target: PUP_RW66, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] });
+  for (const d of ["upper", "work"]) mkdirSync(join(PUP_RW66, d), { recursive: true });
   let archive = join(ctx.mountOf(s.partition!), s.path!);
   // Only the saver's .new is there when a power cut hit while it replaced the old archive.
   if (!existsSync(archive) && existsSync(`${archive}.new`)) archive = `${archive}.new`;
   ctx.log.console(`Unpacking the archive save ${s.partition}:${s.path}${archive.endsWith(".new") ? ".new" : ""} into RAM`);
   try {
-    ctx.sys.tool("tar", unpackArchiveArgs(archive, join(TMPFS, "pup_rw")));
+    ctx.sys.tool("tar", unpackArchiveArgs(archive, join(PUP_RW66, "upper")));
   } catch (e) {
     throw new SaveError(`the archive save ${s.partition}:${s.path} cannot be unpacked: ${(e as Error).message}`);
   }
+  return join(PUP_RW66, "upper");
 }
 
 function mountSfs(ctx: ExecuteContext, l: Layer): void {
@@ -137,7 +146,11 @@ function mountSfs(ctx: ExecuteContext, l: Layer): void {
   }
 }
 
-/** The save layer (modes 12 and 13): mounted at its mount point, overlay layout inside. */
+/**
+ * The save (modes 12 and 13): its partition at /mnt/dev_save, a save file's
+ * filesystem at /pup_loop; returns the save's root, which holds upper/ (the
+ * layer: a generation), work/ and .gen/.
+ */
 function mountSave(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   try {
     return mountSaveLayer(ctx, plan, l);
@@ -148,35 +161,36 @@ function mountSave(ctx: ExecuteContext, plan: Plan, l: Layer): string {
 
 function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
   const save = plan.save;
-  const dev = ctx.mountOf(l.partition!);
-  // The save's partition is also reachable as /mnt/dev_save (PUP_HOME).
-  if (!ctx.sys.isMounted("/mnt/dev_save")) ctx.sys.bind(dev, "/mnt/dev_save");
-  const path = join(dev, l.path ?? "/");
+  const path = join(ctx.saveMountOf(l.partition!), l.path ?? "/");
+  let root = path;
   // Read-write in both modes: in 13 the save is a lower layer that a save merges the RAM layer into.
   if (save.kind === "file" && (save.encrypted || isLuks(path))) {
     const dev = openEncryptedSave(ctx, plan, `${l.partition}:${l.path}`, path);
     // Read-only until its version is known: a declined save is left exactly as it was.
-    const mount = { fstype: save.fileFs ?? "ext4", source: dev, target: l.mountpoint };
+    const mount = { fstype: save.fileFs ?? "ext4", source: dev, target: PUP_LOOP };
     ctx.sys.mount({ ...mount, options: ["ro", "noatime"] });
-    if (plan.upgrade.status === "deferred") checkOpenedSaveVersion(ctx, plan, l.mountpoint);
+    if (plan.upgrade.status === "deferred") checkOpenedSaveVersion(ctx, plan, PUP_LOOP);
     ctx.sys.mount({ ...mount, options: ["remount", "rw", "noatime"] });
-  } else if (save.kind === "file") ctx.sys.mountImage(path, l.mountpoint, save.fileFs ?? "ext4", false);
-  else ctx.sys.bind(path, l.mountpoint);
+    root = PUP_LOOP;
+  } else if (save.kind === "file") {
+    ctx.sys.mountImage(path, PUP_LOOP, save.fileFs ?? "ext4", false);
+    root = PUP_LOOP;
+  }
   // A save interrupted by a power cut: drop the unfinished generation, keep the whole one.
-  const gens = new SaveGenerations(l.mountpoint);
+  const gens = new SaveGenerations(root);
   for (const r of gens.recover()) ctx.log.console(`Save: ${r}`);
   // An overlay save keeps its layer in upper/ (a generation, or a plain directory) and overlay's work dir in work/.
-  for (const d of ["upper", "work"]) mkdirSync(join(l.mountpoint, d), { recursive: true });
-  const layer = realpathSync(join(l.mountpoint, "upper"));
+  for (const d of ["upper", "work"]) mkdirSync(join(root, d), { recursive: true });
+  const layer = realpathSync(join(root, "upper"));
   if (plan.upgrade.clean) {
     const removed = upgradeCleanup(layer);
     for (const r of removed) ctx.log.debug(`upgrade clean-up: removed ${r}`);
     ctx.log.console(`Save: cleaned up for this version (${plan.upgrade.reason}): ${removed.length} old file(s) removed`);
   }
   // The saver never prunes the generation the running union stacks.
-  writeFileSync("/tmp/save-layer", relative(l.mountpoint, layer) + "\n");
-  ctx.log.console(`Save layer ${l.partition}:${l.path} at ${l.mountpoint}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
-  return layer;
+  writeFileSync(SAVE_LAYER_RECORD, relative(root, layer) + "\n");
+  ctx.log.console(`Save layer ${l.partition}:${l.path} at ${root}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
+  return root;
 }
 
 /**
@@ -266,24 +280,46 @@ export function markSessionOpen(ctx: ExecuteContext, plan: Plan): void {
   writeFileSync(flag, `${s.partition},${s.fstype ?? ""},${s.kind === "file" ? (s.path ?? "") : ""}\n`);
 }
 
+/**
+ * What the union was stacked from, for the hand-over: the links that name
+ * the layers (Puppy's scripts read /initrd/pup_rw and /initrd/pup_ro1 as the
+ * layers themselves), as initramfs paths.
+ */
+export interface Stacked {
+  links: { name: string; target: string }[];
+}
+
+/** A symlink in the initramfs that names a layer; the union's options name the link, as Puppy's do. */
+function layerLink(name: string, target: string, links: Stacked["links"]): string {
+  relink(name, target);
+  links.push({ name, target });
+  return name;
+}
+
 /** Mount every layer, then the union at /pup_new. */
-export function mountStack(ctx: ExecuteContext, plan: Plan): void {
+export function mountStack(ctx: ExecuteContext, plan: Plan): Stacked {
   if (plan.unionfs !== "overlay") throw new Error(`${plan.unionfs} unions are not supported yet`);
+  const links: Stacked["links"] = [];
   mountRamLayer(ctx, plan);
-  if (plan.save.kind === "archive") unpackArchive(ctx, plan);
-  let upper = join(TMPFS, "pup_rw");
-  let work = join(TMPFS, "pup_work");
+  let upper = RAM_LAYER;
+  let work = RAM_WORK;
+  if (plan.save.kind === "archive") {
+    upper = unpackArchive(ctx, plan);
+    links.push({ name: PUP_RW, target: upper });
+    work = join(PUP_RW66, "work");
+  }
   const lower: string[] = [];
   for (const l of plan.layers) {
     if (l.role === "rw") {
       if (l.source === "save") {
-        upper = mountSave(ctx, plan, l);
-        work = join(l.mountpoint, "work");
+        const root = mountSave(ctx, plan, l);
+        upper = layerLink(PUP_RW, join(root, "upper"), links);
+        work = layerLink(PUP_WORK, join(root, "work"), []);
       }
       continue;
     }
     if (l.role === "save") {
-      lower.push(l.source === "tmpfs" ? copySessionFolders(ctx, plan, l) : mountSave(ctx, plan, l));
+      lower.push(l.source === "tmpfs" ? copySessionFolders(ctx, plan, l) : layerLink(PUP_RO1, join(mountSave(ctx, plan, l), "upper"), links));
       continue;
     }
     try {
@@ -298,14 +334,19 @@ export function mountStack(ctx: ExecuteContext, plan: Plan): void {
     }
     lower.push(l.mountpoint);
   }
+  // The RAM layer is the writable one unless a save or an archive's tmpfs is.
+  if (!links.some((l) => l.name === PUP_RW)) links.push({ name: PUP_RW, target: RAM_LAYER });
   ctx.log.console(`Stacking ${plan.layers.map((l) => l.role).join(" > ")} with overlay`);
   ctx.sys.mount({
     fstype: "overlay",
-    source: "overlay",
+    // Puppy's scripts find the root union by its source (grep ^unionfs /proc/mounts).
+    source: UNION_SOURCE,
     target: NEW_ROOT,
     // metacopy stays off: a save must hold whole files, never metadata-only copies.
-    options: [`lowerdir=${lower.join(":")}`, `upperdir=${upper}`, `workdir=${work}`, "metacopy=off"],
+    // xino: one st_dev for every file of / (the layers' inode numbers are made unique).
+    options: [`lowerdir=${lower.join(":")}`, `upperdir=${upper}`, `workdir=${work}`, "metacopy=off", "xino=on"],
   });
+  return { links };
 }
 
 function writeIn(root: string, path: string, text: string): void {
@@ -315,7 +356,7 @@ function writeIn(root: string, path: string, text: string): void {
 }
 
 /** Files and mounts the running system finds: PUPSTATE, BOOTCONFIG, /initrd/... */
-export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): void {
+export function handOver(ctx: ExecuteContext, plan: Plan, stacked: Stacked, planJson: string): void {
   const nr = NEW_ROOT;
   writeIn(nr, "etc/rc.d/PUPSTATE", formatVars(plan.pupstate));
   writeIn(nr, "etc/rc.d/BOOTCONFIG", formatVars(plan.bootconfig));
@@ -324,6 +365,9 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
     copyFileSync(specs, join(nr, "initrd/DISTRO_SPECS"));
     if (!existsSync(join(nr, "etc/DISTRO_SPECS"))) copyFileSync(specs, join(nr, "etc/DISTRO_SPECS"));
   }
+  // The saver plans the next boot as the init would: it needs the initrd's BOOT_SPECS too.
+  const bootSpecs = join(ctx.initrdRoot, "BOOT_SPECS");
+  if (existsSync(bootSpecs)) copyFileSync(bootSpecs, join(nr, "initrd/BOOT_SPECS"));
   writeFileSync("/tmp/bootinit.json", planJson);
 
   // Unmount the partitions the running system does not need.
@@ -332,7 +376,7 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   if (plan.layers.some((l) => l.source === "iso" && !l.ram)) keep.add("iso");
   for (const m of ctx.sys.mounts().reverse()) {
     const name = /^\/mnt\/([^/]+)$/.exec(m.target)?.[1];
-    if (name && name !== "tmpfs" && name !== "dev_save" && !keep.has(name)) {
+    if (name && name !== "tmpfs" && `/mnt/${name}` !== DEV_SAVE && !keep.has(name)) {
       if (ctx.sys.umount(m.target)) ctx.log.debug(`unmounted ${name}: not needed after the boot`);
     }
   }
@@ -343,16 +387,16 @@ export function handOver(ctx: ExecuteContext, plan: Plan, planJson: string): voi
   // Node.js stays for the running system (the saver runs on it), read-only.
   const runtime = join(ctx.initrdRoot, "runtime");
   if (existsSync(join(runtime, "bin/node"))) ctx.sys.bind(runtime, join(nr, "initrd/runtime"), { readOnly: true });
-  // The RAM layer: /initrd/pup_rw names it when it is not a save.
-  const rwIsSave = plan.layers.some((l) => l.role === "rw" && l.source === "save");
-  if (!rwIsSave) relink(join(nr, "initrd/pup_rw"), "/initrd/mnt/tmpfs/pup_rw");
+  // /initrd/pup_rw (and /initrd/pup_ro1 in flash mode) are the layers themselves, as in Puppy.
+  for (const l of stacked.links) relink(join(nr, underInitrd(l.name)), underInitrd(l.target));
   // /tmp lives in RAM, never in a save.
-  relink(join(nr, "tmp"), "/initrd/mnt/tmpfs/tmp");
+  relink(join(nr, "tmp"), underInitrd(join(TMPFS, "tmp")));
   copyTree("/tmp", join(nr, "initrd/tmp"));
-  if (plan.flags.nox) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/bootcnt.txt"), "");
+  const ramTmp = join(nr, underInitrd(TMPFS), "tmp");
+  if (plan.flags.nox) writeFileSync(join(ramTmp, "bootcnt.txt"), "");
   // Puppy's flag for the running system's version-update steps.
-  if (plan.upgrade.clean) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/version_update_flag"), "");
-  if (plan.flags.xorgwizard) writeFileSync(join(nr, "initrd/mnt/tmpfs/tmp/xwin_xorgwizard_cli"), "");
+  if (plan.upgrade.clean) writeFileSync(join(ramTmp, "version_update_flag"), "");
+  if (plan.flags.xorgwizard) writeFileSync(join(ramTmp, "xwin_xorgwizard_cli"), "");
 }
 
 /** The last step before switch_root: /dev, /proc and /sys go to the new root (after pfix=rdsh's shell, which needs them). */

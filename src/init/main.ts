@@ -6,6 +6,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
+import { DEV_SAVE } from "../plan/layout.js";
+import { chooseLocale, vfatOptions } from "../plan/locale.js";
+import { parseParams } from "../plan/params.js";
 import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
 import type { Plan, Question } from "../plan/types.js";
@@ -15,7 +18,7 @@ import { readTextIfAny } from "../sys/files.js";
 import { BootLog } from "./bootlog.js";
 import { translator } from "./messages.js";
 import { checkFilesystems, handOver, markSessionOpen, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
-import { aliasBuses, deviceAliases, MountedTree, probeMachine } from "./probe.js";
+import { aliasBuses, deviceAliases, initrdFacts, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
 const POLL_MS = 100;
@@ -33,6 +36,8 @@ class Init {
   private readonly started = Date.now();
   /** The user's answers to the plan's questions (several saves, a save of another version). */
   private readonly answers: Answers = {};
+  /** vfat's mount options, with the codepage of the keyboard the command line asks for (as Puppy's). */
+  private vfat = vfatOptions(null).split(",");
 
   /** Mount a partition (or an ISO file, read-only) at /mnt/NAME on first use; null when it cannot be mounted. */
   readonly mountPartition = (name: string, fstype: string, imageFile?: string): string | null => {
@@ -41,7 +46,7 @@ class Init {
     this.partitionFs.set(name, fstype);
     const err = imageFile
       ? this.sys.tryMount({ fstype, source: imageFile, target, options: ["loop", "ro"] })
-      : this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: ["noatime"] });
+      : this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: fstype === "vfat" ? this.vfat : ["noatime"] });
     if (err) this.log.console(`Cannot mount ${name} (${fstype}): ${err}`);
     const result = err ? null : target;
     this.mounted.set(name, result);
@@ -99,6 +104,8 @@ class Init {
     const uptime = Number((readTextIfAny("/proc/uptime") ?? "0").split(" ")[0]);
     this.log.debug(`started at ${uptime.toFixed(2)} s of uptime, ${process.uptime().toFixed(2)} s after node's exec`);
     let cmdline = given;
+    const p = parseParams(given).params;
+    this.vfat = vfatOptions(chooseLocale(p.plang, p.pkeys, initrdFacts("/")).codepage).split(",");
     for (;;) {
       const plan = await this.plan(cmdline);
       this.localize(plan);
@@ -116,6 +123,8 @@ class Init {
         this.run(plan);
       } catch (e) {
         this.sys.rollback(mark);
+        // The save's partition goes back to its own name: the next attempt may not use it as the save.
+        for (const [name, target] of this.mounted) if (target === DEV_SAVE && this.sys.isMounted(DEV_SAVE)) this.mounted.set(name, this.sys.move(DEV_SAVE, `/mnt/${name}`));
         // A partition the attempt mounted (or remounted after e2fsck) is mounted again when next read.
         for (const [name, target] of this.mounted) if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(name);
         this.log.console(`*** ${(e as Error).message}`);
@@ -171,6 +180,7 @@ class Init {
       log: this.log,
       initrdRoot: "/",
       mountOf: (p: string) => this.requireMount(p),
+      saveMountOf: (p: string) => this.saveMount(p),
       askPassword: (prompt: string) => askOnConsole(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
       askQuestion: (q: Question) => this.askQuestion(q),
     };
@@ -179,11 +189,11 @@ class Init {
       const [part, path] = f.split(":");
       rmSync(join(this.requireMount(part!), path!), { force: true });
     }
-    mountStack(ctx, plan);
+    const stacked = mountStack(ctx, plan);
     this.loadModulesFromStack(plan);
     markSessionOpen(ctx, plan);
     const json = JSON.stringify({ plan, bootSeconds: (Date.now() - this.started) / 1000 }, null, 2) + "\n";
-    handOver(ctx, plan, json);
+    handOver(ctx, plan, stacked, json);
     if (plan.flags.rdsh) this.sys.shell("pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot.");
     moveKernelMounts(ctx);
     this.log.console(`Switching to the layered root (${((Date.now() - this.started) / 1000).toFixed(2)} s in the init)`);
@@ -201,6 +211,15 @@ class Init {
     const loaded = missing.filter((m) => !left.includes(m));
     if (loaded.length) this.log.debug(`${plan.modulesFrom}: loaded from the layers: ${loaded.join(", ")}`);
     if (left.length) this.log.console(`Warning: ${plan.modulesFrom}: could not load ${left.join(", ")}`);
+  }
+
+  /** The save's partition is mounted once, at /mnt/dev_save (its mount is moved there), as Puppy's scripts expect. */
+  private saveMount(name: string): string {
+    const at = this.requireMount(name);
+    if (at === DEV_SAVE) return at;
+    const moved = this.sys.move(at, DEV_SAVE);
+    this.mounted.set(name, moved);
+    return moved;
   }
 
   private requireMount(name: string): string {

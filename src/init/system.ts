@@ -4,6 +4,8 @@
 
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import type { MountEntry } from "../plan/layout.js";
+import { parseMounts } from "../plan/layout.js";
 import { run, runAll } from "../sys/exec.js";
 import { LUKS_MODULES, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
@@ -70,6 +72,19 @@ export class System {
     this.modprobe(wanted);
   }
 
+  /** vfat's codepage= and iocharset= options need their nls modules (nls_cp850, nls_iso8859_2, …). */
+  private charsetModules(options: readonly string[]): string[] {
+    const wanted: string[] = [];
+    for (const o of options) {
+      const m = /^(?:codepage=(\d+)|iocharset=([\w-]+))$/.exec(o);
+      const name = m?.[1] ? `nls_cp${m[1]}` : m?.[2] ? `nls_${m[2].replace(/-/g, "_")}` : null;
+      if (!name || this.loadedFs.has(name)) continue;
+      this.loadedFs.add(name);
+      if (!this.moduleLoaded(name)) wanted.push(name);
+    }
+    return wanted;
+  }
+
   /** loop, unless loaded already (or asked for before). */
   private loopModule(): string[] {
     if (this.loadedFs.has("loop")) return [];
@@ -116,6 +131,7 @@ export class System {
   mount(m: MountSpec): void {
     mkdirSync(m.target, { recursive: true });
     this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
+    this.modprobe(this.charsetModules(m.options ?? []));
     const opts = m.options?.length ? ["-o", m.options.join(",")] : [];
     this.cmd(["mount", "-t", m.fstype, ...opts, m.source, m.target]);
     this.made.push({ target: m.target });
@@ -160,6 +176,13 @@ export class System {
   moveAll(moves: readonly (readonly [string, string])[]): void {
     for (const [, target] of moves) mkdirSync(target, { recursive: true });
     if (moves.length) this.cmdAll(moves.map(([source, target]) => ["mount", "-o", "move", source, target]));
+  }
+
+  /** Move one mount; what a failed attempt unwinds follows it. Returns the new place. */
+  move(source: string, target: string): string {
+    this.moveAll([[source, target]]);
+    for (const m of this.made) if ("target" in m && m.target === source) m.target = target;
+    return target;
   }
 
   umount(target: string): boolean {
@@ -257,14 +280,8 @@ export class System {
   }
 
   /** Mount points currently mounted, in mount order. */
-  mounts(): { source: string; target: string; fstype: string }[] {
-    return readFileSync("/proc/mounts", "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [source = "", target = "", fstype = ""] = l.split(" ");
-        return { source, target: target.replace(/\\040/g, " "), fstype };
-      });
+  mounts(): MountEntry[] {
+    return parseMounts(readFileSync("/proc/mounts", "utf8"));
   }
 
   isMounted(target: string): boolean {

@@ -59,6 +59,12 @@ export function upgradeQuestion(reason: string): Question {
 
 class Fatal extends Error {}
 
+/** A directory as PSAVEDIR spells it: rooted, with a trailing '/'. */
+function asDir(path: string): string {
+  const n = normalizePath(path || "/");
+  return n === "/" ? "/" : `${n}/`;
+}
+
 /** Where an SFS was found. */
 interface Located {
   kind: SfsKind | "extra";
@@ -99,6 +105,12 @@ class Planner {
   private saveKind: SavePlan["kind"] = "none";
   private savePart: Part | null = null;
   private saveDir: string | null = null;
+  /**
+   * Where the save goes when its place was given (psave, SAVEMARK or
+   * psavemark, SAVESPEC), kept even when no save is there yet: Puppy's
+   * PSAVEPART and PSAVEDIR, and where the first save is made.
+   */
+  private saveTarget: { part: Part; dir: string; from: string } | null = null;
   private saveFolders: string[] = [];
   private saveLayoutOf: "overlay" | "aufs" = "overlay";
   private pupmode = 5;
@@ -426,6 +438,7 @@ class Planner {
       fromPsave = this.savePart !== null;
       if (spec.isDir) this.saveDir = spec.path;
       else if (spec.path !== "") explicitPath = spec.path;
+      if (fromPsave) this.saveTarget = { part: this.savePart!, dir: asDir(spec.isDir ? spec.path : explicitPath !== null ? dirname(explicitPath) : p.psubdir), from: "psave" };
       if (fromPsave) this.log.info("save", `psave=${p.psave}: save on ${this.savePart!.name}${spec.isDir ? `, searched in ${spec.path}` : explicitPath ? ` at ${explicitPath}` : ""}`);
     }
     const bootPart = main.source === "partition" ? main.part : null;
@@ -448,6 +461,7 @@ class Planner {
         if (part) {
           this.savePart = part;
           this.saveDir = (p.psubdir || "") + "/";
+          this.saveTarget = { part, dir: asDir(p.psubdir), from };
           this.log.info("save", `${from} = ${mark}: the save is on ${describePart(part)}`);
         } else this.log.warn("save", `${from} = ${mark} names ${name}, which is not a usable partition; ignored`);
       }
@@ -469,20 +483,23 @@ class Planner {
             this.log.warn("save", `SAVESPEC SS_ID=${ssId}: ${this.ambiguous(r, ssId)}; booting without a save`);
             this.savePart = null;
             this.saveDir = null;
+            this.saveTarget = null;
             return;
           } else {
             this.pending.push(ssId);
             this.log.warn("save", `SAVESPEC SS_ID=${ssId}: no such partition; booting without a save`);
             this.savePart = null;
+            this.saveTarget = null;
             return;
           }
         }
         const ssDir = ss.get("SS_DIR");
         if (ssDir !== undefined) {
-          const n = normalizePath(ssDir);
-          this.saveDir = n === "/" ? "/" : n + "/";
+          this.saveDir = asDir(ssDir);
           explicitPath = null;
         }
+        const ssPart = this.savePart ?? bootPart;
+        if (ssPart) this.saveTarget = { part: ssPart, dir: this.saveDir ?? asDir(p.psubdir), from: `${specHost.name}:${specPath}` };
         const ssMedia = ss.get("SS_MEDIA");
         if (ssMedia) {
           p.pmedia = ssMedia;
@@ -754,8 +771,9 @@ class Planner {
       zdrv: partOf(findSfs("zdrv")), fdrv: partOf(findSfs("fdrv")), adrv: partOf(findSfs("adrv")),
       ydrv: partOf(findSfs("ydrv")), bdrv: partOf(findSfs("bdrv")),
       psavemark: p.psavemark !== null ? String(p.psavemark) : "",
-      psavepart: this.save ? this.save.part.name : "",
-      psavedir: this.save ? (this.saveKind === "partition" ? "" : dirname(this.save.path)) : "",
+      // Puppy's: empty for a save found beside the main SFS; the given place, even before a save is there.
+      psavepart: this.saveTarget?.part.name ?? "",
+      psavedir: this.saveTarget?.dir ?? "",
       psubdir: p.psubdir,
       unionfs: this.unionfs,
       lang: locale.lang,
@@ -769,6 +787,7 @@ class Planner {
       unionfs: this.unionfs,
       layers,
       save: savePlan,
+      saveTarget: !fatal && this.saveTarget && !p.pfix.ram ? { partition: this.saveTarget.part.name, fstype: this.saveTarget.part.fstype, dir: this.saveTarget.dir, from: this.saveTarget.from } : null,
       fatal,
       warnings,
       log: this.log.lines(),

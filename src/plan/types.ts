@@ -59,6 +59,12 @@ export interface Plan {
   unionfs: "overlay" | "aufs";
   layers: Layer[];
   save: SavePlan;
+  /**
+   * Where a save goes when its place was given (psave, SAVEMARK/psavemark,
+   * SAVESPEC), whether or not one is there yet; null when the save is looked
+   * for beside the main SFS. PSAVEPART and PSAVEDIR; the first save's place.
+   */
+  saveTarget: { partition: string; fstype: string; dir: string; from: string } | null;
   fatal: string | null;
   warnings: string[];
   log: string[];

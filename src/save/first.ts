@@ -1,9 +1,11 @@
 // The first save of a session that has none (PUPMODE 5): a save folder, an
 // ext2/3/4 save file (optionally inside LUKS2) or, on FAT, an archive, where
-// the init looks by default (beside the main SFS) or anywhere else with a
-// SAVESPEC that says where. Folders and files are filled from the RAM layer
-// as their first generation; a save appears under its final name only when
-// it is complete.
+// the init looks (the place psave, SAVEMARK or SAVESPEC gave, which PUPSTATE
+// keeps as PSAVEPART and PSAVEDIR, else beside the main SFS) or anywhere
+// else with a SAVESPEC that says where. Folders and files are filled from
+// the RAM layer as their first generation; a save appears under its final
+// name only when it is complete. Then the next boot is planned, to tell the
+// user whether it will use the save.
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,6 +20,8 @@ import { identifyPath } from "../sys/blkid.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { writeArchive } from "./archive.js";
+import type { NextBoot } from "./next-boot.js";
+import { judgeNextBoot, planNextBoot } from "./next-boot.js";
 import { mainSfs, ramLayer, readPupstate, unionLowers, withPartition } from "./running.js";
 
 export type SaveFs = "ext2" | "ext3" | "ext4";
@@ -33,9 +37,9 @@ export interface FirstSaveOptions {
   name?: string;
   /** A LUKS2 file (PREFIXsave_luks…); the password only goes to cryptsetup, on a pipe. */
   password?: string;
-  /** The partition to save on (default: the main SFS's); elsewhere, SAVESPEC tells the init. */
+  /** The partition to save on (default: where the init looks); elsewhere, SAVESPEC tells the init. */
   partition?: string;
-  /** The directory on it (default: the main SFS's directory, or / on another partition). */
+  /** The directory on it (default: where the init looks, or / on another partition). */
   dir?: string;
   progress?: (s: string) => void;
 }
@@ -47,6 +51,16 @@ export interface FirstSaveResult {
   entries: number;
   /** The SAVESPEC written beside the main SFS (partition:path), when the save is not where the init looks by default. */
   savespec: string | null;
+  /** What the next boot, planned with this boot's command line, does with the save. */
+  nextBoot: NextBoot;
+}
+
+/** Where the init looks for a save: PSAVEPART and PSAVEDIR when a place was given, else beside the main SFS. */
+export function saveTargetOf(state: Map<string, string>): { part: string; dir: string } | null {
+  const part = state.get("PSAVEPART") ?? "";
+  if (part) return { part, dir: normalizeDir(state.get("PSAVEDIR") || "/") };
+  const sfs = mainSfs(state);
+  return sfs && sfs.part !== "rootfs" ? { part: sfs.part, dir: normalizeDir(dirname(sfs.path)) } : null;
 }
 
 /** Where this session's first save went (partition:path), for the shutdown path. */
@@ -68,11 +82,13 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   if (!sfs) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
   const { part: bootPart, fs: bootFs, path: sfsPath } = sfs;
   if (o.name !== undefined && !/^[\w.+-]+$/.test(o.name)) throw new Error(`save name '${o.name}' may hold letters, digits and . + - _ only`);
-  const part = o.partition ?? bootPart;
+  const target = saveTargetOf(state);
+  if (!target && o.partition === undefined) throw new Error("the main SFS is in the initrd and no save place was given (psave=): choose one with --partition");
+  const part = o.partition ?? target!.part;
   const partFs = part === bootPart ? bootFs : identifyPath(`/dev/${part}`)?.fstype;
   if (!partFs) throw new Error(`${part}: no partition with a filesystem by that name`);
   const bootDir = dirname(sfsPath);
-  const dir = normalizeDir(o.dir ?? (part === bootPart ? bootDir : "/"));
+  const dir = normalizeDir(o.dir ?? (part === target?.part ? target.dir : part === bootPart ? bootDir : "/"));
   const specs = parseShellVars(readFileSync(join(root, "etc/DISTRO_SPECS"), "utf8")).vars;
   const prefix = specs.get("DISTRO_FILE_PREFIX") ?? "puppy";
   const e2fsprogs = fullMke2fs();
@@ -93,11 +109,15 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
     const entries = o.kind === "archive" ? writeArchive(ramLayer(root), path, o.progress).members : makeLayer(o, fs, e2fsprogs, path, part, lowers, ramLayer(root));
     return { path, entries };
   });
-  // The init looks beside the main SFS; a save anywhere else needs a SAVESPEC there.
-  const savespec = part === bootPart && dir === normalizeDir(bootDir) ? null : writeSavespec(bootPart, bootFs, bootDir, part, dir, state.get("PMEDIA") ?? "");
+  // The init looks at the given place (or beside the main SFS); a save anywhere else needs a SAVESPEC there.
+  const where = target !== null && part === target.part && dir === target.dir;
+  const savespec = where || bootPart === "rootfs" ? null : writeSavespec(bootPart, bootFs, bootDir, part, dir, state.get("PMEDIA") ?? "");
   // The shutdown path must not offer a first save again in this session.
   writeFileSync(FIRST_SAVE_MARK, `${part}:${join(dir, fileName)}\n`);
-  return { path: made.path, partition: part, entries: made.entries, savespec };
+  const id = identifyPath(`/dev/${part}`);
+  const advice = `to use it, boot with psave=${id?.label || id?.uuid || part}:${dir === "/" ? "/" : `${dir}/`}`;
+  const nextBoot = judgeNextBoot(planNextBoot(root), part, join(dir, fileName), advice);
+  return { path: made.path, partition: part, entries: made.entries, savespec, nextBoot };
 }
 
 function normalizeDir(d: string): string {

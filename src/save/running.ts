@@ -1,9 +1,10 @@
 // What the saver reads of the running system: PUPSTATE and the layers of the
 // root overlay, as the init left them under /initrd.
 
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseMounts, PUP_RO1, PUP_RW, saveLayerLink, saveRootOfLayer, underInitrd, unionLowerDirs } from "../plan/layout.js";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
 import { sha256 } from "../sys/hash.js";
@@ -15,9 +16,35 @@ export function readPupstate(root = "/"): Map<string, string> {
   return parseShellVars(readFileSync(pupstate, "utf8")).vars;
 }
 
-/** The RAM layer the init left (the writable layer in PUPMODE 5, 13 and 66). */
+/**
+ * A layer as Puppy's scripts find it: /initrd/pup_rw or /initrd/pup_ro1 is
+ * a symlink to the layer itself (the save's upper/, the RAM layer, an
+ * archive's tmpfs); its target, under ROOT.
+ */
+export function layerOf(name: string, root = "/"): string {
+  const link = join(root, underInitrd(name));
+  let target: string;
+  try {
+    target = readlinkSync(link);
+  } catch {
+    throw new Error(`${underInitrd(name)} is not a link to a layer: this system was not started by ramstack's init`);
+  }
+  return join(root, target);
+}
+
+/** The RAM layer the init left: /initrd/pup_rw in PUPMODE 5, 13 and 66 (the writable layer). */
 export function ramLayer(root = "/"): string {
-  return join(root, "initrd/mnt/tmpfs/pup_rw");
+  return layerOf(PUP_RW, root);
+}
+
+/** The save's root (upper/, work/, .gen/) in PUPMODE 12 or 13, from the link that names its layer. */
+export function saveRootOf(pupmode: number, root = "/"): string {
+  const link = saveLayerLink(pupmode);
+  if (!link) throw new Error(`PUPMODE ${pupmode} has no save layer`);
+  const layer = layerOf(link, root);
+  const saveRoot = saveRootOfLayer(layer);
+  if (!saveRoot) throw new Error(`${underInitrd(link)} points to ${layer}, not to a save's upper/`);
+  return saveRoot;
 }
 
 /** One archive save at a time: the lock every archive saver takes. */
@@ -44,10 +71,15 @@ export function mainSfs(state: Map<string, string>): { part: string; fs: string;
   return part && fs && path ? { part, fs, path } : null;
 }
 
-/** The root overlay's lower layers, top first, as paths under /initrd (where the init moved them). */
+/**
+ * The root overlay's read-only layers, top first, as paths under /initrd
+ * (where the init moved them); the save in flash mode (/pup_ro1) is not one
+ * of them: it is what a merge writes.
+ */
 export function unionLowers(root = "/"): string[] {
-  const line = readFileSync("/proc/mounts", "utf8").split("\n").find((l) => l.split(" ")[1] === "/" && l.split(" ")[2] === "overlay") ?? "";
-  return (/lowerdir=([^,]+)/.exec(line)?.[1] ?? "").split(":").filter(Boolean).map((d) => join(root, "initrd", d));
+  return unionLowerDirs(parseMounts(readFileSync("/proc/mounts", "utf8")))
+    .filter((d) => d !== PUP_RO1)
+    .map((d) => join(root, underInitrd(d)));
 }
 
 export function lstatOrNull(p: string): Stats | null {
@@ -60,10 +92,7 @@ export function lstatOrNull(p: string): Stats | null {
 
 /** Where a partition is mounted read-write, if it is. */
 function mountPointOf(dev: string): string | undefined {
-  return readFileSync("/proc/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" "))
-    .find((f) => f[0] === dev && !(f[3] ?? "").split(",").includes("ro"))?.[1];
+  return parseMounts(readFileSync("/proc/mounts", "utf8")).find((m) => m.source === dev && !m.options.split(",").includes("ro"))?.target;
 }
 
 /** Run fn with the partition mounted read-write: where it already is, or mounted for the time of fn. */

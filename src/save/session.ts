@@ -8,7 +8,8 @@ import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
 import { writeArchive } from "./archive.js";
-import { ramLayer, readPupstate, unionLowers, withPartition } from "./running.js";
+import { SAVE_LAYER_RECORD } from "../plan/layout.js";
+import { ramLayer, readPupstate, saveRootOf, unionLowers, withPartition } from "./running.js";
 
 export interface SaveTarget {
   /** The save's root (holds upper and .gen). */
@@ -52,7 +53,7 @@ export function runningSaveRoot(root = "/"): string | { nothing: string } {
   const state = readPupstate(root);
   const mode = state.get("PUPMODE") ?? "5";
   if (mode !== "12" && mode !== "13") return { nothing: `PUPMODE ${mode}: this session has no save` };
-  return join(root, "initrd", state.get("SAVE_LAYER") || (mode === "12" ? "/pup_rw" : "/pup_ro1"));
+  return saveRootOf(Number(mode), root);
 }
 
 /** The flash-mode save of the running system, or why there is nothing to merge. */
@@ -61,8 +62,8 @@ export function runningTarget(root = "/"): SaveTarget | { nothing: string } {
   if (mode === "12") return { nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk" };
   if (mode !== "13") return { nothing: `PUPMODE ${mode}: there is no save to merge into yet` };
   const save = runningSaveRoot(root) as string;
-  const lowers = unionLowers(root).filter((d) => !d.startsWith(save));
-  const bootLayer = join(root, "initrd/tmp/save-layer");
+  const lowers = unionLowers(root).filter((d) => !d.startsWith(`${save}/`));
+  const bootLayer = join(root, "initrd", SAVE_LAYER_RECORD);
   const protect = existsSync(bootLayer) ? [join(save, readFileSync(bootLayer, "utf8").trim())] : [];
   return { save, ram: ramLayer(root), lowers, protect };
 }

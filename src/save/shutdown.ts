@@ -10,7 +10,8 @@ import { tokenizeCmdline } from "../plan/cmdline.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import type { SaveFs } from "./first.js";
 import { ARCHIVE_FS, LINUX_FS } from "../plan/devices.js";
-import { FIRST_SAVE_MARK, firstSave, fullMke2fs, WRITABLE_FS } from "./first.js";
+import { FIRST_SAVE_MARK, firstSave, fullMke2fs, saveTargetOf, WRITABLE_FS } from "./first.js";
+import { identifyPath } from "../sys/blkid.js";
 import { eventManagerVars, saveInterval } from "./periodic.js";
 import { mainSfs, readPupstate, saveLock, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
@@ -43,19 +44,26 @@ function autosaveParam(cmdline = "/proc/cmdline"): string | undefined {
   return tokenizeCmdline(text).find((w) => w.name === "autosave")?.value ?? undefined;
 }
 
-/** The main SFS's partition and its filesystem (empty when PUPSTATE does not say). */
-function bootPartition(root: string): { part: string; fs: string } {
-  const sfs = mainSfs(readPupstate(root));
-  return { part: sfs?.part ?? "", fs: sfs?.fs ?? "" };
+/**
+ * Where the init looks for a save, and its filesystem: the place psave,
+ * SAVEMARK or SAVESPEC gave (PSAVEPART), else the main SFS's partition;
+ * empty when PUPSTATE says neither.
+ */
+function savePartition(root: string): { part: string; fs: string } {
+  const state = readPupstate(root);
+  const target = saveTargetOf(state);
+  const sfs = mainSfs(state);
+  if (!target) return { part: "", fs: "" };
+  return { part: target.part, fs: target.part === sfs?.part ? sfs.fs : (identifyPath(`/dev/${target.part}`)?.fstype ?? "") };
 }
 
 /**
- * Which partition, and its filesystem: the main SFS's by default; others
- * that can hold this kind of save (a folder needs a Linux filesystem) are
- * offered. Another partition's name is returned with `other`.
+ * Which partition, and its filesystem: where the init looks by default;
+ * others that can hold this kind of save (a folder needs a Linux
+ * filesystem) are offered. Another partition's name is returned with `other`.
  */
 function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean): { part: string; fs: string; other: boolean } {
-  const boot = { ...bootPartition(root), other: false };
+  const boot = { ...savePartition(root), other: false };
   const fits = (fs: string): boolean => (folder ? LINUX_FS.includes(fs) || ARCHIVE_FS.includes(fs) : WRITABLE_FS.includes(fs));
   const parts = listBlockDisks().flatMap((d) => d.partitions).filter((p) => p.id && fits(p.id.fstype));
   if (parts.length <= 1) return boot;
@@ -135,7 +143,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   if (mode !== "5") return 0;
   const made = join(root, FIRST_SAVE_MARK);
   if (existsSync(made)) {
-    o.say(`This session made its first save (${readFileSync(made, "utf8").trim()}); the next boot uses it. Changes made after it are not in it.`);
+    o.say(`This session made its first save earlier (${readFileSync(made, "utf8").trim()}); changes made after it are not in it.`);
     return 0;
   }
   const param = autosaveParam();
@@ -147,7 +155,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   let choice: Pick<FirstSaveOptions, "kind" | "sizeMiB" | "fs" | "name"> | null = auto === undefined ? null : parseAutosave(auto);
   if (auto !== undefined && !choice) o.say(`${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`);
   let password: string | undefined;
-  let where = bootPartition(root);
+  let where = savePartition(root);
   let partition: string | undefined;
   if (!choice) {
     const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
@@ -185,7 +193,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   // On FAT or exFAT a session is kept as an archive (PUPMODE 66), as Puppy does.
   if (choice.kind === "folder" && ARCHIVE_FS.includes(where.fs)) choice = { ...choice, kind: "archive" };
   const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), ...(partition ? { partition } : {}), progress: o.say }, root);
-  o.say(`Saved the session in ${r.path}; the next boot uses it.`);
+  o.say(`Saved the session in ${r.path}; ${r.nextBoot.says}.`);
   if (r.savespec) o.say(`Wrote ${r.savespec}: the init finds the save through it.`);
   return 0;
 }

@@ -290,8 +290,61 @@ describe("handover (1.16)", () => {
     ]);
     assert.deepEqual(
       [s.PUPMODE, s.PDEV1, s.PUPSFS, s.PUPSAVE, s.ATADRIVES, s.ATAOPTICALDRIVES, s.SAVE_LAYER, s.PUP_HOME, s.ZDRV, s.PSAVEDIR, s.PSUBDIR],
-      ["12", "sda1", `sda1,ext4,/p/${SFS}`, "sda1,ext4,/p/tinysave", "sda", "sr0", "/pup_rw", "/mnt/dev_save", "sda1,ext4,/p/zdrv_tiny_1.0.0.sfs", "/p", "/p"],
+      ["12", "sda1", `sda1,ext4,/p/${SFS}`, "sda1,ext4,/p/tinysave", "sda", "sr0", "/pup_rw", "/mnt/dev_save", "sda1,ext4,/p/zdrv_tiny_1.0.0.sfs", "", "/p"],
     );
+  });
+});
+
+describe("PSAVEPART and PSAVEDIR as Puppy sets them (the save's place, even before a save is there)", () => {
+  const two = (bootFiles: Parameters<typeof part>[2], other: Parameters<typeof part>[2] = {}, label = "SAVES") =>
+    machine([disk("sda", "ata", [part("sda1", "ext4", bootFiles)]), disk("sdb", "ata", [part("sdb1", "ext4", other, { label })])]);
+  const vars = (p: ReturnType<typeof plan>) => [p.pupstate.PSAVEPART, p.pupstate.PSAVEDIR];
+  it("empty for a save found by the default search beside the main SFS", () => {
+    const p = plan(internal(frugal("/p", saveFolder("/p/tinysave"))), "psubdir=p");
+    assert.deepEqual(vars(p), ["", ""]);
+    assert.equal(p.saveTarget, null);
+  });
+  it("empty with no save and no place given", () => {
+    const p = plan(internal(frugal("/p")), "psubdir=p");
+    assert.deepEqual([p.pupmode, ...vars(p)], [5, "", ""]);
+  });
+  it("psave=LABEL:/dir/ with no save there yet: the place, with a trailing slash", () => {
+    const p = plan(two(frugal("/p")), "psubdir=p psave=SAVES:/saves/");
+    assert.deepEqual([p.pupmode, ...vars(p)], [5, "sdb1", "/saves/"]);
+    assert.deepEqual(p.saveTarget, { partition: "sdb1", fstype: "ext4", dir: "/saves/", from: "psave" });
+  });
+  it("psave=LABEL:/dir/ with a save there: the same values", () => {
+    const p = plan(two(frugal("/p"), saveFolder("/saves/tinysave")), "psubdir=p psave=SAVES:/saves/");
+    assert.deepEqual([p.pupmode, p.save.path, ...vars(p)], [12, "/saves/tinysave", "sdb1", "/saves/"]);
+  });
+  it("psave naming a file: its directory", () => {
+    const p = plan(two(frugal("/p"), { "/s/mine.4fs": saveFile() }), "psubdir=p psave=sdb1:/s/mine.4fs");
+    assert.deepEqual(vars(p), ["sdb1", "/s/"]);
+  });
+  it("psave naming only a partition: psubdir on it", () => {
+    assert.deepEqual(vars(plan(two(frugal("/p")), "psubdir=p psave=sdb1")), ["sdb1", "/p/"]);
+  });
+  it("SAVEMARK 2 with no save yet: that partition and psubdir", () => {
+    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/p", { "/p/SAVEMARK": { content: "2\n" } })), part("sda2", "ext4")])]);
+    const p = plan(m, "psubdir=p");
+    assert.deepEqual([p.pupmode, ...vars(p)], [5, "sda2", "/p/"]);
+    assert.equal(p.saveTarget?.from, "sda1:/p/SAVEMARK");
+  });
+  it("psavemark=2 without psubdir: the partition's root", () => {
+    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal()), part("sda2", "ext4")])]);
+    assert.deepEqual(vars(plan(m, "psavemark=2")), ["sda2", "/"]);
+  });
+  it("SAVESPEC with no save there yet: SS_ID's partition and SS_DIR", () => {
+    const p = plan(two(frugal("/p", { "/p/SAVESPEC": { content: "SS_ID='SAVES'\nSS_DIR='/mine'\n" } })), "psubdir=p");
+    assert.deepEqual([p.pupmode, ...vars(p)], [5, "sdb1", "/mine/"]);
+  });
+  it("pfix=ram: no place", () => {
+    const p = plan(two(frugal("/p")), "psubdir=p psave=SAVES:/saves/ pfix=ram");
+    assert.deepEqual([...vars(p), p.saveTarget], ["", "", null]);
+  });
+  it("a psave label that is not there: no place, and the label is waited for", () => {
+    const p = plan(two(frugal("/p"), {}, "OTHER"), "psubdir=p psave=SAVES:/saves/");
+    assert.deepEqual([...vars(p), p.pending], ["", "", ["SAVES"]]);
   });
   it("BOOTCONFIG keeps EXTRASFSLIST and rotates LASTUNIONRECORD", () => {
     const p = plan(internal(frugal("", saveFolder("/tinysave", { "/etc/rc.d/BOOTCONFIG": { content: "EXTRASFSLIST=''\nLASTUNIONRECORD='tinysave old.sfs'\n" } }))));

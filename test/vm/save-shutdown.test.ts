@@ -43,7 +43,7 @@ describe("saving at shutdown", { timeout: 900000 }, () => {
     vm.send("f\n");
     await vm.waitFor(/A name for the save/, 60000, from);
     vm.send("\n");
-    await vm.waitFor(/Saved the session in .*tinysave/, 120000, from);
+    await vm.waitFor(/Saved the session in .*tinysave; the next boot uses it \(PUPMODE 12\)/, 120000, from);
     await waitExit(vm, 60000);
 
     ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]));
@@ -53,7 +53,7 @@ describe("saving at shutdown", { timeout: 900000 }, () => {
     assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave");
     assert.equal(await vm.check("cat /root/first.txt"), "first-session");
     assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone", "the first save keeps the session's whiteouts");
-    assert.match(await vm.check("ramstack save --list"), /^\*\s+1\s+\/initrd\/pup_rw\/\.gen\/0001$/m);
+    assert.match(await vm.check("ramstack save --list"), /^\*\s+1\s+\/initrd\/mnt\/dev_save\/tinysave\/\.gen\/0001$/m);
     assert.match(await vm.check("ramstack save"), /Nothing to save: PUPMODE 12/);
     await vm.kill();
   });

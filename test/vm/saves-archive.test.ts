@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { makeDisk } from "../../src/build/disk.js";
 import type { Vm } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestVars, scratch, testBuild } from "../helpers/system.js";
+import { boot, bootDisk, guestMounts, guestVars, scratch, testBuild } from "../helpers/system.js";
 
-const OPAQUE = "cd /initrd/mnt/tmpfs/pup_rw && LD_LIBRARY_PATH=/initrd/runtime/lib /initrd/runtime/bin/getfattr -n trusted.overlay.opaque --only-values var/log; echo";
+// /initrd/pup_rw is the RAM layer whatever holds it (the tmpfs in PUPMODE 5, the archive's in 66).
+const OPAQUE = "cd /initrd/pup_rw/ && LD_LIBRARY_PATH=/initrd/runtime/lib /initrd/runtime/bin/getfattr -n trusted.overlay.opaque --only-values var/log; echo";
 
 describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -37,6 +38,13 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "66");
     assert.equal(s.PUPSAVE, "vda1,vfat,/tinysave66.tar.gz");
+    // As Puppy leaves it: the archive unpacked into a tmpfs of its own at /initrd/pup_rw66, /initrd/pup_rw its upper/.
+    const mounts = await guestMounts(vm);
+    assert.equal(mounts.get("/initrd/pup_rw66")?.fstype, "tmpfs");
+    assert.match(mounts.get("/")!.options, /upperdir=\/pup_rw66\/upper,workdir=\/pup_rw66\/work/);
+    assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/pup_rw66/upper");
+    // vfat with Puppy's options.
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /# mount -t vfat -o noatime,shortname=mixed,quiet,utf8 \/dev\/vda1 /);
     assert.equal(await vm.check("cat /root/a.txt"), "first");
     assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone", "the whiteout came back from the archive");
     assert.equal(await vm.check(OPAQUE), "y", "the opaque directory came back from the archive");
@@ -49,9 +57,11 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     await vm.check("sync");
     await vm.kill();
 
-    ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]));
+    // A Spanish keyboard: vfat gets codepage 850, as in Puppy.
+    ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "pkeys=es"));
     vms.push(vm);
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "66");
+    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /# mount -t vfat -o noatime,shortname=mixed,quiet,utf8,codepage=850 \/dev\/vda1 /);
     assert.equal(await vm.check("cat /root/b.txt"), "second");
     assert.equal(await vm.check("test -e /root/a.txt && echo there || echo gone"), "gone");
     // As a power cut during the rename on FAT can leave it: only the new archive, under its temporary name.
@@ -77,7 +87,7 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     vms.push(vm);
     await vm.check("echo elsewhere > /root/where.txt");
     const out = await vm.check("ramstack save --new folder --partition vdb1 --dir /keep 2>&1", 120000);
-    assert.match(out, /Saved the session in .*\/keep\/tinysave/);
+    assert.match(out, /Saved the session in .*\/keep\/tinysave .*; the next boot uses it \(PUPMODE 12\)/);
     assert.match(out, /Wrote vda1:\/SAVESPEC/);
     // The save's drive is another one, of another kind than PMEDIA says: SS_MEDIA too (virtio disks count as rotational).
     assert.equal(await vm.check("cat /initrd/mnt/vda1/SAVESPEC"), "SS_ID='SAVES'\nSS_DIR='/keep'\nSS_MEDIA='atahd'");

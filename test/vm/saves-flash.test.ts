@@ -24,11 +24,15 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     assert.equal(s.SAVE_LAYER, "/pup_ro1");
     const root = (await guestMounts(vm)).get("/")!;
     assert.match(root.options, /upperdir=\/mnt\/tmpfs\/pup_rw/);
-    assert.deepEqual(lowerDirs(root.options), ["/pup_ro1/upper", "/pup_ro2", "/pup_z"]);
+    // As Puppy names them: the union's first lower layer is /pup_ro1, the save's layer itself.
+    assert.deepEqual(lowerDirs(root.options), ["/pup_ro1", "/pup_ro2", "/pup_z"]);
+    assert.equal(await vm.check("readlink /initrd/pup_ro1"), "/initrd/pup_loop/upper");
+    assert.match(await vm.check("ls -1 /initrd/pup_ro1"), /^root$/m, "the layer's own files, not upper/ and work/");
+    assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/mnt/tmpfs/pup_rw");
     assert.equal(await vm.check("cat /root/saved.txt"), "from the save");
     await vm.check("echo session > /root/new.txt");
-    assert.equal(await vm.check("cat /initrd/mnt/tmpfs/pup_rw/root/new.txt"), "session");
-    assert.equal(await vm.check("test -e /initrd/pup_ro1/upper/root/new.txt && echo saved || echo not-yet"), "not-yet");
+    assert.equal(await vm.check("cat /initrd/pup_rw/root/new.txt"), "session");
+    assert.equal(await vm.check("test -e /initrd/pup_ro1/root/new.txt && echo saved || echo not-yet"), "not-yet");
     await vm.kill();
   });
 
@@ -42,6 +46,8 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     assert.equal(s.PMEDIA, "usbflash");
     assert.equal(s.PUPMODE, "13", "pmedia=usbflash means flash mode");
     assert.equal(await vm.check("cat /root/where.txt"), "usb stick");
+    assert.match(await vm.check("readlink /initrd/pup_ro1"), /^\/initrd\/mnt\/dev_save\/tinysave\/upper$/);
+    assert.equal(await vm.check("cat /initrd/pup_ro1/root/where.txt"), "usb stick", "snapmergepuppy.overlay's BASE is the layer");
     const dev = s.PUPSFS!.split(",")[0]!.replace(/\d+$/, "");
     assert.match(await vm.check(`readlink -f /sys/block/${dev}`), /\/usb\d/, "the main SFS came from the USB drive");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /pmedia=usbflash: only USB drives are searched/);
@@ -74,18 +80,19 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     assert.equal(await vm.check("cat /root/saved.txt"), "from the save");
     assert.equal(await vm.check("test -e /root/doomed.txt && echo there || echo gone"), "gone");
     assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone");
-    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options)[0], "/pup_ro1/.gen/0001");
+    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options)[0], "/pup_ro1");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /generation 1/);
+    assert.equal(await vm.check("cat /initrd/tmp/save-layer"), ".gen/0001", "the generation the union stacks, which no prune removes");
     // rc.sysinit started the periodic saver: a change is saved without asking.
     await vm.check("echo periodic > /root/periodic.txt");
     let saved = "";
     for (let i = 0; i < 60 && saved !== "periodic"; i++) {
       await new Promise((r) => setTimeout(r, 2000));
-      saved = await vm.check("cat /initrd/pup_ro1/upper/root/periodic.txt 2>/dev/null; true");
+      saved = await vm.check("cat /initrd/pup_ro1/root/periodic.txt 2>/dev/null; true");
     }
     const log = await vm.check("cat /var/log/ramstack-save.log; ps");
     assert.match(log, /saved generation [2-9]/, log);
-    assert.equal(await vm.check("cat /initrd/pup_ro1/upper/root/periodic.txt"), "periodic");
+    assert.equal(await vm.check("cat /initrd/pup_ro1/root/periodic.txt"), "periodic");
     await vm.kill();
   });
 

@@ -33,9 +33,22 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.equal(s.PUPMODE, "12");
     assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave");
     assert.equal(s.SAVE_LAYER, "/pup_rw");
-    const root = (await guestMounts(vm)).get("/")!;
-    assert.match(root.options, /upperdir=\/pup_rw\/upper/);
+    assert.deepEqual([s.PSAVEPART, s.PSAVEDIR], ["", ""], "found beside the main SFS: empty, as Puppy leaves them");
+    const mounts = await guestMounts(vm);
+    const root = mounts.get("/")!;
+    // What Puppy's scripts read: the union by its source, the layer itself at /initrd/pup_rw.
+    assert.equal(root.source, "unionfs");
+    assert.match(root.options, /upperdir=\/pup_rw,workdir=\/pup_work/);
+    assert.match(root.options, /(^|,)xino=on(,|$)/);
     assert.deepEqual(lowerDirs(root.options), ["/pup_ro2", "/pup_z"]);
+    assert.equal(await vm.check("grep -c ^unionfs /proc/mounts"), "1");
+    assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/mnt/dev_save/tinysave/upper");
+    assert.match(await vm.check("ls -1 /initrd/pup_rw"), /^root$/m, "the layer's own files, not upper/ and work/");
+    // The save's partition is mounted once, at /initrd/mnt/dev_save.
+    assert.equal(await vm.check("grep -c '^/dev/vda1 ' /proc/mounts"), "1");
+    assert.equal(mounts.get("/initrd/mnt/dev_save")?.source, "/dev/vda1");
+    // xino: one st_dev for every file of / (a file of the save, of the main SFS, of the zdrv, and a directory).
+    assert.equal(await vm.check("stat -c %d /root/from-before.txt /bin/busybox /lib/modules /etc | sort -u | wc -l"), "1");
     assert.equal(await vm.check("cat /root/from-before.txt"), "kept");
     await vm.check("echo written-in-session-1 > /root/new.txt; rm /root/from-before.txt; sync");
     // An extra SFS to load from the next boot on, as Puppy's SFS loader records it.
@@ -59,10 +72,12 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.equal(s.PUPMODE, "12");
     assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave.4fs");
     const mounts = await guestMounts(vm);
-    assert.match(mounts.get("/initrd/pup_rw")?.source ?? "", /^\/dev\/loop\d+$/);
+    // The save file's filesystem is at /initrd/pup_loop, and /initrd/pup_rw is its layer, as in Puppy.
+    assert.match(mounts.get("/initrd/pup_loop")?.source ?? "", /^\/dev\/loop\d+$/);
+    assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/pup_loop/upper");
     assert.equal(await vm.check("cat /etc/from-save"), "in the save file");
     await vm.check("echo new > /root/x; sync");
-    assert.equal(await vm.check("cat /initrd/pup_rw/upper/root/x"), "new");
+    assert.equal(await vm.check("cat /initrd/pup_rw/root/x"), "new");
     await vm.kill();
   });
 
@@ -111,7 +126,9 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "12");
     assert.equal(s.PUPSAVE, "vdb1,ext4,", "a whole-partition save has no path, as in Puppy");
-    assert.match((await guestMounts(vm)).get("/")!.options, /upperdir=\/pup_rw\/upper/);
+    assert.deepEqual([s.PSAVEPART, s.PSAVEDIR], ["vdb1", "/"], "the place psave= gave");
+    assert.match((await guestMounts(vm)).get("/")!.options, /upperdir=\/pup_rw,/);
+    assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/mnt/dev_save/upper");
     assert.equal(await vm.check("cat /root/where.txt"), "whole partition");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /vdb1 is a whole-partition save/);
     await vm.check("echo second > /root/second.txt; sync");
@@ -150,7 +167,7 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.equal(await vm.check("test -e /bin/vi && echo back"), "back");
     assert.equal(await vm.check("test -e /tmp/version_update_flag && echo flagged"), "flagged");
     // The save now carries this version: the next boot does not ask again.
-    assert.match(await vm.check("cat /initrd/pup_rw/upper/initrd/DISTRO_SPECS"), /^DISTRO_VERSION='?0\.1\.0'?$/m);
+    assert.match(await vm.check("cat /initrd/pup_rw/initrd/DISTRO_SPECS"), /^DISTRO_VERSION='?0\.1\.0'?$/m);
     await vm.kill();
   });
 
