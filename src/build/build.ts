@@ -14,9 +14,11 @@ import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";
 import { mksquashfs } from "./squashfs.js";
 import type { DistroIdentity } from "./trees.js";
+import type { BuildInputs } from "./keys.js";
+import { hostFacts, initrdKey, keymapsHash, layerKey, rootfsKey, vmlinuzKey, zdrvKey } from "./keys.js";
 import type { ExtraLayer, ProfileDef } from "./profiles.js";
-import { EXTRA_LAYERS } from "./profiles.js";
-import { distroSpecs, initrdTree, layerTree, planLayers, runtimeTree, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
+import { DEB_EXCLUDES, EXTRA_LAYERS } from "./profiles.js";
+import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export interface BuildOptions {
   out: string;
@@ -107,40 +109,48 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const steps = new Steps(o.out, log);
   const sfsOpts = { compression: o.compression, epoch: o.epoch };
 
-  steps.step("vmlinuz", versions.kernel, (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
+  const keymaps = keymapSources();
+  if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
+  const initrdCompression = o.initrdCompression ?? "zstd";
+  const inputs: BuildInputs = {
+    kernel: versions.kernel,
+    busybox: versions.busybox,
+    firmware: versions.firmware,
+    modulesDep: fileSha(join(c.kernel.root, "lib/modules", c.kernel.release, "modules.dep")),
+    initBundle: sha256(bundles.init),
+    cliBundle: sha256(bundles.cli),
+    runtime: sha256(JSON.stringify({ node: fileSha(c.node.binary), libs: [...c.libs.values()].map(fileSha), tools: [...c.tools.values()].map(fileSha) })),
+    keymaps: keymapsHash(keymaps, fileSha),
+    specs,
+    epoch: o.epoch,
+    compression: o.compression,
+    initrdCompression,
+    profile: o.profile.name,
+    initrdModules: INITRD_MODULES,
+    stubInit: STUB_INIT(c.kernel.release),
+    debExcludes: DEB_EXCLUDES,
+    ...hostFacts(),
+  };
 
-  // The command's bundle holds the builder too, so it covers the rootfs recipe.
-  steps.step(sfsName("puppy", o.distro), { profile: o.profile.name, busybox: versions.busybox, cli: sha256(bundles.cli), specs, sfsOpts }, (tmp) =>
-    sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
-  );
+  steps.step("vmlinuz", vmlinuzKey(inputs), (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
-  // A recipe's own code is part of its key: a change to how a tree is made rebuilds it.
-  const recipe = (...fns: ((...args: never[]) => unknown)[]): string => sha256(fns.map((f) => f.toString()).join("\n"));
+  steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp) => sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts));
+
   // Firmware goes in zdrv unless the profile gives it an fdrv.
   const zdrvFirmware = !o.profile.layers.fdrv?.firmware;
-  steps.step(sfsName("zdrv", o.distro), { kernel: versions.kernel, firmware: zdrvFirmware && versions.firmware, sfsOpts, recipe: recipe(zdrvTree) }, (tmp) =>
-    sfsFromTree("zdrv", (tree) => zdrvTree(tree, c, zdrvFirmware), tmp, sfsOpts),
-  );
+  steps.step(sfsName("zdrv", o.distro), zdrvKey(inputs, zdrvFirmware), (tmp) => sfsFromTree("zdrv", (tree) => zdrvTree(tree, c, zdrvFirmware), tmp, sfsOpts));
 
   const layers = planLayers(o.profile, log);
   for (const kind of extra) {
     const layer = layers.get(kind)!;
     const packages = layer.packages.map((p) => `${p.name}=${p.version}`);
-    steps.step(sfsName(kind, o.distro), { layer: layer.recipe, packages, firmware: layer.recipe.firmware && versions.firmware, sfsOpts, recipe: recipe(layerTree) }, (tmp) =>
-      sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts),
-    );
+    steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp) => sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts));
   }
 
-  const runtimeKey = sha256(JSON.stringify({ node: fileSha(c.node.binary), libs: [...c.libs.values()].map(fileSha), tools: [...c.tools.values()].map(fileSha) }));
   let missingModules: string[] = [];
-  const keymaps = keymapSources();
-  if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
-  const keymapsKey = sha256(JSON.stringify([...keymaps].map(([n, f]) => [n, fileSha(f)])));
-  const initrdKey = { init: sha256(bundles.init), runtime: runtimeKey, keymaps: keymapsKey, kernel: versions.kernel, busybox: versions.busybox, specs, epoch: o.epoch, recipe: recipe(initrdTree, runtimeTree, writeInitrd), modules: INITRD_MODULES, stub: STUB_INIT(c.kernel.release) };
   const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
-  const initrdCompression = o.initrdCompression ?? "zstd";
-  steps.step("initrd.gz", { ...initrdKey, humongous, compression: initrdCompression }, (tmp) => {
+  steps.step("initrd.gz", initrdKey(inputs, humongous), (tmp) => {
     const tree = scratchDir("initrd");
     const made = initrdTree(tree, c, bundles.init, specs, keymaps);
     missingModules = made.missingModules;

@@ -153,7 +153,7 @@ export function fetchComponents(log: (s: string) => void): Components {
 }
 
 /** A version string for each component: what a build's output depends on. */
-export function componentVersions(c: Components): Record<string, string> {
+export function componentVersions(c: Components): { kernel: string; busybox: string; node: string; firmware: string } {
   return {
     kernel: `${c.kernel.package} ${c.kernel.version}`,
     busybox: c.busybox.version,

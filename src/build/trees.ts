@@ -147,7 +147,7 @@ RAMSAVEINTERVAL=0
 . /etc/eventmanager 2>/dev/null
 case "$PUPMODE:$RAMSAVEINTERVAL" in
   13:0|66:0|13:|66:) ;;
-  13:*|66:*) setsid /usr/bin/ramstack save --periodic </dev/null >>/var/log/ramstack-save.log 2>&1 & ;;
+  13:*|66:*) setsid /usr/bin/ramstack save periodic </dev/null >>/var/log/ramstack-save.log 2>&1 & ;;
 esac
 echo "ramstack: system up (PUPMODE $PUPMODE) at $(cut -d' ' -f1 /proc/uptime) s"
 `;
@@ -157,7 +157,7 @@ const RC_SHUTDOWN = `#!/bin/sh
 # /etc/eventmanager), then flush what is written.
 # The console's login shells would read the answers: pause them (init kills them next).
 for p in $(pidof sh ash); do [ "$p" = $$ ] || kill -STOP "$p" 2>/dev/null; done
-/usr/bin/ramstack save --shutdown
+/usr/bin/ramstack save shutdown
 sync
 `;
 

@@ -7,6 +7,10 @@ export interface OptionDef {
   value?: string;
   /** May be given more than once. */
   repeat?: boolean;
+  /** The value used when the option is not given; the help shows it, and optionValue returns it. */
+  default?: string;
+  /** Accepted but left out of the help (an older spelling that still works). */
+  hidden?: boolean;
   help: string;
 }
 
@@ -16,7 +20,14 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** The command whose --help to point to when it is not the verb itself ("save new"). */
+  command?: string;
+  constructor(message: string, command?: string) {
+    super(message);
+    if (command !== undefined) this.command = command;
+  }
+}
 
 export function parseArgs(argv: readonly string[], defs: readonly OptionDef[]): ParsedArgs {
   const options = new Map<string, string[]>();
@@ -58,9 +69,19 @@ export function parseArgs(argv: readonly string[], defs: readonly OptionDef[]): 
 }
 
 export function optionsHelp(defs: readonly OptionDef[]): string {
+  const shown = defs.filter((d) => !d.hidden);
   const label = (d: OptionDef): string => `--${d.name}${d.value ? ` ${d.value}` : ""}`;
-  const width = Math.max(...defs.map((d) => label(d).length)) + 2;
-  return defs.map((d) => `  ${label(d).padEnd(width)}${d.help}`).join("\n");
+  const width = Math.max(...shown.map((d) => label(d).length)) + 2;
+  return shown.map((d) => `  ${label(d).padEnd(width)}${d.help}${d.default !== undefined ? ` (default ${d.default})` : ""}`).join("\n");
+}
+
+/** An option's value as given, else its declared default (undefined when it has none). */
+export function optionValue(a: ParsedArgs, defs: readonly OptionDef[], name: string): string | undefined {
+  const given = a.options.get(name)?.[0];
+  if (given !== undefined) return given;
+  const def = defs.find((d) => d.name === name);
+  if (!def) throw new Error(`optionValue: no option --${name} is declared`);
+  return def.default;
 }
 
 /** A value that must be one of a few words. */

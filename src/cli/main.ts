@@ -56,7 +56,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     return await v.run(rest, out);
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`ramstack ${verb}: ${e.message}\nTry 'ramstack ${verb} --help'.`);
+      const command = e.command ?? verb;
+      err(`ramstack ${command}: ${e.message}\nTry 'ramstack ${command} --help'.`);
       return 2;
     }
     // A failure of a real tool or a bad input: one clear line, no stack trace.

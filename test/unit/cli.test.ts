@@ -1,4 +1,5 @@
-// `ramstack plan` as a user runs it: the built binary, real files, exit codes.
+// `ramstack plan` as a user runs it: the built binary, real files, exit codes;
+// `ramstack save`'s argument parsing, which needs no running system.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -6,6 +7,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import type { OptionDef } from "../../src/cli/args.js";
+import { optionsHelp, optionValue, parseArgs } from "../../src/cli/args.js";
+import type { SaveRequest } from "../../src/cli/save.js";
+import { parseSave } from "../../src/cli/save.js";
 import { disk, frugal, machine, part, saveFolder } from "../helpers/machines.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,5 +95,103 @@ describe("ramstack plan", () => {
       }
       assert.equal(r.status, 0, `${ex}: ${r.stdout.slice(0, 400)}`);
     }
+  });
+});
+
+describe("ramstack save's arguments", () => {
+  const merge = { do: "merge", json: false, keep: 3, lowers: [] };
+  it("without a subcommand: the merge, with the option table's defaults", () => {
+    assert.deepEqual(parseSave([]), merge);
+    assert.deepEqual(parseSave(["--keep", "5", "--json"]), { ...merge, keep: 5, json: true });
+    assert.deepEqual(parseSave(["--save-dir", "/s", "--ram", "/r", "--lower", "/a", "--lower=/b"]), { ...merge, saveDir: "/s", ram: "/r", lowers: ["/a", "/b"] });
+  });
+  it("each subcommand, and the older flag that means the same", () => {
+    const same: [string[], string[], SaveRequest][] = [
+      [["new", "folder"], ["--new", "folder"], { do: "new", json: false, kind: "folder", sizeMiB: 512, encrypt: false }],
+      [
+        ["new", "file", "--size", "64", "--fs", "ext2", "--encrypt", "--name", "work", "--partition", "sdb1", "--dir", "/saves", "--json"],
+        ["--new", "file", "--size", "64", "--fs", "ext2", "--encrypt", "--name", "work", "--partition", "sdb1", "--dir", "/saves", "--json"],
+        { do: "new", json: true, kind: "file", sizeMiB: 64, fs: "ext2", name: "work", encrypt: true, partition: "sdb1", dir: "/saves" },
+      ],
+      [["new", "archive"], ["--new=archive"], { do: "new", json: false, kind: "archive", sizeMiB: 512, encrypt: false }],
+      [["list"], ["--list"], { do: "list", json: false }],
+      [["list", "--json", "--save-dir", "/s"], ["--list", "--json", "--save-dir", "/s"], { do: "list", json: true, saveDir: "/s" }],
+      [["revert", "2"], ["--revert", "2"], { do: "revert", json: false, generation: 2 }],
+      [["revert", "0", "--json"], ["--revert=0", "--json"], { do: "revert", json: true, generation: 0 }],
+      [["periodic"], ["--periodic"], { do: "periodic" }],
+      [["periodic", "--every", "90s"], ["--periodic", "--every", "90s"], { do: "periodic", everySec: 90 }],
+      [["periodic", "--every=30"], ["--every=30", "--periodic"], { do: "periodic", everySec: 1800 }],
+      [["shutdown"], ["--shutdown"], { do: "shutdown" }],
+    ];
+    for (const [sub, old, want] of same) {
+      assert.deepEqual(parseSave(sub), want, sub.join(" "));
+      assert.deepEqual(parseSave(old), want, old.join(" "));
+    }
+  });
+  it("the older flags keep their order of precedence", () => {
+    assert.deepEqual(parseSave(["--list", "--revert", "3"]), { do: "revert", json: false, generation: 3 });
+    assert.deepEqual(parseSave(["--periodic", "--shutdown", "--list"]), { do: "periodic" });
+    assert.deepEqual(parseSave(["--shutdown", "--new", "folder"]), { do: "shutdown" });
+    // The merge's --keep is checked whatever the mode, as before.
+    assert.throws(() => parseSave(["--list", "--keep", "x"]), /--keep takes a whole number, not 'x'/);
+  });
+  it("has a help for each subcommand", () => {
+    const text = (args: string[]): string => {
+      const r = parseSave(args);
+      assert.equal(r.do, "help", args.join(" "));
+      return r.do === "help" ? r.text : "";
+    };
+    assert.match(text(["--help"]), /^Usage: ramstack save \[--keep N\]/);
+    assert.match(text(["--help"]), /--keep N +older generations to keep after a save \(default 3\)/);
+    assert.doesNotMatch(text(["--help"]), /^ +--(new|list|revert|periodic|shutdown|size)\b/m, "the older flags are not listed as options");
+    assert.match(text(["new", "--help"]), /^Usage: ramstack save new folder\|file\|archive/);
+    assert.match(text(["new", "-h"]), /--size MiB +with file: the save file's size \(default 512\)/);
+    assert.match(text(["list", "--help"]), /^Usage: ramstack save list/);
+    assert.match(text(["revert", "--help"]), /^Usage: ramstack save revert N/);
+    assert.match(text(["periodic", "--help"]), /--every TIME/);
+    assert.match(text(["shutdown", "--help"]), /^Usage: ramstack save shutdown/);
+  });
+  const bad: [string[], RegExp, string][] = [
+    [["new"], /save new needs a kind: folder, file or archive/, "save new"],
+    [["new", "partition"], /save new 'partition' is not one of folder, file, archive/, "save new"],
+    [["new", "folder", "--encrypt"], /--encrypt goes with save new file/, "save new"],
+    [["new", "file", "--size", "big"], /--size takes a whole number, not 'big'/, "save new"],
+    [["new", "file", "--fs", "vfat"], /--fs 'vfat' is not one of ext2, ext3, ext4/, "save new"],
+    [["new", "folder", "file"], /unexpected argument 'file'/, "save new"],
+    [["new", "folder", "--keep", "2"], /unknown option --keep/, "save new"],
+    [["list", "gens"], /unexpected argument 'gens'/, "save list"],
+    [["list", "--ram", "/r"], /unknown option --ram/, "save list"],
+    [["revert"], /save revert needs a generation number/, "save revert"],
+    [["revert", "two"], /save revert takes a whole number, not 'two'/, "save revert"],
+    [["periodic", "--every", "soon"], /--every: 'soon' is not a time such as 90s, 30m or 2h/, "save periodic"],
+    [["periodic", "--json"], /unknown option --json/, "save periodic"],
+    [["shutdown", "now"], /unexpected argument 'now'/, "save shutdown"],
+    [["bogus"], /unknown subcommand 'bogus': the subcommands are new, list, revert, periodic, shutdown/, "save"],
+    [["--revert", "two"], /--revert takes a whole number, not 'two'/, "save"],
+    [["--save-dir", "/s"], /--save-dir needs --ram/, "save"],
+  ];
+  for (const [args, re, command] of bad) {
+    it(`usage error: save ${args.join(" ")}`, () => {
+      assert.throws(() => parseSave(args), re);
+      const r = run("save", ...args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, re);
+      assert.match(r.stderr, new RegExp(`^ramstack ${command}: .*\\nTry 'ramstack ${command} --help'\\.$`, "m"));
+      assert.equal(r.stdout, "");
+    });
+  }
+});
+
+describe("option defaults", () => {
+  it("are declared once and shown in the help", () => {
+    const defs: OptionDef[] = [
+      { name: "size", value: "MiB", default: "512", help: "the size" },
+      { name: "old", hidden: true, help: "an older spelling" },
+      { name: "json", help: "JSON" },
+    ];
+    assert.equal(optionsHelp(defs), "  --size MiB  the size (default 512)\n  --json      JSON");
+    assert.equal(optionValue(parseArgs([], defs), defs, "size"), "512");
+    assert.equal(optionValue(parseArgs(["--size", "64"], defs), defs, "size"), "64");
+    assert.throws(() => optionValue(parseArgs([], defs), defs, "nope"), /no option --nope/);
   });
 });
