@@ -19,7 +19,18 @@ APT_PACKAGES=(
   busybox-static kmod cpio zstd lz4 xz-utils cryptsetup-bin
   qemu-system-x86 qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   rsync util-linux binutils exfat-fuse attr xorriso kbd console-data
+  # the small JavaScript runtime (QuickJS, static with musl) for x86_64 and, cross-built, arm64
+  make gcc libc6-dev linux-libc-dev musl-dev
+  gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross musl-dev:arm64
 )
+# musl-dev:arm64 is a package of another architecture: dpkg must know it.
+need_update=0
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  if [ "$(id -u)" -eq 0 ]; then
+    dpkg --add-architecture arm64
+    need_update=1
+  fi
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,6 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  [ "$need_update" = 1 ] && apt-get update -q >/tmp/ramstack-apt.log 2>&1
   # An old or empty package list makes apt-get fail to find packages.
   if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/ramstack-apt.log 2>&1; then
     apt-get update -q >>/tmp/ramstack-apt.log 2>&1
