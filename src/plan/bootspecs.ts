@@ -1,83 +1,41 @@
 // BOOT_SPECS in the initrd: stored overrides of the boot parameters. Puppy
 // sources it as shell after the cmdline mapping; here it is read as data and
-// its upper-case variables replace the matching parameters.
+// each upper-case variable goes through its parameter's own reader (the
+// table in params.ts), with the same checks and limits as on the cmdline.
 
-import type { BootParams } from "./params.js";
-import { normalizeSubdir, PMEDIA_VALUES } from "./params.js";
-import { parseShellVars } from "./shellvars.js";
 import type { DecisionLog } from "./log.js";
+import type { BootParams } from "./params.js";
+import { PARAMS } from "./params.js";
+import { parseShellVars } from "./shellvars.js";
 
-export function applyBootSpecs(text: string, p: BootParams, log: DecisionLog): { tz: string | null } {
+/** Kinds whose empty value sets the parameter back to its default (PSAVE='' as when sourced); numbers need digits. */
+const EMPTY_RESETS = new Set(["text", "spec", "list"]);
+
+export function applyBootSpecs(text: string, given: BootParams, log: DecisionLog): { params: BootParams; tz: string | null } {
+  const p: BootParams = { ...given, pfix: { ...given.pfix } };
+  const fields = p as unknown as Record<string, unknown>;
   const { vars, skipped } = parseShellVars(text);
   for (const s of skipped) log.warn("boot_specs", `line ${s.line} skipped (${s.reason}): ${s.text.trim()}`);
   let tz: string | null = null;
-  const set = (what: string, value: string): void => log.info("boot_specs", `${what}=${value} (overrides the cmdline)`);
-  for (const [name, value] of vars) {
-    switch (name) {
-      case "PDRV":
-      case "PUPSFS":
-        p.pupsfs = value || null;
-        p.pupsfsFrom = "BOOT_SPECS";
-        set("pupsfs", value);
-        break;
-      case "PSAVE":
-      case "ZDRV":
-      case "FDRV":
-      case "ADRV":
-      case "YDRV":
-      case "BDRV": {
-        const key = name.toLowerCase() as "psave" | "zdrv" | "fdrv" | "adrv" | "ydrv" | "bdrv";
-        p[key] = value || null;
-        set(key, value);
-        break;
-      }
-      case "PSUBDIR":
-        p.psubdir = normalizeSubdir(value);
-        set("psubdir", p.psubdir);
-        break;
-      case "PMEDIA":
-        if (value === "" || (PMEDIA_VALUES as readonly string[]).includes(value)) {
-          p.pmedia = value;
-          set("pmedia", value);
-        } else log.warn("boot_specs", `PMEDIA=${value} is not a known media type; ignored`);
-        break;
-      case "PIMOD":
-        p.pimod = value.split(",").map((s) => s.trim()).filter(Boolean);
-        set("pimod", value);
-        break;
-      case "PSAVEMARK":
-        if (/^\d+$/.test(value) && Number(value) > 0) {
-          p.psavemark = Number(value);
-          set("psavemark", value);
-        } else log.warn("boot_specs", `PSAVEMARK=${value} is not a partition number; ignored`);
-        break;
-      case "PKEYS":
-        p.pkeys = value || null;
-        set("pkeys", value);
-        break;
-      case "PLANG":
-        p.plang = value || null;
-        set("plang", value);
-        break;
-      case "WAITDEV":
-        if (/^\d+$/.test(value)) {
-          p.waitdev = Number(value);
-          set("waitdev", value);
-        } else log.warn("boot_specs", `WAITDEV=${value} is not a number; ignored`);
-        break;
-      case "PUNIONFS":
-        if (value === "aufs" || value === "overlay") {
-          p.punionfs = value;
-          set("punionfs", value);
-        } else log.warn("boot_specs", `PUNIONFS=${value} ignored: use aufs or overlay`);
-        break;
-      case "TZ":
-        tz = value;
-        log.info("boot_specs", `TZ=${value}`);
-        break;
-      default:
-        log.warn("boot_specs", `${name} is not a setting this init reads; ignored`);
+  for (const [name, raw] of vars) {
+    if (name === "TZ") {
+      tz = raw;
+      log.info("boot_specs", `TZ=${raw}`);
+      continue;
     }
+    const def = PARAMS.find((d) => d.setting?.bootSpec === name);
+    if (!def) {
+      log.warn("boot_specs", `${name} is not a setting this init reads; ignored`);
+      continue;
+    }
+    const s = def.setting!;
+    const v = raw.trim();
+    const value = v === "" && EMPTY_RESETS.has(def.kind) ? structuredClone(s.default) : s.read(v, name, fields[s.field] as never, (w) => log.warn("boot_specs", w));
+    if (value === undefined) continue;
+    fields[s.field] = value;
+    if (s.field === "pupsfs") p.pupsfsFrom = "BOOT_SPECS";
+    const shown = typeof value === "string" || typeof value === "number" ? String(value) : v;
+    log.info("boot_specs", `${s.field}=${shown} (overrides the cmdline)`);
   }
-  return { tz };
+  return { params: p, tz };
 }

@@ -1,8 +1,8 @@
 // Which partitions the init may look at, in which order, and how a
 // partition is named by a boot parameter (name, label or UUID prefix).
 
+import { DEFAULT_FILESYSTEMS, fsName, notSearched } from "./filesystems.js";
 import type { Machine, MachineDisk, MachinePartition } from "./machine.js";
-import { DEFAULT_FILESYSTEMS } from "./machine.js";
 import type { FileTree } from "./tree.js";
 import { JsonTree } from "./tree.js";
 
@@ -19,13 +19,8 @@ export interface Part {
   tree: FileTree;
 }
 
-/** Filesystems that may hold a save folder (and a whole-partition save). */
-export const LINUX_FS = ["ext2", "ext3", "ext4", "btrfs", "minix", "f2fs", "reiserfs"];
-/** Filesystems an archive save (PUPMODE 66) lives on. */
-export const ARCHIVE_FS = ["vfat", "exfat", "msdos"];
-export const FSCK_FS = ["ext2", "ext3", "ext4", "f2fs"];
-
-export const isLinuxFs = (fs: string): boolean => LINUX_FS.includes(fs);
+// The filesystem lists live in filesystems.ts; these names stay for src/save's imports.
+export { ARCHIVE_FS, FSCK_FS, isLinuxFs, LINUX_FS } from "./filesystems.js";
 
 /** Devices Puppy never searches (fx_drv_is_ok). */
 const SKIPPED_DEVICE = /^(ram|loop|nbd|dm-|md|nand|bcache|mtdblock|fd)|boot/;
@@ -74,9 +69,10 @@ export function takeInventory(
         skipped.push({ name: p.name, reason: "device type is never searched" });
         continue;
       }
-      const fs = p.fstype === "ntfs3" ? "ntfs" : p.fstype;
-      if (fs === "" || fs === "none" || fs === "swap" || fs === "crypto_LUKS") {
-        skipped.push({ name: p.name, reason: fs === "" || fs === "none" ? "no filesystem" : `${fs} is not searched` });
+      const fs = fsName(p.fstype);
+      const unsearched = notSearched(fs);
+      if (unsearched) {
+        skipped.push({ name: p.name, reason: unsearched });
         continue;
       }
       if (!kernelFs.has(fs)) {

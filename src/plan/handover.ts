@@ -77,3 +77,46 @@ export function renderBootconfig(previous: string | undefined, saveName: string 
 export function formatVars(vars: Record<string, string>): string {
   return renderShellVars(Object.entries(vars));
 }
+
+/** A place as PUPSTATE writes it: partition,filesystem,path. */
+export interface PupstatePlace {
+  partition: string;
+  fstype: string;
+  path: string;
+}
+
+/** PUPSTATE as the running system reads it: the values the saver and the tools use, typed. */
+export interface Pupstate {
+  pupmode: number;
+  /** The main SFS (PUPSFS); its partition is "rootfs" for an SFS in the initrd. */
+  pupsfs: PupstatePlace | null;
+  /** The save (PUPSAVE); a whole-partition save has an empty path. */
+  pupsave: PupstatePlace | null;
+  pmedia: string;
+  /** Where a save goes when psave, SAVEMARK or SAVESPEC gave its place (empty otherwise); PSAVEDIR ends in '/'. */
+  psavepart: string;
+  psavedir: string;
+  psubdir: string;
+  /** Every variable, as written. */
+  vars: Map<string, string>;
+}
+
+function place(v: string | undefined, needPath: boolean): PupstatePlace | null {
+  const [partition = "", fstype = "", path = ""] = (v ?? "").split(",");
+  return partition && fstype && (path || !needPath) ? { partition, fstype, path } : null;
+}
+
+export function parsePupstate(text: string): Pupstate {
+  const vars = parseShellVars(text).vars;
+  const mode = Number(vars.get("PUPMODE") ?? "5");
+  return {
+    pupmode: Number.isInteger(mode) ? mode : 5,
+    pupsfs: place(vars.get("PUPSFS"), true),
+    pupsave: place(vars.get("PUPSAVE"), false),
+    pmedia: vars.get("PMEDIA") ?? "",
+    psavepart: vars.get("PSAVEPART") ?? "",
+    psavedir: vars.get("PSAVEDIR") ?? "",
+    psubdir: vars.get("PSUBDIR") ?? "",
+    vars,
+  };
+}

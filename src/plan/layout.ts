@@ -30,7 +30,8 @@ export function underInitrd(path: string): string {
 
 /** The link that names the save layer in a PUPMODE: /pup_rw in 12, /pup_ro1 in 13; none otherwise. */
 export function saveLayerLink(pupmode: number): string | null {
-  return pupmode === 12 ? PUP_RW : pupmode === 13 ? PUP_RO1 : null;
+  const f = pupmodeFacts(pupmode);
+  return f.saveIsWritable ? PUP_RW : f.flash ? PUP_RO1 : null;
 }
 
 /** A save's root (what holds upper/, work/ and .gen/) from the layer a link points to: its upper/. */
@@ -63,4 +64,43 @@ export function parseMounts(text: string): MountEntry[] {
 export function unionLowerDirs(mounts: readonly MountEntry[]): string[] {
   const root = mounts.filter((m) => m.target === "/" && m.fstype === "overlay").pop();
   return (/(?:^|,)lowerdir=([^,]+)/.exec(root?.options ?? "")?.[1] ?? "").split(":").filter(Boolean);
+}
+
+/** What each PUPMODE means for the union and the saver. */
+export interface PupmodeFacts {
+  /** A save is stacked (12, 13), or unpacked or copied into RAM (66, 77). */
+  save: boolean;
+  /** The save is the writable layer: writes reach the disk at once (12). */
+  saveIsWritable: boolean;
+  /** The session lives in RAM above the save and is merged into it by a save (13). */
+  flash: boolean;
+  /** An archive on FAT/exFAT, unpacked into RAM and written whole by a save (66). */
+  archive: boolean;
+  text: string;
+}
+
+export const PUPMODES: Readonly<Record<number, PupmodeFacts>> = {
+  5: { save: false, saveIsWritable: false, flash: false, archive: false, text: "no save: the session lives in RAM" },
+  12: { save: true, saveIsWritable: true, flash: false, archive: false, text: "the save is the writable layer" },
+  13: { save: true, saveIsWritable: false, flash: true, archive: false, text: "flash: writes stay in RAM, merged into the save when saving" },
+  66: { save: true, saveIsWritable: false, flash: false, archive: true, text: "archive save unpacked into RAM" },
+  77: { save: true, saveIsWritable: false, flash: false, archive: false, text: "multisession folders copied into RAM" },
+};
+
+/** A PUPMODE's facts; an unknown one has no save. */
+export function pupmodeFacts(pupmode: number): PupmodeFacts {
+  return PUPMODES[pupmode] ?? { save: false, saveIsWritable: false, flash: false, archive: false, text: "unknown" };
+}
+
+/** The mark of a session that has not ended cleanly, at the save partition's root: the next boot checks it. */
+export const FSCK_FLAG = "/fsckme.flg";
+
+/** fsckme.flg's line, as Puppy writes it: the partition, its filesystem, and a save file's path (empty for a folder). */
+export function fsckFlagText(f: { partition: string; fstype: string; file: string }): string {
+  return `${f.partition},${f.fstype},${f.file}\n`;
+}
+
+export function parseFsckFlag(text: string): { partition: string; fstype: string; file: string } {
+  const [partition = "", fstype = "", file = ""] = text.trim().split(",");
+  return { partition, fstype, file };
 }

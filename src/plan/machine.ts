@@ -60,10 +60,8 @@ export interface Machine {
   filesystems?: string[];
 }
 
-/** Filesystems assumed mountable when the machine file does not say. */
-export const DEFAULT_FILESYSTEMS = [
-  "ext2", "ext3", "ext4", "vfat", "msdos", "exfat", "iso9660", "squashfs", "btrfs", "f2fs", "ntfs", "overlay",
-];
+/** Filesystems assumed mountable when the machine file does not say (from the filesystem table). */
+export { DEFAULT_FILESYSTEMS } from "./filesystems.js";
 
 /** Check a parsed JSON value against the machine shape; errors name the path. */
 export function validateMachine(value: unknown): { machine?: Machine; errors: string[] } {

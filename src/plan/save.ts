@@ -2,7 +2,8 @@
 // folders, a whole-partition save, a named file or folder, or a search.
 
 import type { Part } from "./devices.js";
-import { ARCHIVE_FS, isLinuxFs } from "./devices.js";
+import { isArchiveFs, isLinuxFs } from "./filesystems.js";
+import { UPPER_DIR } from "./overlay.js";
 import type { FileTree } from "./tree.js";
 import { joinPath } from "./tree.js";
 
@@ -71,7 +72,7 @@ export function archivePath(dir: string, prefix: string): string {
  * cut while the new archive replaced the old can leave just the new one).
  */
 export function archiveSave(part: Part, dir: string, prefix: string): "whole" | "new" | null {
-  if (!ARCHIVE_FS.includes(part.fstype)) return null;
+  if (!isArchiveFs(part.fstype)) return null;
   const file = (p: string): boolean => {
     const st = part.tree.stat(p);
     return st?.kind === "file" && st.sizeMiB > 0;
@@ -103,7 +104,7 @@ export function multisessionFolders(part: Part, ignoreNewest: number): { folders
  */
 export function wholePartitionSave(part: Part): { layout: "aufs" | "overlay" } | null {
   if (!isLinuxFs(part.fstype)) return null;
-  for (const [path, layout] of [["/etc/rc.d/PUPSTATE", "aufs"], ["/upper/etc/rc.d/PUPSTATE", "overlay"]] as const) {
+  for (const [path, layout] of [["/etc/rc.d/PUPSTATE", "aufs"], [`/${UPPER_DIR}/etc/rc.d/PUPSTATE`, "overlay"]] as const) {
     const st = part.tree.stat(path);
     if (st?.kind !== "file") continue;
     const text = part.tree.read(path) ?? "";
@@ -113,10 +114,10 @@ export function wholePartitionSave(part: Part): { layout: "aufs" | "overlay" } |
   return null;
 }
 
-/** Which union a save layer was made for: overlay keeps upper/ (and work/). */
+/** Which union a save layer was made for: overlay keeps upper/ (and work/), aufs the layer itself. */
 export function saveLayout(tree: FileTree, root: string): "overlay" | "aufs" | "empty" {
   const names = tree.list(root).filter((n) => n !== "lost+found");
   if (names.length === 0) return "empty";
-  if (names.includes("upper")) return "overlay";
+  if (names.includes(UPPER_DIR)) return "overlay";
   return "aufs";
 }

@@ -1,7 +1,7 @@
 // Reference sections 1.2, 1.3, 1.5, 1.9: finding the SFS files and stacking them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { A, B, disk, F, frugal, hasLog, machine, part, plan, roles, SFS, SPECS, Y, Z } from "../helpers/machines.js";
+import { A, B, disk, F, frugal, hasLog, machine, part, plan, roles, saveFolder, SFS, SPECS, Y, Z } from "../helpers/machines.js";
 
 describe("finding the main SFS (1.3, 1.5)", () => {
   it("searches partitions in order and takes the first with the SFS in psubdir", () => {
@@ -167,6 +167,26 @@ describe("BOOT_SPECS (1.2)", () => {
     assert.equal(p.psubdir, "/b");
     assert.equal(p.tz, "Europe/Madrid");
     assert.match(p.warnings.join(), /line 2 skipped \(not an assignment\): reboot -f/);
+  });
+  it("WAITDEV is capped like waitdev= on the cmdline", () => {
+    const p = plan(m("WAITDEV=9999\n"), "pupsfs=sda1 psubdir=a");
+    assert.equal(p.waitdev, 600);
+    assert.match(p.warnings.join(), /WAITDEV=9999 is more than 600 seconds; using 600/);
+  });
+  it("a bad WAITDEV keeps the cmdline's value and says so", () => {
+    const p = plan(m("WAITDEV=soon\n"), "pupsfs=sda1 psubdir=a waitdev=12");
+    assert.equal(p.waitdev, 12);
+    assert.match(p.warnings.join(), /WAITDEV=soon is not a number of seconds; using 12/);
+  });
+  it("PSAVEMARK is read as psavemark= and a SAVEMARK file are (one reader: spaces around the number are fine)", () => {
+    const three = (files: Record<string, string>) =>
+      machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a", Object.fromEntries(Object.entries(files).map(([k, v]) => [k, { content: v }])))), part("sda2", "ext4", saveFolder("/a/tinysave"))])],
+        { initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: "PSAVEMARK=' 2 '\n" } });
+    assert.equal(plan(three({}), "psubdir=a").save.partition, "sda2");
+    assert.equal(plan(three({ "/a/SAVEMARK": " 2 \r\n" }), "psubdir=a").save.partition, "sda2");
+    const bad = plan(machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a"))])], { initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: "PSAVEMARK=0\n" } }), "psubdir=a psavemark=1");
+    assert.match(bad.warnings.join(), /PSAVEMARK=0 is not a partition number; ignored/);
+    assert.equal(bad.pupstate.PSAVEMARK, "1");
   });
 });
 
