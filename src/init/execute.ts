@@ -1,59 +1,300 @@
-// Carry out a boot plan: RAM layer, SFS layers (copied to RAM when the plan
-// says so), the save, the union at /pup_new, and the handover files and
-// mounts that the running system finds under /initrd.
+// The interpreter of the boot steps (ops.ts): each operation performed
+// through the port (by way of System, which logs it and can unwind it), and
+// an outcome recorded beside the plan, which stays as it was made: what was
+// done, what fell back, what was left out, what was asked.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { release } from "node:os";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path/posix";
+import { underInitrd } from "../plan/layout.js";
+import { aufsWhiteoutTarget, isAufsMeta } from "../plan/overlay.js";
+import type { Plan } from "../plan/types.js";
+import type { MountSpec, Port } from "../port/port.js";
 import { unpackArchiveArgs } from "../save/archive.js";
 import { SaveGenerations } from "../save/generations.js";
-import { copyTree, readTextIfAny, removeIfAny } from "../sys/files.js";
-import { isLuks } from "../sys/luks.js";
-import { formatVars } from "../plan/handover.js";
-import { upgradeQuestion } from "../plan/planner.js";
-import { parseDistroSpecs } from "../plan/distro.js";
-import type { Layer, Plan, Question } from "../plan/types.js";
-import { checkSavedSpecs } from "../plan/upgrade.js";
-import { DEV_SAVE, PUP_LOOP, PUP_RO1, PUP_RW, PUP_RW66, PUP_WORK, RAM_LAYER, RAM_WORK, SAVE_LAYER_RECORD, TMPFS, underInitrd, UNION_SOURCE } from "../plan/layout.js";
 import type { BootLog } from "./bootlog.js";
+import type { Op, Step } from "./ops.js";
 import type { System } from "./system.js";
 import { upgradeCleanup } from "./upgrade-clean.js";
 
-export const NEW_ROOT = "/pup_new";
-
-/** The save could not be used (corrupt, foreign, unmountable): the boot goes on in RAM without it. */
+/** The save could not be used (corrupt, foreign, unmountable, declined): the boot goes on in RAM without it. */
 export class SaveError extends Error {}
-
-export interface ExecuteContext {
-  sys: System;
-  log: BootLog;
-  /** Where a partition is mounted (mounting it if needed). */
-  mountOf: (partition: string) => string;
-  /** The save's partition, moved to /mnt/dev_save (mounted once, as Puppy's scripts expect it). */
-  saveMountOf: (partition: string) => string;
-  /** The initrd's root, where initrd-resident SFS files are. */
-  initrdRoot: string;
-  /** Ask for a password on the console (not echoed); null when nobody answers in time. */
-  askPassword: (prompt: string) => string | null;
-  /** Ask a question as a menu; its default when nobody answers in time. */
-  askQuestion: (q: Question) => string;
-}
 
 /** Tries at an encrypted save's password before the boot goes on without it. */
 export const PASSWORD_TRIES = 3;
-const SAVE_MAPPER = "savefile";
 
-/** The file behind an SFS layer, wherever it is. */
-function layerFile(ctx: ExecuteContext, l: Layer): string {
-  if (l.source === "initrd") return join(ctx.initrdRoot, l.path!);
-  // An ISO's files are under its loop mount, named like a partition ("iso").
-  if (l.source === "partition" || l.source === "iso") return join(ctx.mountOf(l.partition!), l.path!);
-  throw new Error(`${l.role}: layers from ${l.source} are not supported yet`);
+/** What only the running machine can answer. */
+export interface Hooks {
+  /** A password on the console (not echoed); null when nobody answers in time. */
+  password(prompt: string): string | null;
+  /**
+   * An encrypted save, open and readable: the plan made again with its files
+   * (its version, and the question when it is another one). Not used: why.
+   */
+  checkUnlockedSave(): { use: true; upgrade: Plan["upgrade"] } | { use: false; reason: string };
 }
 
-function mountRamLayer(ctx: ExecuteContext, plan: Plan): void {
-  ctx.sys.mount({ fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] });
-  for (const d of ["pup_rw", "pup_work", "tmp"]) mkdirSync(join(TMPFS, d), { recursive: true });
+/** What happened, beside the plan (bootinit.json holds both). */
+export interface Outcome {
+  steps: { name: string; result: "done" | "left out" | "failed"; why?: string }[];
+  /** SFS copies to RAM that failed: read from the disk instead. */
+  fallbacks: string[];
+  /** Roles whose SFS is read from a copy in RAM. */
+  inRam: string[];
+  /** Questions asked on the console, and how they were answered. */
+  asked: string[];
+  warnings: string[];
+  /** An encrypted save's version, decided once it was open. */
+  upgrade: Plan["upgrade"] | null;
+}
+
+export function newOutcome(): Outcome {
+  return { steps: [], fallbacks: [], inRam: [], asked: [], warnings: [], upgrade: null };
+}
+
+export interface ExecuteContext {
+  sys: System;
+  port: Port;
+  log: BootLog;
+  hooks: Hooks;
+  plan: Plan;
+  outcome: Outcome;
+}
+
+/** Run the steps in order; a step that fails is unwound, then left out, or the attempt stops (SaveError: boot in RAM). */
+export function runSteps(ctx: ExecuteContext, steps: readonly Step[]): void {
+  const skipped = new Set<string>();
+  for (const step of steps) {
+    const mark = ctx.sys.mark();
+    ctx.log.debug(`step: ${step.name}`);
+    try {
+      const ops = step.ops;
+      for (let i = 0; i < ops.length; ) {
+        // Moves in a row go in one batch (one process start on Node).
+        const moves: [string, string][] = [];
+        for (let o = ops[i]; o?.op === "move"; o = ops[++i]) moves.push([o.from, o.to]);
+        if (moves.length) ctx.sys.moveAll(moves);
+        else perform(ctx, ops[i++]!, skipped);
+      }
+      ctx.outcome.steps.push({ name: step.name, result: "done" });
+    } catch (e) {
+      const why = (e as Error).message;
+      ctx.outcome.steps.push({ name: step.name, result: step.onFail === "skip" ? "left out" : "failed", why });
+      if (step.onFail === "abort") throw e;
+      ctx.sys.rollback(mark);
+      if (step.onFail === "save") throw e instanceof SaveError ? e : new SaveError(`${step.name} cannot be used: ${why}`);
+      // An optional layer: the rest of the boot goes on without it.
+      for (const o of step.ops) if (o.op === "sfs") skipped.add(o.target);
+      const w = `${step.name} is left out: ${why}`;
+      ctx.log.console(`Warning: ${w}`);
+      ctx.outcome.warnings.push(w);
+    }
+  }
+}
+
+function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void {
+  const { sys, port, log } = ctx;
+  switch (o.op) {
+    case "fsck-partition": {
+      log.console(`Checking ${o.partition} (${o.reason})`);
+      const mnt = `/mnt/${o.partition}`;
+      const wasMounted = sys.isMounted(mnt);
+      if (wasMounted && !sys.umount(mnt)) {
+        log.console(`Warning: ${o.partition} is busy: not checked`);
+        return;
+      }
+      const status = sys.fsck(`/dev/${o.partition}`);
+      if (wasMounted) sys.mount({ fstype: fstypeOf(ctx, o.partition), source: `/dev/${o.partition}`, target: mnt, options: ["noatime"] });
+      if (verdict(ctx, status) === "not repaired") ctx.outcome.warnings.push(`${o.partition}: e2fsck could not repair every error (exit ${status})`);
+      return;
+    }
+    case "fsck-save-file":
+      log.console(`Checking ${o.label} (${o.reason})`);
+      if (verdict(ctx, sys.fsck(o.file)) === "not repaired") throw new SaveError(`the save ${o.label} has errors e2fsck could not repair`);
+      return;
+    case "remove":
+      port.remove(o.path);
+      return;
+    case "mkdir":
+      port.mkdir(o.path);
+      return;
+    case "mount": {
+      const spec = o.spec.fstype === "overlay" ? withoutSkipped(o.spec, skipped) : o.spec;
+      sys.mount(spec);
+      return;
+    }
+    case "move":
+      sys.move(o.from, o.to);
+      return;
+    case "untar": {
+      // Only the saver's .new is there when a power cut hit while it replaced the old archive.
+      const archive = port.stat(o.archive) === null && port.stat(`${o.archive}.new`) !== null ? `${o.archive}.new` : o.archive;
+      log.console(`Unpacking the archive save ${archive} into RAM`);
+      sys.tool("tar", unpackArchiveArgs(archive, o.into));
+      return;
+    }
+    case "open-luks":
+      openEncrypted(ctx, o);
+      return;
+    case "check-unlocked-save": {
+      const r = ctx.hooks.checkUnlockedSave();
+      if (!r.use) throw new SaveError(`${r.reason}: not accepted, so the save is left as it was`);
+      ctx.outcome.upgrade = r.upgrade;
+      return;
+    }
+    case "save-generations": {
+      // A save interrupted by a power cut: drop the unfinished generation, keep the whole one.
+      const gens = new SaveGenerations(o.root, port);
+      for (const r of gens.recover()) log.console(`Save: ${r}`);
+      // An overlay save keeps its layer in upper/ (a generation, or a plain directory) and overlay's work dir in work/.
+      for (const d of ["upper", "work"]) port.mkdir(join(o.root, d));
+      const layer = port.realpath(join(o.root, "upper"));
+      // The saver never prunes the generation the running union stacks.
+      port.writeText(o.record, relative(o.root, layer) + "\n");
+      log.console(`Save layer at ${o.root}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
+      return;
+    }
+    case "upgrade-cleanup": {
+      const upgrade = ctx.outcome.upgrade ?? ctx.plan.upgrade;
+      if (!upgrade.clean) return;
+      const removed = upgradeCleanup(port, port.realpath(join(o.root, "upper")));
+      for (const r of removed) log.debug(`upgrade clean-up: removed ${r}`);
+      log.console(`Save: cleaned up for this version (${upgrade.reason}): ${removed.length} old file(s) removed`);
+      return;
+    }
+    case "symlink":
+      port.remove(o.path);
+      port.mkdir(dirname(o.path));
+      port.symlink(o.target, o.path);
+      return;
+    case "sfs":
+      mountSfs(ctx, o);
+      return;
+    case "session-folders":
+      copySessionFolders(ctx, o);
+      return;
+    case "bind":
+      sys.bind(o.source, o.target, { readOnly: o.readOnly });
+      return;
+    case "modules-from-stack": {
+      const missing = o.names.filter((m) => !sys.moduleLoaded(m));
+      if (missing.length === 0) return;
+      const left = sys.modprobeFrom(o.root, missing);
+      const loaded = missing.filter((m) => !left.includes(m));
+      if (loaded.length) log.debug(`${o.from}: loaded from the layers: ${loaded.join(", ")}`);
+      if (left.length) log.console(`Warning: ${o.from}: could not load ${left.join(", ")}`);
+      return;
+    }
+    case "write":
+      if (o.when === "upgrade-clean" && !(ctx.outcome.upgrade ?? ctx.plan.upgrade).clean) return;
+      port.writeText(o.path, o.text);
+      return;
+    case "copy-if-any":
+      if (port.stat(o.from) !== null) port.copyFile(o.from, o.to);
+      return;
+    case "unmount-unneeded":
+      unmountUnneeded(ctx, new Set(o.keep));
+      return;
+    case "move-under-initrd": {
+      // Every /pup_* and /mnt/* mount moves under /initrd, as in Puppy.
+      const moves = sys.mounts().filter((m) => /^\/(pup_(?!new)[^/]+|mnt\/[^/]+)$/.test(m.target));
+      sys.moveAll(moves.map((m) => [m.target, join(o.newRoot, underInitrd(m.target))] as const));
+      return;
+    }
+    case "bind-runtime":
+      // Node.js stays for the running system (the saver runs on it), read-only.
+      if (port.stat(join(o.source, "bin/node")) !== null) sys.bind(o.source, o.target, { readOnly: true });
+      return;
+    case "copy-tree":
+      copyTreeInto(port, o.from, o.into);
+      return;
+    case "shell":
+      sys.shell(o.message);
+      return;
+    case "switch-root": {
+      const init = port.stat(join(o.newRoot, "sbin/init")) !== null ? "/sbin/init" : "/init";
+      sys.switchRoot(o.newRoot, init);
+    }
+  }
+}
+
+/** The union's layers without the optional ones that were left out. */
+function withoutSkipped(spec: MountSpec, skipped: ReadonlySet<string>): MountSpec {
+  if (skipped.size === 0) return spec;
+  const options = (spec.options ?? []).map((o) => (o.startsWith("lowerdir=") ? `lowerdir=${o.slice(9).split(":").filter((d) => !skipped.has(d)).join(":")}` : o));
+  return { ...spec, options };
+}
+
+function fstypeOf(ctx: ExecuteContext, partition: string): string {
+  for (const d of ctx.plan.layers) if (d.partition === partition && d.fstype) return d.fstype;
+  return ctx.plan.save.partition === partition && ctx.plan.save.fstype ? ctx.plan.save.fstype : "auto";
+}
+
+/** e2fsck's verdict (0 clean, 1-3 repaired, 4 and up not). */
+function verdict(ctx: ExecuteContext, status: number): "clean" | "repaired" | "not repaired" {
+  const v = status === 0 ? "clean" : status < 4 ? "repaired" : "not repaired";
+  ctx.log.console(`  e2fsck: ${v === "clean" ? "clean" : v === "repaired" ? "errors repaired" : "errors NOT repaired"} (exit ${status})`);
+  return v;
+}
+
+/**
+ * Ask for the password (a few tries, each with a time limit) and open the
+ * container; its e2fsck, when the plan asks for one, runs on the opened
+ * device. No password, or only wrong ones: the save stays closed and
+ * untouched and the boot goes on in RAM.
+ */
+function openEncrypted(ctx: ExecuteContext, o: Op & { op: "open-luks" }): void {
+  for (let i = 1; i <= PASSWORD_TRIES; i++) {
+    const pw = ctx.hooks.password(`Password for the encrypted save ${o.label} (try ${i} of ${PASSWORD_TRIES}; Enter alone boots without the save): `);
+    if (pw === null || pw === "") {
+      ctx.outcome.asked.push(`password for ${o.label}: ${pw === null ? "no answer" : "none given"} (try ${i})`);
+      throw new SaveError(`no password given: the encrypted save ${o.label} stays closed`);
+    }
+    if (ctx.sys.openLuks(o.file, o.mapper, pw)) {
+      ctx.outcome.asked.push(`password for ${o.label}: opened (try ${i})`);
+      break;
+    }
+    ctx.log.console("Wrong password.");
+    if (i === PASSWORD_TRIES) {
+      ctx.outcome.asked.push(`password for ${o.label}: ${PASSWORD_TRIES} wrong`);
+      throw new SaveError(`${PASSWORD_TRIES} wrong passwords: the encrypted save ${o.label} stays closed`);
+    }
+  }
+  ctx.log.console(`Opened the encrypted save ${o.label}`);
+  if (o.fsck) {
+    ctx.log.console(`Checking ${o.label} (${o.fsck})`);
+    if (verdict(ctx, ctx.sys.fsck(`/dev/mapper/${o.mapper}`)) === "not repaired") throw new SaveError(`the save ${o.label} has errors e2fsck could not repair`);
+  }
+}
+
+function mountSfs(ctx: ExecuteContext, o: Op & { op: "sfs" }): void {
+  const { sys, port, log } = ctx;
+  let file = o.file;
+  let copied = false;
+  if (o.ramCopy) {
+    log.console(`Copying ${basename(file)} to RAM`);
+    try {
+      sys.copyFile(file, o.ramCopy);
+      file = o.ramCopy;
+      copied = true;
+      ctx.outcome.inRam.push(o.role);
+    } catch (e) {
+      // RAM ran out after all (the plan's estimate was wrong): read it from the disk instead.
+      port.remove(o.ramCopy);
+      const why = `${basename(file)} could not be copied to RAM (${(e as Error).message.split("\n")[0]}): it is read from the disk`;
+      ctx.outcome.fallbacks.push(why);
+      log.console(`Warning: ${why}`);
+    }
+  }
+  log.console(`Loading ${basename(file)} at ${o.target}`);
+  try {
+    sys.mount({ fstype: "squashfs", source: file, target: o.target, options: ["loop", "ro", "noatime"] });
+  } catch (e) {
+    // A copy that cannot be used would only take RAM.
+    if (copied) {
+      port.remove(file);
+      ctx.outcome.inRam = ctx.outcome.inRam.filter((r) => r !== o.role);
+    }
+    throw e;
+  }
 }
 
 /** What Puppy copies from each multisession folder. */
@@ -65,347 +306,56 @@ const SESSION_DIRS = ["bin", "sbin", "etc", "lib", "opt", "var", "root", "home",
  * from older sessions and becomes an overlay whiteout, so a file deleted
  * from the main SFS stays deleted (Puppy drops it, and the file comes back).
  */
-function copySessionFolders(ctx: ExecuteContext, plan: Plan, l: Layer): string {
-  const s = plan.save;
-  const disc = ctx.mountOf(s.partition!);
-  const dest = join(TMPFS, "pup_ro1");
-  mkdirSync(dest, { recursive: true });
-  const folders = [...(s.folders ?? [])].reverse();
-  ctx.log.console(`Copying ${folders.length} session folder(s) from ${s.partition} to RAM`);
+function copySessionFolders(ctx: ExecuteContext, o: Op & { op: "session-folders" }): void {
+  ctx.port.mkdir(o.into);
+  const folders = [...o.folders].reverse();
+  ctx.log.console(`Copying ${folders.length} session folder(s) to RAM`);
   for (const f of folders) {
-    for (const d of SESSION_DIRS) if (existsSync(join(disc, f, d))) ctx.sys.copyTree(join(disc, f, d), dest);
-    applyAufsWhiteouts(ctx, dest);
+    for (const d of SESSION_DIRS) if (ctx.port.stat(join(o.disc, f, d)) !== null) ctx.sys.copyTree(join(o.disc, f, d), o.into);
+    applyAufsWhiteouts(ctx, o.into);
   }
-  ctx.sys.bind(dest, l.mountpoint);
-  return l.mountpoint;
 }
 
 function applyAufsWhiteouts(ctx: ExecuteContext, dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const full = join(dir, e.name);
-    if (e.name.startsWith(".wh..wh.")) {
-      rmSync(full, { recursive: true, force: true });
+  for (const name of ctx.port.list(dir)) {
+    const full = join(dir, name);
+    if (isAufsMeta(name)) {
+      ctx.port.remove(full);
       continue;
     }
-    if (e.name.startsWith(".wh.")) {
-      const target = join(dir, e.name.slice(4));
-      rmSync(target, { recursive: true, force: true });
-      rmSync(full, { force: true });
+    const deleted = aufsWhiteoutTarget(name);
+    if (deleted !== null) {
+      const target = join(dir, deleted);
+      ctx.port.remove(target);
+      ctx.port.remove(full);
       ctx.sys.whiteout(target);
       continue;
     }
-    if (e.isDirectory()) applyAufsWhiteouts(ctx, full);
+    if (ctx.port.lstat(full)?.kind === "dir") applyAufsWhiteouts(ctx, full);
   }
 }
 
-/**
- * PUPMODE 66: the archive save is unpacked into a tmpfs of its own at
- * /pup_rw66 (upper/ and work/), as Puppy does; the partition is not needed
- * after. Returns the layer (its upper/).
- */
-function unpackArchive(ctx: ExecuteContext, plan: Plan): string {
-  const s = plan.save;
-  ctx.sys.mount({ fstype: "tmpfs", source: "tmpfs", target: PUP_RW66, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] });
-  for (const d of ["upper", "work"]) mkdirSync(join(PUP_RW66, d), { recursive: true });
-  let archive = join(ctx.mountOf(s.partition!), s.path!);
-  // Only the saver's .new is there when a power cut hit while it replaced the old archive.
-  if (!existsSync(archive) && existsSync(`${archive}.new`)) archive = `${archive}.new`;
-  ctx.log.console(`Unpacking the archive save ${s.partition}:${s.path}${archive.endsWith(".new") ? ".new" : ""} into RAM`);
-  try {
-    ctx.sys.tool("tar", unpackArchiveArgs(archive, join(PUP_RW66, "upper")));
-  } catch (e) {
-    throw new SaveError(`the archive save ${s.partition}:${s.path} cannot be unpacked: ${(e as Error).message}`);
-  }
-  return join(PUP_RW66, "upper");
-}
-
-function mountSfs(ctx: ExecuteContext, l: Layer): void {
-  let file = layerFile(ctx, l);
-  let copied = false;
-  if (l.ram && l.source !== "initrd") {
-    const copy = join(TMPFS, basename(file));
-    ctx.log.console(`Copying ${basename(file)} to RAM`);
-    try {
-      ctx.sys.copyFile(file, copy);
-      file = copy;
-      copied = true;
-    } catch (e) {
-      // RAM ran out after all (the plan's estimate was wrong): read it from the disk instead.
-      rmSync(copy, { force: true });
-      l.ram = false;
-      ctx.log.console(`Warning: ${basename(file)} could not be copied to RAM (${(e as Error).message.split("\n")[0]}): it is read from the disk`);
-    }
-  }
-  ctx.log.console(`Loading ${basename(file)} at ${l.mountpoint}`);
-  try {
-    ctx.sys.mountImage(file, l.mountpoint, "squashfs", true);
-  } catch (e) {
-    // A copy that cannot be used would only take RAM.
-    if (copied) rmSync(file, { force: true });
-    throw e;
-  }
-}
-
-/**
- * The save (modes 12 and 13): its partition at /mnt/dev_save, a save file's
- * filesystem at /pup_loop; returns the save's root, which holds upper/ (the
- * layer: a generation), work/ and .gen/.
- */
-function mountSave(ctx: ExecuteContext, plan: Plan, l: Layer): string {
-  try {
-    return mountSaveLayer(ctx, plan, l);
-  } catch (e) {
-    throw new SaveError(`the save ${l.partition}:${l.path} cannot be used: ${(e as Error).message}`);
-  }
-}
-
-function mountSaveLayer(ctx: ExecuteContext, plan: Plan, l: Layer): string {
-  const save = plan.save;
-  const path = join(ctx.saveMountOf(l.partition!), l.path ?? "/");
-  let root = path;
-  // Read-write in both modes: in 13 the save is a lower layer that a save merges the RAM layer into.
-  if (save.kind === "file" && (save.encrypted || isLuks(path))) {
-    const dev = openEncryptedSave(ctx, plan, `${l.partition}:${l.path}`, path);
-    // Read-only until its version is known: a declined save is left exactly as it was.
-    const mount = { fstype: save.fileFs ?? "ext4", source: dev, target: PUP_LOOP };
-    ctx.sys.mount({ ...mount, options: ["ro", "noatime"] });
-    if (plan.upgrade.status === "deferred") checkOpenedSaveVersion(ctx, plan, PUP_LOOP);
-    ctx.sys.mount({ ...mount, options: ["remount", "rw", "noatime"] });
-    root = PUP_LOOP;
-  } else if (save.kind === "file") {
-    ctx.sys.mountImage(path, PUP_LOOP, save.fileFs ?? "ext4", false);
-    root = PUP_LOOP;
-  }
-  // A save interrupted by a power cut: drop the unfinished generation, keep the whole one.
-  const gens = new SaveGenerations(root);
-  for (const r of gens.recover()) ctx.log.console(`Save: ${r}`);
-  // An overlay save keeps its layer in upper/ (a generation, or a plain directory) and overlay's work dir in work/.
-  for (const d of ["upper", "work"]) mkdirSync(join(root, d), { recursive: true });
-  const layer = realpathSync(join(root, "upper"));
-  if (plan.upgrade.clean) {
-    const removed = upgradeCleanup(layer);
-    for (const r of removed) ctx.log.debug(`upgrade clean-up: removed ${r}`);
-    ctx.log.console(`Save: cleaned up for this version (${plan.upgrade.reason}): ${removed.length} old file(s) removed`);
-  }
-  // The saver never prunes the generation the running union stacks.
-  writeFileSync(SAVE_LAYER_RECORD, relative(root, layer) + "\n");
-  ctx.log.console(`Save layer ${l.partition}:${l.path} at ${root}${gens.currentNumber() ? ` (generation ${gens.currentNumber()})` : ""}`);
-  return root;
-}
-
-/**
- * An encrypted save's version is known only once it is open: the planner's
- * check and question, made here. Not accepted: the save is closed again,
- * unchanged, and the boot goes on in RAM.
- */
-function checkOpenedSaveVersion(ctx: ExecuteContext, plan: Plan, mountpoint: string): void {
-  // This system's DISTRO_SPECS as the planner read it (with $(uname -r) filled in).
-  const current = parseDistroSpecs(readTextIfAny(join(ctx.initrdRoot, "DISTRO_SPECS")) ?? "", release()).distro?.vars ?? new Map<string, string>();
-  const v = checkSavedSpecs(current, readTextIfAny(join(mountpoint, "upper/initrd/DISTRO_SPECS")));
-  ctx.log.debug(`upgrade: ${v.reason}`);
-  if (v.status === "ask") {
-    if (ctx.askQuestion(upgradeQuestion(v.reason)) !== "yes") throw new SaveError(`${v.reason}: not accepted, so the save is left as it was`);
-    plan.upgrade = { status: "accepted", reason: v.reason, clean: true };
-  } else plan.upgrade = { status: v.status, reason: v.reason, clean: plan.upgrade.clean || v.status === "auto" };
-}
-
-/**
- * Ask for the password (a few tries, each with a time limit) and open the
- * container; its e2fsck, when the plan asks for one, runs on the opened
- * device. No password, or only wrong ones: the save stays closed and
- * untouched and the boot goes on in RAM.
- */
-function openEncryptedSave(ctx: ExecuteContext, plan: Plan, label: string, file: string): string {
-  for (let i = 1; i <= PASSWORD_TRIES; i++) {
-    const pw = ctx.askPassword(`Password for the encrypted save ${label} (try ${i} of ${PASSWORD_TRIES}; Enter alone boots without the save): `);
-    if (pw === null || pw === "") throw new SaveError(`no password given: the encrypted save ${label} stays closed`);
-    if (ctx.sys.openLuks(file, SAVE_MAPPER, pw)) break;
-    ctx.log.console("Wrong password.");
-    if (i === PASSWORD_TRIES) throw new SaveError(`${PASSWORD_TRIES} wrong passwords: the encrypted save ${label} stays closed`);
-  }
-  ctx.log.console(`Opened the encrypted save ${label}`);
-  const dev = `/dev/mapper/${SAVE_MAPPER}`;
-  const step = plan.fsck.find((f) => f.target === `savefile:${label}`);
-  if (step) {
-    ctx.log.console(`Checking ${label} (${step.reason})`);
-    fsckVerdict(ctx, plan, label, ctx.sys.fsck(dev), true);
-  }
-  return dev;
-}
-
-/** e2fsck's verdict (0 clean, 1-3 repaired, 4 and up not): a save it could not repair is not used. */
-function fsckVerdict(ctx: ExecuteContext, plan: Plan, what: string, status: number, isSave: boolean): void {
-  const result = status === 0 ? "clean" : status < 4 ? "errors repaired" : "errors NOT repaired";
-  ctx.log.console(`  e2fsck: ${result} (exit ${status})`);
-  if (status < 4) return;
-  if (isSave) throw new SaveError(`the save ${what} has errors e2fsck could not repair`);
-  plan.warnings.push(`${what}: e2fsck could not repair every error (exit ${status})`);
-}
-
-/**
- * The plan's checks (pfix=fsck, pfix=fsckp, an unclean shutdown): a partition
- * is unmounted for e2fsck and mounted again; a save file is checked in place.
- * A save file that e2fsck cannot repair is not used.
- */
-export function checkFilesystems(ctx: ExecuteContext, plan: Plan, remount: (partition: string) => void): void {
-  for (const step of plan.fsck) {
-    const file = /^savefile:([^:]+):(.*)$/.exec(step.target);
-    const what = file ? `${file[1]}:${file[2]}` : step.target;
-    if (file) {
-      const path = join(ctx.mountOf(file[1]!), file[2]!);
-      // An encrypted save is checked once opened (its password is asked for then).
-      if (isLuks(path)) continue;
-      ctx.log.console(`Checking ${what} (${step.reason})`);
-      fsckVerdict(ctx, plan, what, ctx.sys.fsck(path), true);
-      continue;
-    }
-    ctx.log.console(`Checking ${what} (${step.reason})`);
-    const mnt = `/mnt/${step.target}`;
-    const wasMounted = ctx.sys.isMounted(mnt);
-    if (wasMounted && !ctx.sys.umount(mnt)) {
-      ctx.log.console(`Warning: ${step.target} is busy: not checked`);
-      continue;
-    }
-    const status = ctx.sys.fsck(`/dev/${step.target}`);
-    if (wasMounted) remount(step.target);
-    fsckVerdict(ctx, plan, what, status, false);
-  }
-}
-
-/** A mark that this session did not end cleanly until the shutdown removes it: the next boot checks the save. */
-export function markSessionOpen(ctx: ExecuteContext, plan: Plan): void {
-  const s = plan.save;
-  if (!s.partition || (plan.pupmode !== 12 && plan.pupmode !== 13)) return;
-  const flag = join(ctx.mountOf(s.partition), "fsckme.flg");
-  writeFileSync(flag, `${s.partition},${s.fstype ?? ""},${s.kind === "file" ? (s.path ?? "") : ""}\n`);
-}
-
-/**
- * What the union was stacked from, for the hand-over: the links that name
- * the layers (Puppy's scripts read /initrd/pup_rw and /initrd/pup_ro1 as the
- * layers themselves), as initramfs paths.
- */
-export interface Stacked {
-  links: { name: string; target: string }[];
-}
-
-/** A symlink in the initramfs that names a layer; the union's options name the link, as Puppy's do. */
-function layerLink(name: string, target: string, links: Stacked["links"]): string {
-  relink(name, target);
-  links.push({ name, target });
-  return name;
-}
-
-/** Mount every layer, then the union at /pup_new. */
-export function mountStack(ctx: ExecuteContext, plan: Plan): Stacked {
-  if (plan.unionfs !== "overlay") throw new Error(`${plan.unionfs} unions are not supported yet`);
-  const links: Stacked["links"] = [];
-  mountRamLayer(ctx, plan);
-  let upper = RAM_LAYER;
-  let work = RAM_WORK;
-  if (plan.save.kind === "archive") {
-    upper = unpackArchive(ctx, plan);
-    links.push({ name: PUP_RW, target: upper });
-    work = join(PUP_RW66, "work");
-  }
-  const lower: string[] = [];
-  for (const l of plan.layers) {
-    if (l.role === "rw") {
-      if (l.source === "save") {
-        const root = mountSave(ctx, plan, l);
-        upper = layerLink(PUP_RW, join(root, "upper"), links);
-        work = layerLink(PUP_WORK, join(root, "work"), []);
-      }
-      continue;
-    }
-    if (l.role === "save") {
-      lower.push(l.source === "tmpfs" ? copySessionFolders(ctx, plan, l) : layerLink(PUP_RO1, join(mountSave(ctx, plan, l), "upper"), links));
-      continue;
-    }
-    try {
-      mountSfs(ctx, l);
-    } catch (e) {
-      // Only the main SFS is needed to boot: a broken optional layer is left out.
-      if (l.role === "puppy") throw e;
-      const why = `${l.role} ${l.path ?? ""} is left out: ${(e as Error).message}`;
-      ctx.log.console(`Warning: ${why}`);
-      plan.warnings.push(why);
-      continue;
-    }
-    lower.push(l.mountpoint);
-  }
-  // The RAM layer is the writable one unless a save or an archive's tmpfs is.
-  if (!links.some((l) => l.name === PUP_RW)) links.push({ name: PUP_RW, target: RAM_LAYER });
-  ctx.log.console(`Stacking ${plan.layers.map((l) => l.role).join(" > ")} with overlay`);
-  ctx.sys.mount({
-    fstype: "overlay",
-    // Puppy's scripts find the root union by its source (grep ^unionfs /proc/mounts).
-    source: UNION_SOURCE,
-    target: NEW_ROOT,
-    // metacopy stays off: a save must hold whole files, never metadata-only copies.
-    // xino: one st_dev for every file of / (the layers' inode numbers are made unique).
-    options: [`lowerdir=${lower.join(":")}`, `upperdir=${upper}`, `workdir=${work}`, "metacopy=off", "xino=on"],
-  });
-  return { links };
-}
-
-function writeIn(root: string, path: string, text: string): void {
-  const full = join(root, path);
-  mkdirSync(dirname(full), { recursive: true });
-  writeFileSync(full, text);
-}
-
-/** Files and mounts the running system finds: PUPSTATE, BOOTCONFIG, /initrd/... */
-export function handOver(ctx: ExecuteContext, plan: Plan, stacked: Stacked, planJson: string): void {
-  const nr = NEW_ROOT;
-  writeIn(nr, "etc/rc.d/PUPSTATE", formatVars(plan.pupstate));
-  writeIn(nr, "etc/rc.d/BOOTCONFIG", formatVars(plan.bootconfig));
-  const specs = join(ctx.initrdRoot, "DISTRO_SPECS");
-  if (existsSync(specs)) {
-    copyFileSync(specs, join(nr, "initrd/DISTRO_SPECS"));
-    if (!existsSync(join(nr, "etc/DISTRO_SPECS"))) copyFileSync(specs, join(nr, "etc/DISTRO_SPECS"));
-  }
-  // The saver plans the next boot as the init would: it needs the initrd's BOOT_SPECS too.
-  const bootSpecs = join(ctx.initrdRoot, "BOOT_SPECS");
-  if (existsSync(bootSpecs)) copyFileSync(bootSpecs, join(nr, "initrd/BOOT_SPECS"));
-  writeFileSync("/tmp/bootinit.json", planJson);
-
-  // Unmount the partitions the running system does not need.
-  const keep = new Set(plan.keepMounted);
-  // The ISO's loop mount stays while an SFS is read from it.
-  if (plan.layers.some((l) => l.source === "iso" && !l.ram)) keep.add("iso");
+/** The partitions the running system does not need are unmounted (those the planner's reads mounted). */
+function unmountUnneeded(ctx: ExecuteContext, keep: ReadonlySet<string>): void {
   for (const m of ctx.sys.mounts().reverse()) {
     const name = /^\/mnt\/([^/]+)$/.exec(m.target)?.[1];
-    if (name && name !== "tmpfs" && `/mnt/${name}` !== DEV_SAVE && !keep.has(name)) {
+    if (name && name !== "tmpfs" && name !== "dev_save" && !keep.has(name)) {
       if (ctx.sys.umount(m.target)) ctx.log.debug(`unmounted ${name}: not needed after the boot`);
     }
   }
-
-  // Every /pup_* and /mnt/* mount moves under /initrd, as in Puppy.
-  const moves = ctx.sys.mounts().filter((m) => /^\/(pup_(?!new)[^/]+|mnt\/[^/]+)$/.test(m.target));
-  ctx.sys.moveAll(moves.map((m) => [m.target, join(nr, "initrd", m.target)] as const));
-  // Node.js stays for the running system (the saver runs on it), read-only.
-  const runtime = join(ctx.initrdRoot, "runtime");
-  if (existsSync(join(runtime, "bin/node"))) ctx.sys.bind(runtime, join(nr, "initrd/runtime"), { readOnly: true });
-  // /initrd/pup_rw (and /initrd/pup_ro1 in flash mode) are the layers themselves, as in Puppy.
-  for (const l of stacked.links) relink(join(nr, underInitrd(l.name)), underInitrd(l.target));
-  // /tmp lives in RAM, never in a save.
-  relink(join(nr, "tmp"), underInitrd(join(TMPFS, "tmp")));
-  copyTree("/tmp", join(nr, "initrd/tmp"));
-  const ramTmp = join(nr, underInitrd(TMPFS), "tmp");
-  if (plan.flags.nox) writeFileSync(join(ramTmp, "bootcnt.txt"), "");
-  // Puppy's flag for the running system's version-update steps.
-  if (plan.upgrade.clean) writeFileSync(join(ramTmp, "version_update_flag"), "");
-  if (plan.flags.xorgwizard) writeFileSync(join(ramTmp, "xwin_xorgwizard_cli"), "");
 }
 
-/** The last step before switch_root: /dev, /proc and /sys go to the new root (after pfix=rdsh's shell, which needs them). */
-export function moveKernelMounts(ctx: ExecuteContext): void {
-  ctx.sys.moveAll(["dev", "proc", "sys"].map((fs) => [`/${fs}`, join(NEW_ROOT, fs)] as const));
-}
-
-function relink(path: string, target: string): void {
-  removeIfAny(path);
-  mkdirSync(dirname(path), { recursive: true });
-  symlinkSync(target, path);
+/** Copy a tree of files, directories and symlinks into `to` (made if missing); existing files are replaced. */
+export function copyTreeInto(port: Port, from: string, to: string): void {
+  port.mkdir(to);
+  for (const name of port.list(from)) {
+    const src = join(from, name);
+    const dst = join(to, name);
+    const st = port.lstat(src);
+    if (st?.kind === "dir") copyTreeInto(port, src, dst);
+    else if (st?.kind === "symlink") {
+      port.remove(dst);
+      port.symlink(port.readlink(src) ?? "", dst);
+    } else if (st) port.copyFile(src, dst);
+  }
 }

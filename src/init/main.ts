@@ -1,23 +1,25 @@
 // PID 1 in the initramfs. A small sh stub mounts /proc, /sys and /dev, then
-// execs this on the Node.js runtime unpacked in the initrd. It finds the
-// frugal install with the same planner as `ramstack plan`, mounts the stack
-// and switches root into it.
+// execs this on the runtime unpacked in the initrd. It finds the frugal
+// install with the same planner as `ramstack plan`, turns the plan into
+// steps (ops.ts), performs them through the port (execute.ts) and switches
+// root into the layered system.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { release } from "node:os";
-import { join } from "node:path";
-import { DEV_SAVE } from "../plan/layout.js";
+import { DEV_SAVE, PUP_LOOP } from "../plan/layout.js";
 import { chooseLocale, vfatOptions } from "../plan/locale.js";
+import { formatVars } from "../plan/handover.js";
 import { parseParams } from "../plan/params.js";
 import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
+import type { FileTree } from "../plan/tree.js";
 import type { Plan, Question } from "../plan/types.js";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
-import { askOnConsole } from "../sys/console.js";
-import { readTextIfAny } from "../sys/files.js";
 import { BootLog } from "./bootlog.js";
+import type { Hooks, Outcome } from "./execute.js";
+import { newOutcome, runSteps, SaveError } from "./execute.js";
 import { translator } from "./messages.js";
-import { checkFilesystems, handOver, markSessionOpen, mountStack, moveKernelMounts, NEW_ROOT, SaveError } from "./execute.js";
+import { bootSteps, NEW_ROOT, switchSteps } from "./ops.js";
 import { aliasBuses, deviceAliases, initrdFacts, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 
@@ -28,22 +30,27 @@ const PASSWORD_TIMEOUT_SEC = 60;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Init {
-  readonly log = new BootLog("/tmp/bootinit.log");
-  readonly sys = new System(this.log);
+  readonly log: BootLog;
+  readonly sys: System;
   private readonly mounted = new Map<string, string | null>();
-  private readonly partitionFs = new Map<string, string>();
   private readonly aliasesDone = new Set<string>();
-  private readonly started = Date.now();
+  private readonly started: number;
   /** The user's answers to the plan's questions (several saves, a save of another version). */
   private readonly answers: Answers = {};
   /** vfat's mount options, with the codepage of the keyboard the command line asks for (as Puppy's). */
   private vfat = vfatOptions(null).split(",");
 
+  constructor(readonly port: Port) {
+    this.started = port.now();
+    this.log = new BootLog(port, "/tmp/bootinit.log");
+    this.sys = new System(port, this.log);
+  }
+
   /** Mount a partition (or an ISO file, read-only) at /mnt/NAME on first use; null when it cannot be mounted. */
   readonly mountPartition = (name: string, fstype: string, imageFile?: string): string | null => {
-    if (this.mounted.has(name)) return this.mounted.get(name)!;
+    const known = this.mounted.get(name);
+    if (known !== undefined) return known === null ? null : this.whereNow(name, known);
     const target = `/mnt/${name}`;
-    this.partitionFs.set(name, fstype);
     const err = imageFile
       ? this.sys.tryMount({ fstype, source: imageFile, target, options: ["loop", "ro"] })
       : this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: fstype === "vfat" ? this.vfat : ["noatime"] });
@@ -52,6 +59,14 @@ class Init {
     this.mounted.set(name, result);
     return result;
   };
+
+  /** Where a partition mounted at `at` is now: the save's is moved to /mnt/dev_save. */
+  private whereNow(name: string, at: string): string {
+    if (at !== DEV_SAVE && this.sys.isMounted(at)) return at;
+    const now = this.sys.mounts().find((m) => m.source === `/dev/${name}`)?.target ?? at;
+    this.mounted.set(name, now);
+    return now;
+  }
 
   private aliasBuses: Set<string> | undefined;
   /**
@@ -64,12 +79,21 @@ class Init {
   /** Load drivers for devices not seen yet; true when something new was loaded. */
   coldplug(): boolean {
     // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
-    this.aliasBuses ??= aliasBuses(readTextIfAny(`/lib/modules/${release()}/modules.alias`) ?? "");
+    this.aliasBuses ??= aliasBuses(this.port.readText(`/lib/modules/${this.port.kernelRelease()}/modules.alias`) ?? "");
     const fresh = deviceAliases("/sys", this.aliasBuses).filter((a) => !this.aliasesDone.has(a));
     for (const a of fresh) this.aliasesDone.add(a);
     const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
     if (wanted.length) this.sys.modprobe(wanted);
     return wanted.length > 0;
+  }
+
+  /** The planner on the machine as it is now (partitions read through their mounts). */
+  private planNow(cmdline: string, answers: Answers, unlocked?: { partition: string; path: string }): Plan {
+    const machine = probeMachine(listBlockDisks());
+    // An encrypted save, once open, is read through its filesystem's mount.
+    const image = (partition: string) => (path: string): FileTree | undefined =>
+      unlocked && unlocked.partition === partition && unlocked.path === path ? new MountedTree("unlocked-save", "ext4", () => PUP_LOOP) : undefined;
+    return planBoot({ machine, cmdline, answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition, undefined, image(p.name)) });
   }
 
   /** Plan, waiting (up to waitdev seconds) while devices the plan needs are missing. */
@@ -81,12 +105,10 @@ class Init {
       // USB): load round after round before looking, not once per poll.
       let loaded = false;
       while (this.coldplug()) loaded = true;
-      const disks = listBlockDisks();
-      const key = JSON.stringify(disks);
+      const key = JSON.stringify(listBlockDisks());
       if (plan === null || key !== lastDevices || loaded) {
         lastDevices = key;
-        const machine = probeMachine(disks);
-        plan = planBoot({ machine, cmdline, answers: this.answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition) });
+        plan = this.planNow(cmdline, this.answers);
       }
       if (plan.pending.length === 0 || this.waitedMs / 1000 >= plan.waitdev) {
         if (plan.pending.length) this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
@@ -98,11 +120,11 @@ class Init {
   }
 
   async boot(): Promise<void> {
-    const given = readFileSync("/proc/cmdline", "utf8").trim();
+    const given = (this.port.readText("/proc/cmdline") ?? "").trim();
     this.log.debug(`cmdline: ${given}`);
-    // Where the time before the init's first line went: the kernel and stub, then Node.js's own start.
-    const uptime = Number((readTextIfAny("/proc/uptime") ?? "0").split(" ")[0]);
-    this.log.debug(`started at ${uptime.toFixed(2)} s of uptime, ${process.uptime().toFixed(2)} s after node's exec`);
+    // Where the time before the init's first line went: the kernel and stub, then the runtime's own start.
+    const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]);
+    this.log.debug(`started at ${uptime.toFixed(2)} s of uptime`);
     let cmdline = given;
     const p = parseParams(given).params;
     this.vfat = vfatOptions(chooseLocale(p.plang, p.pkeys, initrdFacts("/")).codepage).split(",");
@@ -120,13 +142,15 @@ class Init {
       const mark = this.sys.mark();
       try {
         if (plan.fatal) throw new Error(plan.fatal);
-        this.run(plan);
+        this.run(plan, cmdline);
       } catch (e) {
         this.sys.rollback(mark);
         // The save's partition goes back to its own name: the next attempt may not use it as the save.
-        for (const [name, target] of this.mounted) if (target === DEV_SAVE && this.sys.isMounted(DEV_SAVE)) this.mounted.set(name, this.sys.move(DEV_SAVE, `/mnt/${name}`));
+        const atDevSave = this.sys.mounts().find((m) => m.target === DEV_SAVE);
+        const name = atDevSave && /^\/dev\/(.+)$/.exec(atDevSave.source)?.[1];
+        if (name) this.mounted.set(name, this.sys.move(DEV_SAVE, `/mnt/${name}`));
         // A partition the attempt mounted (or remounted after e2fsck) is mounted again when next read.
-        for (const [name, target] of this.mounted) if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(name);
+        for (const [n, target] of this.mounted) if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(n);
         this.log.console(`*** ${(e as Error).message}`);
         if (e instanceof SaveError && cmdline === given) {
           // The safest mode: the session in RAM, the save left exactly as it was.
@@ -167,69 +191,51 @@ class Init {
   private askQuestion(q: Question): string {
     const t = this.log.translate;
     const menu = [t(q.prompt), ...q.options.map((o) => `  ${o.value}) ${t(o.label)}`)].join("\n");
-    const a = askOnConsole(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
+    const a = this.port.ask(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
     const known = a !== null && q.options.some((o) => o.value === a);
     const answer = known ? a : q.default;
     this.log.console(a === null ? `No answer in ${q.timeoutSec} s: ${answer}` : known ? `Answer: ${answer}` : `'${a}' is not a choice: ${answer}`);
     return answer;
   }
 
-  private run(plan: Plan): void {
-    const ctx = {
-      sys: this.sys,
-      log: this.log,
-      initrdRoot: "/",
-      mountOf: (p: string) => this.requireMount(p),
-      saveMountOf: (p: string) => this.saveMount(p),
-      askPassword: (prompt: string) => askOnConsole(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
-      askQuestion: (q: Question) => this.askQuestion(q),
-    };
-    checkFilesystems(ctx, plan, (part) => this.sys.mount({ fstype: this.partitionFs.get(part) ?? "auto", source: `/dev/${part}`, target: `/mnt/${part}`, options: ["noatime"] }));
-    for (const f of plan.fsckFlags) {
-      const [part, path] = f.split(":");
-      rmSync(join(this.requireMount(part!), path!), { force: true });
+  /**
+   * An encrypted save, open at /pup_loop: the plan made again with its files
+   * readable decides its version, and asks when it is another one.
+   */
+  private checkUnlockedSave(plan: Plan, cmdline: string): ReturnType<Hooks["checkUnlockedSave"]> {
+    const unlocked = { partition: plan.save.partition!, path: plan.save.path! };
+    const answers: Answers = { ...this.answers, saveUnlocked: true };
+    let again = this.planNow(cmdline, answers, unlocked);
+    const q = again.questions.find((x) => x.id === "upgrade");
+    if (q) {
+      answers.upgrade = this.askQuestion(q);
+      again = this.planNow(cmdline, answers, unlocked);
     }
-    const stacked = mountStack(ctx, plan);
-    this.loadModulesFromStack(plan);
-    markSessionOpen(ctx, plan);
-    const json = JSON.stringify({ plan, bootSeconds: (Date.now() - this.started) / 1000 }, null, 2) + "\n";
-    handOver(ctx, plan, stacked, json);
-    if (plan.flags.rdsh) this.sys.shell("pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot.");
-    moveKernelMounts(ctx);
-    this.log.console(`Switching to the layered root (${((Date.now() - this.started) / 1000).toFixed(2)} s in the init)`);
-    // The log the running system sees is the copy under /initrd/tmp; keep it whole.
-    writeFileSync(join(NEW_ROOT, "initrd/tmp/bootinit.log"), readFileSync(this.log.file));
-    const init = existsSync(join(NEW_ROOT, "sbin/init")) ? "/sbin/init" : "/init";
-    this.sys.switchRoot(NEW_ROOT, init);
+    this.log.debug(`upgrade: ${again.upgrade.reason}`);
+    const kept = again.save.partition === unlocked.partition && again.save.path === unlocked.path && again.pupmode !== 5;
+    return kept ? { use: true, upgrade: again.upgrade } : { use: false, reason: again.upgrade.reason };
   }
 
-  /** pimod / initmodules.txt modules the initrd does not carry come from the stack's zdrv, as in Puppy. */
-  private loadModulesFromStack(plan: Plan): void {
-    const missing = plan.modules.filter((m) => !this.sys.moduleLoaded(m));
-    if (missing.length === 0) return;
-    const left = this.sys.modprobeFrom(NEW_ROOT, missing);
-    const loaded = missing.filter((m) => !left.includes(m));
-    if (loaded.length) this.log.debug(`${plan.modulesFrom}: loaded from the layers: ${loaded.join(", ")}`);
-    if (left.length) this.log.console(`Warning: ${plan.modulesFrom}: could not load ${left.join(", ")}`);
-  }
-
-  /** The save's partition is mounted once, at /mnt/dev_save (its mount is moved there), as Puppy's scripts expect. */
-  private saveMount(name: string): string {
-    const at = this.requireMount(name);
-    if (at === DEV_SAVE) return at;
-    const moved = this.sys.move(at, DEV_SAVE);
-    this.mounted.set(name, moved);
-    return moved;
-  }
-
-  private requireMount(name: string): string {
-    const m = this.mounted.get(name);
-    if (m) return m;
-    throw new Error(`partition ${name} is not mounted`);
+  private run(plan: Plan, cmdline: string): void {
+    const outcome: Outcome = newOutcome();
+    const hooks: Hooks = {
+      password: (prompt) => this.port.ask(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
+      checkUnlockedSave: () => this.checkUnlockedSave(plan, cmdline),
+    };
+    const ctx = { sys: this.sys, port: this.port, log: this.log, hooks, plan, outcome };
+    runSteps(ctx, bootSteps(plan, formatVars));
+    // What the running system finds of this boot: the plan, unchanged, and what happened.
+    const json = JSON.stringify({ plan, outcome, bootSeconds: (this.port.now() - this.started) / 1000 }, null, 2) + "\n";
+    this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.json`, json);
+    const last = switchSteps(plan);
+    // The log the running system sees is the copy under /initrd/tmp; keep it whole up to the switch.
+    this.log.console(`Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`);
+    this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.log`, this.port.readText(this.log.file) ?? "");
+    runSteps(ctx, last);
   }
 }
 
-const init = new Init();
+const init = new Init(new NodePort());
 init.boot().catch((e: unknown) => {
   init.log.console(`*** the init failed: ${(e as Error).stack ?? String(e)}`);
   init.sys.shell("A shell follows.");

@@ -10,10 +10,8 @@ import { normalizePath } from "../plan/tree.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { readTextIfAny } from "../sys/files.js";
 import { isLuks } from "../sys/luks.js";
-import { FS_MODULES } from "./system.js";
+import { FS_ALIASES, FS_MODULES } from "../plan/filesystems.js";
 
-/** Linux's names for filesystems that the planner knows by another. */
-const FS_ALIASES: Record<string, string> = { isofs: "iso9660", ntfs3: "ntfs", fuseblk: "" };
 
 export function kernelFilesystems(procFilesystems: string): string[] {
   const out = new Set<string>();
@@ -43,6 +41,8 @@ export class MountedTree implements FileTree {
     private readonly fstype: string,
     private readonly mounter: Mounter,
     private readonly imageFile?: string,
+    /** The files inside an image file (an encrypted save once opened), when they can be read. */
+    private readonly imageOf?: (path: string) => FileTree | undefined,
   ) {}
 
   private base(): string | null {
@@ -64,6 +64,8 @@ export class MountedTree implements FileTree {
       const info: NodeInfo = { kind: "file", sizeMiB: st.size / 1048576 };
       // A save file's header says whether it is encrypted (its name need not).
       if (/\.[234]fs$/.test(path) && isLuks(f)) info.luks = true;
+      const image = this.imageOf?.(normalizePath(path));
+      if (image) info.image = image;
       // An ISO to boot from (isofrom=): its files are read through a loop mount at /mnt/iso.
       if (/\.iso$/i.test(path)) {
         info.fstype = "iso9660";

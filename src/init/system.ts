@@ -1,48 +1,29 @@
-// The init's one port to the machine: mounts, loop devices, modules and the
-// final switch_root. Everything goes through sys/exec so a failure names the
-// command and what it printed; every call is logged.
+// The init's actions on the machine, through the port: mounts (loading a
+// filesystem's modules the first time it is mounted), modules, LUKS, and the
+// final switch_root; every action is logged, and what an attempt mounted
+// can be unwound.
 
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
 import type { MountEntry } from "../plan/layout.js";
-import { parseMounts } from "../plan/layout.js";
-import { run, runAll } from "../sys/exec.js";
-import { LUKS_MODULES, luksOpen } from "../sys/luks.js";
-import { runtimeTool } from "../sys/runtime.js";
+import { FS_MODULES, KERNEL_FS_NAME } from "../plan/filesystems.js";
+import { WHITEOUT_DEV } from "../plan/overlay.js";
+import type { MountSpec, Port } from "../port/port.js";
+import { LUKS_MODULES } from "../sys/luks.js";
 import type { BootLog } from "./bootlog.js";
 
-export interface MountSpec {
-  fstype: string;
-  source: string;
-  target: string;
-  options?: string[];
-}
-
-/** The module that gives the kernel a filesystem, and what it needs but does not depend on (crc32c, code pages). */
-export const FS_MODULES: Record<string, { module: string; with: string[] }> = {
-  ext2: { module: "ext4", with: ["crc32c_generic", "crc32c_intel"] },
-  ext3: { module: "ext4", with: ["crc32c_generic", "crc32c_intel"] },
-  ext4: { module: "ext4", with: ["crc32c_generic", "crc32c_intel"] },
-  vfat: { module: "vfat", with: ["nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8"] },
-  exfat: { module: "exfat", with: ["nls_utf8"] },
-  iso9660: { module: "isofs", with: [] },
-  squashfs: { module: "squashfs", with: [] },
-  overlay: { module: "overlay", with: [] },
-  ntfs: { module: "ntfs3", with: [] },
-  btrfs: { module: "btrfs", with: [] },
-};
+export type { MountSpec };
+export { FS_MODULES };
 
 /** What every stack mounts: the SFS layers and the union. */
 const STACK_FILESYSTEMS = ["squashfs", "overlay"];
-
-/** The name /proc/filesystems uses for a filesystem. */
-const KERNEL_FS_NAME: Record<string, string> = { iso9660: "iso9660", ntfs: "ntfs3" };
 
 export class System {
   private readonly loadedFs = new Set<string>();
   /** Mount points and opened LUKS containers this init made, in order: what a failed attempt unwinds. */
   private readonly made: ({ target: string } | { mapper: string })[] = [];
-  constructor(private readonly log: BootLog) {}
+  constructor(
+    readonly port: Port,
+    private readonly log: BootLog,
+  ) {}
 
   /** A point to unwind to. */
   mark(): number {
@@ -53,10 +34,10 @@ export class System {
   rollback(mark: number): void {
     for (const m of this.made.splice(mark).reverse()) {
       if ("mapper" in m) {
-        this.cmd([runtimeTool("cryptsetup").cmd, "close", m.mapper], true);
+        this.act(`cryptsetup close ${m.mapper}`, () => this.port.luksClose(m.mapper), true);
         continue;
       }
-      if (this.isMounted(m.target) && !this.umount(m.target)) this.cmd(["umount", "-l", m.target], true);
+      if (this.isMounted(m.target) && !this.umount(m.target)) this.act(`umount -l ${m.target}`, () => this.port.umount(m.target, true), true);
     }
   }
 
@@ -97,44 +78,31 @@ export class System {
     if (this.loadedFs.has(fstype)) return [];
     this.loadedFs.add(fstype);
     const name = KERNEL_FS_NAME[fstype] ?? fstype;
-    const known = readFileSync("/proc/filesystems", "utf8").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
+    const known = (this.port.readText("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
     const m = FS_MODULES[fstype];
     return !known && m ? [...m.with, m.module] : [];
   }
 
-  private cmd(args: string[], allowFail = false): { ok: boolean; out: string } {
-    this.log.debug(`# ${args.join(" ")}`);
-    const r = run(args[0]!, args.slice(1), { allowFail: true });
-    const out = (r.stdout + r.stderr).trim();
-    if (r.status !== 0) {
-      this.log.debug(`  -> exit ${r.status}${out ? `: ${out}` : ""}`);
-      if (!allowFail) throw new Error(`${args.join(" ")} failed (exit ${r.status})${out ? `: ${out}` : ""}`);
-      return { ok: false, out };
+  /** Log an action and do it; a failure is logged, then thrown (or, allowed, returned as false). */
+  private act<T>(what: string, fn: () => T, allowFail = false): T | false {
+    this.log.debug(`# ${what}`);
+    try {
+      return fn();
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.log.debug(`  -> ${msg}`);
+      if (!allowFail) throw e;
+      return false;
     }
-    return { ok: true, out };
-  }
-
-  /** Commands in one shell (one process start), logged one by one; the first that fails throws as cmd() does. */
-  private cmdAll(commands: string[][]): void {
-    if (commands.length === 1) {
-      this.cmd(commands[0]!);
-      return;
-    }
-    for (const c of commands) this.log.debug(`# ${c.join(" ")}`);
-    const r = runAll(commands);
-    if (r.failed === null) return;
-    const failed = commands[r.failed]!.join(" ");
-    this.log.debug(`  -> ${failed}: exit ${r.status}${r.output ? `: ${r.output}` : ""}`);
-    throw new Error(`${failed} failed (exit ${r.status})${r.output ? `: ${r.output}` : ""}`);
   }
 
   mount(m: MountSpec): void {
-    mkdirSync(m.target, { recursive: true });
+    this.port.mkdir(m.target);
     this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
     this.modprobe(this.charsetModules(m.options ?? []));
-    const opts = m.options?.length ? ["-o", m.options.join(",")] : [];
-    this.cmd(["mount", "-t", m.fstype, ...opts, m.source, m.target]);
-    this.made.push({ target: m.target });
+    this.act(`mount -t ${m.fstype}${m.options?.length ? ` -o ${m.options.join(",")}` : ""} ${m.source} ${m.target}`, () => this.port.mount(m));
+    // A remount changes a mount this attempt made already: nothing new to unwind.
+    if (!m.options?.includes("remount")) this.made.push({ target: m.target });
   }
 
   /** Mount, or return the error text instead of throwing. */
@@ -153,51 +121,45 @@ export class System {
   }
 
   bind(source: string, target: string, o: { readOnly?: boolean } = {}): void {
-    mkdirSync(target, { recursive: true });
-    const bind = ["mount", "-o", "bind", source, target];
-    // A bind takes the source's flags; read-only needs a remount of the bind.
-    if (!o.readOnly) {
-      this.cmd(bind);
-      this.made.push({ target });
-      return;
-    }
+    this.port.mkdir(target);
     const wasMounted = this.isMounted(target);
     let done = false;
     try {
-      this.cmdAll([bind, ["mount", "-o", "remount,bind,ro", target]]);
+      this.act(`mount -o bind${o.readOnly ? ",ro" : ""} ${source} ${target}`, () => this.port.bind(source, target, o.readOnly ?? false));
       done = true;
     } finally {
-      // A failed remount leaves the bind made: it is unwound with the rest of the attempt.
+      // A failed read-only remount leaves the bind made: it is unwound with the rest of the attempt.
       if (done || (!wasMounted && this.isMounted(target))) this.made.push({ target });
     }
   }
 
-  /** Move mounts, in order, in one shell: [source, target] pairs. */
+  /** Move mounts, in order (in one shell on Node): [source, target] pairs; what an attempt unwinds follows them. */
   moveAll(moves: readonly (readonly [string, string])[]): void {
-    for (const [, target] of moves) mkdirSync(target, { recursive: true });
-    if (moves.length) this.cmdAll(moves.map(([source, target]) => ["mount", "-o", "move", source, target]));
+    if (moves.length === 0) return;
+    for (const [, target] of moves) this.port.mkdir(target);
+    this.act(moves.map(([a, b]) => `mount -o move ${a} ${b}`).join("; "), () => this.port.move(moves));
+    for (const [source, target] of moves) for (const m of this.made) if ("target" in m && m.target === source) m.target = target;
   }
 
-  /** Move one mount; what a failed attempt unwinds follows it. Returns the new place. */
+  /** Move one mount. Returns the new place. */
   move(source: string, target: string): string {
     this.moveAll([[source, target]]);
-    for (const m of this.made) if ("target" in m && m.target === source) m.target = target;
     return target;
   }
 
   umount(target: string): boolean {
-    return this.cmd(["umount", target], true).ok;
+    return this.act(`umount ${target}`, () => this.port.umount(target), true) === true;
   }
 
   /** Load modules; names that do not resolve are logged, not fatal. */
   modprobe(names: readonly string[]): void {
     if (names.length === 0) return;
-    this.cmd(["modprobe", "-a", "-q", ...names], true);
+    this.act(`modprobe -a -q ${names.join(" ")}`, () => this.port.modprobe(names), true);
   }
 
   /** Whether a module is in the kernel (loaded, or built in with a /sys/module entry). */
   moduleLoaded(name: string): boolean {
-    return existsSync(`/sys/module/${name.replace(/\.ko(\.\w+)?$/, "").replace(/^.*\//, "").replace(/-/g, "_")}`);
+    return this.port.moduleLoaded(name);
   }
 
   /**
@@ -207,15 +169,15 @@ export class System {
    * names still not loaded.
    */
   modprobeFrom(root: string, names: readonly string[]): string[] {
-    const binds = ["/lib/modules", "/lib/firmware"].filter((d) => existsSync(join(root, d)));
+    const binds = ["/lib/modules", "/lib/firmware"].filter((d) => this.port.stat(`${root}${d}`) !== null);
     if (!binds.includes("/lib/modules")) return names.filter((n) => !this.moduleLoaded(n));
     const bound: string[] = [];
     try {
       for (const d of binds) {
-        mkdirSync(d, { recursive: true });
-        if (this.cmd(["mount", "-o", "bind", join(root, d), d], true).ok) bound.push(d);
+        this.port.mkdir(d);
+        if (this.act(`mount -o bind ${root}${d} ${d}`, () => this.port.bind(`${root}${d}`, d, false), true) !== false) bound.push(d);
       }
-      for (const n of names) this.cmd(["modprobe", "-q", n], true);
+      for (const n of names) this.act(`modprobe -q ${n}`, () => this.port.modprobe([n]), true);
     } finally {
       for (const d of bound.reverse()) this.umount(d);
     }
@@ -225,10 +187,8 @@ export class System {
   /** e2fsck -p (the initrd's, from the runtime); its exit status: 0 clean, 1-3 repaired, 4 and up not repaired. */
   fsck(target: string): number {
     this.log.debug(`# e2fsck -p ${target}`);
-    const t = runtimeTool("e2fsck");
-    const r = run(t.cmd, ["-p", target], { env: t.env, allowFail: true });
-    const out = (r.stdout + r.stderr).trim();
-    if (out) this.log.debug(out);
+    const r = this.port.fsck(target);
+    if (r.output) this.log.debug(r.output);
     return r.status;
   }
 
@@ -239,7 +199,7 @@ export class System {
       this.modprobe(["loop", ...LUKS_MODULES]);
     }
     this.log.debug(`# cryptsetup open ${file} ${name} (password on a pipe)`);
-    const opened = luksOpen(file, name, password);
+    const opened = this.port.luksOpen(file, name, password);
     if (opened) this.made.push({ mapper: name });
     else this.log.debug("  -> the password does not open any key slot");
     return opened;
@@ -247,17 +207,17 @@ export class System {
 
   /** Run one of the runtime's programs (tar, …); the init's environment already points at the runtime's libraries. */
   tool(name: string, args: string[]): void {
-    this.cmd([runtimeTool(name).cmd, ...args]);
+    this.act(`${name} ${args.join(" ")}`, () => this.port.tool(name, args));
   }
 
   /** Load a gzipped busybox keymap (/lib/keymaps/NAME.gz) into the console; the error text, or null. */
   loadKeymap(file: string): string | null {
-    const r = this.cmd(["sh", "-c", 'busybox zcat "$1" | busybox loadkmap', "sh", file], true);
-    return r.ok ? null : r.out || "loadkmap failed";
+    this.log.debug(`# busybox zcat ${file} | busybox loadkmap`);
+    return this.port.loadKeymap(file);
   }
 
   copyFile(source: string, target: string): void {
-    this.cmd(["cp", source, target]);
+    this.act(`cp ${source} ${target}`, () => this.port.copyFile(source, target));
   }
 
   /**
@@ -266,22 +226,22 @@ export class System {
    * (an older session's whiteout, a 0:0 device, under a newer file).
    */
   copyTree(source: string, intoDir: string): void {
-    this.cmd(["cp", "-af", source, intoDir]);
+    this.act(`cp -af ${source} ${intoDir}`, () => this.port.copyTree(source, intoDir));
   }
 
   /** An overlay whiteout (a 0:0 character device): hides the path in the layers below. */
   whiteout(path: string): void {
-    this.cmd(["mknod", path, "c", "0", "0"]);
+    this.act(`mknod ${path} c ${WHITEOUT_DEV.major} ${WHITEOUT_DEV.minor}`, () => this.port.mknodChar(path, WHITEOUT_DEV.major, WHITEOUT_DEV.minor));
   }
 
   shell(message: string): void {
     this.log.console(message);
-    run(BUSYBOX, ["sh"], { inherit: true, allowFail: true });
+    this.port.shell();
   }
 
   /** Mount points currently mounted, in mount order. */
   mounts(): MountEntry[] {
-    return parseMounts(readFileSync("/proc/mounts", "utf8"));
+    return this.port.mounts();
   }
 
   isMounted(target: string): boolean {
@@ -297,16 +257,12 @@ export class System {
    * is moved over /, and busybox chroot execs the init inside it.
    */
   switchRoot(newRoot: string, init: string): never {
-    if (!existsSync(`${newRoot}${init}`) && !existsSync(`${newRoot}/sbin/init`))
-      throw new Error(`${init} is missing in the new root`);
-    const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
-    if (!execve) throw new Error("this Node.js has no process.execve (Node >= 22.15 is needed)");
+    if (this.port.stat(`${newRoot}${init}`) === null && this.port.stat(`${newRoot}/sbin/init`) === null) throw new Error(`${init} is missing in the new root`);
     this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
-    freeInitramfs("/", newRoot, KEPT_IN_INITRAMFS);
-    process.chdir(newRoot);
-    this.cmd([BUSYBOX, "mount", "-o", "move", ".", "/"]);
-    execve(BUSYBOX, ["chroot", ".", init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: process.env.TERM ?? "linux" });
-    throw new Error("process.execve returned");
+    freeInitramfs(this.port, "/", newRoot, KEPT_IN_INITRAMFS);
+    this.port.chdir(newRoot);
+    this.act(`${BUSYBOX} mount -o move . /`, () => this.port.moveCwdToRoot());
+    return this.port.execve(BUSYBOX, ["chroot", ".", init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: "linux" });
   }
 }
 
@@ -319,24 +275,23 @@ const KEPT_IN_INITRAMFS = ["/runtime", BUSYBOX, "/tmp"];
  * `keep` and nothing on another filesystem (the new root, whatever is
  * mounted): only entries on the same device as `root` are touched.
  */
-export function freeInitramfs(root: string, newRoot: string, keep: readonly string[]): void {
-  const rootDev = statSync(root).dev;
-  if (statSync(newRoot).dev === rootDev) throw new Error(`${newRoot} is not a mounted filesystem`);
+export function freeInitramfs(port: Port, root: string, newRoot: string, keep: readonly string[]): void {
+  const rootDev = port.stat(root)?.dev;
+  if (rootDev === undefined || port.stat(newRoot)?.dev === rootDev) throw new Error(`${newRoot} is not a mounted filesystem`);
   const kept = new Set([...keep, newRoot]);
   const walk = (dir: string): boolean => {
     let empty = true;
-    for (const name of readdirSync(dir)) {
+    for (const name of port.list(dir)) {
       const path = dir === "/" ? `/${name}` : `${dir}/${name}`;
+      const st = port.lstat(path);
+      if (!st || kept.has(path) || st.dev !== rootDev) {
+        empty = false;
+        continue;
+      }
       try {
-        const st = lstatSync(path);
-        if (kept.has(path) || st.dev !== rootDev) {
-          empty = false;
-          continue;
-        }
-        if (st.isDirectory()) {
-          if (walk(path)) rmdirSync(path);
-          else empty = false;
-        } else unlinkSync(path);
+        if (st.kind === "dir") {
+          if (!walk(path) || !port.removeEmptyDir(path)) empty = false;
+        } else port.remove(path);
       } catch {
         // Best effort, like switch_root: what cannot go stays.
         empty = false;

@@ -3,27 +3,21 @@
 // copies of the boot scripts and module indexes would shadow the new
 // system's, and its whiteouts could hide files the new version brings back.
 
-import { lstatSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { isWhiteout } from "../save/merge.js";
+import { join } from "node:path/posix";
+import { isWhiteoutDevice } from "../plan/overlay.js";
+import type { Port } from "../port/port.js";
 
 /** Whiteouts here are the user's own choices (autostart entries turned off): kept. */
 const KEEP_WHITEOUTS_UNDER = "root/.config/autostart";
 
 /** Remove what an older version left in the layer; the paths removed, relative to it. */
-export function upgradeCleanup(layer: string): string[] {
+export function upgradeCleanup(port: Port, layer: string): string[] {
   const removed: string[] = [];
   const remove = (rel: string): void => {
-    rmSync(join(layer, rel), { recursive: true, force: true });
+    port.remove(join(layer, rel));
     removed.push(rel);
   };
-  const list = (rel: string): string[] => {
-    try {
-      return readdirSync(join(layer, rel)).sort();
-    } catch {
-      return [];
-    }
-  };
+  const list = (rel: string): string[] => port.list(join(layer, rel));
   for (const release of list("lib/modules")) {
     for (const f of list(`lib/modules/${release}`)) if (f.startsWith("modules.")) remove(`lib/modules/${release}/${f}`);
   }
@@ -34,9 +28,9 @@ export function upgradeCleanup(layer: string): string[] {
     for (const name of list(rel)) {
       const path = rel ? `${rel}/${name}` : name;
       if (path === KEEP_WHITEOUTS_UNDER) continue;
-      const st = lstatSync(join(layer, path));
-      if (isWhiteout(st)) remove(path);
-      else if (st.isDirectory()) walk(path);
+      const st = port.lstat(join(layer, path));
+      if (st && isWhiteoutDevice(st.kind === "char", st.rdevMajor, st.rdevMinor)) remove(path);
+      else if (st?.kind === "dir") walk(path);
     }
   };
   walk("");

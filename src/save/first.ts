@@ -9,7 +9,7 @@
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ARCHIVE_FS, LINUX_FS } from "../plan/devices.js";
+import { ARCHIVE_FS, LINUX_FS, WRITABLE_FS } from "../plan/filesystems.js";
 import { parseShellVars } from "../plan/shellvars.js";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES, luksClose, luksFormat, luksOpen } from "../sys/luks.js";
@@ -66,8 +66,8 @@ export function saveTargetOf(state: Map<string, string>): { part: string; dir: s
 /** Where this session's first save went (partition:path), for the shutdown path. */
 export const FIRST_SAVE_MARK = "/tmp/ramstack-first-save";
 
-/** Where a save file can go: the filesystems the init accepts a save on (the planner's lists). */
-export const WRITABLE_FS = [...LINUX_FS, ...ARCHIVE_FS, "ntfs"];
+/** Where a save file can go: the filesystems the init accepts a save on (the planner's table). */
+export { WRITABLE_FS };
 
 /** e2fsprogs' mke2fs does ext3/4; busybox's only ext2. */
 export function fullMke2fs(): boolean {

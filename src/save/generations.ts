@@ -5,11 +5,10 @@
 // sees either the old generation or the new one, whole. Older generations
 // are kept for --revert and pruned to a number.
 
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
-import { run } from "../sys/exec.js";
+import { join } from "node:path/posix";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import { step } from "./failpoint.js";
-import { lstatOrNull } from "./running.js";
 
 export const GEN_DIR = ".gen";
 const GEN_NAME = /^\d{4,}$/;
@@ -24,13 +23,16 @@ export interface Generation {
 
 const genName = (n: number): string => String(n).padStart(4, "0");
 
-/** Flush the save's filesystem: what is renamed next must be on disk before. */
-function syncFs(path: string): void {
-  run("sync", ["-f", path], { allowFail: true });
-}
-
 export class SaveGenerations {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly port: Port = new NodePort(),
+  ) {}
+
+  /** Flush the save's filesystem: what is renamed next must be on disk before. */
+  private syncFs(): void {
+    this.port.syncFs(this.root);
+  }
 
   get upper(): string {
     return join(this.root, "upper");
@@ -43,8 +45,8 @@ export class SaveGenerations {
   /** Generations on disk, oldest first. */
   list(): Generation[] {
     const cur = this.currentNumber();
-    if (!existsSync(this.genDir)) return [];
-    return readdirSync(this.genDir)
+    return this.port
+      .list(this.genDir)
       .filter((n) => GEN_NAME.test(n))
       .map(Number)
       .sort((a, b) => a - b)
@@ -53,10 +55,10 @@ export class SaveGenerations {
 
   /** The generation upper points to; 0 for a plain upper directory; null when there is no layer yet. */
   currentNumber(): number | null {
-    const st = lstatOrNull(this.upper);
+    const st = this.port.lstat(this.upper);
     if (!st) return null;
-    if (!st.isSymbolicLink()) return 0;
-    const m = /(?:^|\/)(\d{4,})$/.exec(readlinkSync(this.upper));
+    if (st.kind !== "symlink") return 0;
+    const m = /(?:^|\/)(\d{4,})$/.exec(this.port.readlink(this.upper) ?? "");
     return m ? Number(m[1]) : null;
   }
 
@@ -74,14 +76,12 @@ export class SaveGenerations {
    */
   recover(): string[] {
     const done: string[] = [];
-    if (existsSync(this.genDir)) {
-      for (const n of readdirSync(this.genDir).filter((x) => PARTIAL.test(x))) {
-        step();
-        rmSync(join(this.genDir, n), { recursive: true, force: true });
-        done.push(n.endsWith(".partial") ? `dropped the unfinished generation ${n}` : `finished removing ${n}`);
-      }
+    for (const n of this.port.list(this.genDir).filter((x) => PARTIAL.test(x))) {
+      step();
+      this.port.remove(join(this.genDir, n));
+      done.push(n.endsWith(".partial") ? `dropped the unfinished generation ${n}` : `finished removing ${n}`);
     }
-    if (lstatOrNull(this.upper) === null) {
+    if (this.port.lstat(this.upper) === null) {
       const newest = this.list().at(-1);
       if (newest) {
         this.point(newest.number);
@@ -94,21 +94,21 @@ export class SaveGenerations {
   /** A directory for the next generation, to fill and then commit. */
   begin(): { number: number; path: string } {
     step();
-    mkdirSync(this.genDir, { recursive: true });
-    const last = Math.max(0, ...readdirSync(this.genDir).filter((x) => GEN_NAME.test(x) || PARTIAL.test(x)).map((x) => parseInt(x, 10)));
+    this.port.mkdir(this.genDir);
+    const last = Math.max(0, ...this.port.list(this.genDir).filter((x) => GEN_NAME.test(x) || PARTIAL.test(x)).map((x) => parseInt(x, 10)));
     const number = last + 1;
     return { number, path: join(this.genDir, `${genName(number)}.partial`) };
   }
 
   /** Make a filled generation the current one. */
   commit(number: number): void {
-    syncFs(this.root);
+    this.syncFs();
     step();
-    renameSync(join(this.genDir, `${genName(number)}.partial`), join(this.genDir, genName(number)));
+    this.port.rename(join(this.genDir, `${genName(number)}.partial`), join(this.genDir, genName(number)));
     // A plain upper directory (no generations yet) becomes generation 0, kept like the others.
-    const st = lstatOrNull(this.upper);
+    const st = this.port.lstat(this.upper);
     step();
-    if (st && !st.isSymbolicLink()) renameSync(this.upper, join(this.genDir, genName(0)));
+    if (st && st.kind !== "symlink") this.port.rename(this.upper, join(this.genDir, genName(0)));
     this.point(number);
   }
 
@@ -116,13 +116,13 @@ export class SaveGenerations {
   point(number: number): void {
     const tmp = join(this.root, ".upper.new");
     step();
-    rmSync(tmp, { force: true });
+    this.port.remove(tmp);
     step();
-    symlinkSync(`${GEN_DIR}/${genName(number)}`, tmp);
-    syncFs(this.root);
+    this.port.symlink(`${GEN_DIR}/${genName(number)}`, tmp);
+    this.syncFs();
     step();
-    renameSync(tmp, this.upper);
-    syncFs(this.root);
+    this.port.rename(tmp, this.upper);
+    this.syncFs();
   }
 
   /** Go back to an earlier generation (it takes effect at the next boot); newer ones are kept. */
@@ -140,9 +140,9 @@ export class SaveGenerations {
       if (protect.includes(g.path)) continue;
       // Renamed first, so a power cut never leaves a half-removed generation that looks whole.
       step();
-      renameSync(g.path, `${g.path}.pruning`);
+      this.port.rename(g.path, `${g.path}.pruning`);
       step();
-      rmSync(`${g.path}.pruning`, { recursive: true, force: true });
+      this.port.remove(`${g.path}.pruning`);
       removed.push(g.number);
     }
     return removed;

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import { kernelFilesystems, MountedTree, ramMiB, toMachineDisks } from "../init/probe.js";
-import { FS_MODULES } from "../init/system.js";
+import { FS_MODULES } from "../plan/filesystems.js";
 import { parseMounts } from "../plan/layout.js";
 import type { Machine } from "../plan/machine.js";
 import { planBoot } from "../plan/planner.js";

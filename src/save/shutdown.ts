@@ -9,7 +9,7 @@ import type { FirstSaveOptions } from "./first.js";
 import { tokenizeCmdline } from "../plan/cmdline.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import type { SaveFs } from "./first.js";
-import { ARCHIVE_FS, LINUX_FS } from "../plan/devices.js";
+import { ARCHIVE_FS, LINUX_FS } from "../plan/filesystems.js";
 import { FIRST_SAVE_MARK, firstSave, fullMke2fs, saveTargetOf, WRITABLE_FS } from "./first.js";
 import { identifyPath } from "../sys/blkid.js";
 import { eventManagerVars, saveInterval } from "./periodic.js";

@@ -1,14 +1,19 @@
-// Host tier: the init's small copy and removal helpers (its /tmp copied into
-// the new root, /tmp and /initrd/pup_rw turned into symlinks).
+// Host tier: the init's copy of its /tmp into the new root, and the port's
+// removal (/tmp and /initrd/pup_rw turned into symlinks), on real files.
 
 import assert from "node:assert/strict";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { copyTree, removeIfAny } from "../../src/sys/files.js";
+import { copyTreeInto } from "../../src/init/execute.js";
+import { NodePort } from "../../src/port/node.js";
 
-describe("copyTree and removeIfAny", () => {
+const port = new NodePort();
+const copyTree = (from: string, to: string): void => copyTreeInto(port, from, to);
+const removeIfAny = (p: string): void => port.remove(p);
+
+describe("the hand-over's tree copy, and the port's removal", () => {
   const dir = mkdtempSync(join(tmpdir(), "ramstack-files-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 
 const SYSTEM = new URL("../../src/init/system.js", import.meta.url).href;
+const PORT = new URL("../../src/port/node.js", import.meta.url).href;
 
 describe("freeing the initramfs before the switch", { timeout: 60000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "ramstack-free-"));
@@ -29,8 +30,9 @@ describe("freeing the initramfs before the switch", { timeout: 60000 }, () => {
       mount -t tmpfs tmpfs mnt/data; echo save > mnt/data/save-file
       node --input-type=module -e '
         const { freeInitramfs } = await import("${SYSTEM}");
-        freeInitramfs("${root}", "${root}/pup_new", ["${root}/runtime", "${root}/bin/busybox", "${root}/tmp"]);
-        try { freeInitramfs("${root}", "${root}/tmp", []); } catch (e) { console.log("refused:", e.message.replace("${root}", "ROOT")); }
+        const port = new (await import("${PORT}")).NodePort();
+        freeInitramfs(port, "${root}", "${root}/pup_new", ["${root}/runtime", "${root}/bin/busybox", "${root}/tmp"]);
+        try { freeInitramfs(port, "${root}", "${root}/tmp", []); } catch (e) { console.log("refused:", e.message.replace("${root}", "ROOT")); }
       '
       find . | sort
     `;

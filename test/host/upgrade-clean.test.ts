@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
+import { NodePort } from "../../src/port/node.js";
 import { upgradeCleanup } from "../../src/init/upgrade-clean.js";
 import { run } from "../../src/sys/exec.js";
 
@@ -35,7 +36,7 @@ describe("the version-upgrade clean-up of a save layer", () => {
     whiteout("bin/vi");
     whiteout("usr/share/doc/deep/gone");
     whiteout("root/.config/autostart/tray.desktop");
-    const removed = upgradeCleanup(layer).sort();
+    const removed = upgradeCleanup(new NodePort(), layer).sort();
     assert.deepEqual(removed, [
       "bin/vi",
       "etc/rc.d/functions4puppy",
@@ -48,6 +49,6 @@ describe("the version-upgrade clean-up of a save layer", () => {
     for (const kept of ["etc/rc.d/rc.local", "etc/rc.d/PUPSTATE", "lib/modules/6.1.0-9-amd64/kernel/extra/mine.ko", "root/notes.txt", "root/.config/autostart/tray.desktop", "usr/share/doc/deep"]) {
       assert.ok(existsSync(join(layer, kept)), `${kept} is kept`);
     }
-    assert.deepEqual(upgradeCleanup(layer), [], "a second clean-up finds nothing");
+    assert.deepEqual(upgradeCleanup(new NodePort(), layer), [], "a second clean-up finds nothing");
   });
 });

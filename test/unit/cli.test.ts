@@ -33,6 +33,18 @@ describe("ramstack plan", () => {
     assert.match(r.stdout, /save +\/pup_ro1 +sdb1:\/puppy\/tinysave/);
     assert.match(r.stdout, /Why:\n/);
   });
+  it("--ops prints the operations the init would perform, step by step; --json gives them as data", () => {
+    const r = run("plan", "--machine", good, "--cmdline", "psubdir=puppy", "--ops");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^the save sdb1:\/puppy\/tinysave \(if it fails: boot in RAM, the save untouched\):\n {2}mount -o move \/mnt\/sdb1 \/mnt\/dev_save$/m);
+    assert.match(r.stdout, /^ {2}ln -s \/mnt\/dev_save\/puppy\/tinysave\/upper \/pup_ro1$/m);
+    assert.match(r.stdout, /^ {2}mount -t overlay -o lowerdir=\/pup_ro1:\/pup_ro2:\/pup_z,upperdir=\/mnt\/tmpfs\/pup_rw,.*xino=on unionfs \/pup_new$/m);
+    assert.match(r.stdout, /^ {2}switch_root \/pup_new \/sbin\/init/m);
+    const j = run("plan", "--machine", good, "--cmdline", "psubdir=puppy", "--ops", "--json");
+    const steps = JSON.parse(j.stdout) as { name: string; onFail: string; ops: { op: string }[] }[];
+    assert.deepEqual(steps.map((x) => x.onFail).slice(0, 2), ["abort", "save"]);
+    assert.equal(steps.at(-1)!.ops.at(-1)!.op, "switch-root");
+  });
   it("prints JSON in the documented shape", () => {
     const r = run("plan", "--machine", good, "--cmdline=psubdir=puppy", "--json");
     assert.equal(r.status, 0, r.stderr);

@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseMounts, saveLayerLink, saveRootOfLayer, unionLowerDirs } from "../../src/plan/layout.js";
+import { formatVars, parsePupstate } from "../../src/plan/handover.js";
+import { fsckFlagText, parseFsckFlag, parseMounts, pupmodeFacts, saveLayerLink, saveRootOfLayer, unionLowerDirs } from "../../src/plan/layout.js";
 import { judgeNextBoot } from "../../src/save/next-boot.js";
 import { disk, frugal, machine, part, plan, saveFolder, specsText } from "../helpers/machines.js";
 
@@ -56,5 +57,25 @@ describe("will the next boot use the new save?", () => {
     const v = judgeNextBoot(plan(two(old), "psubdir=p psave=SAVES:/saves/"), "sdb1", "/saves/tinysave-new", advice);
     assert.equal(v.uses, false);
     assert.match(v.says, /does NOT use it/);
+  });
+});
+
+describe("PUPSTATE, written by the planner and read by the saver", () => {
+  it("round-trips the values the saver uses, typed", () => {
+    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/p"))]), disk("sdb", "ata", [part("sdb1", "ext4", saveFolder("/saves/tinysave"), { label: "SAVES" })])]);
+    const p = plan(m, "psubdir=p psave=SAVES:/saves/");
+    const s = parsePupstate(formatVars(p.pupstate));
+    assert.equal(s.pupmode, 12);
+    assert.deepEqual(s.pupsave, { partition: "sdb1", fstype: "ext4", path: "/saves/tinysave" });
+    assert.deepEqual(s.pupsfs, { partition: "sda1", fstype: "ext4", path: "/p/puppy_tiny_1.0.0.sfs" });
+    assert.deepEqual([s.psavepart, s.psavedir, s.psubdir], ["sdb1", "/saves/", "/p"]);
+    assert.equal(pupmodeFacts(s.pupmode).saveIsWritable, true);
+  });
+  it("an empty or broken PUPSTATE is PUPMODE 5 without places", () => {
+    const s = parsePupstate("PUPMODE='x'\nPUPSAVE='sda1'\n");
+    assert.deepEqual([s.pupmode, s.pupsave, s.pupsfs], [5, null, null]);
+  });
+  it("the fsckme.flg line round-trips", () => {
+    assert.deepEqual(parseFsckFlag(fsckFlagText({ partition: "sda1", fstype: "ext4", file: "/tinysave.4fs" })), { partition: "sda1", fstype: "ext4", file: "/tinysave.4fs" });
   });
 });

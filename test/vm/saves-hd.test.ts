@@ -189,6 +189,8 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
     const log = await vm.check("cat /initrd/tmp/bootinit.log");
     assert.match(log, /Warning: adrv .* is left out/);
+    const outcome = (JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { outcome: { steps: { name: string; result: string }[] } }).outcome;
+    assert.equal(outcome.steps.find((x) => x.name.startsWith("adrv"))?.result, "left out", "the outcome beside the plan says so too");
     assert.match(log, /fdrv=NOSUCH:\/fdrv_tiny_0\.1\.0\.sfs: no partition NOSUCH; booting without it/);
     assert.match(log, /made for aufs, this boot uses overlay: booting in RAM/);
     assert.match(log, /copy: puppy: to RAM/);

@@ -1,0 +1,277 @@
+// The port on Node.js: node:fs for files, and sys/exec (the one place that
+// runs subprocesses) for mount, modprobe, cryptsetup and the rest. A failed
+// command throws an error that names it, with its exit status and output.
+
+import { appendFileSync, copyFileSync, lstatSync, unlinkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+import { release } from "node:os";
+import type { MountEntry } from "../plan/layout.js";
+import { parseMounts } from "../plan/layout.js";
+import { askOnConsole } from "../sys/console.js";
+import { commandLine, run, runAll } from "../sys/exec.js";
+import { luksClose, luksOpen } from "../sys/luks.js";
+import { runtimeTool } from "../sys/runtime.js";
+import type { AskOptions, CommandResult, FileKind, FileStat, MountSpec, Port } from "./port.js";
+
+function kindOf(st: Stats): FileKind {
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isDirectory()) return "dir";
+  if (st.isCharacterDevice()) return "char";
+  if (st.isBlockDevice()) return "block";
+  if (st.isFIFO()) return "fifo";
+  if (st.isSocket()) return "socket";
+  return "file";
+}
+
+function toStat(st: Stats): FileStat {
+  return { kind: kindOf(st), size: st.size, dev: st.dev, mode: st.mode, rdevMajor: Math.floor(st.rdev / 256) & 0xfff, rdevMinor: st.rdev & 0xff };
+}
+
+/** Run a command; a failure throws with the command, its status and what it printed. */
+function must(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): CommandResult {
+  const r = run(cmd, args, { allowFail: true, ...(env ? { env } : {}) });
+  const output = (r.stdout + r.stderr).trim();
+  if (r.status !== 0) throw new Error(`${commandLine(cmd, args)} failed (exit ${r.status})${output ? `: ${output}` : ""}`);
+  return { status: 0, output };
+}
+
+export class NodePort implements Port {
+  readText(path: string): string | undefined {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  readAt(path: string, offset: number, length: number): Uint8Array | undefined {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, "r");
+      const buf = Buffer.alloc(length);
+      let n = 0;
+      while (n < length) {
+        const got = readSync(fd, buf, n, length - n, offset + n);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.subarray(0, n);
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  writeText(path: string, text: string): void {
+    writeFileSync(path, text);
+  }
+
+  appendText(path: string, text: string): void {
+    appendFileSync(path, text);
+  }
+
+  mkdir(path: string): void {
+    mkdirSync(path, { recursive: true });
+  }
+
+  list(path: string): string[] {
+    try {
+      return readdirSync(path).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  lstat(path: string): FileStat | null {
+    try {
+      return toStat(lstatSync(path));
+    } catch {
+      return null;
+    }
+  }
+
+  stat(path: string): FileStat | null {
+    try {
+      return toStat(statSync(path));
+    } catch {
+      return null;
+    }
+  }
+
+  symlink(target: string, path: string): void {
+    symlinkSync(target, path);
+  }
+
+  readlink(path: string): string | null {
+    try {
+      return readlinkSync(path);
+    } catch {
+      return null;
+    }
+  }
+
+  realpath(path: string): string {
+    return realpathSync(path);
+  }
+
+  rename(from: string, to: string): void {
+    renameSync(from, to);
+  }
+
+  remove(path: string): void {
+    // A file, symlink or empty directory at once: fs.rmSync's general machinery is slow to start on an emulated CPU.
+    let dir: boolean;
+    try {
+      dir = lstatSync(path).isDirectory();
+    } catch {
+      return;
+    }
+    if (!dir) return unlinkSync(path);
+    try {
+      rmdirSync(path);
+    } catch {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+
+  removeEmptyDir(path: string): boolean {
+    try {
+      rmdirSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  copyFile(from: string, to: string): void {
+    // No process start: a copy into a tmpfs that runs out of room fails with ENOSPC all the same.
+    copyFileSync(from, to);
+  }
+
+  copyTree(from: string, intoDir: string): void {
+    must("cp", ["-af", from, intoDir]);
+  }
+
+  syncFs(path: string): void {
+    run("sync", ["-f", path], { allowFail: true });
+  }
+
+  mknodChar(path: string, major: number, minor: number): void {
+    must("mknod", [path, "c", String(major), String(minor)]);
+  }
+
+  mount(m: MountSpec): void {
+    const opts = m.options?.length ? ["-o", m.options.join(",")] : [];
+    must("mount", ["-t", m.fstype, ...opts, m.source, m.target]);
+  }
+
+  bind(source: string, target: string, readOnly: boolean): void {
+    // A bind takes the source's flags; read-only needs a remount of the bind (both in one shell).
+    const cmds = [["mount", "-o", "bind", source, target], ...(readOnly ? [["mount", "-o", "remount,bind,ro", target]] : [])];
+    this.runAll(cmds);
+  }
+
+  move(moves: readonly (readonly [string, string])[]): void {
+    if (moves.length) this.runAll(moves.map(([source, target]) => ["mount", "-o", "move", source, target]));
+  }
+
+  private runAll(commands: string[][]): void {
+    if (commands.length === 1) {
+      must(commands[0]![0]!, commands[0]!.slice(1));
+      return;
+    }
+    const r = runAll(commands);
+    if (r.failed === null) return;
+    throw new Error(`${commands[r.failed]!.join(" ")} failed (exit ${r.status})${r.output ? `: ${r.output}` : ""}`);
+  }
+
+  moveCwdToRoot(): void {
+    // busybox itself: mount's link and sh are gone with the rest of the initramfs.
+    must(BUSYBOX, ["mount", "-o", "move", ".", "/"]);
+  }
+
+  umount(target: string, lazy = false): boolean {
+    return run("umount", [...(lazy ? ["-l"] : []), target], { allowFail: true }).status === 0;
+  }
+
+  mounts(): MountEntry[] {
+    // Once /proc has moved into the new root there is nothing left to read.
+    return parseMounts(this.readText("/proc/mounts") ?? "");
+  }
+
+  modprobe(names: readonly string[]): void {
+    if (names.length) run("modprobe", ["-a", "-q", ...names], { allowFail: true });
+  }
+
+  moduleLoaded(name: string): boolean {
+    return this.stat(`/sys/module/${name.replace(/\.ko(\.\w+)?$/, "").replace(/^.*\//, "").replace(/-/g, "_")}`) !== null;
+  }
+
+  fsck(target: string): CommandResult {
+    const t = runtimeTool("e2fsck");
+    const r = run(t.cmd, ["-p", target], { allowFail: true, ...(t.env ? { env: t.env } : {}) });
+    return { status: r.status, output: (r.stdout + r.stderr).trim() };
+  }
+
+  luksOpen(file: string, name: string, password: string): boolean {
+    return luksOpen(file, name, password);
+  }
+
+  luksClose(name: string): void {
+    luksClose(name);
+  }
+
+  tool(name: string, args: readonly string[]): CommandResult {
+    const t = runtimeTool(name);
+    return must(t.cmd, args, t.env);
+  }
+
+  loadKeymap(file: string): string | null {
+    const r = run("sh", ["-c", 'busybox zcat "$1" | busybox loadkmap', "sh", file], { allowFail: true });
+    return r.status === 0 ? null : (r.stdout + r.stderr).trim() || "loadkmap failed";
+  }
+
+  shell(): void {
+    run(BUSYBOX, ["sh"], { inherit: true, allowFail: true });
+  }
+
+  chdir(path: string): void {
+    process.chdir(path);
+  }
+
+  execve(path: string, argv: readonly string[], env: Record<string, string>): never {
+    const execve = (process as unknown as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
+    if (!execve) throw new Error("this Node.js has no process.execve (Node >= 22.15 is needed)");
+    execve(path, [...argv], env);
+    throw new Error("process.execve returned");
+  }
+
+  /**
+   * Straight to fd 1, the console: process.stdout would first build a tty
+   * stream (net, stream and tty modules), a tenth of a second of an emulated
+   * boot.
+   */
+  say(line: string): void {
+    try {
+      writeSync(1, line + "\n");
+    } catch {
+      // The log file has it.
+    }
+  }
+
+  ask(prompt: string, timeoutSec: number, o: AskOptions = {}): string | null {
+    return askOnConsole(prompt, timeoutSec, o);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  kernelRelease(): string {
+    return release();
+  }
+}
+
+export const BUSYBOX = "/bin/busybox";

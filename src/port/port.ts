@@ -1,0 +1,119 @@
+// The port: everything the init (and, in time, the running-system tools) does
+// to the machine, in one interface. The boot's logic runs against it: on
+// Node.js (port/node.ts), in tests against a recording fake
+// (port/recording.ts), and later on a small JavaScript engine. Paths are the
+// machine's own; errors are thrown as Error with a message that names the
+// call and the path.
+
+import type { MountEntry } from "../plan/layout.js";
+
+export type FileKind = "file" | "dir" | "symlink" | "char" | "block" | "fifo" | "socket";
+
+export interface FileStat {
+  kind: FileKind;
+  size: number;
+  /** The filesystem's device number: the hand-over never deletes across a mount. */
+  dev: number;
+  mode: number;
+  /** For char and block devices: an overlay whiteout is char 0:0. */
+  rdevMajor: number;
+  rdevMinor: number;
+}
+
+export interface MountSpec {
+  fstype: string;
+  source: string;
+  target: string;
+  /** mount(8)-style options: "loop" attaches the source file to a loop device first. */
+  options?: string[];
+}
+
+export interface AskOptions {
+  /** Do not echo what is typed (passwords). */
+  silent?: boolean;
+}
+
+export interface CommandResult {
+  status: number;
+  output: string;
+}
+
+export interface Port {
+  // --- files ---------------------------------------------------------------
+  /** A file's text, or undefined when it cannot be read. */
+  readText(path: string): string | undefined;
+  /** Bytes at an offset (superblocks, a LUKS header); shorter at the end; undefined when unreadable. */
+  readAt(path: string, offset: number, length: number): Uint8Array | undefined;
+  writeText(path: string, text: string): void;
+  appendText(path: string, text: string): void;
+  /** mkdir -p. */
+  mkdir(path: string): void;
+  /** Names in a directory, sorted; [] when it cannot be read. */
+  list(path: string): string[];
+  /** lstat: a symlink is itself. null when the path does not exist. */
+  lstat(path: string): FileStat | null;
+  /** stat: through symlinks. */
+  stat(path: string): FileStat | null;
+  symlink(target: string, path: string): void;
+  readlink(path: string): string | null;
+  realpath(path: string): string;
+  rename(from: string, to: string): void;
+  /** rm -rf, on this path's filesystem only for directories; nothing when missing. */
+  remove(path: string): void;
+  /** rmdir: false when not empty or missing. */
+  removeEmptyDir(path: string): boolean;
+  copyFile(from: string, to: string): void;
+  /** cp -af FROM INTO/: modes, owners, times and links; -f replaces what cannot be written over. */
+  copyTree(from: string, intoDir: string): void;
+  /** Flush the filesystem that holds PATH (syncfs): what is renamed next must be on disk before. */
+  syncFs(path: string): void;
+  /** A character device (an overlay whiteout is 0:0). */
+  mknodChar(path: string, major: number, minor: number): void;
+
+  // --- mounts --------------------------------------------------------------
+  mount(m: MountSpec): void;
+  bind(source: string, target: string, readOnly: boolean): void;
+  /** Move mounts in order (one process start where the port can). */
+  move(moves: readonly (readonly [string, string])[]): void;
+  /**
+   * The last step of switch_root: the current directory's mount moved over
+   * "/" (after the initramfs's files are gone: nothing but the port's own
+   * means may be used).
+   */
+  moveCwdToRoot(): void;
+  /** false when busy or not mounted. */
+  umount(target: string, lazy?: boolean): boolean;
+  mounts(): MountEntry[];
+
+  // --- modules, tools --------------------------------------------------------
+  /** Load modules; names that do not resolve are not an error. */
+  modprobe(names: readonly string[]): void;
+  /** Whether a module is in the kernel (loaded, or built in with a /sys/module entry). */
+  moduleLoaded(name: string): boolean;
+  /** e2fsck -p: 0 clean, 1-3 repaired, 4 and up not repaired. */
+  fsck(target: string): CommandResult;
+  /** Open a LUKS container as /dev/mapper/NAME; false when the password opens no key slot. */
+  luksOpen(file: string, name: string, password: string): boolean;
+  luksClose(name: string): void;
+  /** A program the runtime carries (tar, …), or busybox's. */
+  tool(name: string, args: readonly string[]): CommandResult;
+  /** Load a gzipped busybox keymap into the console; the error text, or null. */
+  loadKeymap(file: string): string | null;
+
+  // --- processes -------------------------------------------------------------
+  /** An interactive shell on the console; returns when it exits. */
+  shell(): void;
+  chdir(path: string): void;
+  /** Replace this process; never returns. */
+  execve(path: string, argv: readonly string[], env: Record<string, string>): never;
+
+  // --- console and clock -----------------------------------------------------
+  /** A line on the console; a console that cannot be written does not stop the boot. */
+  say(line: string): void;
+  /** A question with a time limit: the answer, or null when nobody answered in time. */
+  ask(prompt: string, timeoutSec: number, o?: AskOptions): string | null;
+  /** Milliseconds since some fixed point, for durations. */
+  now(): number;
+  /** The running kernel's release (uname -r). */
+  kernelRelease(): string;
+}

@@ -1,0 +1,306 @@
+// A recording fake of the port, for testing the executor's decisions: files
+// live under a real directory that stands for "/", mounts are a table (a
+// mount point's directory is made, a move carries its files along), and
+// every action on the machine is written to `calls`, one line each, in the
+// words of the command it stands for. Calls can be made to fail, passwords
+// and console answers are given up front, and execve ends the run by
+// throwing Exec.
+
+import { appendFileSync, copyFileSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { join } from "node:path/posix";
+import type { MountEntry } from "../plan/layout.js";
+import type { AskOptions, CommandResult, FileKind, FileStat, MountSpec, Port } from "./port.js";
+
+/** execve was called: the process would be replaced here. */
+export class Exec extends Error {
+  constructor(
+    readonly path: string,
+    readonly argv: readonly string[],
+  ) {
+    super(`execve ${path} ${argv.join(" ")}`);
+  }
+}
+
+export interface RecordingOptions {
+  /** A real directory that stands for "/". */
+  root: string;
+  /** An error message for a call that should fail (matched against its line in `calls`), or null. */
+  fail?: (call: string) => string | null;
+  /** Passwords that open LUKS containers: file -> password. */
+  passwords?: Record<string, string>;
+  /** What the console answers, in order; null is no answer in time. */
+  answers?: (string | null)[];
+  /** e2fsck's exit status per target (default 0). */
+  fsckStatus?: Record<string, number>;
+  /** Mounts already there (the stub's /dev, /proc, /sys). */
+  mounts?: MountEntry[];
+  /** What /proc/filesystems lists. */
+  filesystems?: string[];
+}
+
+function kindOf(st: Stats): FileKind {
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isDirectory()) return "dir";
+  if (st.isCharacterDevice()) return "char";
+  if (st.isBlockDevice()) return "block";
+  return "file";
+}
+
+export class RecordingPort implements Port {
+  /** Every action on the machine, in order. */
+  readonly calls: string[] = [];
+  /** What was shown on the console. */
+  readonly said: string[] = [];
+  private readonly table: MountEntry[];
+  private readonly loaded = new Set<string>();
+  private readonly answers: (string | null)[];
+  private clock = 0;
+
+  constructor(private readonly o: RecordingOptions) {
+    this.table = [...(o.mounts ?? [])];
+    this.answers = [...(o.answers ?? [])];
+  }
+
+  /** The fake's own file for a machine path. */
+  path(p: string): string {
+    return join(this.o.root, p);
+  }
+
+  private record(line: string): void {
+    this.calls.push(line);
+    const err = this.o.fail?.(line);
+    if (err) throw new Error(`${line} failed: ${err}`);
+  }
+
+  readText(path: string): string | undefined {
+    if (path === "/proc/mounts") return this.table.map((m) => `${m.source} ${m.target} ${m.fstype} ${m.options || "rw"} 0 0`).join("\n") + "\n";
+    if (path === "/proc/filesystems") return (this.o.filesystems ?? ["ext4", "vfat", "tmpfs"]).map((f) => `\t${f}`).join("\n") + "\n";
+    try {
+      return readFileSync(this.path(path), "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  readAt(path: string, offset: number, length: number): Uint8Array | undefined {
+    const b = this.readText(path);
+    return b === undefined ? undefined : Buffer.from(b).subarray(offset, offset + length);
+  }
+
+  writeText(path: string, text: string): void {
+    this.record(`write ${path}`);
+    writeFileSync(this.path(path), text);
+  }
+
+  appendText(path: string, text: string): void {
+    appendFileSync(this.path(path), text);
+  }
+
+  mkdir(path: string): void {
+    mkdirSync(this.path(path), { recursive: true });
+  }
+
+  list(path: string): string[] {
+    try {
+      return readdirSync(this.path(path)).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  lstat(path: string): FileStat | null {
+    try {
+      const st = lstatSync(this.path(path));
+      return { kind: kindOf(st), size: st.size, dev: st.dev, mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
+    } catch {
+      return null;
+    }
+  }
+
+  stat(path: string): FileStat | null {
+    try {
+      const st = statSync(this.path(path));
+      return { kind: kindOf(st), size: st.size, dev: st.dev, mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
+    } catch {
+      return null;
+    }
+  }
+
+  symlink(target: string, path: string): void {
+    this.record(`ln -s ${target} ${path}`);
+    symlinkSync(target, this.path(path));
+  }
+
+  readlink(path: string): string | null {
+    try {
+      return readlinkSync(this.path(path));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Relative links are followed inside the fake; the result is a machine path. */
+  realpath(path: string): string {
+    const real = realpathSync(this.path(path));
+    const root = realpathSync(this.o.root);
+    return real === root ? "/" : real.slice(root.length);
+  }
+
+  rename(from: string, to: string): void {
+    this.record(`mv ${from} ${to}`);
+    renameSync(this.path(from), this.path(to));
+  }
+
+  remove(path: string): void {
+    if (this.lstat(path) === null) return;
+    this.record(`rm -rf ${path}`);
+    rmSync(this.path(path), { recursive: true, force: true });
+  }
+
+  removeEmptyDir(path: string): boolean {
+    try {
+      rmdirSync(this.path(path));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  copyFile(from: string, to: string): void {
+    this.record(`cp ${from} ${to}`);
+    copyFileSync(this.path(from), this.path(to));
+  }
+
+  copyTree(from: string, intoDir: string): void {
+    this.record(`cp -af ${from} ${intoDir}`);
+    cpSync(this.path(from), join(this.path(intoDir), from.slice(from.lastIndexOf("/") + 1)), { recursive: true, force: true, verbatimSymlinks: true });
+  }
+
+  syncFs(path: string): void {
+    this.calls.push(`sync -f ${path}`);
+  }
+
+  mknodChar(path: string, major: number, minor: number): void {
+    this.record(`mknod ${path} c ${major} ${minor}`);
+    writeFileSync(this.path(path), "");
+  }
+
+  mount(m: MountSpec): void {
+    this.record(`mount -t ${m.fstype}${m.options?.length ? ` -o ${m.options.join(",")}` : ""} ${m.source} ${m.target}`);
+    mkdirSync(this.path(m.target), { recursive: true });
+    const options = (m.options ?? []).join(",");
+    if (m.options?.includes("remount")) {
+      const t = this.table.filter((x) => x.target === m.target).pop();
+      if (t) t.options = options;
+      return;
+    }
+    this.table.push({ source: m.source, target: m.target, fstype: m.fstype, options });
+  }
+
+  bind(source: string, target: string, readOnly: boolean): void {
+    this.record(`mount -o bind${readOnly ? ",ro" : ""} ${source} ${target}`);
+    this.table.push({ source, target, fstype: "bind", options: readOnly ? "ro" : "rw" });
+  }
+
+  move(moves: readonly (readonly [string, string])[]): void {
+    for (const [from, to] of moves) {
+      this.record(`mount -o move ${from} ${to}`);
+      for (const m of this.table) {
+        if (m.target === from) m.target = to;
+        else if (m.target.startsWith(`${from}/`)) m.target = to + m.target.slice(from.length);
+      }
+      // The mount's files go along; the empty mount point stays behind.
+      if (from !== "." && this.lstat(from)?.kind === "dir") {
+        rmSync(this.path(to), { recursive: true, force: true });
+        mkdirSync(this.path(to.slice(0, to.lastIndexOf("/")) || "/"), { recursive: true });
+        renameSync(this.path(from), this.path(to));
+        mkdirSync(this.path(from), { recursive: true });
+      }
+    }
+  }
+
+  moveCwdToRoot(): void {
+    this.record("mount -o move . /");
+  }
+
+  umount(target: string, lazy = false): boolean {
+    try {
+      this.record(`umount${lazy ? " -l" : ""} ${target}`);
+    } catch {
+      return false;
+    }
+    const i = this.table.map((m) => m.target).lastIndexOf(target);
+    if (i < 0) return false;
+    this.table.splice(i, 1);
+    return true;
+  }
+
+  mounts(): MountEntry[] {
+    return this.table.map((m) => ({ ...m }));
+  }
+
+  modprobe(names: readonly string[]): void {
+    this.calls.push(`modprobe ${names.join(" ")}`);
+    for (const n of names) this.loaded.add(n);
+  }
+
+  moduleLoaded(name: string): boolean {
+    return this.loaded.has(name);
+  }
+
+  fsck(target: string): CommandResult {
+    this.record(`e2fsck -p ${target}`);
+    return { status: this.o.fsckStatus?.[target] ?? 0, output: "" };
+  }
+
+  luksOpen(file: string, name: string, password: string): boolean {
+    this.record(`cryptsetup open ${file} ${name}`);
+    return this.o.passwords?.[file] === password;
+  }
+
+  luksClose(name: string): void {
+    this.record(`cryptsetup close ${name}`);
+  }
+
+  tool(name: string, args: readonly string[]): CommandResult {
+    this.record(`${name} ${args.join(" ")}`);
+    return { status: 0, output: "" };
+  }
+
+  loadKeymap(file: string): string | null {
+    this.calls.push(`loadkmap ${file}`);
+    return null;
+  }
+
+  shell(): void {
+    this.calls.push("sh");
+  }
+
+  chdir(path: string): void {
+    this.calls.push(`cd ${path}`);
+  }
+
+  execve(path: string, argv: readonly string[]): never {
+    this.calls.push(`exec ${path} ${argv.join(" ")}`);
+    throw new Exec(path, argv);
+  }
+
+  say(line: string): void {
+    this.said.push(line);
+  }
+
+  ask(prompt: string, _timeoutSec: number, o: AskOptions = {}): string | null {
+    this.said.push(prompt);
+    this.calls.push(`ask${o.silent ? " (silent)" : ""}`);
+    return this.answers.length ? this.answers.shift()! : null;
+  }
+
+  now(): number {
+    return (this.clock += 10);
+  }
+
+  kernelRelease(): string {
+    return "6.1.0-test-amd64";
+  }
+}
