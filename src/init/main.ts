@@ -76,11 +76,15 @@ class Init {
    */
   private waitedMs = 0;
 
+  private disks(): ReturnType<typeof listBlockDisks> {
+    return listBlockDisks({ sys: "/sys", dev: "/dev" }, this.port);
+  }
+
   /** Load drivers for devices not seen yet; true when something new was loaded. */
   coldplug(): boolean {
     // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
     this.aliasBuses ??= aliasBuses(this.port.readText(`/lib/modules/${this.port.kernelRelease()}/modules.alias`) ?? "");
-    const fresh = deviceAliases("/sys", this.aliasBuses).filter((a) => !this.aliasesDone.has(a));
+    const fresh = deviceAliases("/sys", this.aliasBuses, this.port).filter((a) => !this.aliasesDone.has(a));
     for (const a of fresh) this.aliasesDone.add(a);
     const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
     if (wanted.length) this.sys.modprobe(wanted);
@@ -89,11 +93,11 @@ class Init {
 
   /** The planner on the machine as it is now (partitions read through their mounts). */
   private planNow(cmdline: string, answers: Answers, unlocked?: { partition: string; path: string }): Plan {
-    const machine = probeMachine(listBlockDisks());
+    const machine = probeMachine(this.disks(), "/", this.port);
     // An encrypted save, once open, is read through its filesystem's mount.
     const image = (partition: string) => (path: string): FileTree | undefined =>
-      unlocked && unlocked.partition === partition && unlocked.path === path ? new MountedTree("unlocked-save", "ext4", () => PUP_LOOP) : undefined;
-    return planBoot({ machine, cmdline, answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition, undefined, image(p.name)) });
+      unlocked && unlocked.partition === partition && unlocked.path === path ? new MountedTree("unlocked-save", "ext4", () => PUP_LOOP, undefined, undefined, this.port) : undefined;
+    return planBoot({ machine, cmdline, answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition, undefined, image(p.name), this.port) });
   }
 
   /** Plan, waiting (up to waitdev seconds) while devices the plan needs are missing. */
@@ -105,7 +109,7 @@ class Init {
       // USB): load round after round before looking, not once per poll.
       let loaded = false;
       while (this.coldplug()) loaded = true;
-      const key = JSON.stringify(listBlockDisks());
+      const key = JSON.stringify(this.disks());
       if (plan === null || key !== lastDevices || loaded) {
         lastDevices = key;
         plan = this.planNow(cmdline, this.answers);
@@ -124,10 +128,10 @@ class Init {
     this.log.debug(`cmdline: ${given}`);
     // Where the time before the init's first line went: the kernel and stub, then the runtime's own start.
     const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]);
-    this.log.debug(`started at ${uptime.toFixed(2)} s of uptime`);
+    this.log.debug(`started at ${uptime.toFixed(2)} s of uptime, ${this.port.processUptime().toFixed(2)} s after the runtime's exec`);
     let cmdline = given;
     const p = parseParams(given).params;
-    this.vfat = vfatOptions(chooseLocale(p.plang, p.pkeys, initrdFacts("/")).codepage).split(",");
+    this.vfat = vfatOptions(chooseLocale(p.plang, p.pkeys, initrdFacts("/", this.port)).codepage).split(",");
     for (;;) {
       const plan = await this.plan(cmdline);
       this.localize(plan);

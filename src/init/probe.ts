@@ -1,16 +1,15 @@
 // The real machine as the planner sees it: disks and partitions from sysfs
 // and superblocks, files read through partitions mounted on first look.
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { release } from "node:os";
-import { join } from "node:path";
+import { join } from "node:path/posix";
+import { FS_ALIASES, FS_MODULES } from "../plan/filesystems.js";
 import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js";
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
-import { readTextIfAny } from "../sys/files.js";
-import { isLuks } from "../sys/luks.js";
-import { FS_ALIASES, FS_MODULES } from "../plan/filesystems.js";
+import { identifyPath } from "../sys/blkid.js";
 
 
 export function kernelFilesystems(procFilesystems: string): string[] {
@@ -43,6 +42,7 @@ export class MountedTree implements FileTree {
     private readonly imageFile?: string,
     /** The files inside an image file (an encrypted save once opened), when they can be read. */
     private readonly imageOf?: (path: string) => FileTree | undefined,
+    private readonly port: Port = new NodePort(),
   ) {}
 
   private base(): string | null {
@@ -58,45 +58,33 @@ export class MountedTree implements FileTree {
   stat(path: string): NodeInfo | undefined {
     const f = this.full(path);
     if (f === null) return undefined;
-    try {
-      const st = statSync(f);
-      if (st.isDirectory()) return { kind: "dir", sizeMiB: 0 };
-      const info: NodeInfo = { kind: "file", sizeMiB: st.size / 1048576 };
-      // A save file's header says whether it is encrypted (its name need not).
-      if (/\.[234]fs$/.test(path) && isLuks(f)) info.luks = true;
-      const image = this.imageOf?.(normalizePath(path));
-      if (image) info.image = image;
-      // An ISO to boot from (isofrom=): its files are read through a loop mount at /mnt/iso.
-      if (/\.iso$/i.test(path)) {
-        info.fstype = "iso9660";
-        info.image = new MountedTree("iso", "iso9660", this.mounter, f);
-      }
-      return info;
-    } catch {
-      return undefined;
+    const st = this.port.stat(f);
+    if (!st) return undefined;
+    if (st.kind === "dir") return { kind: "dir", sizeMiB: 0 };
+    const info: NodeInfo = { kind: "file", sizeMiB: st.size / 1048576 };
+    // A save file's header says whether it is encrypted (its name need not).
+    if (/\.[234]fs$/.test(path) && identifyPath(f, 0, this.port)?.fstype === "crypto_LUKS") info.luks = true;
+    const image = this.imageOf?.(normalizePath(path));
+    if (image) info.image = image;
+    // An ISO to boot from (isofrom=): its files are read through a loop mount at /mnt/iso.
+    if (/\.iso$/i.test(path)) {
+      info.fstype = "iso9660";
+      info.image = new MountedTree("iso", "iso9660", this.mounter, f, undefined, this.port);
     }
+    return info;
   }
 
   list(dir: string): string[] {
     const f = this.full(dir);
-    if (f === null) return [];
-    try {
-      return readdirSync(f).sort();
-    } catch {
-      return [];
-    }
+    return f === null ? [] : this.port.list(f);
   }
 
   read(path: string): string | undefined {
     const f = this.full(path);
     if (f === null) return undefined;
-    try {
-      // Spec files are small; a large file is not one.
-      if (statSync(f).size > 1 << 20) return undefined;
-      return readFileSync(f, "utf8");
-    } catch {
-      return undefined;
-    }
+    // Spec files are small; a large file is not one.
+    if ((this.port.stat(f)?.size ?? 0) > 1 << 20) return undefined;
+    return this.port.readText(f);
   }
 }
 
@@ -120,12 +108,11 @@ export function toMachineDisks(disks: readonly BlockDisk[]): MachineDisk[] {
 }
 
 /** The initrd's own facts: spec files and the SFS files it carries. */
-export function initrdFacts(root = "/"): Machine["initrd"] {
-  const read = (name: string): string | undefined => readTextIfAny(join(root, name));
+export function initrdFacts(root = "/", port: Port = new NodePort()): Machine["initrd"] {
+  const read = (name: string): string | undefined => port.readText(join(root, name));
   const files: string[] = [];
-  for (const name of readdirSync(root)) if (/\.sfs$/.test(name)) files.push("/" + name);
-  const keymaps = join(root, "lib/keymaps");
-  if (existsSync(keymaps)) for (const k of readdirSync(keymaps)) files.push(`/lib/keymaps/${k}`);
+  for (const name of port.list(root)) if (/\.sfs$/.test(name)) files.push("/" + name);
+  for (const k of port.list(join(root, "lib/keymaps"))) files.push(`/lib/keymaps/${k}`);
   const facts: Machine["initrd"] = { DISTRO_SPECS: read("DISTRO_SPECS") ?? "", files };
   const bootSpecs = read("BOOT_SPECS");
   if (bootSpecs !== undefined) facts.BOOT_SPECS = bootSpecs;
@@ -140,21 +127,17 @@ export function moduleFilesystems(modulesDep: string, fsModules: Record<string, 
     .map(([fs]) => fs);
 }
 
-export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/"): Machine {
-  let modulesDep = "";
-  try {
-    modulesDep = readFileSync(join(initrdRoot, "lib/modules", release(), "modules.dep"), "utf8");
-  } catch {
-    // no modules: only what the kernel has built in
-  }
-  const meminfo = readFileSync("/proc/meminfo", "utf8");
-  const filesystems = new Set([...kernelFilesystems(readFileSync("/proc/filesystems", "utf8")), ...moduleFilesystems(modulesDep, FS_MODULES)]);
+export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port: Port = new NodePort()): Machine {
+  // No modules.dep: only what the kernel has built in.
+  const modulesDep = port.readText(join(initrdRoot, "lib/modules", port.kernelRelease(), "modules.dep")) ?? "";
+  const meminfo = port.readText("/proc/meminfo") ?? "";
+  const filesystems = new Set([...kernelFilesystems(port.readText("/proc/filesystems") ?? ""), ...moduleFilesystems(modulesDep, FS_MODULES)]);
   return {
     ramMiB: ramMiB(meminfo),
     availableMiB: ramMiB(meminfo, "MemAvailable"),
-    kernelRelease: release(),
+    kernelRelease: port.kernelRelease(),
     filesystems: [...filesystems],
-    initrd: initrdFacts(initrdRoot),
+    initrd: initrdFacts(initrdRoot, port),
     disks: toMachineDisks(disks),
   };
 }
@@ -168,29 +151,22 @@ export function aliasBuses(modulesAlias: string): Set<string> {
 }
 
 /** A device's module alias: its modalias file, or (SD/MMC cards have none) MODALIAS in its uevent. */
-function deviceAlias(dev: string): string | undefined {
-  const alias = readTextIfAny(join(dev, "modalias"));
+function deviceAlias(dev: string, port: Port): string | undefined {
+  const alias = port.readText(join(dev, "modalias"));
   if (alias !== undefined) return alias.trim() || undefined;
-  return /^MODALIAS=(.+)$/m.exec(readTextIfAny(join(dev, "uevent")) ?? "")?.[1]?.trim();
+  return /^MODALIAS=(.+)$/m.exec(port.readText(join(dev, "uevent")) ?? "")?.[1]?.trim();
 }
 
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */
-export function deviceAliases(sys = "/sys", buses?: ReadonlySet<string>): string[] {
+export function deviceAliases(sys = "/sys", buses?: ReadonlySet<string>, port: Port = new NodePort()): string[] {
   const out = new Set<string>();
   const busDir = join(sys, "bus");
-  if (!existsSync(busDir)) return [];
-  for (const bus of readdirSync(busDir)) {
+  for (const bus of port.list(busDir)) {
     // A bus's devices carry aliases named after it: buses the initrd has no drivers for are not read.
     if (buses && !buses.has(bus)) continue;
     const devs = join(busDir, bus, "devices");
-    let names: string[] = [];
-    try {
-      names = readdirSync(devs);
-    } catch {
-      continue;
-    }
-    for (const d of names) {
-      const alias = deviceAlias(join(devs, d));
+    for (const d of port.list(devs)) {
+      const alias = deviceAlias(join(devs, d), port);
       if (alias) out.add(alias);
     }
   }

@@ -269,6 +269,10 @@ export class NodePort implements Port {
     return Date.now();
   }
 
+  processUptime(): number {
+    return process.uptime();
+  }
+
   kernelRelease(): string {
     return release();
   }

@@ -114,6 +114,8 @@ export interface Port {
   ask(prompt: string, timeoutSec: number, o?: AskOptions): string | null;
   /** Milliseconds since some fixed point, for durations. */
   now(): number;
+  /** Seconds since this process started: what the runtime's own start took, seen from its first line. */
+  processUptime(): number;
   /** The running kernel's release (uname -r). */
   kernelRelease(): string;
 }

@@ -300,6 +300,10 @@ export class RecordingPort implements Port {
     return (this.clock += 10);
   }
 
+  processUptime(): number {
+    return 0;
+  }
+
   kernelRelease(): string {
     return "6.1.0-test-amd64";
   }

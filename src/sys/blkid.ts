@@ -2,7 +2,8 @@
 // blkid does: no spawn (each costs ~40 ms in an emulated guest), and FAT and
 // exFAT labels, which busybox's blkid misses.
 
-import { closeSync, openSync, readSync } from "node:fs";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 
 export interface FsIdentity {
   fstype: string;
@@ -127,27 +128,13 @@ export function identify(read: ReadAt): FsIdentity | null {
   return null;
 }
 
-/** Identify a block device or image file; null when nothing is recognised. */
-export function identifyPath(path: string, offset = 0): FsIdentity | null {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    const read: ReadAt = (at, length) => {
-      const buf = Buffer.alloc(length);
-      let n = 0;
-      try {
-        n = readSync(fd, buf, 0, length, offset + at);
-      } catch {
-        n = 0;
-      }
-      return buf.subarray(0, n);
-    };
-    return identify(read);
-  } finally {
-    closeSync(fd);
-  }
+/** Identify a block device or image file through the port; null when nothing is recognised. */
+export function identifyPath(path: string, offset = 0, port: Pick<Port, "readAt"> = new NodePort()): FsIdentity | null {
+  // Unreadable (no such device, no permission): nothing to identify.
+  if (port.readAt(path, offset, 1) === undefined) return null;
+  const read: ReadAt = (at, length) => {
+    const b = port.readAt(path, offset + at, length);
+    return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.alloc(0);
+  };
+  return identify(read);
 }

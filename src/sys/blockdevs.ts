@@ -2,12 +2,12 @@
 // disk hangs on, whether it is removable or rotational, its partitions and
 // their filesystems. The roots are parameters so tests can use a fake sysfs.
 
-import { existsSync, readdirSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "node:path/posix";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import type { Transport } from "../plan/machine.js";
 import type { FsIdentity } from "./blkid.js";
-import { identifyPath } from "./blkid.js";
-import { readTextIfAny } from "./files.js";
+import { identifyPath as identify } from "./blkid.js";
 
 export interface BlockPartition {
   name: string;
@@ -32,8 +32,6 @@ export interface BlockRoots {
 
 const IGNORED = /^(ram|loop|nbd|dm-|md|zram|fd)/;
 
-/** A sysfs attribute's value; "" when the device has none. */
-const attr = (path: string): string => (readTextIfAny(path) ?? "").trim();
 
 /** The bus a disk is on, from its name and where it sits in /sys/devices. */
 export function transportOf(name: string, devicePath: string): Transport {
@@ -48,24 +46,27 @@ export function transportOf(name: string, devicePath: string): Transport {
 
 const sectorsToMiB = (text: string): number => Math.floor((Number(text) || 0) / 2048);
 
-export function listBlockDisks(roots: BlockRoots = { sys: "/sys", dev: "/dev" }): BlockDisk[] {
+export function listBlockDisks(roots: BlockRoots = { sys: "/sys", dev: "/dev" }, port: Port = new NodePort()): BlockDisk[] {
+  /** A sysfs attribute's value; "" when the device has none. */
+  const attr = (path: string): string => (port.readText(path) ?? "").trim();
+  const identifyPath = (path: string): FsIdentity | null => identify(path, 0, port);
   const blockDir = join(roots.sys, "block");
-  if (!existsSync(blockDir)) return [];
   const disks: BlockDisk[] = [];
-  for (const name of readdirSync(blockDir).sort()) {
+  for (const name of port.list(blockDir)) {
     if (IGNORED.test(name)) continue;
     const dir = join(blockDir, name);
     let devicePath = "";
     try {
-      devicePath = realpathSync(dir);
+      devicePath = port.realpath(dir);
     } catch {
       devicePath = dir;
     }
     const sizeText = attr(join(dir, "size"));
     // An empty CD drive or card reader has size 0: nothing to search.
     if (sizeText === "0") continue;
-    const partitions: BlockPartition[] = readdirSync(dir)
-      .filter((p) => p.startsWith(name) && existsSync(join(dir, p, "partition")))
+    const partitions: BlockPartition[] = port
+      .list(dir)
+      .filter((p) => p.startsWith(name) && port.stat(join(dir, p, "partition")) !== null)
       .map((p) => ({ name: p, sizeMiB: sectorsToMiB(attr(join(dir, p, "size"))), id: identifyPath(join(roots.dev, p)) }));
     if (partitions.length === 0) {
       const id = identifyPath(join(roots.dev, name));

@@ -17,14 +17,15 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     vm = b.vm;
     assert.equal(b.reached, "system", vm.tail());
   });
-  after(async () => vm?.kill());
+  // Unset when before() failed.
+  after(async () => (vm as Vm | undefined)?.kill());
 
   it("stacks tmpfs > puppy > zdrv with overlay at /", async () => {
     const mounts = await guestMounts(vm);
     const root = mounts.get("/");
     assert.equal(root?.fstype, "overlay");
-    assert.deepEqual(lowerDirs(root!.options), ["/pup_ro2", "/pup_z"]);
-    assert.match(root!.options, /upperdir=\/mnt\/tmpfs\/pup_rw/);
+    assert.deepEqual(lowerDirs(root.options), ["/pup_ro2", "/pup_z"]);
+    assert.match(root.options, /upperdir=\/mnt\/tmpfs\/pup_rw/);
     assert.equal(mounts.get("/initrd/pup_ro2")?.fstype, "squashfs");
     assert.equal(mounts.get("/initrd/pup_z")?.fstype, "squashfs");
     assert.equal(mounts.get("/initrd/mnt/tmpfs")?.fstype, "tmpfs");
@@ -45,7 +46,7 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     // The stub's head start for the PCI drivers comes first, then the init's own lines, and the boot
     // timing line says where the time before the init went.
     assert.match(log.split("\n")[0]!, /^stub: modprobe .* while Node\.js starts$/);
-    assert.match(log, /started at \d+\.\d+ s of uptime, \d+\.\d+ s after node's exec/);
+    assert.match(log, /started at \d+\.\d+ s of uptime, \d+\.\d+ s after the runtime's exec/);
     // The stack's modules come with the first filesystem's, in one modprobe.
     assert.match(log, /# modprobe -a -q .*\bext4 loop squashfs overlay$/m);
     assert.doesNotMatch(log, /# modprobe -a -q (loop squashfs|overlay)$/m);
