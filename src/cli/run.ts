@@ -8,21 +8,23 @@ import { run } from "../sys/exec.js";
 import type { PartFs } from "../build/disk.js";
 import { frugalDisk } from "../vm/frugal-disk.js";
 import type { DiskBus, VmDisk, VmOptions } from "../vm/qemu.js";
-import { DISK_BUSES, qemuArgs, withVm } from "../vm/qemu.js";
+import { DISK_BUSES, parseForward, qemuArgs, withVm } from "../vm/qemu.js";
 import type { OptionDef } from "./args.js";
-import { optionsHelp, parseArgs, UsageError } from "./args.js";
+import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "cmdline", value: "TEXT", help: "boot parameters added to the kernel command line" },
-  { name: "bus", value: "BUS", help: `how the boot disk is attached: ${DISK_BUSES.join(", ")} (default virtio)` },
+  { name: "bus", value: "BUS", help: `how the boot disk is attached: ${DISK_BUSES.join(", ")}`, default: "virtio" },
   { name: "psubdir", value: "DIR", help: "put the frugal files in this directory of the boot disk" },
-  { name: "label", value: "LABEL", help: "the boot partition's label (default RAMSTACK)" },
-  { name: "fs", value: "FS", help: "the boot partition's filesystem: ext2, ext3, ext4, vfat (default ext4)" },
+  { name: "label", value: "LABEL", help: "the boot partition's label", default: "RAMSTACK" },
+  { name: "fs", value: "FS", help: "the boot partition's filesystem: ext2, ext3, ext4, vfat", default: "ext4" },
   { name: "disk", value: "FILE[:BUS]", repeat: true, help: "attach another disk image (BUS as above, default virtio)" },
   { name: "firmware", value: "F", help: "for an image: bios or uefi (default: bios when the image has it)" },
-  { name: "mem", value: "MiB", help: "guest memory (default 1024)" },
+  { name: "mem", value: "MiB", help: "guest memory", default: "1024" },
   { name: "exec", value: "CMD", repeat: true, help: "run CMD in the guest's shell, print its output, then power off" },
-  { name: "timeout", value: "SEC", help: "with --exec: how long the boot may take (default 180)" },
+  { name: "timeout", value: "SEC", help: "with --exec: how long the boot may take", default: "180" },
+  { name: "net", help: "user-mode networking: a virtio network card through which the guest reaches what this machine reaches (10.0.2.15/24, gateway and DNS 10.0.2.2/3)" },
+  { name: "forward", value: "HOST:GUEST", repeat: true, help: "forward this machine's TCP port HOST (on 127.0.0.1) to the guest's port GUEST; implies --net" },
   { name: "print-args", help: "print the QEMU command instead of running it" },
   { name: "help", help: "show this help" },
 ];
@@ -50,11 +52,11 @@ type Options = Map<string, string[]>;
 function buildVm(build: string, options: Options, bootBus: DiskBus): VmOptions {
   readManifest(build);
   if (options.has("firmware")) throw new UsageError("--firmware is for images; a build's kernel is started by QEMU");
-  const opt = (n: string): string | undefined => options.get(n)?.[0];
-  const fs = (opt("fs") ?? "ext4") as PartFs;
+  const opt = (n: string): string | undefined => options.get(n)?.[0] ?? OPTIONS.find((o) => o.name === n)?.default;
+  const fs = opt("fs") as PartFs;
   if (!["ext2", "ext3", "ext4", "vfat"].includes(fs)) throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4, vfat`);
   const psubdir = opt("psubdir") ?? "";
-  const bootDisk = frugalDisk({ build, psubdir, label: opt("label") ?? "RAMSTACK", fstype: fs, table: "mbr", powerOfTwo: bootBus === "sd" });
+  const bootDisk = frugalDisk({ build, psubdir, label: opt("label")!, fstype: fs, table: "mbr", powerOfTwo: bootBus === "sd" });
   const append = [`console=ttyS0`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""].filter(Boolean).join(" ");
   return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append, disks: [{ file: bootDisk, bus: bootBus }] };
 }
@@ -91,13 +93,13 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
   const [target, ...more] = a.positional;
   if (target === undefined) throw new UsageError("name a build directory (made by 'ramstack build') or an image (made by 'ramstack image')");
   if (more.length) throw new UsageError(`unexpected argument '${more[0]}'`);
-  const opt = (n: string): string | undefined => a.options.get(n)?.[0];
-  const mem = Number(opt("mem") ?? 1024);
+  const opt = (n: string): string | undefined => optionValue(a, OPTIONS, n);
+  const mem = Number(opt("mem"));
   if (!Number.isInteger(mem) || mem < 128) throw new UsageError("--mem takes a number of MiB, at least 128");
-  const timeout = Number(opt("timeout") ?? 180);
+  const timeout = Number(opt("timeout"));
   if (!(timeout > 0)) throw new UsageError("--timeout takes a number of seconds");
   const commands = a.options.get("exec") ?? [];
-  const bootBus = bus(opt("bus") ?? "virtio", "--bus");
+  const bootBus = bus(opt("bus")!, "--bus");
   const extraDisks: VmDisk[] = (a.options.get("disk") ?? []).map((d) => {
     const m = /^(.*?)(?::(\w+))?$/.exec(d)!;
     return { file: resolve(m[1]!), bus: bus(m[2] ?? "virtio", `--disk ${d}`) };
@@ -108,6 +110,12 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
     : buildVm(resolve(target), a.options, bootBus);
   vmOpts.disks.push(...extraDisks);
   vmOpts.memMiB = mem;
+  const forwards = (a.options.get("forward") ?? []).map((f) => {
+    const p = parseForward(f);
+    if (!p) throw new UsageError(`--forward '${f}' is not HOST:GUEST (two TCP ports, 1 to 65535)`);
+    return p;
+  });
+  if (a.flags.has("net") || forwards.length) vmOpts.net = { forwards };
 
   if (a.flags.has("print-args")) {
     out(["qemu-system-x86_64", ...qemuArgs(vmOpts)].map((x) => (/^[\w,.:=/@+-]+$/.test(x) ? x : `'${x}'`)).join(" "));

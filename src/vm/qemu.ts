@@ -33,6 +33,22 @@ export interface VmOptions {
   qmp?: string;
   /** Mirror the console to this function as it arrives. */
   echo?: (text: string) => void;
+  /** User-mode networking (the guest reaches what the host reaches), with host TCP ports forwarded to the guest's. */
+  net?: { forwards: PortForward[] };
+}
+
+/** A TCP port of the host (on 127.0.0.1 only) forwarded to a port of the guest. */
+export interface PortForward {
+  host: number;
+  guest: number;
+}
+
+/** HOST:GUEST, both TCP ports. */
+export function parseForward(text: string): PortForward | null {
+  const m = /^(\d{1,5}):(\d{1,5})$/.exec(text);
+  const ok = (n: number): boolean => n >= 1 && n <= 65535;
+  if (!m || !ok(Number(m[1])) || !ok(Number(m[2]))) return null;
+  return { host: Number(m[1]), guest: Number(m[2]) };
 }
 
 /** QEMU's arguments: TCG unless RAMSTACK_ACCEL says otherwise (KVM hangs on some hosts). */
@@ -46,6 +62,11 @@ export function qemuArgs(o: VmOptions): string[] {
   if (o.qmp) args.push("-qmp", `unix:${o.qmp},server=on,wait=off`);
   if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
   if (o.firmware === "uefi") args.push("-bios", OVMF);
+  if (o.net) {
+    // The host side listens on loopback only; no option ROM: the guest boots from its disk, never the network.
+    const fwd = o.net.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.host}-:${f.guest}`).join("");
+    args.push("-netdev", `user,id=net0${fwd}`, "-device", "virtio-net-pci,netdev=net0,romfile=");
+  }
   const controllers = new Set<string>();
   const controller = (name: string, dev: string): void => {
     if (!controllers.has(name)) args.push("-device", dev);
