@@ -12,4 +12,14 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  // Rules that need the types: a dead optional chain or `??`, a condition that is always true, an assertion that changes nothing.
+  {
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-unnecessary-condition": "error",
+      "@typescript-eslint/no-unnecessary-type-assertion": "error",
+      "@typescript-eslint/no-non-null-asserted-optional-chain": "error",
+    },
+  },
 );

@@ -19,13 +19,13 @@ node "$cli" run out/tiny --exec "cat /etc/rc.d/PUPSTATE" \
   --exec "grep -E ' (/|/initrd/[^ ]+) ' /proc/mounts" \
   --exec "grep -E 'puppy:|zdrv:|save:' /initrd/tmp/bootinit.log" \
   --exec "echo 'written in the first session' > /root/hello; cat /initrd/pup_rw/root/hello" \
-  --exec "ramstack save --new folder" 2>/dev/null
+  --exec "ramstack save new folder" 2>/dev/null
 
 echo
 echo "=== ramstack run out/tiny again: the same disk, now with the save folder (PUPMODE 12)"
 node "$cli" run out/tiny --exec "grep -E 'PUPMODE|PUPSAVE' /etc/rc.d/PUPSTATE" \
   --exec "cat /root/hello" \
-  --exec "ramstack save --list" 2>/dev/null
+  --exec "ramstack save list" 2>/dev/null
 
 show() {
   echo

@@ -71,7 +71,8 @@ function loadAnswers(): Answers {
   answers = { aptState: state, apt: {}, npm: {} };
   if (refresh) return answers;
   try {
-    const saved = JSON.parse(readFileSync(answersFile(), "utf8")) as Answers;
+    // Written by an older version, it may lack a field.
+    const saved = JSON.parse(readFileSync(answersFile(), "utf8")) as Partial<Answers>;
     answers.npm = saved.npm ?? {};
     if (state && saved.aptState === state) answers.apt = saved.apt ?? {};
   } catch {

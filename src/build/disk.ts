@@ -27,7 +27,7 @@ export interface DiskSpec {
   table: "mbr" | "gpt";
   partitions: PartitionSpec[];
   /** Round the disk up to a power of two (QEMU's SD cards must be); the rest stays unpartitioned. */
-  powerOfTwo?: boolean;
+  powerOfTwo?: boolean | undefined;
 }
 
 const ALIGN_MIB = 1;

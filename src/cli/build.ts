@@ -7,11 +7,11 @@ import { refreshAnswers } from "../build/cache.js";
 import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
 import type { OptionDef } from "./args.js";
-import { optionsHelp, parseArgs, UsageError } from "./args.js";
+import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "out", value: "DIR", help: "where the frugal install goes (default: out/PROFILE)" },
-  { name: "profile", value: "NAME", help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")} (default tiny)` },
+  { name: "profile", value: "NAME", help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")}`, default: "tiny" },
   { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
   { name: "humongous", help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk" },
   { name: "fast", help: "for test builds: quick compression (zstd:3 SFS, an lz4 initrd that unpacks faster); the files are larger" },
@@ -45,7 +45,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     return 0;
   }
   if (a.positional.length) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
-  const profileName = a.options.get("profile")?.[0] ?? "tiny";
+  const profileName = optionValue(a, OPTIONS, "profile")!;
   const profile = PROFILES[profileName];
   if (!profile) throw new UsageError(`unknown profile '${profileName}' (known: ${PROFILE_NAMES.join(", ")})`);
   const fast = a.flags.has("fast");

@@ -6,20 +6,20 @@ import { PART_FILESYSTEMS } from "../build/disk.js";
 import type { ConsoleKind, Firmware } from "../build/image.js";
 import { writeImage } from "../build/image.js";
 import type { OptionDef } from "./args.js";
-import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber } from "./args.js";
+import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber, optionValue } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "out", value: "FILE", help: "the image file (default: BUILD_DIR/ramstack.img)" },
-  { name: "table", value: "T", help: "partition table: mbr or gpt (default mbr)" },
-  { name: "fs", value: "FS", help: `the boot partition's filesystem: ${PART_FILESYSTEMS.join(", ")} (default ext4)` },
-  { name: "label", value: "LABEL", help: "the boot partition's label (default RAMSTACK)" },
+  { name: "table", value: "T", help: "partition table: mbr or gpt", default: "mbr" },
+  { name: "fs", value: "FS", help: `the boot partition's filesystem: ${PART_FILESYSTEMS.join(", ")}`, default: "ext4" },
+  { name: "label", value: "LABEL", help: "the boot partition's label", default: "RAMSTACK" },
   { name: "psubdir", value: "DIR", help: "put the frugal files in this directory of the boot partition" },
   { name: "size", value: "MiB", help: "the boot partition's size (default: the files plus 64 MiB, room for a save)" },
   { name: "partition", value: "FS:LABEL:MiB", repeat: true, help: "add an empty partition, e.g. ext4:SAVES:512" },
-  { name: "firmware", value: "LIST", help: "bios, uefi or bios,uefi (default bios,uefi)" },
-  { name: "console", value: "C", help: "vga or serial (serial: the kernel and GRUB also use ttyS0; default vga)" },
+  { name: "firmware", value: "LIST", help: "bios, uefi or bios,uefi", default: "bios,uefi" },
+  { name: "console", value: "C", help: "vga or serial (serial: the kernel and GRUB also use ttyS0)", default: "vga" },
   { name: "cmdline", value: "TEXT", help: "boot parameters added to every menu entry" },
-  { name: "menu-timeout", value: "SEC", help: "seconds GRUB's menu waits (default 5)" },
+  { name: "menu-timeout", value: "SEC", help: "seconds GRUB's menu waits", default: "5" },
   { name: "json", help: "print the image's layout as JSON" },
   { name: "help", help: "show this help" },
 ];
@@ -51,20 +51,20 @@ export async function runImage(argv: readonly string[], out: (s: string) => void
   const [dir, ...more] = a.positional;
   if (dir === undefined) throw new UsageError("name a build directory (made by 'ramstack build')");
   if (more.length) throw new UsageError(`unexpected argument '${more[0]}'`);
-  const opt = (n: string): string | undefined => a.options.get(n)?.[0];
-  const firmware = (opt("firmware") ?? "bios,uefi").split(",").map((f) => oneOf<Firmware>(f, ["bios", "uefi"], "--firmware"));
+  const opt = (n: string): string | undefined => optionValue(a, OPTIONS, n);
+  const firmware = opt("firmware")!.split(",").map((f) => oneOf<Firmware>(f, ["bios", "uefi"], "--firmware"));
   const size = opt("size");
   const timeout = opt("menu-timeout");
   const r = writeImage(
     {
       build: resolve(dir),
       out: resolve(opt("out") ?? `${dir}/ramstack.img`),
-      table: oneOf(opt("table") ?? "mbr", ["mbr", "gpt"] as const, "--table"),
-      fs: oneOf<PartFs>(opt("fs") ?? "ext4", PART_FILESYSTEMS, "--fs"),
-      label: opt("label") ?? "RAMSTACK",
+      table: oneOf(opt("table")!, ["mbr", "gpt"] as const, "--table"),
+      fs: oneOf<PartFs>(opt("fs")!, PART_FILESYSTEMS, "--fs"),
+      label: opt("label")!,
       psubdir: opt("psubdir") ?? "",
       firmware: [...new Set(firmware)],
-      console: oneOf<ConsoleKind>(opt("console") ?? "vga", ["vga", "serial"], "--console"),
+      console: oneOf<ConsoleKind>(opt("console")!, ["vga", "serial"], "--console"),
       cmdline: opt("cmdline") ?? "",
       menuTimeout: timeout === undefined ? 5 : timeout === "0" ? 0 : wholeNumber(timeout, "--menu-timeout", 1),
       ...(size ? { sizeMiB: wholeNumber(size, "--size", 1) } : {}),

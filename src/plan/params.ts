@@ -106,7 +106,7 @@ function parseIntStrict(v: string): number | null {
 }
 
 /** A typed setting; the table holds them untyped. */
-const set = <K extends keyof BootParams>(s: Setting<K>): Setting => s as unknown as Setting;
+const set = <K extends keyof BootParams>(s: Setting<K>): Setting => s;
 const asText = <K extends keyof BootParams>(field: K, extra: Partial<Setting<K>> = {}): Setting =>
   set<K>({ field, default: null as BootParams[K], read: (v) => v as BootParams[K], ...extra });
 

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 
 export interface RunOptions {
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   input?: string | Buffer;
   /** Return stdout as a Buffer instead of text. */
   binary?: boolean;

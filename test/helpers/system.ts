@@ -2,7 +2,6 @@
 // (scripts/test.sh makes it first; a test run on its own makes it here, under
 // a lock so that parallel files build it once), and fixture disks.
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -10,6 +9,9 @@ import { fileURLToPath } from "node:url";
 import { readManifest } from "../../src/build/build.js";
 import { humongousInitrd } from "../../src/build/cpio.js";
 import { mksquashfs } from "../../src/build/squashfs.js";
+import { parseMounts, unionLowerDirs } from "../../src/plan/layout.js";
+import { parseShellVars } from "../../src/plan/shellvars.js";
+import { run } from "../../src/sys/exec.js";
 import type { FrugalDiskOptions } from "../../src/vm/frugal-disk.js";
 import { frugalDisk } from "../../src/vm/frugal-disk.js";
 import type { Vm, VmDisk, VmOptions } from "../../src/vm/qemu.js";
@@ -36,11 +38,11 @@ export function testBuild(profile = "tiny"): string {
       break;
     } catch {
       if (i > 1200) throw new Error(`${lock} is held for more than 20 minutes`);
-      spawnSync("sleep", ["1"]);
+      run("sleep", ["1"]);
     }
   }
   try {
-    const r = spawnSync(process.execPath, [cli, "build", "--fast", "--profile", profile, "--out", out], { encoding: "utf8" });
+    const r = run(process.execPath, [cli, "build", "--fast", "--profile", profile, "--out", out], { allowFail: true });
     if (r.status !== 0) throw new Error(`ramstack build failed:\n${r.stderr}`);
   } finally {
     rmdirSync(lock);
@@ -131,30 +133,19 @@ async function bootVm(opts: VmOptions, o: { stopAllowed?: boolean }): Promise<Bo
   }
 }
 
-/** Mount points in the guest: target -> { source, fstype, options }. */
+/** Mount points in the guest (the init's own /proc/mounts parser): target -> { source, fstype, options }; the last mount wins. */
 export async function guestMounts(vm: Vm): Promise<Map<string, { source: string; fstype: string; options: string }>> {
-  const out = await vm.check("cat /proc/mounts");
-  const m = new Map<string, { source: string; fstype: string; options: string }>();
-  for (const line of out.split("\n")) {
-    const [source = "", target = "", fstype = "", options = ""] = line.split(" ");
-    m.set(target, { source, fstype, options });
-  }
-  return m;
+  return new Map(parseMounts(await vm.check("cat /proc/mounts")).map((m) => [m.target, { source: m.source, fstype: m.fstype, options: m.options }]));
 }
 
 /** The lowerdir list of the root overlay, top first. */
 export function lowerDirs(options: string): string[] {
-  return (/lowerdir=([^,]+)/.exec(options)?.[1] ?? "").split(":").filter(Boolean);
+  return unionLowerDirs([{ source: "", target: "/", fstype: "overlay", options }]);
 }
 
+/** A shell-variable file in the guest (PUPSTATE, BOOTCONFIG), read with the saver's own parser. */
 export async function guestVars(vm: Vm, file: string): Promise<Record<string, string>> {
-  const out = await vm.check(`cat ${file}`);
-  const vars: Record<string, string> = {};
-  for (const line of out.split("\n")) {
-    const m = /^(\w+)='(.*)'$/.exec(line);
-    if (m) vars[m[1]!] = m[2]!;
-  }
-  return vars;
+  return Object.fromEntries(parseShellVars(await vm.check(`cat ${file}`)).vars);
 }
 
 
@@ -176,9 +167,11 @@ export function makeTree(dir: string, files: Record<string, string>): string {
 /** An ext2/3/4 save file holding these files (e.g. upper/root/x). */
 export function makeSaveFile(path: string, files: Record<string, string>, fstype = "ext4", sizeMiB = 32): string {
   const tree = makeTree(`${path}.tree`, files);
-  const r = spawnSync("mke2fs", ["-q", "-F", "-t", fstype, "-E", "root_owner=0:0", "-d", tree, path, `${sizeMiB}M`], { encoding: "utf8" });
-  rmSync(tree, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`mke2fs failed: ${r.stderr}`);
+  try {
+    run("mke2fs", ["-q", "-F", "-t", fstype, "-E", "root_owner=0:0", "-d", tree, path, `${sizeMiB}M`]);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
   return path;
 }
 

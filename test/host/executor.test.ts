@@ -1,4 +1,4 @@
-// Host tier: the init's executor (src/init/ops.ts and execute.ts) run against
+// Host tier: the init's executor (src/init/ops.ts and src/init/execute.ts) run against
 // the recording fake of the port (src/port/recording.ts), as Alpine's
 // mkinitfs tests run its init with every side effect recorded: a plan from
 // the real planner, the steps made from it, and what they do to the machine,

@@ -411,7 +411,7 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
       assert.equal(s.blocks! * s.frsize!, 4 << 20, "size=4m");
       const [type, frsize, bsize, blocks, bfree, bavail, files, ffree] = (o!.statF as string).split(" ");
       assert.deepEqual(
-        [s.type!.toString(16), s.frsize, s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree].map(String),
+        [s.type.toString(16), s.frsize, s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree].map(String),
         [type, frsize, bsize, blocks, bfree, bavail, files, ffree],
       );
       assert.equal(o!.viaBind, "in tmpfs");

@@ -150,8 +150,8 @@ describe("ramstack save's arguments", () => {
   it("has a help for each subcommand", () => {
     const text = (args: string[]): string => {
       const r = parseSave(args);
-      assert.equal(r.do, "help", args.join(" "));
-      return r.do === "help" ? r.text : "";
+      assert.ok(r.do === "help", args.join(" "));
+      return r.text;
     };
     assert.match(text(["--help"]), /^Usage: ramstack save \[--keep N\]/);
     assert.match(text(["--help"]), /--keep N +older generations to keep after a save \(default 3\)/);

@@ -62,7 +62,7 @@ describe("DISTRO_SPECS", () => {
   it("DISTRO_*SFS overrides a name", () => {
     const { distro } = parseDistroSpecs("DISTRO_VERSION=1\nDISTRO_FILE_PREFIX=p\nDISTRO_PUPPYSFS=main.sfs\nDISTRO_ADRVSFS=apps.sfs\n");
     assert.equal(distro?.sfs.puppy, "main.sfs");
-    assert.equal(distro?.sfs.adrv, "apps.sfs");
+    assert.equal(distro.sfs.adrv, "apps.sfs");
   });
   it("is an error without a prefix or version", () => {
     assert.match(parseDistroSpecs("DISTRO_VERSION=1\n").errors.join(), /no DISTRO_FILE_PREFIX/);

@@ -1,4 +1,4 @@
-// Each of Puppy's weaknesses listed in SPEC.md section 2, shown fixed.
+// Each of the Puppy weaknesses ramstack fixes (README.md, "Where ramstack differs from Puppy"), shown fixed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { disk, frugal, machine, part, plan, saveFolder, SFS, specsText } from "../helpers/machines.js";

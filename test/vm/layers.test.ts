@@ -29,7 +29,8 @@ describe("an adrv overrides the main SFS", { timeout: 600000 }, () => {
     const disk = bootDisk({ build, dir, extra: { "adrv_tiny_0.1.0.sfs": adrv } });
     vm = (await boot(build, [{ file: disk, bus: "virtio" }])).vm;
   });
-  after(async () => vm?.kill());
+  // Unset when before() failed.
+  after(async () => (vm as Vm | undefined)?.kill());
 
   it("puts adrv directly under the RAM layer, above puppy and zdrv", async () => {
     const root = (await guestMounts(vm)).get("/");
@@ -52,7 +53,8 @@ describe("psubdir and a label find the frugal files on a USB drive", { timeout: 
     // waitdev is a bound, not a sleep: the init goes on as soon as the stick appears (a loaded host slows the guest).
     vm = (await boot(build, decoyAndStick(build, scratch("label")), "psubdir=/boot/tiny pupsfs=MYSTICK waitdev=60")).vm;
   });
-  after(async () => vm?.kill());
+  // Unset when before() failed.
+  after(async () => (vm as Vm | undefined)?.kill());
 
   it("boots from the labelled partition, not the first one with the files", async () => {
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
@@ -87,7 +89,8 @@ describe("BOOT_SPECS in the initrd overrides the cmdline", { timeout: 600000 }, 
     const initrd = initrdWith(build, dir, { BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nZDRV='DECOY:/boot/tiny/zdrv_tiny_0.1.0.sfs'\nPIMOD='ifb'\n" });
     vm = (await boot(build, decoyAndStick(build, dir), "psubdir=/elsewhere pupsfs=DECOY", { initrd })).vm;
   });
-  after(async () => vm?.kill());
+  // Unset when before() failed.
+  after(async () => (vm as Vm | undefined)?.kill());
 
   it("takes PSUBDIR and PUPSFS from BOOT_SPECS over the cmdline's, and ZDRV from another disk", async () => {
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");

@@ -18,7 +18,8 @@ describe("the layered profile", { timeout: 900000 }, () => {
     build = testBuild("layered");
     vm = (await boot(build, [{ file: bootDisk({ build, dir: scratch("layered") }), bus: "virtio" }])).vm;
   });
-  after(async () => vm?.kill());
+  // Unset when before() failed.
+  after(async () => (vm as Vm | undefined)?.kill());
 
   it("builds each layer with Puppy's names and lists its packages once, in the lowest layer that needs them", () => {
     const m = readManifest(build);

@@ -14,6 +14,7 @@ describe("a power cut during a save", { timeout: 900000 }, () => {
   });
   it("at a later moment: old or new, whole", async () => {
     const r = await powerCutRound(testBuild(), 2500);
-    assert.ok(r.outcome === "old" || r.outcome === "new");
+    // powerCutRound throws when the save is a mix of the two sessions.
+    assert.match(r.outcome, /^(old|new)$/);
   });
 });
