@@ -1,6 +1,7 @@
 // LUKS save files through cryptsetup (the runtime's): made by the first
 // save, opened by the init. The password reaches cryptsetup on a pipe only:
-// never in a file, an argument or the environment.
+// never in a file, an argument or the environment. Node-only: the saver
+// reaches it through the port (port/node.ts); the module list is in plan/luks.ts.
 
 import { closeSync, mkdirSync, openSync, readSync } from "node:fs";
 import { run } from "./exec.js";
