@@ -12,6 +12,7 @@ import type { RecordingOptions } from "../../src/port/recording.js";
 import { RecordingPort } from "../../src/port/recording.js";
 import { saveLock } from "../../src/save/running.js";
 import { runningTarget, saveSession, withLock } from "../../src/save/session.js";
+import { shutdownSave } from "../../src/save/shutdown.js";
 
 process.umask(0o022);
 const roots: string[] = [];
@@ -114,5 +115,39 @@ describe("a flash-mode save, recorded", () => {
     const port = fake({ "/etc/rc.d/PUPSTATE": "PUPMODE=12\n" });
     assert.deepEqual(runningTarget("/", port), { nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk" });
     assert.deepEqual(port.calls, []);
+  });
+});
+
+describe("the shutdown path, recorded", () => {
+  const shutdown = (port: RecordingPort): number => shutdownSave({ ask: (q, t, o) => port.ask(q, t, o), say: (l) => port.say(l), port });
+  const flash = {
+    "/etc/rc.d/PUPSTATE": "PUPMODE=13\n",
+    "/initrd/pup_ro1": "-> /save/upper",
+    "/initrd/pup_rw": "-> /ram",
+    "/save/upper/": "",
+    "/ram/": "",
+    "/initrd/mnt/dev_save/fsckme.flg": "sda1,ext4,\n",
+  };
+
+  it("PUPMODE 13, the question not answered in time: nothing saved, the clean-shutdown mark still removed", () => {
+    const port = fake(flash, { answers: [null] });
+    assert.equal(shutdown(port), 0);
+    assert.deepEqual(port.calls, ["ask", "rm -rf /initrd/mnt/dev_save/fsckme.flg"]);
+    assert.deepEqual(port.said, ["Save this session to /save? [Y/n] (60 s, then not saved) ", "No answer: the session is not saved."]);
+  });
+
+  it("PUPMODE 13 with ASKTOSAVE=false: saved without a question", () => {
+    const port = fake({ ...flash, "/etc/eventmanager": "ASKTOSAVE=false\n", "/ram/note": "x" });
+    assert.equal(shutdown(port), 0);
+    assert.ok(!port.calls.includes("ask"));
+    assert.ok(port.calls.includes("mv /save/.upper.new /save/upper"));
+    assert.equal(port.said.at(-1), "Saved generation 1: 1 files written, 0 deleted.");
+  });
+
+  it("PUPMODE 5 after this session's first save: not offered again", () => {
+    const port = fake({ "/etc/rc.d/PUPSTATE": "PUPMODE=5\n", "/tmp/ramstack-first-save": "sda1:/puppysave\n" });
+    assert.equal(shutdown(port), 0);
+    assert.deepEqual(port.calls, []);
+    assert.match(port.said[0]!, /made its first save earlier \(sda1:\/puppysave\)/);
   });
 });
