@@ -3,14 +3,14 @@
 // one, save periodically or at shutdown. parseSave turns the arguments into
 // a request without touching the system; runSave carries it out.
 
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolve } from "node:path/posix";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import type { SaveFs } from "../save/first.js";
 import { firstSave } from "../save/first.js";
 import { SaveGenerations } from "../save/generations.js";
 import { parseInterval, runPeriodic } from "../save/periodic.js";
 import { shutdownSave } from "../save/shutdown.js";
-import { askOnConsole } from "../sys/console.js";
 import { saveLock, SAVE_LOCK } from "../save/running.js";
 import type { SaveTarget } from "../save/session.js";
 import { runningArchive, runningSaveRoot, runningTarget, saveArchiveSession, saveSession } from "../save/session.js";
@@ -243,14 +243,14 @@ export function parseSave(argv: readonly string[]): SaveRequest {
 }
 
 /** A new save's password: typed twice on the terminal, or the first line of stdin from a script. */
-function newPassword(): string {
-  if (!process.stdin.isTTY) {
-    const line = readFileSync(0, "utf8").split("\n")[0]!.replace(/\r$/, "");
+function newPassword(port: Port): string {
+  if (!port.stdinIsTerminal()) {
+    const line = port.readStdin().split("\n")[0]!.replace(/\r$/, "");
     if (line === "") throw new UsageError("--encrypt: stdin holds no password (its first line is the password)");
     return line;
   }
   const ask = (q: string): string => {
-    const a = askOnConsole(q, 300, { silent: true, device: "/dev/tty" });
+    const a = port.ask(q, 300, { silent: true, device: "/dev/tty" });
     if (a === null) throw new UsageError("--encrypt: no password typed");
     return a;
   };
@@ -260,32 +260,37 @@ function newPassword(): string {
   return first;
 }
 
-export async function runSave(argv: readonly string[], out: (s: string) => void): Promise<number> {
+export async function runSave(argv: readonly string[], out: (s: string) => void, port: Port = new NodePort()): Promise<number> {
   const r = parseSave(argv);
   switch (r.do) {
     case "help":
       out(r.text);
       return 0;
     case "periodic":
-      return runPeriodic({ ...(r.everySec !== undefined ? { everySec: r.everySec } : {}), say: (l) => out(`ramstack save: ${new Date().toISOString()} ${l}`) });
+      return runPeriodic({ ...(r.everySec !== undefined ? { everySec: r.everySec } : {}), say: (l) => out(`ramstack save: ${new Date().toISOString()} ${l}`), port });
     case "shutdown":
-      return shutdownSave({ ask: askOnConsole, say: (l) => out(`ramstack save: ${l}`) });
+      return shutdownSave({ ask: (q, t, o) => port.ask(q, t, o), say: (l) => out(`ramstack save: ${l}`), port });
     case "new":
-      return newSave(r, out);
+      return newSave(r, out, port);
     case "list":
     case "revert":
-      return generations(r, out);
+      return generations(r, out, port);
     case "merge":
-      return merge(r, out);
+      return merge(r, out, port);
   }
 }
 
 type Request<K extends SaveRequest["do"]> = Extract<SaveRequest, { do: K }>;
-const progress = (l: string): void => void process.stderr.write(`save: ${l}\n`);
+/** Progress on stderr: the command's output (--json) stays on stdout. */
+const progressOn =
+  (port: Port) =>
+  (l: string): void =>
+    port.sayError(`save: ${l}`);
 
-function newSave(q: Request<"new">, out: (s: string) => void): number {
-  const password = q.encrypt ? newPassword() : undefined;
-  const r = firstSave({ kind: q.kind, sizeMiB: q.sizeMiB, ...(q.fs ? { fs: q.fs } : {}), ...(q.name ? { name: q.name } : {}), ...(password !== undefined ? { password } : {}), ...(q.partition ? { partition: q.partition } : {}), ...(q.dir ? { dir: q.dir } : {}), progress });
+function newSave(q: Request<"new">, out: (s: string) => void, port: Port): number {
+  const progress = progressOn(port);
+  const password = q.encrypt ? newPassword(port) : undefined;
+  const r = firstSave({ kind: q.kind, sizeMiB: q.sizeMiB, ...(q.fs ? { fs: q.fs } : {}), ...(q.name ? { name: q.name } : {}), ...(password !== undefined ? { password } : {}), ...(q.partition ? { partition: q.partition } : {}), ...(q.dir ? { dir: q.dir } : {}), progress }, "/", port);
   if (q.json) out(JSON.stringify({ saved: true, ...r }, null, 2));
   else {
     out(`Saved the session in ${r.path} (${r.entries} files and directories); ${r.nextBoot.says}.`);
@@ -294,10 +299,10 @@ function newSave(q: Request<"new">, out: (s: string) => void): number {
   return 0;
 }
 
-function generations(q: Request<"list"> | Request<"revert">, out: (s: string) => void): number {
-  const saveRoot = q.saveDir !== undefined ? resolve(q.saveDir) : runningSaveRoot();
+function generations(q: Request<"list"> | Request<"revert">, out: (s: string) => void, port: Port): number {
+  const saveRoot = q.saveDir !== undefined ? resolve(q.saveDir) : runningSaveRoot("/", port);
   if (typeof saveRoot !== "string") throw new Error(saveRoot.nothing);
-  const gens = new SaveGenerations(saveRoot);
+  const gens = new SaveGenerations(saveRoot, port);
   if (q.do === "revert") {
     gens.revert(q.generation);
     if (q.json) out(JSON.stringify({ current: q.generation }));
@@ -311,23 +316,24 @@ function generations(q: Request<"list"> | Request<"revert">, out: (s: string) =>
   return 0;
 }
 
-function merge(q: Request<"merge">, out: (s: string) => void): number {
+function merge(q: Request<"merge">, out: (s: string) => void, port: Port): number {
+  const progress = progressOn(port);
   const json = q.json;
-  const archive = q.saveDir === undefined ? runningArchive() : null;
+  const archive = q.saveDir === undefined ? runningArchive("/", port) : null;
   if (archive) {
-    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, progress });
+    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, progress }, port);
     if (json) out(JSON.stringify({ saved: true, archive: `${archive.part}:${archive.path}`, ...r }, null, 2));
     else out(`Saved the session in ${archive.part}:${archive.path} in ${r.seconds.toFixed(1)} s: ${r.members} files and directories, ${(r.bytes / 1048576).toFixed(1)} MiB.`);
     return 0;
   }
   const target: SaveTarget | { nothing: string } =
-    q.saveDir !== undefined ? { save: resolve(q.saveDir), ram: resolve(q.ram!), lowers: q.lowers.map((l) => resolve(l)), protect: [] } : runningTarget();
+    q.saveDir !== undefined ? { save: resolve(q.saveDir), ram: resolve(q.ram!), lowers: q.lowers.map((l) => resolve(l)), protect: [] } : runningTarget("/", port);
   if ("nothing" in target) {
     if (json) out(JSON.stringify({ saved: false, reason: target.nothing }));
     else out(`Nothing to save: ${target.nothing}.`);
     return 0;
   }
-  const r = saveSession(target, { keep: q.keep, lock: saveLock(target.save), progress });
+  const r = saveSession(target, { keep: q.keep, lock: saveLock(target.save, port), progress }, port);
   if (json) out(JSON.stringify({ saved: true, ...r }, null, 2));
   else {
     for (const l of r.recovered) out(`Recovered: ${l}`);

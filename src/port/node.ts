@@ -4,17 +4,18 @@
 
 import { appendFileSync, copyFileSync, lstatSync, unlinkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import type { Stats } from "node:fs";
-import { closeSync, openSync, readSync } from "node:fs";
+import { chmodSync, closeSync, ftruncateSync, lchownSync, linkSync, lutimesSync, openSync, readSync, statfsSync } from "node:fs";
 import { release } from "node:os";
 import type { MountEntry } from "../plan/layout.js";
 import { parseMounts } from "../plan/layout.js";
 import { askOnConsole } from "../sys/console.js";
 import { commandLine, run, runAll } from "../sys/exec.js";
-import { luksClose, luksOpen } from "../sys/luks.js";
+import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
-import type { AskOptions, CommandResult, FileKind, FileStat, MountSpec, Port } from "./port.js";
+import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
+import type { AskOptions, CommandResult, DirEntry, FileKind, FileStat, FsSpace, FullStat, MountSpec, Port, ProgramOptions, ProgramResult, XattrEntry } from "./port.js";
 
-function kindOf(st: Stats): FileKind {
+function kindOf(st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice" | "isFIFO" | "isSocket">): FileKind {
   if (st.isSymbolicLink()) return "symlink";
   if (st.isDirectory()) return "dir";
   if (st.isCharacterDevice()) return "char";
@@ -275,6 +276,149 @@ export class NodePort implements Port {
 
   kernelRelease(): string {
     return release();
+  }
+
+  lstatFull(path: string): FullStat | null {
+    let st;
+    try {
+      st = lstatSync(path, { bigint: true });
+    } catch {
+      return null;
+    }
+    // Linux's device number encoding, so that a whiteout (0:0) is exactly rdev 0.
+    const rdev = st.rdev;
+    const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+    const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+    return {
+      kind: kindOf(st),
+      size: Number(st.size),
+      dev: Number(st.dev),
+      mode: Number(st.mode),
+      rdevMajor: major,
+      rdevMinor: minor,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      ino: Number(st.ino),
+      nlink: Number(st.nlink),
+      atimeNs: st.atimeNs,
+      mtimeNs: st.mtimeNs,
+    };
+  }
+
+  readDir(path: string): DirEntry[] {
+    return readdirSync(path, { withFileTypes: true })
+      .map((e) => ({ name: e.name, kind: kindOf(e) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  mkdirNew(path: string): void {
+    mkdirSync(path);
+  }
+
+  writeNew(path: string, text: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(path, "wx");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e;
+    }
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  link(existing: string, path: string): void {
+    linkSync(existing, path);
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    lchownSync(path, uid, gid);
+  }
+
+  chmod(path: string, mode: number): void {
+    chmodSync(path, mode & 0o7777);
+  }
+
+  /** Node sets times from a double (seconds): they land within about a microsecond of the nanoseconds. */
+  lutimes(path: string, atimeNs: bigint, mtimeNs: bigint): void {
+    lutimesSync(path, Number(atimeNs) / 1e9, Number(mtimeNs) / 1e9);
+  }
+
+  statfs(path: string): FsSpace {
+    const s = statfsSync(path);
+    return { available: Number(s.bavail) * Number(s.bsize) };
+  }
+
+  sync(): void {
+    run("sync", []);
+  }
+
+  allocate(path: string, bytes: number): void {
+    if (run("fallocate", ["-l", String(bytes), path], { allowFail: true }).status === 0) return;
+    const fd = openSync(path, "w");
+    try {
+      ftruncateSync(fd, bytes);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  xattrs(dir: string): XattrEntry[] {
+    return dumpXattrs(dir);
+  }
+
+  setXattrs(dir: string, entries: readonly XattrEntry[], scratch: string): void {
+    restoreXattrs(dir, entries, scratch);
+  }
+
+  run(cmd: string, args: readonly string[], o: ProgramOptions = {}): ProgramResult {
+    const r = run(cmd, args, { ...(o.allowFail ? { allowFail: true } : {}), ...(o.input !== undefined ? { input: o.input } : {}) });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  luksFormat(file: string, password: string): void {
+    luksFormat(file, password);
+  }
+
+  pid(): number {
+    return process.pid;
+  }
+
+  alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+
+  kill(pid: number, signal: "SIGKILL" | "SIGTERM"): void {
+    process.kill(pid, signal);
+  }
+
+  env(name: string): string | undefined {
+    return process.env[name];
+  }
+
+  ignoreHangup(): void {
+    process.on("SIGHUP", () => undefined);
+  }
+
+  stdinIsTerminal(): boolean {
+    return process.stdin.isTTY === true;
+  }
+
+  readStdin(): string {
+    return readFileSync(0, "utf8");
+  }
+
+  sayError(line: string): void {
+    process.stderr.write(`${line}\n`);
   }
 }
 

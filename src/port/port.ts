@@ -31,11 +31,52 @@ export interface MountSpec {
 export interface AskOptions {
   /** Do not echo what is typed (passwords). */
   silent?: boolean;
+  /** The terminal to ask on; the console by default, /dev/tty for a command run in a terminal. */
+  device?: string;
 }
 
 export interface CommandResult {
   status: number;
   output: string;
+}
+
+/** lstat with what a save copies: owner, links, inode and times to the nanosecond. */
+export interface FullStat extends FileStat {
+  uid: number;
+  gid: number;
+  ino: number;
+  nlink: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+}
+
+export interface DirEntry {
+  name: string;
+  kind: FileKind;
+}
+
+/** One file's extended attributes: its path relative to a tree (./a/b), name -> value as 0x hex. */
+export interface XattrEntry {
+  path: string;
+  attrs: Map<string, string>;
+}
+
+export interface FsSpace {
+  /** Bytes an unprivileged write can still use (statfs f_bavail * f_bsize). */
+  available: number;
+}
+
+export interface ProgramResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ProgramOptions {
+  /** Do not throw on a non-zero exit: the caller looks at status. */
+  allowFail?: boolean;
+  /** Text on the program's stdin (a password: never an argument). */
+  input?: string;
 }
 
 export interface Port {
@@ -118,4 +159,54 @@ export interface Port {
   processUptime(): number;
   /** The running kernel's release (uname -r). */
   kernelRelease(): string;
+
+  // --- the saver's files -------------------------------------------------------
+  /** lstat with owner, link count, inode and nanosecond times; null when the path does not exist. */
+  lstatFull(path: string): FullStat | null;
+  /** A directory's entries with their kinds (a symlink is itself), sorted by name; throws when unreadable. */
+  readDir(path: string): DirEntry[];
+  /** mkdir of one new directory: throws when it exists. */
+  mkdirNew(path: string): void;
+  /** Write a new file; false when the path exists already (O_CREAT|O_EXCL: a lock). */
+  writeNew(path: string, text: string): boolean;
+  /** link(2): a second name for a file. */
+  link(existing: string, path: string): void;
+  /** lchown(2): a symlink itself. */
+  lchown(path: string, uid: number, gid: number): void;
+  /** chmod(2): the permission bits (07777). */
+  chmod(path: string, mode: number): void;
+  /** utimensat(2) without following a symlink, to the nanosecond where the port can. */
+  lutimes(path: string, atimeNs: bigint, mtimeNs: bigint): void;
+  /** statfs(2) of the filesystem that holds PATH. */
+  statfs(path: string): FsSpace;
+  /** sync(2): every filesystem. */
+  sync(): void;
+  /** A new file of this size, its blocks reserved where the filesystem can (fallocate), else sparse (ftruncate). */
+  allocate(path: string, bytes: number): void;
+  /** Every extended attribute below DIR (symlinks not followed), paths relative to it (./a/b). */
+  xattrs(dir: string): XattrEntry[];
+  /** Set extended attributes below DIR (symlinks not followed); SCRATCH is a file the port may use on the way. */
+  setXattrs(dir: string, entries: readonly XattrEntry[], scratch: string): void;
+
+  // --- the saver's programs and processes -------------------------------------
+  /** A program (mke2fs, …): a non-zero exit throws with the command line and what it printed, unless allowFail. */
+  run(cmd: string, args: readonly string[], o?: ProgramOptions): ProgramResult;
+  /** Format a file as LUKS2 (the password on a pipe only). */
+  luksFormat(file: string, password: string): void;
+  /** This process's id. */
+  pid(): number;
+  /** Whether a process exists (kill(pid, 0); one of another user's counts). */
+  alive(pid: number): boolean;
+  /** kill(2). */
+  kill(pid: number, signal: "SIGKILL" | "SIGTERM"): void;
+  /** An environment variable of this process. */
+  env(name: string): string | undefined;
+  /** A daemon's: the terminal that started it going away does not end it (SIGHUP ignored). */
+  ignoreHangup(): void;
+  /** Whether stdin is a terminal. */
+  stdinIsTerminal(): boolean;
+  /** All of stdin, as text. */
+  readStdin(): string;
+  /** A line on stderr (progress that must not mix with a command's output). */
+  sayError(line: string): void;
 }

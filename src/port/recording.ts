@@ -6,11 +6,11 @@
 // and console answers are given up front, and execve ends the run by
 // throwing Exec.
 
-import { appendFileSync, copyFileSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, cpSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { join } from "node:path/posix";
 import type { MountEntry } from "../plan/layout.js";
-import type { AskOptions, CommandResult, FileKind, FileStat, MountSpec, Port } from "./port.js";
+import type { AskOptions, CommandResult, DirEntry, FileKind, FileStat, FsSpace, FullStat, MountSpec, Port, ProgramOptions, ProgramResult, XattrEntry } from "./port.js";
 
 /** execve was called: the process would be replaced here. */
 export class Exec extends Error {
@@ -37,9 +37,19 @@ export interface RecordingOptions {
   mounts?: MountEntry[];
   /** What /proc/filesystems lists. */
   filesystems?: string[];
+  /** What a program run through run() gives (default: exit 0, no output); a non-zero status throws unless allowFail. */
+  programs?: (cmd: string, args: readonly string[]) => ProgramResult | undefined;
+  /** Free bytes statfs reports (default 1 GiB). */
+  availableBytes?: number;
+  /** This process's id (default 4242) and the other processes that are alive. */
+  pid?: number;
+  alivePids?: number[];
+  env?: Record<string, string>;
+  /** stdin: a terminal (default), or this text. */
+  stdin?: string;
 }
 
-function kindOf(st: Stats): FileKind {
+function kindOf(st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice">): FileKind {
   if (st.isSymbolicLink()) return "symlink";
   if (st.isDirectory()) return "dir";
   if (st.isCharacterDevice()) return "char";
@@ -56,6 +66,8 @@ export class RecordingPort implements Port {
   private readonly loaded = new Set<string>();
   private readonly answers: (string | null)[];
   private clock = 0;
+  /** Extended attributes, by machine path (the fake's files have none of their own). */
+  private readonly xattrTable = new Map<string, Map<string, string>>();
 
   constructor(private readonly o: RecordingOptions) {
     this.table = [...(o.mounts ?? [])];
@@ -306,5 +318,144 @@ export class RecordingPort implements Port {
 
   kernelRelease(): string {
     return "6.1.0-test-amd64";
+  }
+
+  lstatFull(path: string): FullStat | null {
+    try {
+      const st = lstatSync(this.path(path), { bigint: true });
+      const whiteout = st.isCharacterDevice() && st.rdev === 0n;
+      return {
+        kind: kindOf(st),
+        size: Number(st.size),
+        dev: Number(st.dev),
+        mode: Number(st.mode),
+        rdevMajor: whiteout ? 0 : Number(st.rdev >> 8n),
+        rdevMinor: whiteout ? 0 : Number(st.rdev & 0xffn),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        ino: Number(st.ino),
+        nlink: Number(st.nlink),
+        atimeNs: st.atimeNs,
+        mtimeNs: st.mtimeNs,
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  readDir(path: string): DirEntry[] {
+    return readdirSync(this.path(path), { withFileTypes: true })
+      .map((e) => ({ name: e.name, kind: kindOf(e) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  mkdirNew(path: string): void {
+    mkdirSync(this.path(path));
+  }
+
+  writeNew(path: string, text: string): boolean {
+    this.record(`write ${path} (new)`);
+    try {
+      writeFileSync(this.path(path), text, { flag: "wx" });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e;
+    }
+  }
+
+  link(existing: string, path: string): void {
+    this.record(`ln ${existing} ${path}`);
+    linkSync(this.path(existing), this.path(path));
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    this.record(`chown -h ${uid}:${gid} ${path}`);
+    lchownSync(this.path(path), uid, gid);
+  }
+
+  chmod(path: string, mode: number): void {
+    this.record(`chmod ${(mode & 0o7777).toString(8).padStart(4, "0")} ${path}`);
+    chmodSync(this.path(path), mode & 0o7777);
+  }
+
+  lutimes(path: string, atimeNs: bigint, mtimeNs: bigint): void {
+    this.record(`touch -h ${path}`);
+    lutimesSync(this.path(path), Number(atimeNs) / 1e9, Number(mtimeNs) / 1e9);
+  }
+
+  statfs(_path: string): FsSpace {
+    return { available: this.o.availableBytes ?? 1 << 30 };
+  }
+
+  sync(): void {
+    this.calls.push("sync");
+  }
+
+  allocate(path: string, bytes: number): void {
+    this.record(`fallocate -l ${bytes} ${path}`);
+    writeFileSync(this.path(path), "");
+    truncateSync(this.path(path), bytes);
+  }
+
+  xattrs(dir: string): XattrEntry[] {
+    const under = dir.endsWith("/") ? dir : `${dir}/`;
+    return [...this.xattrTable]
+      .filter(([p]) => p === dir || p.startsWith(under))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([p, attrs]) => ({ path: p === dir ? "." : `./${p.slice(under.length)}`, attrs: new Map(attrs) }));
+  }
+
+  setXattrs(dir: string, entries: readonly XattrEntry[], _scratch: string): void {
+    for (const e of entries) {
+      if (e.attrs.size === 0) continue;
+      const p = join(dir, e.path);
+      this.record(`setfattr -h ${[...e.attrs].map(([k, v]) => `-n ${k} -v ${v}`).join(" ")} ${p}`);
+      this.xattrTable.set(p, new Map([...(this.xattrTable.get(p) ?? []), ...e.attrs]));
+    }
+  }
+
+  run(cmd: string, args: readonly string[], o: ProgramOptions = {}): ProgramResult {
+    const line = `${cmd} ${args.join(" ")}`;
+    this.record(line);
+    const r = this.o.programs?.(cmd, args) ?? { status: 0, stdout: "", stderr: "" };
+    if (r.status !== 0 && !o.allowFail) throw new Error(`${line} failed (exit ${r.status})`);
+    return r;
+  }
+
+  luksFormat(file: string, _password: string): void {
+    this.record(`cryptsetup luksFormat ${file}`);
+  }
+
+  pid(): number {
+    return this.o.pid ?? 4242;
+  }
+
+  alive(pid: number): boolean {
+    return pid === this.pid() || (this.o.alivePids ?? []).includes(pid);
+  }
+
+  kill(pid: number, signal: "SIGKILL" | "SIGTERM"): void {
+    this.record(`kill -${signal.slice(3)} ${pid}`);
+  }
+
+  env(name: string): string | undefined {
+    return this.o.env?.[name];
+  }
+
+  ignoreHangup(): void {
+    this.calls.push("trap '' HUP");
+  }
+
+  stdinIsTerminal(): boolean {
+    return this.o.stdin === undefined;
+  }
+
+  readStdin(): string {
+    return this.o.stdin ?? "";
+  }
+
+  sayError(line: string): void {
+    this.said.push(line);
   }
 }

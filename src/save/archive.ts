@@ -5,21 +5,20 @@
 // The new archive is written beside the old one and renamed over it only
 // when whole, so a failed save leaves the previous archive.
 
-import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { run } from "../sys/exec.js";
-import { runtimeTool } from "../sys/runtime.js";
+import { dirname, join } from "node:path/posix";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import { isExcluded } from "./excludes.js";
 
 /** The archive's members: everything in the layer but what saves leave out (a directory left out takes its contents). */
-export function archiveMembers(layer: string): string[] {
+export function archiveMembers(layer: string, port: Port = new NodePort()): string[] {
   const out: string[] = [];
   const walk = (rel: string): void => {
-    for (const e of readdirSync(join(layer, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of port.readDir(join(layer, rel))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (isExcluded(r)) continue;
       out.push(r);
-      if (e.isDirectory()) walk(r);
+      if (e.kind === "dir") walk(r);
     }
   };
   walk("");
@@ -29,25 +28,26 @@ export function archiveMembers(layer: string): string[] {
 const TAR_XATTRS = ["--xattrs", "--xattrs-include=*", "--numeric-owner"];
 
 /** Write the layer to `archive` (via ARCHIVE.new, synced, then renamed). */
-export function writeArchive(layer: string, archive: string, progress?: (s: string) => void): { members: number; bytes: number } {
-  const members = archiveMembers(layer);
-  const list = `/tmp/ramstack-archive-${process.pid}.list`;
+export function writeArchive(layer: string, archive: string, progress?: (s: string) => void, port: Port = new NodePort()): { members: number; bytes: number } {
+  const members = archiveMembers(layer, port);
+  const list = `/tmp/ramstack-archive-${port.pid()}.list`;
   const tmp = `${archive}.new`;
-  writeFileSync(list, members.map((m) => `./${m}\0`).join(""));
+  port.writeText(list, members.map((m) => `./${m}\0`).join(""));
   try {
     progress?.(`writing ${members.length} entries to ${tmp}`);
-    const t = runtimeTool("tar");
     // POSIX (pax) format: xattrs and sub-second times.
-    run(t.cmd, ["--create", "--gzip", "--format=posix", "--file", tmp, ...TAR_XATTRS, "--directory", layer, "--no-recursion", "--null", "--files-from", list], { env: t.env });
-    run("sync", ["-f", tmp]);
-    renameSync(tmp, archive);
-    run("sync", ["-f", dirname(archive)]);
-    return { members: members.length, bytes: statSync(archive).size };
+    port.tool("tar", ["--create", "--gzip", "--format=posix", "--file", tmp, ...TAR_XATTRS, "--directory", layer, "--no-recursion", "--null", "--files-from", list]);
+    port.syncFs(tmp);
+    port.rename(tmp, archive);
+    port.syncFs(dirname(archive));
+    const st = port.stat(archive);
+    if (!st) throw new Error(`${archive} is gone after the rename`);
+    return { members: members.length, bytes: st.size };
   } catch (e) {
-    rmSync(tmp, { force: true });
+    port.remove(tmp);
     throw e;
   } finally {
-    rmSync(list, { force: true });
+    port.remove(list);
   }
 }
 

@@ -3,14 +3,24 @@
 // (SIGKILL: no cleanup runs, as in a power cut) just before its Nth step;
 // RAMSTACK_SAVE_COUNT_STEPS=FILE writes how many steps a save took.
 
-import { writeFileSync } from "node:fs";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 
-const crashAt = Number(process.env.RAMSTACK_SAVE_CRASH_AT ?? 0);
-const countFile = process.env.RAMSTACK_SAVE_COUNT_STEPS;
+let port: Port | undefined;
+let crashAt = 0;
+let countFile: string | undefined;
 let steps = 0;
 
+/** The port the fault injection reads its settings from and acts through (default: Node.js's, at the first step). */
+export function useFailpointPort(p: Port): void {
+  port = p;
+  crashAt = Number(p.env("RAMSTACK_SAVE_CRASH_AT") ?? 0);
+  countFile = p.env("RAMSTACK_SAVE_COUNT_STEPS");
+}
+
 export function step(): void {
+  if (!port) useFailpointPort(new NodePort());
   steps++;
-  if (crashAt > 0 && steps === crashAt) process.kill(process.pid, "SIGKILL");
-  if (countFile) writeFileSync(countFile, String(steps));
+  if (crashAt > 0 && steps === crashAt) port!.kill(port!.pid(), "SIGKILL");
+  if (countFile) port!.writeText(countFile, String(steps));
 }

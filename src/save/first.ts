@@ -7,12 +7,13 @@
 // name only when it is complete. Then the next boot is planned, to tell the
 // user whether it will use the save.
 
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join } from "node:path/posix";
+import type { Pupstate } from "../plan/handover.js";
 import { ARCHIVE_FS, LINUX_FS, WRITABLE_FS } from "../plan/filesystems.js";
 import { parseShellVars } from "../plan/shellvars.js";
-import { run } from "../sys/exec.js";
-import { LUKS_MODULES, luksClose, luksFormat, luksOpen } from "../sys/luks.js";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
+import { LUKS_MODULES } from "../plan/luks.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
 import { mergeInto } from "./merge.js";
@@ -56,9 +57,9 @@ export interface FirstSaveResult {
 }
 
 /** Where the init looks for a save: PSAVEPART and PSAVEDIR when a place was given, else beside the main SFS. */
-export function saveTargetOf(state: Map<string, string>): { part: string; dir: string } | null {
-  const part = state.get("PSAVEPART") ?? "";
-  if (part) return { part, dir: normalizeDir(state.get("PSAVEDIR") || "/") };
+export function saveTargetOf(state: Pupstate): { part: string; dir: string } | null {
+  const part = state.psavepart;
+  if (part) return { part, dir: normalizeDir(state.psavedir || "/") };
   const sfs = mainSfs(state);
   return sfs && sfs.part !== "rootfs" ? { part: sfs.part, dir: normalizeDir(dirname(sfs.path)) } : null;
 }
@@ -70,14 +71,14 @@ export const FIRST_SAVE_MARK = "/tmp/ramstack-first-save";
 export { WRITABLE_FS };
 
 /** e2fsprogs' mke2fs does ext3/4; busybox's only ext2. */
-export function fullMke2fs(): boolean {
-  return /mke2fs \d/.test(run("mke2fs", ["-V"], { allowFail: true }).stderr);
+export function fullMke2fs(port: Port = new NodePort()): boolean {
+  return /mke2fs \d/.test(port.run("mke2fs", ["-V"], { allowFail: true }).stderr);
 }
 
-export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
-  const state = readPupstate(root);
-  const mode = state.get("PUPMODE") ?? "5";
-  if (mode !== "5") throw new Error(`this session already has a save (PUPMODE ${mode}); 'ramstack save' merges into it`);
+export function firstSave(o: FirstSaveOptions, root = "/", port: Port = new NodePort()): FirstSaveResult {
+  const state = readPupstate(root, port);
+  const mode = state.pupmode;
+  if (mode !== 5) throw new Error(`this session already has a save (PUPMODE ${mode}); 'ramstack save' merges into it`);
   const sfs = mainSfs(state);
   if (!sfs) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
   const { part: bootPart, fs: bootFs, path: sfsPath } = sfs;
@@ -89,9 +90,11 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   if (!partFs) throw new Error(`${part}: no partition with a filesystem by that name`);
   const bootDir = dirname(sfsPath);
   const dir = normalizeDir(o.dir ?? (part === target?.part ? target.dir : part === bootPart ? bootDir : "/"));
-  const specs = parseShellVars(readFileSync(join(root, "etc/DISTRO_SPECS"), "utf8")).vars;
+  const specsText = port.readText(join(root, "etc/DISTRO_SPECS"));
+  if (specsText === undefined) throw new Error(`${join(root, "etc/DISTRO_SPECS")} cannot be read`);
+  const specs = parseShellVars(specsText).vars;
   const prefix = specs.get("DISTRO_FILE_PREFIX") ?? "puppy";
-  const e2fsprogs = fullMke2fs();
+  const e2fsprogs = fullMke2fs(port);
   const fs = o.fs ?? (e2fsprogs ? "ext4" : "ext2");
   if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file) or an archive (--new archive)`);
   if (o.kind === "archive" && !ARCHIVE_FS.includes(partFs)) throw new Error(`archive saves are for FAT and exFAT; ${part} is ${partFs}: use a folder (--new folder)`);
@@ -99,24 +102,24 @@ export function firstSave(o: FirstSaveOptions, root = "/"): FirstSaveResult {
   if (o.kind === "file" && fs !== "ext2" && !e2fsprogs) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
 
   // No save yet: every layer of the union is below the new one.
-  const lowers = unionLowers(root);
+  const lowers = unionLowers(root, port);
   const base = `${prefix}save${o.password !== undefined ? "_luks" : ""}${o.name ? `-${o.name}` : ""}`;
   const fileName = o.kind === "folder" ? base : o.kind === "archive" ? `${prefix}save66.tar.gz` : `${base}.${fs.slice(3)}fs`;
   const made = withPartition(part, partFs, (mnt) => {
     const path = join(mnt, dir, fileName);
-    if (existsSync(path)) throw new Error(`${part}:${join(dir, fileName)} already exists; it is never overwritten`);
-    mkdirSync(dirname(path), { recursive: true });
-    const entries = o.kind === "archive" ? writeArchive(ramLayer(root), path, o.progress).members : makeLayer(o, fs, e2fsprogs, path, part, lowers, ramLayer(root));
+    if (port.stat(path) !== null) throw new Error(`${part}:${join(dir, fileName)} already exists; it is never overwritten`);
+    port.mkdir(dirname(path));
+    const entries = o.kind === "archive" ? writeArchive(ramLayer(root, port), path, o.progress, port).members : makeLayer(port, o, fs, e2fsprogs, path, part, lowers, ramLayer(root, port));
     return { path, entries };
-  });
+  }, port);
   // The init looks at the given place (or beside the main SFS); a save anywhere else needs a SAVESPEC there.
   const where = target !== null && part === target.part && dir === target.dir;
-  const savespec = where || bootPart === "rootfs" ? null : writeSavespec(bootPart, bootFs, bootDir, part, dir, state.get("PMEDIA") ?? "");
+  const savespec = where || bootPart === "rootfs" ? null : writeSavespec(port, bootPart, bootFs, bootDir, part, dir, state.pmedia);
   // The shutdown path must not offer a first save again in this session.
-  writeFileSync(FIRST_SAVE_MARK, `${part}:${join(dir, fileName)}\n`);
+  port.writeText(FIRST_SAVE_MARK, `${part}:${join(dir, fileName)}\n`);
   const id = identifyPath(`/dev/${part}`);
   const advice = `to use it, boot with psave=${id?.label || id?.uuid || part}:${dir === "/" ? "/" : `${dir}/`}`;
-  const nextBoot = judgeNextBoot(planNextBoot(root), part, join(dir, fileName), advice);
+  const nextBoot = judgeNextBoot(planNextBoot(root, port), part, join(dir, fileName), advice);
   return { path: made.path, partition: part, entries: made.entries, savespec, nextBoot };
 }
 
@@ -125,35 +128,37 @@ function normalizeDir(d: string): string {
 }
 
 /** A folder or file save, built under PATH.new and renamed when whole. */
-function makeLayer(o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: string, part: string, lowers: string[], ram: string): number {
+function makeLayer(port: Port, o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: string, part: string, lowers: string[], ram: string): number {
   const building = `${path}.new`;
-  rmSync(building, { recursive: true, force: true });
+  port.remove(building);
   let stats: MergeStats;
   if (o.kind === "folder") {
-    mkdirSync(building);
-    stats = fill(building, ram, lowers, o.progress);
+    port.mkdirNew(building);
+    stats = fill(port, building, ram, lowers, o.progress);
   } else {
-    allocate(building, o.sizeMiB, part);
-    const dev = o.password !== undefined ? openNewContainer(building, o.password, o.progress) : building;
+    allocate(port, building, o.sizeMiB, part);
+    const dev = o.password !== undefined ? openNewContainer(port, building, o.password, o.progress) : building;
     try {
       // LUKS2 encrypts 4 KiB sectors: the filesystem's blocks cannot be smaller (busybox's mke2fs would pick 1 KiB).
       const block = dev === building ? [] : ["-b", "4096"];
-      run("mke2fs", !e2fsprogs ? ["-F", ...block, dev] : ["-q", "-F", "-t", fs, "-m", "0", ...block, dev]);
+      port.run("mke2fs", !e2fsprogs ? ["-F", ...block, dev] : ["-q", "-F", "-t", fs, "-m", "0", ...block, dev]);
       const inner = `/mnt/ramstack-newsave`;
-      mkdirSync(inner, { recursive: true });
-      run("mount", ["-t", fs, ...(dev === building ? ["-o", "loop"] : []), dev, inner]);
+      port.mkdir(inner);
+      port.mount({ fstype: fs, source: dev, target: inner, ...(dev === building ? { options: ["loop"] } : {}) });
+      let unmounted = false;
       try {
-        stats = fill(inner, ram, lowers, o.progress);
+        stats = fill(port, inner, ram, lowers, o.progress);
       } finally {
-        run("umount", [inner]);
+        unmounted = port.umount(inner);
       }
+      if (!unmounted) throw new Error(`umount ${inner} failed: the new save file is still in use`);
     } finally {
-      if (dev !== building) luksClose(NEW_MAPPER);
+      if (dev !== building) port.luksClose(NEW_MAPPER);
     }
   }
-  run("sync", []);
-  renameSync(building, path);
-  run("sync", []);
+  port.sync();
+  port.rename(building, path);
+  port.sync();
   return stats.files + stats.dirs;
 }
 
@@ -162,7 +167,7 @@ function makeLayer(o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: st
  * partition's label, or its UUID; SS_MEDIA only when the save's drive is
  * another kind than the boot's (PMEDIA).
  */
-function writeSavespec(bootPart: string, bootFs: string, bootDir: string, part: string, dir: string, pmedia: string): string {
+function writeSavespec(port: Port, bootPart: string, bootFs: string, bootDir: string, part: string, dir: string, pmedia: string): string {
   const id = identifyPath(`/dev/${part}`);
   const ssId = id?.label || id?.uuid || part;
   const lines = [`SS_ID='${ssId}'`, `SS_DIR='${dir}'`];
@@ -173,11 +178,11 @@ function writeSavespec(bootPart: string, bootFs: string, bootDir: string, part: 
   if (media && media !== pmedia && drive !== driveOf(bootPart)) lines.push(`SS_MEDIA='${media}'`);
   return withPartition(bootPart, bootFs, (mnt) => {
     const file = join(mnt, bootDir, "SAVESPEC");
-    writeFileSync(`${file}.new`, lines.join("\n") + "\n");
-    renameSync(`${file}.new`, file);
-    run("sync", []);
+    port.writeText(`${file}.new`, lines.join("\n") + "\n");
+    port.rename(`${file}.new`, file);
+    port.sync();
     return `${bootPart}:${join(bootDir, "SAVESPEC")}`;
-  });
+  }, port);
 }
 
 /** Puppy's media words for a drive: usb or ata, flash (removable or solid state) or hd. */
@@ -194,30 +199,26 @@ const SLACK_MIB = 8;
  * written and the check below is all there is): a save that fills up later
  * must never find the partition full under it.
  */
-function allocate(file: string, sizeMiB: number, part: string): void {
-  const st = statfsSync(dirname(file));
-  const freeMiB = Math.floor((st.bavail * st.bsize) / 1048576);
+function allocate(port: Port, file: string, sizeMiB: number, part: string): void {
+  const freeMiB = Math.floor(port.statfs(dirname(file)).available / 1048576);
   if (freeMiB < sizeMiB + SLACK_MIB) throw new Error(`${part} has ${freeMiB} MiB free; a ${sizeMiB} MiB save file needs ${sizeMiB + SLACK_MIB} MiB (choose a smaller --size, or a folder)`);
-  if (run("fallocate", ["-l", String(sizeMiB * 1048576), file], { allowFail: true }).status === 0) return;
-  const fd = openSync(file, "w");
-  ftruncateSync(fd, sizeMiB * 1048576);
-  closeSync(fd);
+  port.allocate(file, sizeMiB * 1048576);
 }
 
 /** Format the file as LUKS2 and open it: the save's filesystem goes inside. */
-function openNewContainer(file: string, password: string, progress?: (s: string) => void): string {
-  run("modprobe", ["-a", "-q", ...LUKS_MODULES], { allowFail: true });
+function openNewContainer(port: Port, file: string, password: string, progress?: (s: string) => void): string {
+  port.modprobe(LUKS_MODULES);
   progress?.("encrypting the save file (LUKS2)");
-  luksFormat(file, password);
-  if (!luksOpen(file, NEW_MAPPER, password)) throw new Error(`the new LUKS container ${file} does not open with its own password`);
+  port.luksFormat(file, password);
+  if (!port.luksOpen(file, NEW_MAPPER, password)) throw new Error(`the new LUKS container ${file} does not open with its own password`);
   return `/dev/mapper/${NEW_MAPPER}`;
 }
 
-function fill(saveRoot: string, ram: string, lowers: string[], progress?: (s: string) => void): MergeStats {
-  const gens = new SaveGenerations(saveRoot);
+function fill(port: Port, saveRoot: string, ram: string, lowers: string[], progress?: (s: string) => void): MergeStats {
+  const gens = new SaveGenerations(saveRoot, port);
   const g = gens.begin();
-  const stats = mergeInto({ ram, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs");
+  const stats = mergeInto({ ram, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs", port);
   gens.commit(g.number);
-  mkdirSync(join(saveRoot, "work"), { recursive: true });
+  port.mkdir(join(saveRoot, "work"));
   return stats;
 }

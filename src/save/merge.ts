@@ -5,12 +5,12 @@
 // so it gets a new inode and the old generation is never touched. Nothing
 // is visible to the next boot until the generation is committed.
 
-import type { Stats } from "node:fs";
-import { copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statfsSync, symlinkSync, chmodSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "node:path/posix";
+import { isWhiteoutDevice } from "../plan/overlay.js";
+import { NodePort } from "../port/node.js";
+import type { FullStat, Port } from "../port/port.js";
 import { isExcluded } from "./excludes.js";
 import { step } from "./failpoint.js";
-import { lstatOrNull } from "./running.js";
 import type { XattrEntry } from "./xattrs.js";
 import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
 
@@ -48,40 +48,43 @@ const TMP_PREFIX = ".ramstack-tmp-";
 
 
 /** An overlay whiteout: a character device 0/0. */
-export const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+export const isWhiteout = (st: FullStat): boolean => isWhiteoutDevice(st.kind === "char", st.rdevMajor, st.rdevMinor);
 
-/** Seconds as a number: Node sets times from a double, so they come out within about a microsecond. */
-const seconds = (ns: bigint): number => Number(ns) / 1e9;
-/** How far a time set through a double may land from the original. */
+/** How far a time set through a double (Node.js sets times in seconds) may land from the original. */
 const TIME_SLACK_NS = 2000n;
 
-function sameTime(a: string, b: string): boolean {
-  const d = lstatSync(a, { bigint: true }).mtimeNs - lstatSync(b, { bigint: true }).mtimeNs;
+function lstatOf(port: Port, p: string): FullStat {
+  const st = port.lstatFull(p);
+  if (!st) throw new Error(`lstat ${p}: no such file or directory`);
+  return st;
+}
+
+function sameTime(port: Port, a: string, b: string): boolean {
+  const d = lstatOf(port, a).mtimeNs - lstatOf(port, b).mtimeNs;
   return d > -TIME_SLACK_NS && d < TIME_SLACK_NS;
 }
 
-function setMeta(path: string, st: Stats, src: string): void {
+function setMeta(port: Port, path: string, st: FullStat, src: string): void {
   step();
-  lchownSync(path, st.uid, st.gid);
-  if (!st.isSymbolicLink()) chmodSync(path, st.mode & 0o7777);
-  const t = lstatSync(src, { bigint: true });
+  port.lchown(path, st.uid, st.gid);
+  if (st.kind !== "symlink") port.chmod(path, st.mode & 0o7777);
+  const t = lstatOf(port, src);
   step();
-  lutimesSync(path, seconds(t.atimeNs), seconds(t.mtimeNs));
+  port.lutimes(path, t.atimeNs, t.mtimeNs);
 }
 
 /** Hard-link a generation into a new directory; directories are new, with the same owner, mode and times. */
-function linkTree(src: string, dest: string): void {
-  const st = lstatSync(src);
+function linkTree(port: Port, src: string, dest: string): void {
+  const st = lstatOf(port, src);
   step();
-  mkdirSync(dest);
-  for (const name of readdirSync(src)) {
-    const s = join(src, name);
-    const e = lstatSync(s);
+  port.mkdirNew(dest);
+  for (const e of port.readDir(src)) {
+    const s = join(src, e.name);
     step();
-    if (e.isDirectory()) linkTree(s, join(dest, name));
-    else linkSync(s, join(dest, name));
+    if (e.kind === "dir") linkTree(port, s, join(dest, e.name));
+    else port.link(s, join(dest, e.name));
   }
-  setMeta(dest, st, src);
+  setMeta(port, dest, st, src);
 }
 
 class Merger {
@@ -93,13 +96,15 @@ class Merger {
   private free: number;
   private opaque = new Set<string>();
 
-  constructor(private readonly o: MergeOptions) {
+  constructor(
+    private readonly o: MergeOptions,
+    private readonly port: Port,
+  ) {
     this.free = this.measureFree();
   }
 
   private measureFree(): number {
-    const s = statfsSync(this.o.target);
-    return Number(s.bavail) * Number(s.bsize);
+    return this.port.statfs(this.o.target).available;
   }
 
   private need(bytes: number): void {
@@ -119,58 +124,60 @@ class Merger {
   }
 
   private inLowers(rel: string): boolean {
-    return this.o.lowers.some((l) => lstatOrNull(join(l, rel)) !== null);
+    return this.o.lowers.some((l) => this.port.lstat(join(l, rel)) !== null);
   }
 
   private dir(rel: string): void {
     const src = join(this.o.ram, rel);
-    for (const name of readdirSync(src).sort()) {
+    for (const { name } of this.port.readDir(src)) {
       const r = rel ? `${rel}/${name}` : name;
       if ((this.o.exclude ?? isExcluded)(r)) {
         this.stats.skipped++;
         continue;
       }
       const s = join(src, name);
-      const st = lstatSync(s);
+      const st = lstatOf(this.port, s);
       const t = join(this.o.target, r);
-      const tl = lstatOrNull(t);
+      const tl = this.port.lstatFull(t);
       if (isWhiteout(st)) {
         if (tl && isWhiteout(tl)) continue;
         if (tl) {
           step();
-          rmSync(t, { recursive: true, force: true });
+          this.port.remove(t);
           this.stats.deleted++;
         }
         if (this.inLowers(r)) {
           step();
-          makeWhiteout(t);
+          makeWhiteout(this.port, t);
           this.stats.whiteouts++;
         }
-      } else if (st.isDirectory()) {
+      } else if (st.kind === "dir") {
         step();
-        if (tl && !tl.isDirectory()) rmSync(t, { recursive: true, force: true });
+        if (tl && tl.kind !== "dir") this.port.remove(t);
         step();
-        if (!tl || !tl.isDirectory()) mkdirSync(t);
+        if (!tl || tl.kind !== "dir") this.port.mkdirNew(t);
         else if (this.opaque.has(r)) {
           // An opaque directory hides everything below it: keep only what the RAM layer has.
-          const keep = new Set(readdirSync(s));
-          for (const n of readdirSync(t)) {
+          const keep = new Set(this.port.readDir(s).map((e) => e.name));
+          for (const { name: n } of this.port.readDir(t)) {
             step();
-            if (!keep.has(n)) rmSync(join(t, n), { recursive: true, force: true });
+            if (!keep.has(n)) this.port.remove(join(t, n));
           }
         }
         this.stats.dirs++;
         this.written.add(r);
         this.dir(r);
-        setMeta(t, st, s);
-      } else if (st.isSymbolicLink()) {
+        setMeta(this.port, t, st, s);
+      } else if (st.kind === "symlink") {
         const tmp = this.tmpName(r);
+        const target = this.port.readlink(s);
+        if (target === null) throw new Error(`readlink ${s} failed`);
         step();
-        symlinkSync(readlinkSync(s), tmp);
+        this.port.symlink(target, tmp);
         this.replace(tmp, t, tl);
-        setMeta(t, st, s);
+        setMeta(this.port, t, st, s);
         this.stats.symlinks++;
-      } else if (st.isFile()) {
+      } else if (st.kind === "file") {
         this.file(s, st, r, t, tl);
       } else {
         // Sockets, FIFOs and devices other than whiteouts belong to the running system only.
@@ -179,22 +186,22 @@ class Merger {
     }
   }
 
-  private file(s: string, st: Stats, r: string, t: string, tl: Stats | null): void {
+  private file(s: string, st: FullStat, r: string, t: string, tl: FullStat | null): void {
     const key = `${st.dev}:${st.ino}`;
     const first = st.nlink > 1 ? this.inodes.get(key) : undefined;
     if (first !== undefined) {
       // Already the same file (rename between two links of one inode would do nothing).
-      if (tl && tl.ino === lstatSync(join(this.o.target, first)).ino) return;
+      if (tl && tl.ino === lstatOf(this.port, join(this.o.target, first)).ino) return;
       const tmp = this.tmpName(r);
       step();
-      linkSync(join(this.o.target, first), tmp);
+      this.port.link(join(this.o.target, first), tmp);
       this.replace(tmp, t, tl);
       this.stats.hardlinks++;
       return;
     }
     if (st.nlink > 1) this.inodes.set(key, r);
     // Unchanged: same size, owner and mode, and the time this saver would have set.
-    const same = tl?.isFile() && tl.size === st.size && tl.mode === st.mode && tl.uid === st.uid && tl.gid === st.gid && sameTime(s, t);
+    const same = tl?.kind === "file" && tl.size === st.size && tl.mode === st.mode && tl.uid === st.uid && tl.gid === st.gid && sameTime(this.port, s, t);
     if (same) {
       this.stats.unchanged++;
       return;
@@ -202,8 +209,8 @@ class Merger {
     this.need(st.size);
     const tmp = this.tmpName(r);
     step();
-    copyFileSync(s, tmp);
-    setMeta(tmp, st, s);
+    this.port.copyFile(s, tmp);
+    setMeta(this.port, tmp, st, s);
     this.replace(tmp, t, tl);
     this.written.add(r);
     this.stats.files++;
@@ -217,36 +224,36 @@ class Merger {
   }
 
   /** Rename a new entry into place; a directory in the way is removed first. */
-  private replace(tmp: string, t: string, tl: Stats | null): void {
+  private replace(tmp: string, t: string, tl: FullStat | null): void {
     step();
-    if (tl?.isDirectory()) rmSync(t, { recursive: true, force: true });
+    if (tl?.kind === "dir") this.port.remove(t);
     step();
-    renameSync(tmp, t);
+    this.port.rename(tmp, t);
   }
 }
 
 /** Write a new generation: the base hard-linked, the RAM layer's changes applied, attributes copied. */
-export function mergeInto(o: MergeOptions, scratchFile: string): MergeStats {
+export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = new NodePort()): MergeStats {
   if (o.base) {
-    linkTree(o.base, o.target);
+    linkTree(port, o.base, o.target);
     // Directories are new inodes: give them the base's attributes (opaque marks among them).
     // Unchanged files stay links to the base's: they are never written in place.
-    const dirs = dumpXattrs(o.base).filter((e) => lstatOrNull(join(o.target, e.path))?.isDirectory());
+    const dirs = dumpXattrs(port, o.base).filter((e) => port.lstat(join(o.target, e.path))?.kind === "dir");
     step();
-    restoreXattrs(o.target, dirs, scratchFile);
+    restoreXattrs(port, o.target, dirs, scratchFile);
   } else {
     step();
-    mkdirSync(o.target);
-    setMeta(o.target, lstatSync(o.ram), o.ram);
+    port.mkdirNew(o.target);
+    setMeta(port, o.target, lstatOf(port, o.ram), o.ram);
   }
-  const ramXattrs = dumpXattrs(o.ram);
-  const m = new Merger(o);
+  const ramXattrs = dumpXattrs(port, o.ram);
+  const m = new Merger(o, port);
   m.run(ramXattrs);
   // Only the overlay's opaque mark is carried among its private attributes.
   const carry = ramXattrs
     .filter((e) => m.written.has(e.path.replace(/^\.\/?/, "")))
     .map((e) => ({ path: e.path, attrs: new Map([...e.attrs].filter(([k]) => !k.startsWith("trusted.overlay.") || k === OPAQUE)) }));
   step();
-  restoreXattrs(o.target, carry, scratchFile);
+  restoreXattrs(port, o.target, carry, scratchFile);
   return m.stats;
 }

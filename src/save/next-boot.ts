@@ -3,19 +3,16 @@
 // initrd's spec files, the very decision the init will make. A first save is
 // only called "used from the next boot" when the plan says so.
 
-import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
-import { release } from "node:os";
-import { join } from "node:path";
+import { join } from "node:path/posix";
 import { kernelFilesystems, MountedTree, ramMiB, toMachineDisks } from "../init/probe.js";
 import { FS_MODULES } from "../plan/filesystems.js";
-import { parseMounts } from "../plan/layout.js";
 import type { Machine } from "../plan/machine.js";
 import { planBoot } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
-import { run } from "../sys/exec.js";
-import { readTextIfAny } from "../sys/files.js";
 import { mainSfs, readPupstate } from "./running.js";
 
 export interface NextBoot {
@@ -26,22 +23,29 @@ export interface NextBoot {
   says: string;
 }
 
+/** A file of /proc the plan cannot do without. */
+function procFile(port: Port, path: string): string {
+  const text = port.readText(path);
+  if (text === undefined) throw new Error(`${path} cannot be read`);
+  return text;
+}
+
 /** The machine as the init will see it, read from the running system. */
-function machineNow(root: string, disks: readonly BlockDisk[]): Machine {
-  const meminfo = readFileSync("/proc/meminfo", "utf8");
-  const initrd: Machine["initrd"] = { DISTRO_SPECS: readTextIfAny(join(root, "initrd/DISTRO_SPECS")) ?? "", files: [] };
-  const bootSpecs = readTextIfAny(join(root, "initrd/BOOT_SPECS"));
+function machineNow(root: string, disks: readonly BlockDisk[], port: Port): Machine {
+  const meminfo = procFile(port, "/proc/meminfo");
+  const initrd: Machine["initrd"] = { DISTRO_SPECS: port.readText(join(root, "initrd/DISTRO_SPECS")) ?? "", files: [] };
+  const bootSpecs = port.readText(join(root, "initrd/BOOT_SPECS"));
   if (bootSpecs !== undefined) initrd.BOOT_SPECS = bootSpecs;
   // A humongous initrd carries its SFS: the plan finds them there again.
-  const sfs = mainSfs(readPupstate(root));
+  const sfs = mainSfs(readPupstate(root, port));
   if (sfs?.part === "rootfs") initrd.files!.push(sfs.path);
   const total = ramMiB(meminfo);
   return {
     ramMiB: total,
     availableMiB: total,
-    kernelRelease: release(),
+    kernelRelease: port.kernelRelease(),
     // The running system can load every filesystem module from its zdrv.
-    filesystems: [...new Set([...kernelFilesystems(readFileSync("/proc/filesystems", "utf8")), ...Object.keys(FS_MODULES)])],
+    filesystems: [...new Set([...kernelFilesystems(procFile(port, "/proc/filesystems")), ...Object.keys(FS_MODULES)])],
     initrd,
     disks: toMachineDisks(disks),
   };
@@ -51,34 +55,34 @@ function machineNow(root: string, disks: readonly BlockDisk[]): Machine {
  * Plan the next boot with this boot's command line. Partitions are read
  * where they are mounted, or mounted read-only for the time of the plan.
  */
-export function planNextBoot(root = "/"): Plan {
-  const mounts = parseMounts(readFileSync("/proc/mounts", "utf8"));
+export function planNextBoot(root = "/", port: Port = new NodePort()): Plan {
+  const mounts = port.mounts();
   const made: string[] = [];
   const mounter = (name: string, fstype: string, imageFile?: string): string | null => {
     const source = imageFile ?? `/dev/${name}`;
     const at = mounts.find((m) => m.source === source)?.target;
     if (at) return at;
     const target = `/tmp/ramstack-next-boot/${name}`;
-    mkdirSync(target, { recursive: true });
-    const r = run("mount", ["-t", fstype, "-o", imageFile ? "loop,ro" : "ro", source, target], { allowFail: true });
-    if (r.status !== 0) return null;
+    port.mkdir(target);
+    try {
+      port.mount({ fstype, source, target, options: imageFile ? ["loop", "ro"] : ["ro"] });
+    } catch {
+      return null;
+    }
     made.push(target);
     return target;
   };
   try {
     return planBoot({
-      machine: machineNow(root, listBlockDisks()),
-      cmdline: readFileSync("/proc/cmdline", "utf8").trim(),
+      machine: machineNow(root, listBlockDisks(), port),
+      cmdline: procFile(port, "/proc/cmdline").trim(),
       treeFor: (p) => new MountedTree(p.name, p.fstype, mounter),
     });
   } finally {
     for (const t of made.reverse()) {
-      run("umount", [t], { allowFail: true });
-      try {
-        rmdirSync(t);
-      } catch {
-        // Still busy: left for the next boot's tmpfs to forget.
-      }
+      port.umount(t);
+      // Still busy: left for the next boot's tmpfs to forget.
+      port.removeEmptyDir(t);
     }
   }
 }

@@ -3,9 +3,11 @@
 // every interval. The interval is read again at each tick, so changing
 // /etc/eventmanager takes effect without a restart; 0 pauses it.
 
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "node:path/posix";
+import { pupmodeFacts } from "../plan/layout.js";
 import { parseShellVars } from "../plan/shellvars.js";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import { readPupstate, saveLock, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
 
@@ -18,9 +20,9 @@ export function parseInterval(text: string): number | null {
 }
 
 /** Puppy's /etc/eventmanager as variables (none when it is missing). */
-export function eventManagerVars(root = "/"): Map<string, string> {
-  const p = join(root, "etc/eventmanager");
-  return existsSync(p) ? parseShellVars(readFileSync(p, "utf8")).vars : new Map<string, string>();
+export function eventManagerVars(root = "/", port: Port = new NodePort()): Map<string, string> {
+  const text = port.readText(join(root, "etc/eventmanager"));
+  return text !== undefined ? parseShellVars(text).vars : new Map<string, string>();
 }
 
 /** RAMSAVEINTERVAL (minutes) in seconds; 0: off. */
@@ -35,6 +37,7 @@ export interface PeriodicOptions {
   /** Stop after this many saves (for a bounded run); forever by default. */
   maxSaves?: number;
   root?: string;
+  port?: Port;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -42,17 +45,17 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const IDLE_CHECK_SEC = 60;
 
 /** One save of whatever kind this session has; a failure is reported and the next tick tries again. */
-function saveOnce(root: string, say: (l: string) => void): boolean {
+function saveOnce(root: string, say: (l: string) => void, port: Port): boolean {
   try {
-    const archive = runningArchive(root);
+    const archive = runningArchive(root, port);
     if (archive) {
-      const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root });
+      const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root }, port);
       say(`saved ${archive.part}:${archive.path} (${r.members} entries) in ${r.seconds.toFixed(1)} s`);
       return true;
     }
-    const t = runningTarget(root);
+    const t = runningTarget(root, port);
     if ("nothing" in t) return false;
-    const r = saveSession(t, { keep: 3, lock: saveLock(t.save) });
+    const r = saveSession(t, { keep: 3, lock: saveLock(t.save, port) }, port);
     say(`saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${r.stats.files} files written, ${r.stats.deleted} deleted`);
     return true;
   } catch (e) {
@@ -63,23 +66,25 @@ function saveOnce(root: string, say: (l: string) => void): boolean {
 
 export async function runPeriodic(o: PeriodicOptions): Promise<number> {
   const root = o.root ?? "/";
-  const mode = readPupstate(root).get("PUPMODE") ?? "5";
-  if (mode !== "13" && mode !== "66") {
+  const port = o.port ?? new NodePort();
+  const mode = readPupstate(root, port).pupmode;
+  const f = pupmodeFacts(mode);
+  if (!f.flash && !f.archive) {
     o.say(`PUPMODE ${mode}: nothing to save periodically (only flash mode, 13, and archive saves, 66, keep the session in RAM)`);
     return 0;
   }
   // A daemon: the terminal that started it going away is no reason to stop saving.
-  process.on("SIGHUP", () => undefined);
+  port.ignoreHangup();
   o.say(`periodic saves in PUPMODE ${mode}: ${o.everySec !== undefined ? `every ${o.everySec} s` : "every RAMSAVEINTERVAL minutes (/etc/eventmanager)"}`);
   let saves = 0;
   for (;;) {
-    const every = o.everySec ?? saveInterval(eventManagerVars(root));
+    const every = o.everySec ?? saveInterval(eventManagerVars(root, port));
     if (every <= 0) {
       await sleep(IDLE_CHECK_SEC * 1000);
       continue;
     }
     await sleep(every * 1000);
-    if (!saveOnce(root, o.say)) return 0;
+    if (!saveOnce(root, o.say, port)) return 0;
     saves++;
     if (o.maxSaves !== undefined && saves >= o.maxSaves) return 0;
   }

@@ -1,19 +1,19 @@
 // What the saver reads of the running system: PUPSTATE and the layers of the
 // root overlay, as the init left them under /initrd.
 
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
-import type { Stats } from "node:fs";
-import { join, resolve } from "node:path";
-import { parseMounts, PUP_RO1, PUP_RW, saveLayerLink, saveRootOfLayer, underInitrd, unionLowerDirs } from "../plan/layout.js";
-import { parseShellVars } from "../plan/shellvars.js";
-import { run } from "../sys/exec.js";
+import { join, resolve } from "node:path/posix";
+import type { Pupstate, PupstatePlace } from "../plan/handover.js";
+import { parsePupstate } from "../plan/handover.js";
+import { PUP_RO1, PUP_RW, saveLayerLink, saveRootOfLayer, underInitrd, unionLowerDirs } from "../plan/layout.js";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import { sha256 } from "../sys/hash.js";
 
-/** /etc/rc.d/PUPSTATE as variables; an error outside a ramstack system. */
-export function readPupstate(root = "/"): Map<string, string> {
-  const pupstate = join(root, "etc/rc.d/PUPSTATE");
-  if (!existsSync(pupstate)) throw new Error("this is not a running ramstack system (no /etc/rc.d/PUPSTATE)");
-  return parseShellVars(readFileSync(pupstate, "utf8")).vars;
+/** /etc/rc.d/PUPSTATE, typed; an error outside a ramstack system. */
+export function readPupstate(root = "/", port: Port = new NodePort()): Pupstate {
+  const text = port.readText(join(root, "etc/rc.d/PUPSTATE"));
+  if (text === undefined) throw new Error("this is not a running ramstack system (no /etc/rc.d/PUPSTATE)");
+  return parsePupstate(text);
 }
 
 /**
@@ -21,27 +21,22 @@ export function readPupstate(root = "/"): Map<string, string> {
  * a symlink to the layer itself (the save's upper/, the RAM layer, an
  * archive's tmpfs); its target, under ROOT.
  */
-export function layerOf(name: string, root = "/"): string {
-  const link = join(root, underInitrd(name));
-  let target: string;
-  try {
-    target = readlinkSync(link);
-  } catch {
-    throw new Error(`${underInitrd(name)} is not a link to a layer: this system was not started by ramstack's init`);
-  }
+export function layerOf(name: string, root = "/", port: Port = new NodePort()): string {
+  const target = port.readlink(join(root, underInitrd(name)));
+  if (target === null) throw new Error(`${underInitrd(name)} is not a link to a layer: this system was not started by ramstack's init`);
   return join(root, target);
 }
 
 /** The RAM layer the init left: /initrd/pup_rw in PUPMODE 5, 13 and 66 (the writable layer). */
-export function ramLayer(root = "/"): string {
-  return layerOf(PUP_RW, root);
+export function ramLayer(root = "/", port: Port = new NodePort()): string {
+  return layerOf(PUP_RW, root, port);
 }
 
 /** The save's root (upper/, work/, .gen/) in PUPMODE 12 or 13, from the link that names its layer. */
-export function saveRootOf(pupmode: number, root = "/"): string {
+export function saveRootOf(pupmode: number, root = "/", port: Port = new NodePort()): string {
   const link = saveLayerLink(pupmode);
   if (!link) throw new Error(`PUPMODE ${pupmode} has no save layer`);
-  const layer = layerOf(link, root);
+  const layer = layerOf(link, root, port);
   const saveRoot = saveRootOfLayer(layer);
   if (!saveRoot) throw new Error(`${underInitrd(link)} points to ${layer}, not to a save's upper/`);
   return saveRoot;
@@ -55,10 +50,10 @@ export const SAVE_LOCK = "/tmp/ramstack-save.lock";
  * saver, shutdown, the command): the lock is named after the folder's real
  * path, so saves into different folders do not wait for each other.
  */
-export function saveLock(save: string): string {
+export function saveLock(save: string, port: Port = new NodePort()): string {
   let path = resolve(save);
   try {
-    path = realpathSync(path);
+    path = port.realpath(path);
   } catch {
     // Not there yet: its own name will do.
   }
@@ -66,9 +61,13 @@ export function saveLock(save: string): string {
 }
 
 /** Where the main SFS is, as PUPSTATE's PUPSFS says (partition,fs,path); null when it does not. */
-export function mainSfs(state: Map<string, string>): { part: string; fs: string; path: string } | null {
-  const [part, fs, path] = (state.get("PUPSFS") ?? "").split(",");
-  return part && fs && path ? { part, fs, path } : null;
+export function mainSfs(state: Pupstate): { part: string; fs: string; path: string } | null {
+  return placeOf(state.pupsfs);
+}
+
+/** A PUPSTATE place (partition,fs,path) in the saver's words. */
+export function placeOf(p: PupstatePlace | null): { part: string; fs: string; path: string } | null {
+  return p ? { part: p.partition, fs: p.fstype, path: p.path } : null;
 }
 
 /**
@@ -76,35 +75,27 @@ export function mainSfs(state: Map<string, string>): { part: string; fs: string;
  * (where the init moved them); the save in flash mode (/pup_ro1) is not one
  * of them: it is what a merge writes.
  */
-export function unionLowers(root = "/"): string[] {
-  return unionLowerDirs(parseMounts(readFileSync("/proc/mounts", "utf8")))
+export function unionLowers(root = "/", port: Port = new NodePort()): string[] {
+  return unionLowerDirs(port.mounts())
     .filter((d) => d !== PUP_RO1)
     .map((d) => join(root, underInitrd(d)));
 }
 
-export function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
-}
-
 /** Where a partition is mounted read-write, if it is. */
-function mountPointOf(dev: string): string | undefined {
-  return parseMounts(readFileSync("/proc/mounts", "utf8")).find((m) => m.source === dev && !m.options.split(",").includes("ro"))?.target;
+function mountPointOf(dev: string, port: Port): string | undefined {
+  return port.mounts().find((m) => m.source === dev && !m.options.split(",").includes("ro"))?.target;
 }
 
 /** Run fn with the partition mounted read-write: where it already is, or mounted for the time of fn. */
-export function withPartition<T>(part: string, fstype: string, fn: (mnt: string) => T): T {
-  const mounted = mountPointOf(`/dev/${part}`);
+export function withPartition<T>(part: string, fstype: string, fn: (mnt: string) => T, port: Port = new NodePort()): T {
+  const mounted = mountPointOf(`/dev/${part}`, port);
   if (mounted) return fn(mounted);
   const mnt = `/mnt/ramstack-save-${part}`;
-  mkdirSync(mnt, { recursive: true });
-  run("mount", ["-t", fstype, `/dev/${part}`, mnt]);
+  port.mkdir(mnt);
+  port.mount({ fstype, source: `/dev/${part}`, target: mnt });
   try {
     return fn(mnt);
   } finally {
-    run("umount", [mnt], { allowFail: true });
+    port.umount(mnt);
   }
 }

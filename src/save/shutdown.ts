@@ -3,8 +3,9 @@
 // (or make it as an AUTOSAVE file beside the main SFS says). A question not
 // answered in time means "do not save", never a lost save.
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join } from "node:path/posix";
+import { NodePort } from "../port/node.js";
+import type { Port } from "../port/port.js";
 import type { FirstSaveOptions } from "./first.js";
 import { tokenizeCmdline } from "../plan/cmdline.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
@@ -21,11 +22,12 @@ export interface ShutdownOptions {
   ask: (question: string, timeoutSec: number, o?: { silent?: boolean }) => string | null;
   say: (line: string) => void;
   root?: string;
+  port?: Port;
 }
 
 /** Puppy's /etc/eventmanager: ASKTOSAVE, RAMSAVEINTERVAL; ramstack adds SAVE_TIMEOUT (seconds). */
-function eventManager(root: string): { ask: boolean; timeout: number } {
-  const v = eventManagerVars(root);
+function eventManager(root: string, port: Port): { ask: boolean; timeout: number } {
+  const v = eventManagerVars(root, port);
   const ask = v.get("ASKTOSAVE") !== "false" && !(saveInterval(v) > 0);
   const timeout = Number(v.get("SAVE_TIMEOUT") ?? 60);
   return { ask, timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : 60 };
@@ -39,8 +41,8 @@ export function parseAutosave(text: string): Pick<FirstSaveOptions, "kind" | "si
 }
 
 /** The autosave= boot parameter: folder, file[:MiB], or no (never ask, never save). */
-function autosaveParam(cmdline = "/proc/cmdline"): string | undefined {
-  const text = existsSync(cmdline) ? readFileSync(cmdline, "utf8") : "";
+function autosaveParam(port: Port, cmdline = "/proc/cmdline"): string | undefined {
+  const text = port.readText(cmdline) ?? "";
   return tokenizeCmdline(text).find((w) => w.name === "autosave")?.value ?? undefined;
 }
 
@@ -49,8 +51,8 @@ function autosaveParam(cmdline = "/proc/cmdline"): string | undefined {
  * SAVEMARK or SAVESPEC gave (PSAVEPART), else the main SFS's partition;
  * empty when PUPSTATE says neither.
  */
-function savePartition(root: string): { part: string; fs: string } {
-  const state = readPupstate(root);
+function savePartition(root: string, port: Port): { part: string; fs: string } {
+  const state = readPupstate(root, port);
   const target = saveTargetOf(state);
   const sfs = mainSfs(state);
   if (!target) return { part: "", fs: "" };
@@ -62,8 +64,8 @@ function savePartition(root: string): { part: string; fs: string } {
  * others that can hold this kind of save (a folder needs a Linux
  * filesystem) are offered. Another partition's name is returned with `other`.
  */
-function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean): { part: string; fs: string; other: boolean } {
-  const boot = { ...savePartition(root), other: false };
+function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean, port: Port): { part: string; fs: string; other: boolean } {
+  const boot = { ...savePartition(root, port), other: false };
   const fits = (fs: string): boolean => (folder ? LINUX_FS.includes(fs) || ARCHIVE_FS.includes(fs) : WRITABLE_FS.includes(fs));
   const parts = listBlockDisks().flatMap((d) => d.partitions).filter((p) => p.id && fits(p.id.fstype));
   if (parts.length <= 1) return boot;
@@ -79,13 +81,13 @@ function askPartition(o: ShutdownOptions, timeout: number, root: string, folder:
   return { part: chosen.name, fs: chosen.id!.fstype, other: true };
 }
 
-function autosaveFile(root: string): string | undefined {
-  const sfs = mainSfs(readPupstate(root));
+function autosaveFile(root: string, port: Port): string | undefined {
+  const sfs = mainSfs(readPupstate(root, port));
   if (!sfs) return undefined;
   // The boot partition is mounted under /initrd/mnt when the system kept it.
   for (const base of [join(root, "initrd/mnt", sfs.part), join(root, "initrd/mnt/dev_save")]) {
-    const p = join(base, dirname(sfs.path), "AUTOSAVE");
-    if (existsSync(p)) return readFileSync(p, "utf8");
+    const text = port.readText(join(base, dirname(sfs.path), "AUTOSAVE"));
+    if (text !== undefined) return text;
   }
   return undefined;
 }
@@ -106,11 +108,12 @@ function askNewPassword(o: ShutdownOptions, timeout: number): string | undefined
 
 export function shutdownSave(o: ShutdownOptions): number {
   const root = o.root ?? "/";
+  const port = o.port ?? new NodePort();
   try {
-    return shutdownSaveSteps(o, root);
+    return shutdownSaveSteps(o, root, port);
   } finally {
     // A clean shutdown: the next boot need not check the save (the init wrote this mark).
-    rmSync(join(root, "initrd/mnt/dev_save/fsckme.flg"), { force: true });
+    port.remove(join(root, "initrd/mnt/dev_save/fsckme.flg"));
   }
 }
 
@@ -123,39 +126,40 @@ function confirmSave(o: ShutdownOptions, em: { ask: boolean; timeout: number }, 
   return false;
 }
 
-function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
-  const target = runningTarget(root);
-  const em = eventManager(root);
+function shutdownSaveSteps(o: ShutdownOptions, root: string, port: Port): number {
+  const target = runningTarget(root, port);
+  const em = eventManager(root, port);
   if (!("nothing" in target)) {
     if (!confirmSave(o, em, target.save)) return 0;
-    const r = saveSession(target, { keep: 3, lock: saveLock(target.save), progress: o.say });
+    const r = saveSession(target, { keep: 3, lock: saveLock(target.save, port), progress: o.say }, port);
     o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
     return 0;
   }
-  const archive = runningArchive(root);
+  const archive = runningArchive(root, port);
   if (archive) {
     if (!confirmSave(o, em, `${archive.part}:${archive.path}`)) return 0;
-    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root, progress: o.say });
+    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root, progress: o.say }, port);
     o.say(`Saved the session in ${archive.part}:${archive.path} (${r.members} files and directories).`);
     return 0;
   }
-  const mode = readPupstate(root).get("PUPMODE");
-  if (mode !== "5") return 0;
-  const made = join(root, FIRST_SAVE_MARK);
-  if (existsSync(made)) {
-    o.say(`This session made its first save earlier (${readFileSync(made, "utf8").trim()}); changes made after it are not in it.`);
+  // A PUPSTATE that names no PUPMODE offers no first save.
+  const state = readPupstate(root, port);
+  if (!state.vars.has("PUPMODE") || state.pupmode !== 5) return 0;
+  const made = port.readText(join(root, FIRST_SAVE_MARK));
+  if (made !== undefined) {
+    o.say(`This session made its first save earlier (${made.trim()}); changes made after it are not in it.`);
     return 0;
   }
-  const param = autosaveParam();
+  const param = autosaveParam(port);
   if (param === "no") {
     o.say("autosave=no: the session is not saved.");
     return 0;
   }
-  const auto = param ?? autosaveFile(root);
+  const auto = param ?? autosaveFile(root, port);
   let choice: Pick<FirstSaveOptions, "kind" | "sizeMiB" | "fs" | "name"> | null = auto === undefined ? null : parseAutosave(auto);
   if (auto !== undefined && !choice) o.say(`${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`);
   let password: string | undefined;
-  let where = savePartition(root);
+  let where = savePartition(root, port);
   let partition: string | undefined;
   if (!choice) {
     const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
@@ -164,7 +168,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
       o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
       return 0;
     }
-    const chosen = askPartition(o, em.timeout, root, kind === "folder");
+    const chosen = askPartition(o, em.timeout, root, kind === "folder", port);
     where = chosen;
     if (chosen.other) partition = chosen.part;
     if (kind === "encrypted") {
@@ -180,7 +184,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
       const s = o.ask("Size of the save file in MiB [512]: ", em.timeout);
       if (s && /^\d+$/.test(s.trim())) size = Number(s.trim());
       // busybox's mke2fs makes ext2 only: the question is asked where there is a choice.
-      if (fullMke2fs()) {
+      if (fullMke2fs(port)) {
         const f = o.ask("Filesystem inside the file: ext2, ext3 or ext4 [ext4]: ", em.timeout)?.trim();
         if (f === "ext2" || f === "ext3" || f === "ext4") fs = f;
       }
@@ -192,7 +196,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string): number {
   }
   // On FAT or exFAT a session is kept as an archive (PUPMODE 66), as Puppy does.
   if (choice.kind === "folder" && ARCHIVE_FS.includes(where.fs)) choice = { ...choice, kind: "archive" };
-  const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), ...(partition ? { partition } : {}), progress: o.say }, root);
+  const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), ...(partition ? { partition } : {}), progress: o.say }, root, port);
   o.say(`Saved the session in ${r.path}; ${r.nextBoot.says}.`);
   if (r.savespec) o.say(`Wrote ${r.savespec}: the init finds the save through it.`);
   return 0;

@@ -1,6 +1,7 @@
 // A question on the console with a time limit, for the init (PID 1, whose
 // stdin is the console) and for the shutdown path. busybox sh's `read -t`
-// does the waiting; no answer in time gives null.
+// does the waiting; no answer in time gives null. Node-only: reached
+// through the port's ask (port/node.ts).
 
 import { run } from "./exec.js";
 

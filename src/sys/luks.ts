@@ -1,6 +1,7 @@
 // LUKS save files through cryptsetup (the runtime's): made by the first
 // save, opened by the init. The password reaches cryptsetup on a pipe only:
-// never in a file, an argument or the environment.
+// never in a file, an argument or the environment. Node-only: the saver
+// reaches it through the port (port/node.ts); the module list is in plan/luks.ts.
 
 import { closeSync, mkdirSync, openSync, readSync } from "node:fs";
 import { run } from "./exec.js";
@@ -8,8 +9,7 @@ import { runtimeTool } from "./runtime.js";
 
 const MAGIC = Buffer.from([0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe]);
 
-/** Modules the kernel needs for dm-crypt with aes-xts (aesni_intel only where the CPU has AES-NI). */
-export const LUKS_MODULES = ["dm_crypt", "xts", "aesni_intel", "algif_skcipher"];
+export { LUKS_MODULES } from "../plan/luks.js";
 
 /** Does the file start with a LUKS header? */
 export function isLuks(file: string): boolean {

@@ -1,6 +1,7 @@
 // Programs the initrd's runtime carries beside Node.js (getfattr, setfattr,
 // e2fsck, cryptsetup) with the libraries they need: at /runtime in the init,
 // at /initrd/runtime once the system runs. Elsewhere the PATH's own are used.
+// Node-only: reached through the port (port/node.ts), never by the saver.
 
 import { existsSync } from "node:fs";
 

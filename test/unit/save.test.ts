@@ -10,6 +10,8 @@ import { isExcluded } from "../../src/save/excludes.js";
 import { parseInterval } from "../../src/save/periodic.js";
 import { parseAutosave } from "../../src/save/shutdown.js";
 import { saveLock } from "../../src/save/running.js";
+import { saveTargetOf } from "../../src/save/first.js";
+import { parsePupstate } from "../../src/plan/handover.js";
 import { mkdtempSync, mkdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 
@@ -81,5 +83,19 @@ describe("the save lock", () => {
     assert.equal(saveLock(join(dir, "a")), saveLock(join(dir, "b", "..", "a")));
     assert.notEqual(saveLock(join(dir, "a")), saveLock(join(dir, "b")));
     assert.match(saveLock(join(dir, "a")), /^\/tmp\/ramstack-save-[0-9a-f]{16}\.lock$/);
+  });
+});
+
+describe("where a first save goes (PUPSTATE, typed)", () => {
+  const target = (text: string) => saveTargetOf(parsePupstate(text));
+  it("PSAVEPART and PSAVEDIR when a place was given", () => {
+    assert.deepEqual(target("PUPMODE=5\nPUPSFS='sda1,ext4,/puppy/puppy.sfs'\nPSAVEPART='sdb2'\nPSAVEDIR='/saves/'\n"), { part: "sdb2", dir: "/saves" });
+    assert.deepEqual(target("PSAVEPART='sdb2'\nPSAVEDIR=''\n"), { part: "sdb2", dir: "/" });
+  });
+  it("else beside the main SFS; nowhere for an SFS in the initrd", () => {
+    assert.deepEqual(target("PUPMODE=5\nPUPSFS='sda1,ext4,/puppy/puppy.sfs'\n"), { part: "sda1", dir: "/puppy" });
+    assert.deepEqual(target("PUPSFS='sda1,vfat,/puppy.sfs'\n"), { part: "sda1", dir: "/" });
+    assert.equal(target("PUPSFS='rootfs,rootfs,/puppy.sfs'\n"), null);
+    assert.equal(target("PUPMODE=5\n"), null);
   });
 });
