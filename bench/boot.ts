@@ -51,7 +51,12 @@ function buildBaselineInitrd(dir: string, puppy: string, zdrv: string, startNode
   installBusybox(tree, c.busybox.binary, false);
   for (const d of ["dev", "proc", "sys", "tmp", "mnt"]) mkdirSync(join(tree, d), { recursive: true });
   writeFileSync(join(tree, "init"), baselineInit(c.kernel.release, puppy, zdrv, startNode), { mode: 0o755 });
-  installModules(c.kernel.root, c.kernel.release, moduleClosure(c.kernel.root, c.kernel.release, BASELINE_MODULES).files, tree);
+  installModules(
+    c.kernel.root,
+    c.kernel.release,
+    moduleClosure(c.kernel.root, c.kernel.release, BASELINE_MODULES).files,
+    tree,
+  );
   if (startNode) {
     runtimeTree(join(tree, "runtime"), c);
     symlinkSync("runtime/lib", join(tree, "lib64"));
@@ -71,11 +76,14 @@ async function bootSeconds(kernel: string, initrd: string, pristine: string): Pr
   const disk = `${pristine}.boot`;
   run("cp", ["--sparse=always", pristine, disk]);
   try {
-    return await withVm({ kernel, initrd, append: "console=ttyS0", disks: [{ file: disk, bus: "virtio" }], cpus: CPUS }, async (vm) => {
-      const start = await vm.waitFor(/\[\s*(\d+\.\d+)\] Run \/init as init process/, 120000);
-      const end = await vm.waitFor(/ramstack: system up .* at (\d+\.\d+) s/, 180000);
-      return Number(end[1]) - Number(start[1]);
-    });
+    return await withVm(
+      { kernel, initrd, append: "console=ttyS0", disks: [{ file: disk, bus: "virtio" }], cpus: CPUS },
+      async (vm) => {
+        const start = await vm.waitFor(/\[\s*(\d+\.\d+)\] Run \/init as init process/, 120000);
+        const end = await vm.waitFor(/ramstack: system up .* at (\d+\.\d+) s/, 180000);
+        return Number(end[1]) - Number(start[1]);
+      },
+    );
   } finally {
     rmSync(disk, { force: true });
   }
@@ -106,7 +114,9 @@ async function main(): Promise<void> {
     base.push(await bootSeconds(kernel, baseline, disk));
     nodeFloor.push(await bootSeconds(kernel, floor, disk));
     ours.push(await bootSeconds(kernel, join(build, "initrd.gz"), disk));
-    process.stderr.write(`round ${i + 1}/${rounds}: ramstack ${ours[i]!.toFixed(2)} s, busybox sh ${base[i]!.toFixed(2)} s, node -e 0 + busybox sh ${nodeFloor[i]!.toFixed(2)} s\n`);
+    process.stderr.write(
+      `round ${i + 1}/${rounds}: ramstack ${ours[i]!.toFixed(2)} s, busybox sh ${base[i]!.toFixed(2)} s, node -e 0 + busybox sh ${nodeFloor[i]!.toFixed(2)} s\n`,
+    );
   }
   const initrdMiB = statSync(join(build, "initrd.gz")).size / 1048576;
   const baseMiB = statSync(baseline).size / 1048576;
@@ -130,8 +140,12 @@ async function main(): Promise<void> {
     console.log(`  ramstack init (Node.js)         ${r.ramstack.toFixed(2)} s`);
     console.log(`  busybox sh init                 ${r.busyboxSh.toFixed(2)} s`);
     console.log(`  ratio                           ${r.ratio.toFixed(2)} (goal <= 1.2)`);
-    console.log(`  node -e 0, then busybox sh init ${r.nodeFloor.toFixed(2)} s: the floor for an init on Node.js, ratio ${r.floorRatio.toFixed(2)}`);
-    console.log(`initrd size: ramstack ${initrdMiB.toFixed(1)} MiB (goal <= 30), busybox sh baseline ${baseMiB.toFixed(1)} MiB`);
+    console.log(
+      `  node -e 0, then busybox sh init ${r.nodeFloor.toFixed(2)} s: the floor for an init on Node.js, ratio ${r.floorRatio.toFixed(2)}`,
+    );
+    console.log(
+      `initrd size: ramstack ${initrdMiB.toFixed(1)} MiB (goal <= 30), busybox sh baseline ${baseMiB.toFixed(1)} MiB`,
+    );
   }
 }
 

@@ -17,7 +17,9 @@ for (let i = 0; i < rounds; i++) {
     const r = await powerCutRound(build, delay);
     outcomes[r.outcome]++;
     if (r.finished) outcomes.finishedBeforeCut++;
-    process.stderr.write(`powercut ${i + 1}/${rounds}: cut at ${delay} ms: ${r.outcome}${r.finished ? " (save had finished)" : ""}\n`);
+    process.stderr.write(
+      `powercut ${i + 1}/${rounds}: cut at ${delay} ms: ${r.outcome}${r.finished ? " (save had finished)" : ""}\n`,
+    );
   } catch (e) {
     failed++;
     process.stderr.write(`powercut ${i + 1}/${rounds}: cut at ${delay} ms: ${(e as Error).message}\n`);
@@ -26,7 +28,11 @@ for (let i = 0; i < rounds; i++) {
 const result = { rounds, saveSeconds: calibration.saveMs / 1000, outcomes, failed };
 if (process.argv.includes("--json")) console.log(JSON.stringify(result, null, 2));
 else {
-  console.log(`Power cuts during a save (${rounds} rounds; the save takes ${(calibration.saveMs / 1000).toFixed(1)} s in the guest):`);
-  console.log(`  old session found ${outcomes.old}, new session found ${outcomes.new} (the save had finished in ${outcomes.finishedBeforeCut}), mixed or failed ${failed}`);
+  console.log(
+    `Power cuts during a save (${rounds} rounds; the save takes ${(calibration.saveMs / 1000).toFixed(1)} s in the guest):`,
+  );
+  console.log(
+    `  old session found ${outcomes.old}, new session found ${outcomes.new} (the save had finished in ${outcomes.finishedBeforeCut}), mixed or failed ${failed}`,
+  );
 }
 process.exitCode = failed ? 1 : 0;

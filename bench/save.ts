@@ -36,7 +36,12 @@ export function benchSave(work: string, rounds: number): { merge: number; rsync:
   fill(prev, "previous", SMALL / 2);
   const ram = join(work, "ram");
   fill(ram, "session", SMALL);
-  LARGE.forEach((mib, i) => writeFileSync(join(ram, `home/user/big${i}.bin`), run("head", ["-c", `${mib}M`, "/dev/urandom"], { binary: true }).stdoutBuf));
+  LARGE.forEach((mib, i) =>
+    writeFileSync(
+      join(ram, `home/user/big${i}.bin`),
+      run("head", ["-c", `${mib}M`, "/dev/urandom"], { binary: true }).stdoutBuf,
+    ),
+  );
   const merges: number[] = [];
   const rsyncs: number[] = [];
   const rsyncSyncs: number[] = [];
@@ -60,10 +65,12 @@ export function benchSave(work: string, rounds: number): { merge: number; rsync:
     rmSync(dest, { recursive: true, force: true });
     run("cp", ["-a", prev, dest]);
     run("sync");
-    rsyncSyncs.push(timed(() => {
-      run("rsync", ["-a", `${ram}/`, `${dest}/`]);
-      run("sync", ["-f", dest]);
-    }));
+    rsyncSyncs.push(
+      timed(() => {
+        run("rsync", ["-a", `${ram}/`, `${dest}/`]);
+        run("sync", ["-f", dest]);
+      }),
+    );
   }
   rmSync(work, { recursive: true, force: true });
   return { merge: median(merges), rsync: median(rsyncs), rsyncSync: median(rsyncSyncs) };
@@ -72,7 +79,12 @@ export function benchSave(work: string, rounds: number): { merge: number; rsync:
 if (import.meta.url === `file://${process.argv[1]}`) {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const r = benchSave(join(process.env.TMPDIR ?? "/tmp", `ramstack-bench-save-${process.pid}`), rounds);
-  const result = { changeSet: { smallFiles: SMALL, largeMiB: LARGE }, seconds: r, ratio: r.merge / r.rsyncSync, ratioNoSync: r.merge / r.rsync };
+  const result = {
+    changeSet: { smallFiles: SMALL, largeMiB: LARGE },
+    seconds: r,
+    ratio: r.merge / r.rsyncSync,
+    ratioNoSync: r.merge / r.rsync,
+  };
   if (process.argv.includes("--json")) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(`Saving ${SMALL} small files and ${LARGE.join("+")} MiB over a previous save (median of ${rounds}):`);

@@ -2,7 +2,16 @@
 // of everything it is built from; a step whose key has not changed is not
 // run again, so a second build is quick and gives the same files.
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { InitrdCompression } from "./cpio.js";
 import { humongousInitrd, writeInitrd } from "./cpio.js";
@@ -87,7 +96,12 @@ class Steps {
 }
 
 /** An SFS from a tree made in a scratch directory, which is removed afterwards. */
-function sfsFromTree(name: string, fill: (tree: string) => void, out: string, opts: Parameters<typeof mksquashfs>[2]): void {
+function sfsFromTree(
+  name: string,
+  fill: (tree: string) => void,
+  out: string,
+  opts: Parameters<typeof mksquashfs>[2],
+): void {
   const tree = scratchDir(name);
   try {
     fill(tree);
@@ -110,7 +124,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const sfsOpts = { compression: o.compression, epoch: o.epoch };
 
   const keymaps = keymapSources();
-  if (keymaps.size === 0) log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
+  if (keymaps.size === 0)
+    log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
   const initrdCompression = o.initrdCompression ?? "zstd";
   const inputs: BuildInputs = {
     kernel: versions.kernel,
@@ -119,7 +134,13 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     modulesDep: fileSha(join(c.kernel.root, "lib/modules", c.kernel.release, "modules.dep")),
     initBundle: sha256(bundles.init),
     cliBundle: sha256(bundles.cli),
-    runtime: sha256(JSON.stringify({ node: fileSha(c.node.binary), libs: [...c.libs.values()].map(fileSha), tools: [...c.tools.values()].map(fileSha) })),
+    runtime: sha256(
+      JSON.stringify({
+        node: fileSha(c.node.binary),
+        libs: [...c.libs.values()].map(fileSha),
+        tools: [...c.tools.values()].map(fileSha),
+      }),
+    ),
     keymaps: keymapsHash(keymaps, fileSha),
     specs,
     epoch: o.epoch,
@@ -134,17 +155,23 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   steps.step("vmlinuz", vmlinuzKey(inputs), (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
-  steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp) => sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts));
+  steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp) =>
+    sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
+  );
 
   // Firmware goes in zdrv unless the profile gives it an fdrv.
   const zdrvFirmware = !o.profile.layers.fdrv?.firmware;
-  steps.step(sfsName("zdrv", o.distro), zdrvKey(inputs, zdrvFirmware), (tmp) => sfsFromTree("zdrv", (tree) => zdrvTree(tree, c, zdrvFirmware), tmp, sfsOpts));
+  steps.step(sfsName("zdrv", o.distro), zdrvKey(inputs, zdrvFirmware), (tmp) =>
+    sfsFromTree("zdrv", (tree) => zdrvTree(tree, c, zdrvFirmware), tmp, sfsOpts),
+  );
 
   const layers = planLayers(o.profile, log);
   for (const kind of extra) {
     const layer = layers.get(kind)!;
     const packages = layer.packages.map((p) => `${p.name}=${p.version}`);
-    steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp) => sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts));
+    steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp) =>
+      sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts),
+    );
   }
 
   let missingModules: string[] = [];
@@ -159,7 +186,12 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     rmSync(tree, { recursive: true, force: true });
     if (o.humongous) {
       log(`humongous initrd: adding ${sfsFiles.map((f) => f.name).join(", ")}`);
-      humongousInitrd(tmp, sfsFiles.map((f) => join(o.out, f.name)), `${tmp}.big`, o.epoch);
+      humongousInitrd(
+        tmp,
+        sfsFiles.map((f) => join(o.out, f.name)),
+        `${tmp}.big`,
+        o.epoch,
+      );
       renameSync(`${tmp}.big`, tmp);
     }
   });
@@ -167,7 +199,12 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const manifest = {
     distro: o.distro,
     profile: o.profile.name,
-    layers: Object.fromEntries([...layers].map(([k, l]) => [k, { purpose: l.recipe.purpose, packages: l.packages.map((p) => `${p.name}=${p.version}`) }])),
+    layers: Object.fromEntries(
+      [...layers].map(([k, l]) => [
+        k,
+        { purpose: l.recipe.purpose, packages: l.packages.map((p) => `${p.name}=${p.version}`) },
+      ]),
+    ),
     kernelRelease: c.kernel.release,
     components: versions,
     files: Object.fromEntries(steps.files.map((f) => [f.name, { bytes: f.bytes, sha256: f.sha256 }])),
@@ -189,6 +226,7 @@ export interface BuildManifest {
 
 export function readManifest(dir: string): BuildManifest {
   const path = join(dir, "build.json");
-  if (!existsSync(path)) throw new Error(`${dir} is not a ramstack build (no build.json); run 'ramstack build --out ${dir}' first`);
+  if (!existsSync(path))
+    throw new Error(`${dir} is not a ramstack build (no build.json); run 'ramstack build --out ${dir}' first`);
   return JSON.parse(readFileSync(path, "utf8")) as BuildManifest;
 }

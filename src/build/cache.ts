@@ -124,7 +124,10 @@ export function debCandidate(pkg: string): string {
 export function debDependency(meta: string, prefix: string): string {
   const dep = aptAnswer(`depends ${meta} ${prefix}`, () => {
     const out = run("apt-cache", ["depends", meta]).stdout;
-    return out.split("\n").map((l) => /Depends:\s*(\S+)/.exec(l)?.[1]).find((d) => d?.startsWith(prefix));
+    return out
+      .split("\n")
+      .map((l) => /Depends:\s*(\S+)/.exec(l)?.[1])
+      .find((d) => d?.startsWith(prefix));
   });
   if (!dep) throw new Error(`cannot find the ${prefix}* package that ${meta} depends on`);
   return dep;
@@ -134,11 +137,24 @@ export function debDependency(meta: string, prefix: string): string {
 export function debClosure(pkgs: readonly string[], never: ReadonlySet<string>): string[] {
   for (const p of pkgs) debCandidate(p);
   const names = aptAnswer(`closure ${pkgs.join(" ")}`, () => {
-    const out = run("apt-cache", ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", ...pkgs]).stdout;
+    const out = run("apt-cache", [
+      "depends",
+      "--recurse",
+      "--no-recommends",
+      "--no-suggests",
+      "--no-conflicts",
+      "--no-breaks",
+      "--no-replaces",
+      "--no-enhances",
+      ...pkgs,
+    ]).stdout;
     // Unindented lines are packages; <virtual> names stand for the real packages also listed.
     return [...new Set(out.split("\n").filter((l) => /^[a-z0-9][\w.+-]*$/.test(l)))].join(" ");
   })!;
-  return names.split(" ").filter((n) => n && !never.has(n)).sort();
+  return names
+    .split(" ")
+    .filter((n) => n && !never.has(n))
+    .sort();
 }
 
 export interface FetchedDeb {
@@ -178,7 +194,11 @@ function npmVersion(spec: string): string {
   const a = loadAnswers();
   const known = a.npm[spec];
   if (known && Date.now() - known.at < NPM_ANSWER_MS) return known.version;
-  const version = run("npm", ["view", spec, "version", "--silent"]).stdout.trim().split("\n").pop()!.replace(/^.*'(.*)'$/, "$1");
+  const version = run("npm", ["view", spec, "version", "--silent"])
+    .stdout.trim()
+    .split("\n")
+    .pop()!
+    .replace(/^.*'(.*)'$/, "$1");
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`npm view ${spec} gave no version ('${version}')`);
   a.npm[spec] = { version, at: Date.now() };
   saveAnswers();
@@ -194,7 +214,10 @@ export function fetchNpm(spec: string, log: (s: string) => void): { version: str
   log(`fetching ${name}@${version} from npm`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const tgz = run("npm", ["pack", `${name}@${version}`, "--silent", "--pack-destination", dir]).stdout.trim().split("\n").pop()!;
+  const tgz = run("npm", ["pack", `${name}@${version}`, "--silent", "--pack-destination", dir])
+    .stdout.trim()
+    .split("\n")
+    .pop()!;
   run("tar", ["xzf", join(dir, tgz), "-C", dir]);
   rmSync(join(dir, tgz));
   renameSync(join(dir, "package"), join(dir, "pkg"));

@@ -1,7 +1,18 @@
 // The real parts a system is built from: Debian's kernel and busybox, the
 // C libraries Node.js needs, and Node.js itself from the npm registry.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm } from "./cache.js";
@@ -108,7 +119,10 @@ function fetchNode(log: (s: string) => void): { version: string; binary: string 
     run("strip", ["-o", stripped + ".tmp", join(dir, "pkg/bin/node")]);
     run("mv", [stripped + ".tmp", stripped]);
   }
-  const small = join(dir, `node.small-icu-${sha256(ICU_LOCALES.join(",") + keepIcuItem.toString() + smallIcu.toString()).slice(0, 12)}`);
+  const small = join(
+    dir,
+    `node.small-icu-${sha256(ICU_LOCALES.join(",") + keepIcuItem.toString() + smallIcu.toString()).slice(0, 12)}`,
+  );
   if (!existsSync(small)) {
     const cut = smallIcu(readFileSync(stripped));
     writeFileSync(small + ".tmp", cut.binary, { mode: 0o755 });
@@ -119,7 +133,9 @@ function fetchNode(log: (s: string) => void): { version: string; binary: string 
     }
     renameSync(small + ".tmp", small);
     const mib = (n: number): string => (n / 1048576).toFixed(1);
-    log(`node ${version}: ICU data cut from ${mib(cut.before)} to ${mib(cut.after)} MiB (${cut.kept} items kept, ${cut.dropped} dropped)`);
+    log(
+      `node ${version}: ICU data cut from ${mib(cut.before)} to ${mib(cut.after)} MiB (${cut.kept} items kept, ${cut.dropped} dropped)`,
+    );
   }
   return { version, binary: small };
 }

@@ -35,9 +35,14 @@ export function cpioArchive(entries: readonly CpioEntry[], mtime: number): Buffe
     const name = Buffer.from(e.name + "\0", "utf8");
     const [maj, min] = e.rdev ?? [0, 0];
     const header =
-      "070701" +
-      [ino++, e.mode, 0, 0, nlink, mtime, data.length, 0, 0, maj, min, name.length, 0].map(hex).join("");
-    parts.push(Buffer.from(header, "ascii"), name, Buffer.alloc(pad4(110 + name.length)), data, Buffer.alloc(pad4(data.length)));
+      "070701" + [ino++, e.mode, 0, 0, nlink, mtime, data.length, 0, 0, maj, min, name.length, 0].map(hex).join("");
+    parts.push(
+      Buffer.from(header, "ascii"),
+      name,
+      Buffer.alloc(pad4(110 + name.length)),
+      data,
+      Buffer.alloc(pad4(data.length)),
+    );
   };
   for (const e of entries) push(e, (e.mode & 0o170000) === S_IFDIR ? 2 : 1);
   push({ name: "TRAILER!!!", mode: 0 }, 1);
@@ -59,7 +64,8 @@ export function cpioEntriesFromDir(root: string, prefix = ""): CpioEntry[] {
       if (st.isDirectory()) {
         out.push({ name: archName, mode: S_IFDIR | perm });
         walk(r);
-      } else if (st.isSymbolicLink()) out.push({ name: archName, mode: S_IFLNK | 0o777, data: Buffer.from(readlinkSync(full)) });
+      } else if (st.isSymbolicLink())
+        out.push({ name: archName, mode: S_IFLNK | 0o777, data: Buffer.from(readlinkSync(full)) });
       else if (st.isFile()) out.push({ name: archName, mode: S_IFREG | perm, data: readFileSync(full) });
       else throw new Error(`${full}: only files, directories and symlinks go into an initrd tree`);
     }

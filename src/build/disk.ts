@@ -3,7 +3,18 @@
 // filled through a loop device and FUSE in a private mount namespace (root).
 // Used by `ramstack image`, by `ramstack run` and by the tests.
 
-import { closeSync, copyFileSync, existsSync, linkSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+} from "node:fs";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
 
@@ -38,7 +49,8 @@ const GPT_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
 
 function partitionType(table: DiskSpec["table"], p: PartitionSpec): string {
   const fat = p.fstype === "vfat" || p.fstype === "exfat";
-  if (table === "gpt") return p.role === "esp" ? GPT_ESP : p.role === "bios-boot" ? GPT_BIOS_BOOT : fat ? GPT_BASIC_DATA : GPT_LINUX;
+  if (table === "gpt")
+    return p.role === "esp" ? GPT_ESP : p.role === "bios-boot" ? GPT_BIOS_BOOT : fat ? GPT_BASIC_DATA : GPT_LINUX;
   if (p.role === "bios-boot") throw new Error("a BIOS boot partition belongs on a GPT disk");
   return p.role === "esp" ? "ef" : p.fstype === "exfat" ? "7" : p.fstype === "vfat" ? "c" : "83";
 }
@@ -77,7 +89,18 @@ function fillExfat(img: string, from: string): void {
   const mnt = `${img}.mnt`;
   mkdirSync(mnt, { recursive: true });
   try {
-    run("unshare", ["-m", "--propagation", "private", "sh", "-ec", 'mount.exfat-fuse "$1" "$2"; cp -R "$3"/. "$2"/; sync; umount "$2"', "sh", loop, mnt, from]);
+    run("unshare", [
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-ec",
+      'mount.exfat-fuse "$1" "$2"; cp -R "$3"/. "$2"/; sync; umount "$2"',
+      "sh",
+      loop,
+      mnt,
+      from,
+    ]);
   } finally {
     run("losetup", ["-d", loop], { allowFail: true });
     rmSync(mnt, { recursive: true, force: true });
@@ -99,8 +122,12 @@ function makeFs(img: string, p: PartitionSpec): void {
     if (p.label) args.push("-n", p.label);
     run("mkfs.vfat", [...args, img], { env: REPRODUCIBLE_ENV });
     if (p.from && readdirSync(p.from).length) {
-      const items = readdirSync(p.from).sort().map((n) => join(p.from!, n));
-      run("mcopy", ["-s", "-p", "-m", "-i", img, ...items, "::/"], { env: { ...REPRODUCIBLE_ENV, MTOOLS_SKIP_CHECK: "1" } });
+      const items = readdirSync(p.from)
+        .sort()
+        .map((n) => join(p.from!, n));
+      run("mcopy", ["-s", "-p", "-m", "-i", img, ...items, "::/"], {
+        env: { ...REPRODUCIBLE_ENV, MTOOLS_SKIP_CHECK: "1" },
+      });
     }
     return;
   }
@@ -124,14 +151,20 @@ export function makeDisk(path: string, spec: DiskSpec): number[] {
   sparseFile(path, totalMiB * 1048576);
   const starts: number[] = [];
   let at = ALIGN_MIB;
-  const lines = [spec.table === "gpt" ? "label: gpt" : "label: dos", spec.table === "gpt" ? "label-id: 5EED5EED-0000-4000-8000-000000000001" : "label-id: 0x5eed5eed", ""];
+  const lines = [
+    spec.table === "gpt" ? "label: gpt" : "label: dos",
+    spec.table === "gpt" ? "label-id: 5EED5EED-0000-4000-8000-000000000001" : "label-id: 0x5eed5eed",
+    "",
+  ];
   for (const [i, p] of spec.partitions.entries()) {
     starts.push(at);
     const type = partitionType(spec.table, p);
     const name = spec.table === "gpt" && p.label ? `, name="${p.label}"` : "";
     // GPT partition GUIDs are random unless given: derive them for reproducible images.
     const guid = spec.table === "gpt" ? `, uuid=5EED5EED-0000-4000-8000-${String(i + 1).padStart(12, "0")}` : "";
-    lines.push(`start=${at * 2048}, size=${p.sizeMiB * 2048}, type=${type}${name}${guid}${i === 0 && spec.table === "mbr" ? ", bootable" : ""}`);
+    lines.push(
+      `start=${at * 2048}, size=${p.sizeMiB * 2048}, type=${type}${name}${guid}${i === 0 && spec.table === "mbr" ? ", bootable" : ""}`,
+    );
     at += p.sizeMiB;
   }
   run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", path], { input: lines.join("\n") + "\n" });

@@ -11,8 +11,27 @@ const SECTOR = 512;
 
 /** Modules built into the core images: everything grub.cfg uses, as no module directory is installed. */
 const COMMON_MODULES = [
-  "part_msdos", "part_gpt", "ext2", "fat", "exfat", "search", "search_fs_uuid", "search_label", "search_fs_file",
-  "normal", "configfile", "linux", "echo", "test", "sleep", "serial", "terminal", "halt", "reboot", "ls", "cat",
+  "part_msdos",
+  "part_gpt",
+  "ext2",
+  "fat",
+  "exfat",
+  "search",
+  "search_fs_uuid",
+  "search_label",
+  "search_fs_file",
+  "normal",
+  "configfile",
+  "linux",
+  "echo",
+  "test",
+  "sleep",
+  "serial",
+  "terminal",
+  "halt",
+  "reboot",
+  "ls",
+  "cat",
 ];
 const BIOS_MODULES = ["biosdisk", ...COMMON_MODULES];
 const EFI_MODULES = ["efi_gop", "efi_uga", "video_fb", ...COMMON_MODULES];
@@ -23,13 +42,25 @@ export function earlyConfig(searchUuid: string): string {
     `search --no-floppy --fs-uuid --set=root ${searchUuid}`,
     "set prefix=($root)/boot/grub",
     "configfile ($root)/boot/grub/grub.cfg",
-    "echo \"ramstack: no /boot/grub/grub.cfg on the partition with UUID " + searchUuid + "\"",
+    'echo "ramstack: no /boot/grub/grub.cfg on the partition with UUID ' + searchUuid + '"',
     "",
   ].join("\n");
 }
 
 function mkimage(format: "i386-pc" | "x86_64-efi", out: string, config: string, modules: string[]): void {
-  run("grub-mkimage", ["-O", format, "-d", join(GRUB_LIB, format), "-o", out, "-c", config, "-p", "/boot/grub", ...modules]);
+  run("grub-mkimage", [
+    "-O",
+    format,
+    "-d",
+    join(GRUB_LIB, format),
+    "-o",
+    out,
+    "-c",
+    config,
+    "-p",
+    "/boot/grub",
+    ...modules,
+  ]);
 }
 
 /** BOOTX64.EFI: the file UEFI firmware starts from an ESP's EFI/BOOT. */
@@ -47,11 +78,18 @@ const BLOCKLIST_START = SECTOR - 12; // diskboot.img: 64-bit LBA of the rest of 
  * BIOS boot: boot.img in the MBR and core.img at `coreSector` (the gap after
  * an MBR, or a GPT disk's BIOS boot partition), `maxSectors` long at most.
  */
-export function installBios(disk: string, config: string, coreSector: number, maxSectors: number, scratch: string): void {
+export function installBios(
+  disk: string,
+  config: string,
+  coreSector: number,
+  maxSectors: number,
+  scratch: string,
+): void {
   const corePath = `${scratch}/core.img`;
   mkimage("i386-pc", corePath, config, BIOS_MODULES);
   const core = readFileSync(corePath);
-  if (core.length > maxSectors * SECTOR) throw new Error(`GRUB's core image (${core.length} bytes) does not fit in ${maxSectors} sectors`);
+  if (core.length > maxSectors * SECTOR)
+    throw new Error(`GRUB's core image (${core.length} bytes) does not fit in ${maxSectors} sectors`);
   // diskboot.img (core's first sector) loads the rest from the sector after it.
   core.writeBigUInt64LE(BigInt(coreSector + 1), BLOCKLIST_START);
 

@@ -12,13 +12,20 @@ const SHT_DYNSYM = 11;
 
 /** Where a symbol's bytes are in an ELF64 file (little-endian), by its dynamic symbol table. */
 export function dynamicSymbol(elf: Buffer, match: RegExp): { name: string; offset: number; size: number } | null {
-  if (elf.length < 64 || elf.readUInt32LE(0) !== ELF_MAGIC || elf[4] !== 2 || elf[5] !== 1) throw new Error("not a 64-bit little-endian ELF file");
+  if (elf.length < 64 || elf.readUInt32LE(0) !== ELF_MAGIC || elf[4] !== 2 || elf[5] !== 1)
+    throw new Error("not a 64-bit little-endian ELF file");
   const shoff = Number(elf.readBigUInt64LE(0x28));
   const shentsize = elf.readUInt16LE(0x3a);
   const shnum = elf.readUInt16LE(0x3c);
   const section = (i: number) => {
     const at = shoff + i * shentsize;
-    return { type: elf.readUInt32LE(at + 4), addr: Number(elf.readBigUInt64LE(at + 0x10)), offset: Number(elf.readBigUInt64LE(at + 0x18)), size: Number(elf.readBigUInt64LE(at + 0x20)), link: elf.readUInt32LE(at + 0x28) };
+    return {
+      type: elf.readUInt32LE(at + 4),
+      addr: Number(elf.readBigUInt64LE(at + 0x10)),
+      offset: Number(elf.readBigUInt64LE(at + 0x18)),
+      size: Number(elf.readBigUInt64LE(at + 0x20)),
+      link: elf.readUInt32LE(at + 0x28),
+    };
   };
   const sections = Array.from({ length: shnum }, (_, i) => section(i));
   const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
@@ -52,11 +59,17 @@ export function readIcuPackage(pkg: Buffer): { header: Buffer; items: IcuItem[] 
   }
   const toc = headerSize;
   const count = pkg.readUInt32LE(toc);
-  const entries = Array.from({ length: count }, (_, k) => ({ name: pkg.readUInt32LE(toc + 4 + 8 * k), data: pkg.readUInt32LE(toc + 8 + 8 * k) }));
+  const entries = Array.from({ length: count }, (_, k) => ({
+    name: pkg.readUInt32LE(toc + 4 + 8 * k),
+    data: pkg.readUInt32LE(toc + 8 + 8 * k),
+  }));
   const items = entries.map((e, k) => {
     const nameAt = toc + e.name;
     const end = k + 1 < count ? entries[k + 1]!.data : pkg.length - toc;
-    return { name: pkg.toString("latin1", nameAt, pkg.indexOf(0, nameAt)), data: pkg.subarray(toc + e.data, toc + end) };
+    return {
+      name: pkg.toString("latin1", nameAt, pkg.indexOf(0, nameAt)),
+      data: pkg.subarray(toc + e.data, toc + end),
+    };
   });
   return { header: pkg.subarray(0, headerSize), items };
 }
@@ -103,7 +116,13 @@ export function keepIcuItem(name: string, locales: readonly string[] = ICU_LOCAL
 }
 
 /** The node binary with its linked ICU data cut down; the same size, the same layout. */
-export function smallIcu(node: Buffer): { binary: Buffer; before: number; after: number; kept: number; dropped: number } {
+export function smallIcu(node: Buffer): {
+  binary: Buffer;
+  before: number;
+  after: number;
+  kept: number;
+  dropped: number;
+} {
   const sym = dynamicSymbol(node, /^icudt\d+_dat$/);
   if (!sym) throw new Error("this node has no linked ICU data (icudt*_dat)");
   const { header, items } = readIcuPackage(node.subarray(sym.offset, sym.offset + sym.size));

@@ -87,9 +87,13 @@ function uuidFor(seed: string, fs: PartFs): string {
 }
 
 /** How GRUB's search --fs-uuid spells a filesystem's identifier. */
-const grubUuid = (fs: PartFs, uuid: string): string => (fs === "vfat" || fs === "exfat" ? `${uuid.slice(0, 4)}-${uuid.slice(4)}` : uuid);
+const grubUuid = (fs: PartFs, uuid: string): string =>
+  fs === "vfat" || fs === "exfat" ? `${uuid.slice(0, 4)}-${uuid.slice(4)}` : uuid;
 
-export function grubMenu(o: Pick<ImageOptions, "psubdir" | "console" | "cmdline" | "menuTimeout">, title: string): string {
+export function grubMenu(
+  o: Pick<ImageOptions, "psubdir" | "console" | "cmdline" | "menuTimeout">,
+  title: string,
+): string {
   const dir = o.psubdir ? `/${o.psubdir}` : "";
   const consoleArgs = o.console === "serial" ? "console=tty0 console=ttyS0,115200" : "";
   const base = [o.psubdir ? `psubdir=${dir}` : "", consoleArgs, o.cmdline].filter(Boolean).join(" ");
@@ -104,7 +108,9 @@ export function grubMenu(o: Pick<ImageOptions, "psubdir" | "console" | "cmdline"
     "# ramstack boot menu: edit the lines below to change the boot parameters.",
     "set default=0",
     `set timeout=${o.menuTimeout}`,
-    ...(o.console === "serial" ? ["serial --unit=0 --speed=115200", "terminal_input serial console", "terminal_output serial console"] : []),
+    ...(o.console === "serial"
+      ? ["serial --unit=0 --speed=115200", "terminal_input serial console", "terminal_output serial console"]
+      : []),
     "",
     ...entry(title, ""),
     ...entry(`${title} - copy the system to RAM (pfix=copy)`, "pfix=copy"),
@@ -117,7 +123,8 @@ export function grubMenu(o: Pick<ImageOptions, "psubdir" | "console" | "cmdline"
 export function writeImage(o: ImageOptions, log: (s: string) => void = () => {}): ImageManifest {
   const manifest = readManifest(o.build);
   const psubdir = o.psubdir.replace(/^\/+|\/+$/g, "");
-  if (psubdir.split("/").some((c) => c === ".." || c === ".")) throw new Error(`psubdir '${o.psubdir}' may not hold . or ..`);
+  if (psubdir.split("/").some((c) => c === ".." || c === "."))
+    throw new Error(`psubdir '${o.psubdir}' may not hold . or ..`);
   if (o.firmware.length === 0) throw new Error("name at least one firmware: bios, uefi");
   checkLabel(o.fs, o.label);
   checkCmdline(o.cmdline);
@@ -139,22 +146,35 @@ export function writeImage(o: ImageOptions, log: (s: string) => void = () => {})
     writeFileSync(join(tree, "boot/grub/grub.cfg"), grubMenu({ ...o, psubdir }, title));
     const need = sizeFor(tree, 64);
     const bootMiB = o.sizeMiB ?? need;
-    if (bootMiB < need - 48) throw new Error(`--size ${bootMiB} MiB is too small: the boot files need about ${need - 64} MiB`);
+    if (bootMiB < need - 48)
+      throw new Error(`--size ${bootMiB} MiB is too small: the boot files need about ${need - 64} MiB`);
 
     const early = join(scratch, "early.cfg");
     writeFileSync(early, earlyConfig(grubUuid(o.fs, uuid)));
     const parts: { spec: PartitionSpec; role: ImagePartition["role"] }[] = [];
     const bios = o.firmware.includes("bios");
-    if (bios && o.table === "gpt") parts.push({ spec: { fstype: "none", role: "bios-boot", sizeMiB: BIOS_BOOT_MIB }, role: "bios-boot" });
+    if (bios && o.table === "gpt")
+      parts.push({ spec: { fstype: "none", role: "bios-boot", sizeMiB: BIOS_BOOT_MIB }, role: "bios-boot" });
     if (o.firmware.includes("uefi")) {
       const esp = join(scratch, "esp");
       mkdirSync(join(esp, "EFI/BOOT"), { recursive: true });
       efiImage(join(esp, "EFI/BOOT/BOOTX64.EFI"), early);
-      parts.push({ spec: { fstype: "vfat", role: "esp", label: "EFI", uuid: uuidFor(`${seed}esp`, "vfat"), sizeMiB: ESP_MIB, from: esp }, role: "esp" });
+      parts.push({
+        spec: {
+          fstype: "vfat",
+          role: "esp",
+          label: "EFI",
+          uuid: uuidFor(`${seed}esp`, "vfat"),
+          sizeMiB: ESP_MIB,
+          from: esp,
+        },
+        role: "esp",
+      });
     }
     parts.push({ spec: { fstype: o.fs, label: o.label, uuid, sizeMiB: bootMiB, from: tree }, role: "boot" });
     for (const p of o.extra) parts.push({ spec: p, role: "extra" });
-    if (o.table === "mbr" && parts.length > 4) throw new Error(`an MBR disk holds 4 partitions; this layout has ${parts.length} (use --table gpt)`);
+    if (o.table === "mbr" && parts.length > 4)
+      throw new Error(`an MBR disk holds 4 partitions; this layout has ${parts.length} (use --table gpt)`);
 
     const tmp = `${o.out}.tmp`;
     mkdirSync(dirname(o.out), { recursive: true });

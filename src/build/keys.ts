@@ -187,7 +187,10 @@ export interface BuildInputs {
 
 /** The host tools a step runs. */
 const sfsTools = (i: BuildInputs): Record<string, string> => ({ mksquashfs: i.tools.mksquashfs });
-const sfsOpts = (i: BuildInputs): { compression: Compression; epoch: number } => ({ compression: i.compression, epoch: i.epoch });
+const sfsOpts = (i: BuildInputs): { compression: Compression; epoch: number } => ({
+  compression: i.compression,
+  epoch: i.epoch,
+});
 
 export function vmlinuzKey(i: BuildInputs): unknown {
   return { kernel: i.kernel, code: i.code.vmlinuz };
@@ -195,12 +198,27 @@ export function vmlinuzKey(i: BuildInputs): unknown {
 
 /** The main SFS. The command's bundle holds the builder too, but its code is named anyway. */
 export function rootfsKey(i: BuildInputs): unknown {
-  return { profile: i.profile, busybox: i.busybox, cli: i.cliBundle, specs: i.specs, sfsOpts: sfsOpts(i), tools: sfsTools(i), code: i.code.rootfs };
+  return {
+    profile: i.profile,
+    busybox: i.busybox,
+    cli: i.cliBundle,
+    specs: i.specs,
+    sfsOpts: sfsOpts(i),
+    tools: sfsTools(i),
+    code: i.code.rootfs,
+  };
 }
 
 /** zdrv: every module of the kernel and, unless an fdrv holds it, the firmware. */
 export function zdrvKey(i: BuildInputs, firmware: boolean): unknown {
-  return { kernel: i.kernel, modulesDep: i.modulesDep, firmware: firmware && i.firmware, sfsOpts: sfsOpts(i), tools: sfsTools(i), code: i.code.zdrv };
+  return {
+    kernel: i.kernel,
+    modulesDep: i.modulesDep,
+    firmware: firmware && i.firmware,
+    sfsOpts: sfsOpts(i),
+    tools: sfsTools(i),
+    code: i.code.zdrv,
+  };
 }
 
 /** An optional layer: its definition in the profile and the packages planned for it ("name=version"). */
@@ -251,7 +269,12 @@ export function keymapsHash(sources: ReadonlyMap<string, string>, fileSha: (path
 
 /** All the tools' versions and the steps' code hashes, each asked or read once. */
 export function hostFacts(): { tools: Record<Tool, string>; code: Record<StepKind, string> } {
-  const tools = Object.fromEntries((Object.keys(VERSION_ARGS) as Tool[]).map((t) => [t, toolVersion(t)])) as Record<Tool, string>;
-  const code = Object.fromEntries((Object.keys(STEP_CODE) as StepKind[]).map((k) => [k, codeHash(STEP_CODE[k])])) as Record<StepKind, string>;
+  const tools = Object.fromEntries((Object.keys(VERSION_ARGS) as Tool[]).map((t) => [t, toolVersion(t)])) as Record<
+    Tool,
+    string
+  >;
+  const code = Object.fromEntries(
+    (Object.keys(STEP_CODE) as StepKind[]).map((k) => [k, codeHash(STEP_CODE[k])]),
+  ) as Record<StepKind, string>;
   return { tools, code };
 }

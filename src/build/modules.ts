@@ -9,15 +9,46 @@ import { LUKS_MODULES } from "../sys/luks.js";
 /** Drivers and filesystems needed to find and mount the boot files and saves. */
 export const INITRD_MODULES = [
   // virtio, SATA/IDE, SCSI, CD
-  "virtio_pci", "virtio_blk", "virtio_scsi", "ahci", "ata_piix", "ata_generic", "sd_mod", "sr_mod",
+  "virtio_pci",
+  "virtio_blk",
+  "virtio_scsi",
+  "ahci",
+  "ata_piix",
+  "ata_generic",
+  "sd_mod",
+  "sr_mod",
   // USB storage and keyboards (for prompts)
-  "xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usb_storage", "uas", "usbhid", "hid_generic",
+  "xhci_pci",
+  "ehci_pci",
+  "ohci_pci",
+  "uhci_hcd",
+  "usb_storage",
+  "uas",
+  "usbhid",
+  "hid_generic",
   // NVMe, SD/MMC
-  "nvme", "sdhci_pci", "sdhci_acpi", "mmc_block",
+  "nvme",
+  "sdhci_pci",
+  "sdhci_acpi",
+  "mmc_block",
   // filesystems and layering
-  "crc32c_generic", "crc32c_intel", "ext4", "vfat", "nls_cp437", "nls_iso8859_1", "nls_ascii", "nls_utf8",
+  "crc32c_generic",
+  "crc32c_intel",
+  "ext4",
+  "vfat",
+  "nls_cp437",
+  "nls_iso8859_1",
+  "nls_ascii",
+  "nls_utf8",
   // vfat's codepages for the keyboards that need them (pkeys=es: 850; pkeys=pl: 852 with iso8859-2)
-  "nls_cp850", "nls_cp852", "nls_iso8859_2", "exfat", "isofs", "squashfs", "overlay", "loop",
+  "nls_cp850",
+  "nls_cp852",
+  "nls_iso8859_2",
+  "exfat",
+  "isofs",
+  "squashfs",
+  "overlay",
+  "loop",
   // encrypted saves
   ...LUKS_MODULES,
 ];
@@ -32,7 +63,11 @@ export function moduleIndex(root: string, kver: string): { paths: Map<string, st
   const text = readFileSync(join(root, "lib/modules", kver, "modules.dep"), "utf8");
   const paths = new Map<string, string>();
   const deps = new Map<string, string[]>();
-  const nameOf = (p: string): string => p.slice(p.lastIndexOf("/") + 1).replace(/\.ko(\.\w+)?$/, "").replace(/-/g, "_");
+  const nameOf = (p: string): string =>
+    p
+      .slice(p.lastIndexOf("/") + 1)
+      .replace(/\.ko(\.\w+)?$/, "")
+      .replace(/-/g, "_");
   for (const line of text.split("\n")) {
     const [mod, rest] = line.split(":");
     if (!mod) continue;
@@ -43,7 +78,11 @@ export function moduleIndex(root: string, kver: string): { paths: Map<string, st
 }
 
 /** The modules to copy: the wanted ones and everything they depend on. */
-export function moduleClosure(root: string, kver: string, wanted: readonly string[]): { files: string[]; missing: string[] } {
+export function moduleClosure(
+  root: string,
+  kver: string,
+  wanted: readonly string[],
+): { files: string[]; missing: string[] } {
   const { paths, deps } = moduleIndex(root, kver);
   const files = new Set<string>();
   const missing: string[] = [];
@@ -68,6 +107,7 @@ export function installModules(srcRoot: string, kver: string, files: readonly st
     mkdirSync(dirname(join(dest, f)), { recursive: true });
     copyFileSync(join(src, f), join(dest, f));
   }
-  for (const f of readdirSync(src).filter((n) => n.startsWith("modules.builtin") || n === "modules.order")) copyFileSync(join(src, f), join(dest, f));
+  for (const f of readdirSync(src).filter((n) => n.startsWith("modules.builtin") || n === "modules.order"))
+    copyFileSync(join(src, f), join(dest, f));
   run("depmod", ["-b", destRoot, kver]);
 }

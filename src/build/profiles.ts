@@ -24,10 +24,26 @@ export interface ProfileDef {
 }
 
 /** Paths of Debian packages that a RAM-resident system leaves out. */
-export const DEB_EXCLUDES = ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian", "usr/share/locale", "usr/share/bug"];
+export const DEB_EXCLUDES = [
+  "usr/share/doc",
+  "usr/share/man",
+  "usr/share/info",
+  "usr/share/lintian",
+  "usr/share/locale",
+  "usr/share/bug",
+];
 
 /** Packages a dependency closure never pulls in: the package manager and its helpers are not on the system. */
-export const DEB_NEVER = new Set(["dpkg", "debconf", "cdebconf", "perl-base", "init-system-helpers", "adduser", "usrmerge", "tar"]);
+export const DEB_NEVER = new Set([
+  "dpkg",
+  "debconf",
+  "cdebconf",
+  "perl-base",
+  "init-system-helpers",
+  "adduser",
+  "usrmerge",
+  "tar",
+]);
 
 export const PROFILES: Record<string, ProfileDef> = {
   tiny: {
@@ -37,11 +53,18 @@ export const PROFILES: Record<string, ProfileDef> = {
   },
   layered: {
     name: "layered",
-    description: "tiny plus every optional layer: Debian's base libraries (bdrv), firmware (fdrv), applications (adrv) and a patch layer (ydrv)",
+    description:
+      "tiny plus every optional layer: Debian's base libraries (bdrv), firmware (fdrv), applications (adrv) and a patch layer (ydrv)",
     layers: {
-      bdrv: { purpose: "Debian's C library and the shared libraries the applications use", debs: ["libc6", "libtinfo6", "libncursesw6"] },
+      bdrv: {
+        purpose: "Debian's C library and the shared libraries the applications use",
+        debs: ["libc6", "libtinfo6", "libncursesw6"],
+      },
       fdrv: { purpose: "the kernel's free firmware", firmware: true },
-      adrv: { purpose: "applications: nano, e2fsprogs (e2fsck, mke2fs, resize2fs) and cryptsetup", debs: ["nano", "e2fsprogs", "cryptsetup-bin"] },
+      adrv: {
+        purpose: "applications: nano, e2fsprogs (e2fsck, mke2fs, resize2fs) and cryptsetup",
+        debs: ["nano", "e2fsprogs", "cryptsetup-bin"],
+      },
       ydrv: {
         purpose: "a patch layer over the main SFS",
         files: { "etc/motd": "ramstack (layered profile): adrv, ydrv, fdrv and bdrv are stacked over the main SFS.\n" },

@@ -12,7 +12,18 @@
 // locale, iconv and NSS code that nothing here uses, and musl is what
 // Debian offers for both arches (musl-dev, musl-dev:arm64).
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { arch as hostArch } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,8 +50,8 @@ export const QUICKJS_VERSION = "2021-03-27";
  * cache can still serve something else.
  */
 export const QUICKJS_SOURCES: Readonly<Record<string, string>> = {
-  "VERSION": "6b600e98fef8541a1a0d3fcad07fcf44067efbfc1ea58a2eae2fb02f62061cfd",
-  "LICENSE": "f41baf09eef895d468d18c23055d74f711e4b8b2641cef279b5d71285c07bfe8",
+  VERSION: "6b600e98fef8541a1a0d3fcad07fcf44067efbfc1ea58a2eae2fb02f62061cfd",
+  LICENSE: "f41baf09eef895d468d18c23055d74f711e4b8b2641cef279b5d71285c07bfe8",
   "cutils.c": "82a2cf31e18fb5d080e0ef146886af46a336bd523fb5ad01e4187c687008ebf2",
   "cutils.h": "af54a154072c55c69e730788b2351ca779dd9725f2105d230ea441040a5e0752",
   "libbf.c": "5caffbf754eb6a7a96e9fca6c185478b751bbb679a597d3d34eaa6e507f51af2",
@@ -134,7 +145,10 @@ function toolchain(arch: QuickjsArch, libc: QuickjsLibc): Toolchain {
     const specs = `/usr/lib/${MUSL_TRIPLET[arch]}/musl-gcc.specs`;
     // The musl of a foreign arch is a multiarch package (dpkg --add-architecture).
     const libcA = `/usr/lib/${MUSL_TRIPLET[arch]}/libc.a`;
-    needs.push([specs, native ? "musl-dev" : `musl-dev:${DEB_ARCH[arch]}`], [libcA, native ? "musl-dev" : `musl-dev:${DEB_ARCH[arch]}`]);
+    needs.push(
+      [specs, native ? "musl-dev" : `musl-dev:${DEB_ARCH[arch]}`],
+      [libcA, native ? "musl-dev" : `musl-dev:${DEB_ARCH[arch]}`],
+    );
     return { cc: [`${prefix}gcc`, "-specs", specs], strip: `${prefix}strip`, kernelHeaders: includeRoot, libcA, needs };
   }
   const libcA = native ? `/usr/lib/${GNU_TRIPLET[arch]}/libc.a` : `/usr/${GNU_TRIPLET[arch]}/lib/libc.a`;
@@ -188,7 +202,11 @@ export function quickjsBuildKey(inputs: QuickjsKeyInputs): string {
     JSON.stringify({
       layout: 1,
       quickjs: QUICKJS_SOURCES,
-      native: Object.fromEntries(Object.entries(inputs.native).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sha256(v)])),
+      native: Object.fromEntries(
+        Object.entries(inputs.native)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, sha256(v)]),
+      ),
       cflags: QUICKJS_CFLAGS,
       nativeCflags: NATIVE_CFLAGS,
       ldflags: QUICKJS_LDFLAGS,
@@ -272,14 +290,20 @@ export function readElf(path: string): ElfInfo {
  * Throws, naming the Debian packages, when the toolchain is missing; this
  * function installs nothing.
  */
-export function buildQuickjs(arch: QuickjsArch, log: (s: string) => void = () => {}, opts: QuickjsOptions = {}): string {
+export function buildQuickjs(
+  arch: QuickjsArch,
+  log: (s: string) => void = () => {},
+  opts: QuickjsOptions = {},
+): string {
   const libc = opts.libc ?? "musl";
   const missing = quickjsMissingPackages(arch, { libc });
   if (missing.length > 0) {
     const multiarch = missing.some((p) => p.includes(":"))
       ? ` (for ${missing.filter((p) => p.includes(":")).join(", ")}: dpkg --add-architecture ${DEB_ARCH[arch]} && apt-get update first)`
       : "";
-    throw new Error(`building the QuickJS runtime for ${arch} with ${libc} needs these Debian packages: ${missing.join(" ")}${multiarch}`);
+    throw new Error(
+      `building the QuickJS runtime for ${arch} with ${libc} needs these Debian packages: ${missing.join(" ")}${multiarch}`,
+    );
   }
   const tc = toolchain(arch, libc);
   const ndir = nativeDir();
@@ -303,7 +327,8 @@ export function buildQuickjs(arch: QuickjsArch, log: (s: string) => void = () =>
   mkdirSync(join(tmp, "quickjs"), { recursive: true });
   mkdirSync(join(tmp, "native"), { recursive: true });
   // Copies, checked again: the bytes compiled are the bytes verified.
-  for (const name of Object.keys(QUICKJS_SOURCES)) writeFileSync(join(tmp, "quickjs", name), readFileSync(join(srcDir, name)));
+  for (const name of Object.keys(QUICKJS_SOURCES))
+    writeFileSync(join(tmp, "quickjs", name), readFileSync(join(srcDir, name)));
   verifyQuickjsSources(join(tmp, "quickjs"));
   for (const [name, text] of Object.entries(native)) writeFileSync(join(tmp, "native", name), text);
   if (tc.kernelHeaders) {
@@ -323,7 +348,9 @@ export function buildQuickjs(arch: QuickjsArch, log: (s: string) => void = () =>
 
   const elf = readElf(join(tmp, QUICKJS_BINARY));
   if (elf.machine !== arch || elf.interpreter) {
-    throw new Error(`the QuickJS build for ${arch} gave a ${elf.machine} ${elf.interpreter ? "dynamically linked" : "static"} binary`);
+    throw new Error(
+      `the QuickJS build for ${arch} gave a ${elf.machine} ${elf.interpreter ? "dynamically linked" : "static"} binary`,
+    );
   }
   writeFileSync(join(tmp, ".done"), `${new Date().toISOString()} ${Date.now() - started} ms\n`);
   try {

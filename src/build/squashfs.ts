@@ -19,23 +19,37 @@ export function parseCompression(text: string): Compression {
   if (!m) throw new Error(`compression '${text}' is not one of xz, gzip, zstd, zstd:LEVEL`);
   const c: Compression = { comp: m[1] as SquashComp };
   if (m[2] !== undefined) {
-    if (c.comp !== "zstd" || Number(m[2]) < 1 || Number(m[2]) > 22) throw new Error(`compression '${text}': only zstd takes a level (1-22)`);
+    if (c.comp !== "zstd" || Number(m[2]) < 1 || Number(m[2]) > 22)
+      throw new Error(`compression '${text}': only zstd takes a level (1-22)`);
     c.level = Number(m[2]);
   }
   return c;
 }
 
-export function mksquashfs(srcDir: string, out: string, opts: { compression: Compression; epoch: number; blockSize?: string }): void {
+export function mksquashfs(
+  srcDir: string,
+  out: string,
+  opts: { compression: Compression; epoch: number; blockSize?: string },
+): void {
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
   const { comp, level } = opts.compression;
   const args = [
-    srcDir, out, "-noappend", "-no-progress", "-quiet",
+    srcDir,
+    out,
+    "-noappend",
+    "-no-progress",
+    "-quiet",
     ...(comp === "none" ? ["-noI", "-noId", "-noD", "-noF", "-noX"] : ["-comp", comp]),
     ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
-    "-b", opts.blockSize ?? "256K",
-    "-all-root", "-no-xattrs",
-    "-mkfs-time", String(opts.epoch), "-all-time", String(opts.epoch),
+    "-b",
+    opts.blockSize ?? "256K",
+    "-all-root",
+    "-no-xattrs",
+    "-mkfs-time",
+    String(opts.epoch),
+    "-all-time",
+    String(opts.epoch),
   ];
   // The times come from the options; mksquashfs refuses SOURCE_DATE_EPOCH alongside them.
   const env = { ...process.env };

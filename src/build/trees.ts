@@ -63,7 +63,9 @@ function dirs(root: string, names: readonly string[], mode = 0o755): void {
 /** busybox and a symlink for each of its applets, where busybox itself puts them. */
 export function installBusybox(root: string, busybox: string, fullPaths: boolean): void {
   copyInto(busybox, join(root, "bin/busybox"), 0o755);
-  const list = run(busybox, [fullPaths ? "--list-full" : "--list"]).stdout.split("\n").filter(Boolean);
+  const list = run(busybox, [fullPaths ? "--list-full" : "--list"])
+    .stdout.split("\n")
+    .filter(Boolean);
   for (const applet of list.sort()) {
     const path = fullPaths ? applet : `bin/${applet}`;
     if (path === "bin/busybox") continue;
@@ -107,7 +109,13 @@ exec busybox sh
 `;
 
 /** The initrd: busybox, the modules that reach disks, the runtime, the init. */
-export function initrdTree(root: string, c: Components, init: Buffer, specs: string, keymaps: Map<string, string>): { missingModules: string[]; keymapsSkipped: string[] } {
+export function initrdTree(
+  root: string,
+  c: Components,
+  init: Buffer,
+  specs: string,
+  keymaps: Map<string, string>,
+): { missingModules: string[]; keymapsSkipped: string[] } {
   installBusybox(root, c.busybox.binary, false);
   dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
@@ -178,7 +186,20 @@ PS1='ramstack# '
 /** The tiny profile: a busybox userland and the ramstack command. */
 export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: string): void {
   installBusybox(root, c.busybox.binary, true);
-  dirs(root, ["dev", "proc", "sys", "run", "mnt", "media", "home", "initrd", "lib/modules", "var/log", "etc/rc.d", "usr/lib/ramstack"]);
+  dirs(root, [
+    "dev",
+    "proc",
+    "sys",
+    "run",
+    "mnt",
+    "media",
+    "home",
+    "initrd",
+    "lib/modules",
+    "var/log",
+    "etc/rc.d",
+    "usr/lib/ramstack",
+  ]);
   dirs(root, ["tmp", "var/tmp"], 0o1777);
   dirs(root, ["root"], 0o700);
   write(root, "etc/inittab", INITTAB);
@@ -195,7 +216,12 @@ export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: stri
   write(root, "usr/lib/ramstack/ramstack.mjs", cli.toString("utf8"));
   // Node.js stays in the initrd's runtime, mounted at /initrd/runtime after the boot.
   link(root, "lib64", "/initrd/runtime/lib");
-  write(root, "usr/bin/node", '#!/bin/sh\nLD_LIBRARY_PATH=/initrd/runtime/lib exec /initrd/runtime/bin/node "$@"\n', 0o755);
+  write(
+    root,
+    "usr/bin/node",
+    '#!/bin/sh\nLD_LIBRARY_PATH=/initrd/runtime/lib exec /initrd/runtime/bin/node "$@"\n',
+    0o755,
+  );
   write(root, "usr/bin/ramstack", '#!/bin/sh\nexec /usr/bin/node /usr/lib/ramstack/ramstack.mjs "$@"\n', 0o755);
 }
 

@@ -72,7 +72,9 @@ export function optionsHelp(defs: readonly OptionDef[]): string {
   const shown = defs.filter((d) => !d.hidden);
   const label = (d: OptionDef): string => `--${d.name}${d.value ? ` ${d.value}` : ""}`;
   const width = Math.max(...shown.map((d) => label(d).length)) + 2;
-  return shown.map((d) => `  ${label(d).padEnd(width)}${d.help}${d.default !== undefined ? ` (default ${d.default})` : ""}`).join("\n");
+  return shown
+    .map((d) => `  ${label(d).padEnd(width)}${d.help}${d.default !== undefined ? ` (default ${d.default})` : ""}`)
+    .join("\n");
 }
 
 /** An option's value as given, else its declared default (undefined when it has none). */

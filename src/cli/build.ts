@@ -11,11 +11,25 @@ import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "out", value: "DIR", help: "where the frugal install goes (default: out/PROFILE)" },
-  { name: "profile", value: "NAME", help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")}`, default: "tiny" },
+  {
+    name: "profile",
+    value: "NAME",
+    help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")}`,
+    default: "tiny",
+  },
   { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
-  { name: "humongous", help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk" },
-  { name: "fast", help: "for test builds: quick compression (zstd:3 SFS, an lz4 initrd that unpacks faster); the files are larger" },
-  { name: "refresh", help: "ask apt and npm for the newest versions again (their answers are otherwise kept: apt's until its lists change, npm's for a day)" },
+  {
+    name: "humongous",
+    help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk",
+  },
+  {
+    name: "fast",
+    help: "for test builds: quick compression (zstd:3 SFS, an lz4 initrd that unpacks faster); the files are larger",
+  },
+  {
+    name: "refresh",
+    help: "ask apt and npm for the newest versions again (their answers are otherwise kept: apt's until its lists change, npm's for a day)",
+  },
   { name: "version", value: "V", help: "DISTRO_VERSION (default: ramstack's version)" },
   { name: "json", help: "print the result as JSON" },
   { name: "help", help: "show this help" },
@@ -58,7 +72,8 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   const distro = defaultDistro(profileName);
   const version = a.options.get("version")?.[0];
   if (version !== undefined) {
-    if (!/^[\w.+-]+$/.test(version)) throw new UsageError(`--version '${version}' may hold letters, digits and . + - _ only`);
+    if (!/^[\w.+-]+$/.test(version))
+      throw new UsageError(`--version '${version}' may hold letters, digits and . + - _ only`);
     distro.version = version;
   }
   const json = a.flags.has("json");
@@ -77,7 +92,10 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   if (json) out(JSON.stringify(r, null, 2));
   else {
     out(`Built ${distro.name} ${distro.version} (kernel ${r.kernelRelease}) in ${r.dir}:`);
-    for (const f of r.files) out(`  ${f.name.padEnd(28)} ${(f.bytes / 1048576).toFixed(1).padStart(7)} MiB  ${f.rebuilt ? "built" : "up to date"}`);
+    for (const f of r.files)
+      out(
+        `  ${f.name.padEnd(28)} ${(f.bytes / 1048576).toFixed(1).padStart(7)} MiB  ${f.rebuilt ? "built" : "up to date"}`,
+      );
     if (r.missingModules.length) out(`  (built into the kernel or absent: ${r.missingModules.join(", ")})`);
   }
   return 0;

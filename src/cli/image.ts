@@ -39,7 +39,11 @@ ${optionsHelp(OPTIONS)}`;
 function extraPartition(text: string): PartitionSpec {
   const m = /^([a-z0-9]+):([^:]*):(\d+)$/.exec(text);
   if (!m) throw new UsageError(`--partition '${text}' is not FS:LABEL:MiB`);
-  return { fstype: oneOf(m[1]!, PART_FILESYSTEMS, "--partition filesystem"), ...(m[2] ? { label: m[2] } : {}), sizeMiB: wholeNumber(m[3]!, "--partition size", 1) };
+  return {
+    fstype: oneOf(m[1]!, PART_FILESYSTEMS, "--partition filesystem"),
+    ...(m[2] ? { label: m[2] } : {}),
+    sizeMiB: wholeNumber(m[3]!, "--partition size", 1),
+  };
 }
 
 export async function runImage(argv: readonly string[], out: (s: string) => void): Promise<number> {
@@ -52,7 +56,9 @@ export async function runImage(argv: readonly string[], out: (s: string) => void
   if (dir === undefined) throw new UsageError("name a build directory (made by 'ramstack build')");
   if (more.length) throw new UsageError(`unexpected argument '${more[0]}'`);
   const opt = (n: string): string | undefined => optionValue(a, OPTIONS, n);
-  const firmware = opt("firmware")!.split(",").map((f) => oneOf<Firmware>(f, ["bios", "uefi"], "--firmware"));
+  const firmware = opt("firmware")!
+    .split(",")
+    .map((f) => oneOf<Firmware>(f, ["bios", "uefi"], "--firmware"));
   const size = opt("size");
   const timeout = opt("menu-timeout");
   const r = writeImage(
@@ -74,8 +80,13 @@ export async function runImage(argv: readonly string[], out: (s: string) => void
   );
   if (a.flags.has("json")) out(JSON.stringify(r, null, 2));
   else {
-    out(`Wrote ${r.image} (${(r.bytes / 1048576).toFixed(0)} MiB, ${r.table.toUpperCase()}, boots on ${r.firmware.map((f) => f.toUpperCase()).join(" and ")}):`);
-    for (const p of r.partitions) out(`  ${String(p.number).padStart(2)}  ${p.role.padEnd(9)} ${p.fstype.padEnd(5)} ${(p.label ?? "").padEnd(16)} ${String(p.sizeMiB).padStart(6)} MiB`);
+    out(
+      `Wrote ${r.image} (${(r.bytes / 1048576).toFixed(0)} MiB, ${r.table.toUpperCase()}, boots on ${r.firmware.map((f) => f.toUpperCase()).join(" and ")}):`,
+    );
+    for (const p of r.partitions)
+      out(
+        `  ${String(p.number).padStart(2)}  ${p.role.padEnd(9)} ${p.fstype.padEnd(5)} ${(p.label ?? "").padEnd(16)} ${String(p.sizeMiB).padStart(6)} MiB`,
+      );
   }
   return 0;
 }

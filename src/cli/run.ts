@@ -23,8 +23,16 @@ const OPTIONS: OptionDef[] = [
   { name: "mem", value: "MiB", help: "guest memory", default: "1024" },
   { name: "exec", value: "CMD", repeat: true, help: "run CMD in the guest's shell, print its output, then power off" },
   { name: "timeout", value: "SEC", help: "with --exec: how long the boot may take", default: "180" },
-  { name: "net", help: "user-mode networking: a virtio network card through which the guest reaches what this machine reaches (10.0.2.15/24, gateway and DNS 10.0.2.2/3)" },
-  { name: "forward", value: "HOST:GUEST", repeat: true, help: "forward this machine's TCP port HOST (on 127.0.0.1) to the guest's port GUEST; implies --net" },
+  {
+    name: "net",
+    help: "user-mode networking: a virtio network card through which the guest reaches what this machine reaches (10.0.2.15/24, gateway and DNS 10.0.2.2/3)",
+  },
+  {
+    name: "forward",
+    value: "HOST:GUEST",
+    repeat: true,
+    help: "forward this machine's TCP port HOST (on 127.0.0.1) to the guest's port GUEST; implies --net",
+  },
   { name: "print-args", help: "print the QEMU command instead of running it" },
   { name: "help", help: "show this help" },
 ];
@@ -54,23 +62,43 @@ function buildVm(build: string, options: Options, bootBus: DiskBus): VmOptions {
   if (options.has("firmware")) throw new UsageError("--firmware is for images; a build's kernel is started by QEMU");
   const opt = (n: string): string | undefined => options.get(n)?.[0] ?? OPTIONS.find((o) => o.name === n)?.default;
   const fs = opt("fs") as PartFs;
-  if (!["ext2", "ext3", "ext4", "vfat"].includes(fs)) throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4, vfat`);
+  if (!["ext2", "ext3", "ext4", "vfat"].includes(fs))
+    throw new UsageError(`--fs '${fs}' is not one of ext2, ext3, ext4, vfat`);
   const psubdir = opt("psubdir") ?? "";
-  const bootDisk = frugalDisk({ build, psubdir, label: opt("label")!, fstype: fs, table: "mbr", powerOfTwo: bootBus === "sd" });
+  const bootDisk = frugalDisk({
+    build,
+    psubdir,
+    label: opt("label")!,
+    fstype: fs,
+    table: "mbr",
+    powerOfTwo: bootBus === "sd",
+  });
   const append = [`console=ttyS0`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""].filter(Boolean).join(" ");
-  return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append, disks: [{ file: bootDisk, bus: bootBus }] };
+  return {
+    kernel: join(build, "vmlinuz"),
+    initrd: join(build, "initrd.gz"),
+    append,
+    disks: [{ file: bootDisk, bus: bootBus }],
+  };
 }
 
 /** An image: booted by the firmware through its own GRUB menu. */
 function imageVm(image: string, options: Options, bootBus: DiskBus, exec: boolean): VmOptions {
   for (const n of ["cmdline", "psubdir", "label", "fs"]) {
-    if (options.has(n)) throw new UsageError(`--${n} is for build directories; an image's boot parameters are in its /boot/grub/grub.cfg`);
+    if (options.has(n))
+      throw new UsageError(
+        `--${n} is for build directories; an image's boot parameters are in its /boot/grub/grub.cfg`,
+      );
   }
   const m = readImageManifest(image);
   const wanted = options.get("firmware")?.[0];
-  if (wanted !== undefined && wanted !== "bios" && wanted !== "uefi") throw new UsageError(`--firmware '${wanted}' is not one of bios, uefi`);
+  if (wanted !== undefined && wanted !== "bios" && wanted !== "uefi")
+    throw new UsageError(`--firmware '${wanted}' is not one of bios, uefi`);
   const firmware = wanted ?? (m && !m.firmware.includes("bios") ? "uefi" : "bios");
-  if (m && !m.firmware.includes(firmware)) throw new UsageError(`${image} was written without ${firmware.toUpperCase()} boot (it has ${m.firmware.join(", ")})`);
+  if (m && !m.firmware.includes(firmware))
+    throw new UsageError(
+      `${image} was written without ${firmware.toUpperCase()} boot (it has ${m.firmware.join(", ")})`,
+    );
   if (m?.console === "vga") {
     const why = `${image} sends its console to the screen, which is not shown here; write it with 'ramstack image --console serial'`;
     if (exec) throw new UsageError(why);
@@ -80,7 +108,8 @@ function imageVm(image: string, options: Options, bootBus: DiskBus, exec: boolea
 }
 
 function bus(text: string, what: string): DiskBus {
-  if (!DISK_BUSES.includes(text as DiskBus)) throw new UsageError(`${what}: '${text}' is not one of ${DISK_BUSES.join(", ")}`);
+  if (!DISK_BUSES.includes(text as DiskBus))
+    throw new UsageError(`${what}: '${text}' is not one of ${DISK_BUSES.join(", ")}`);
   return text as DiskBus;
 }
 
@@ -91,7 +120,8 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
     return 0;
   }
   const [target, ...more] = a.positional;
-  if (target === undefined) throw new UsageError("name a build directory (made by 'ramstack build') or an image (made by 'ramstack image')");
+  if (target === undefined)
+    throw new UsageError("name a build directory (made by 'ramstack build') or an image (made by 'ramstack image')");
   if (more.length) throw new UsageError(`unexpected argument '${more[0]}'`);
   const opt = (n: string): string | undefined => optionValue(a, OPTIONS, n);
   const mem = Number(opt("mem"));

@@ -20,21 +20,36 @@ import { oneOf, optionsHelp, optionValue, parseArgs, UsageError, wholeNumber } f
 // Options shared by several subcommands, each declared once.
 const JSON_OPT: OptionDef = { name: "json", help: "print the result as JSON" };
 const HELP_OPT: OptionDef = { name: "help", help: "show this help" };
-const SAVE_DIR: OptionDef = { name: "save-dir", value: "DIR", help: "the save's root (default: the running system's save)" };
+const SAVE_DIR: OptionDef = {
+  name: "save-dir",
+  value: "DIR",
+  help: "the save's root (default: the running system's save)",
+};
 
 const NEW_OPTIONS: OptionDef[] = [
-  { name: "partition", value: "PART", help: "the partition to save on (default: PSAVEPART, else the main SFS's; elsewhere a SAVESPEC beside the main SFS points to it)" },
+  {
+    name: "partition",
+    value: "PART",
+    help: "the partition to save on (default: PSAVEPART, else the main SFS's; elsewhere a SAVESPEC beside the main SFS points to it)",
+  },
   { name: "dir", value: "DIR", help: "the directory on that partition (default: PSAVEDIR, else the main SFS's, or /)" },
   { name: "size", value: "MiB", default: "512", help: "with file: the save file's size" },
   { name: "fs", value: "FS", help: "with file: ext2, ext3 or ext4 (default ext4, or ext2 with busybox's mke2fs)" },
   { name: "name", value: "NAME", help: "name the save PREFIXsave-NAME" },
-  { name: "encrypt", help: "with file: a LUKS2 save file; the password is asked twice on the terminal, or read as the first line of stdin when it is not a terminal" },
+  {
+    name: "encrypt",
+    help: "with file: a LUKS2 save file; the password is asked twice on the terminal, or read as the first line of stdin when it is not a terminal",
+  },
   JSON_OPT,
   HELP_OPT,
 ];
 const LIST_OPTIONS: OptionDef[] = [SAVE_DIR, JSON_OPT, HELP_OPT];
 const REVERT_OPTIONS: OptionDef[] = [SAVE_DIR, JSON_OPT, HELP_OPT];
-const EVERY: OptionDef = { name: "every", value: "TIME", help: "this interval instead of RAMSAVEINTERVAL (90s, 30m, 2h; a bare number is minutes)" };
+const EVERY: OptionDef = {
+  name: "every",
+  value: "TIME",
+  help: "this interval instead of RAMSAVEINTERVAL (90s, 30m, 2h; a bare number is minutes)",
+};
 const PERIODIC_OPTIONS: OptionDef[] = [EVERY, HELP_OPT];
 const SHUTDOWN_OPTIONS: OptionDef[] = [HELP_OPT];
 
@@ -140,7 +155,17 @@ export type SaveRequest =
   | { do: "help"; text: string }
   /** Merge the session into the save (or write a new archive); with saveDir, that save and ram/lowers instead of the running system's. */
   | { do: "merge"; json: boolean; keep: number; saveDir?: string; ram?: string; lowers: string[] }
-  | { do: "new"; json: boolean; kind: NewSaveKind; sizeMiB: number; fs?: SaveFs; name?: string; encrypt: boolean; partition?: string; dir?: string }
+  | {
+      do: "new";
+      json: boolean;
+      kind: NewSaveKind;
+      sizeMiB: number;
+      fs?: SaveFs;
+      name?: string;
+      encrypt: boolean;
+      partition?: string;
+      dir?: string;
+    }
   | { do: "list"; json: boolean; saveDir?: string }
   | { do: "revert"; json: boolean; generation: number; saveDir?: string }
   | { do: "periodic"; everySec?: number }
@@ -157,7 +182,13 @@ function everySeconds(every: string | undefined): number | undefined {
 }
 
 /** The new save's settings, from `save new KIND ...` or the older `save --new KIND ...`. */
-function newRequest(kindText: string, what: string, a: ParsedArgs, defs: readonly OptionDef[], encryptHint: string): SaveRequest {
+function newRequest(
+  kindText: string,
+  what: string,
+  a: ParsedArgs,
+  defs: readonly OptionDef[],
+  encryptHint: string,
+): SaveRequest {
   const opt = (n: string): string | undefined => optionValue(a, defs, n);
   const fsText = opt("fs");
   const fs = fsText === undefined ? undefined : oneOf<SaveFs>(fsText, ["ext2", "ext3", "ext4"], "--fs");
@@ -168,16 +199,38 @@ function newRequest(kindText: string, what: string, a: ParsedArgs, defs: readonl
   const name = opt("name");
   const partition = opt("partition");
   const dir = opt("dir");
-  return { do: "new", json: a.flags.has("json"), kind, sizeMiB, ...(fs ? { fs } : {}), ...(name ? { name } : {}), encrypt, ...(partition ? { partition } : {}), ...(dir ? { dir } : {}) };
+  return {
+    do: "new",
+    json: a.flags.has("json"),
+    kind,
+    sizeMiB,
+    ...(fs ? { fs } : {}),
+    ...(name ? { name } : {}),
+    encrypt,
+    ...(partition ? { partition } : {}),
+    ...(dir ? { dir } : {}),
+  };
 }
 
 /** A subcommand's arguments: its own options and the positional arguments it takes. */
 function parseSubcommand(sub: Subcommand, argv: readonly string[]): SaveRequest {
   const command = `save ${sub}`;
   try {
-    const defs = { new: NEW_OPTIONS, list: LIST_OPTIONS, revert: REVERT_OPTIONS, periodic: PERIODIC_OPTIONS, shutdown: SHUTDOWN_OPTIONS }[sub];
+    const defs = {
+      new: NEW_OPTIONS,
+      list: LIST_OPTIONS,
+      revert: REVERT_OPTIONS,
+      periodic: PERIODIC_OPTIONS,
+      shutdown: SHUTDOWN_OPTIONS,
+    }[sub];
     const a = parseArgs(argv, defs);
-    if (a.flags.has("help")) return { do: "help", text: { new: NEW_HELP, list: LIST_HELP, revert: REVERT_HELP, periodic: PERIODIC_HELP, shutdown: SHUTDOWN_HELP }[sub] };
+    if (a.flags.has("help"))
+      return {
+        do: "help",
+        text: { new: NEW_HELP, list: LIST_HELP, revert: REVERT_HELP, periodic: PERIODIC_HELP, shutdown: SHUTDOWN_HELP }[
+          sub
+        ],
+      };
     const wants = sub === "new" ? "a kind: folder, file or archive" : sub === "revert" ? "a generation number" : null;
     if (wants !== null && a.positional.length === 0) throw new UsageError(`${command} needs ${wants}`);
     const extra = a.positional[wants === null ? 0 : 1];
@@ -190,7 +243,12 @@ function parseSubcommand(sub: Subcommand, argv: readonly string[]): SaveRequest 
       case "list":
         return { do: "list", json, ...(saveDir !== undefined ? { saveDir } : {}) };
       case "revert":
-        return { do: "revert", json, generation: wholeNumber(a.positional[0]!, "save revert", 0), ...(saveDir !== undefined ? { saveDir } : {}) };
+        return {
+          do: "revert",
+          json,
+          generation: wholeNumber(a.positional[0]!, "save revert", 0),
+          ...(saveDir !== undefined ? { saveDir } : {}),
+        };
       case "periodic": {
         const everySec = everySeconds(a.options.get("every")?.[0]);
         return { do: "periodic", ...(everySec !== undefined ? { everySec } : {}) };
@@ -212,10 +270,12 @@ function parseSubcommand(sub: Subcommand, argv: readonly string[]): SaveRequest 
  */
 export function parseSave(argv: readonly string[]): SaveRequest {
   const first = argv[0];
-  if (first !== undefined && (SUBCOMMANDS as readonly string[]).includes(first)) return parseSubcommand(first as Subcommand, argv.slice(1));
+  if (first !== undefined && (SUBCOMMANDS as readonly string[]).includes(first))
+    return parseSubcommand(first as Subcommand, argv.slice(1));
   const a = parseArgs(argv, SAVE_OPTIONS);
   if (a.flags.has("help")) return { do: "help", text: SAVE_HELP };
-  if (a.positional.length) throw new UsageError(`unknown subcommand '${a.positional[0]}': the subcommands are ${SUBCOMMANDS.join(", ")}`);
+  if (a.positional.length)
+    throw new UsageError(`unknown subcommand '${a.positional[0]}': the subcommands are ${SUBCOMMANDS.join(", ")}`);
   const json = a.flags.has("json");
   const opt = (n: string): string | undefined => optionValue(a, SAVE_OPTIONS, n);
   const keep = wholeNumber(opt("keep")!, "--keep", 0);
@@ -228,11 +288,13 @@ export function parseSave(argv: readonly string[]): SaveRequest {
   if (a.flags.has("shutdown")) return { do: "shutdown" };
   const kind = opt("new");
   if (kind !== undefined) return newRequest(kind, "--new", a, SAVE_OPTIONS, "--new file");
-  for (const n of ["size", "fs", "name", "partition", "dir"]) if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
+  for (const n of ["size", "fs", "name", "partition", "dir"])
+    if (a.options.has(n)) throw new UsageError(`--${n} goes with --new`);
   if (a.flags.has("encrypt")) throw new UsageError("--encrypt goes with --new file");
 
   const saveDir = opt("save-dir");
-  if (saveDir === undefined && (a.options.has("ram") || a.options.has("lower"))) throw new UsageError("--ram and --lower go with --save-dir");
+  if (saveDir === undefined && (a.options.has("ram") || a.options.has("lower")))
+    throw new UsageError("--ram and --lower go with --save-dir");
   const at = saveDir !== undefined ? { saveDir } : {};
   const revert = opt("revert");
   if (revert !== undefined) return { do: "revert", json, generation: wholeNumber(revert, "--revert", 0), ...at };
@@ -256,18 +318,27 @@ function newPassword(port: Port): string {
   };
   const first = ask("Password for the new save: ");
   if (first === "") throw new UsageError("--encrypt: an empty password cannot protect a save");
-  if (ask("The same password again: ") !== first) throw new UsageError("--encrypt: the two passwords differ; nothing was saved");
+  if (ask("The same password again: ") !== first)
+    throw new UsageError("--encrypt: the two passwords differ; nothing was saved");
   return first;
 }
 
-export async function runSave(argv: readonly string[], out: (s: string) => void, port: Port = new NodePort()): Promise<number> {
+export async function runSave(
+  argv: readonly string[],
+  out: (s: string) => void,
+  port: Port = new NodePort(),
+): Promise<number> {
   const r = parseSave(argv);
   switch (r.do) {
     case "help":
       out(r.text);
       return 0;
     case "periodic":
-      return runPeriodic({ ...(r.everySec !== undefined ? { everySec: r.everySec } : {}), say: (l) => out(`ramstack save: ${new Date().toISOString()} ${l}`), port });
+      return runPeriodic({
+        ...(r.everySec !== undefined ? { everySec: r.everySec } : {}),
+        say: (l) => out(`ramstack save: ${new Date().toISOString()} ${l}`),
+        port,
+      });
     case "shutdown":
       return shutdownSave({ ask: (q, t, o) => port.ask(q, t, o), say: (l) => out(`ramstack save: ${l}`), port });
     case "new":
@@ -290,7 +361,20 @@ const progressOn =
 function newSave(q: Request<"new">, out: (s: string) => void, port: Port): number {
   const progress = progressOn(port);
   const password = q.encrypt ? newPassword(port) : undefined;
-  const r = firstSave({ kind: q.kind, sizeMiB: q.sizeMiB, ...(q.fs ? { fs: q.fs } : {}), ...(q.name ? { name: q.name } : {}), ...(password !== undefined ? { password } : {}), ...(q.partition ? { partition: q.partition } : {}), ...(q.dir ? { dir: q.dir } : {}), progress }, "/", port);
+  const r = firstSave(
+    {
+      kind: q.kind,
+      sizeMiB: q.sizeMiB,
+      ...(q.fs ? { fs: q.fs } : {}),
+      ...(q.name ? { name: q.name } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(q.partition ? { partition: q.partition } : {}),
+      ...(q.dir ? { dir: q.dir } : {}),
+      progress,
+    },
+    "/",
+    port,
+  );
   if (q.json) out(JSON.stringify({ saved: true, ...r }, null, 2));
   else {
     out(`Saved the session in ${r.path} (${r.entries} files and directories); ${r.nextBoot.says}.`);
@@ -323,11 +407,16 @@ function merge(q: Request<"merge">, out: (s: string) => void, port: Port): numbe
   if (archive) {
     const r = saveArchiveSession(archive, { lock: SAVE_LOCK, progress }, port);
     if (json) out(JSON.stringify({ saved: true, archive: `${archive.part}:${archive.path}`, ...r }, null, 2));
-    else out(`Saved the session in ${archive.part}:${archive.path} in ${r.seconds.toFixed(1)} s: ${r.members} files and directories, ${(r.bytes / 1048576).toFixed(1)} MiB.`);
+    else
+      out(
+        `Saved the session in ${archive.part}:${archive.path} in ${r.seconds.toFixed(1)} s: ${r.members} files and directories, ${(r.bytes / 1048576).toFixed(1)} MiB.`,
+      );
     return 0;
   }
   const target: SaveTarget | { nothing: string } =
-    q.saveDir !== undefined ? { save: resolve(q.saveDir), ram: resolve(q.ram!), lowers: q.lowers.map((l) => resolve(l)), protect: [] } : runningTarget("/", port);
+    q.saveDir !== undefined
+      ? { save: resolve(q.saveDir), ram: resolve(q.ram!), lowers: q.lowers.map((l) => resolve(l)), protect: [] }
+      : runningTarget("/", port);
   if ("nothing" in target) {
     if (json) out(JSON.stringify({ saved: false, reason: target.nothing }));
     else out(`Nothing to save: ${target.nothing}.`);
@@ -338,7 +427,9 @@ function merge(q: Request<"merge">, out: (s: string) => void, port: Port): numbe
   else {
     for (const l of r.recovered) out(`Recovered: ${l}`);
     const s = r.stats;
-    out(`Saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${s.files} files written (${(s.bytes / 1048576).toFixed(1)} MiB), ${s.unchanged} unchanged, ${s.deleted} deleted, ${s.whiteouts} whiteouts, ${s.dirs} directories.`);
+    out(
+      `Saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${s.files} files written (${(s.bytes / 1048576).toFixed(1)} MiB), ${s.unchanged} unchanged, ${s.deleted} deleted, ${s.whiteouts} whiteouts, ${s.dirs} directories.`,
+    );
     if (r.pruned.length) out(`Removed old generations: ${r.pruned.join(", ")}.`);
   }
   return 0;

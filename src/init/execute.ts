@@ -67,7 +67,7 @@ export function runSteps(ctx: ExecuteContext, steps: readonly Step[]): void {
     ctx.log.debug(`step: ${step.name}`);
     try {
       const ops = step.ops;
-      for (let i = 0; i < ops.length; ) {
+      for (let i = 0; i < ops.length;) {
         // Moves in a row go in one batch (one process start on Node).
         const moves: [string, string][] = [];
         for (let o = ops[i]; o?.op === "move"; o = ops[++i]) moves.push([o.from, o.to]);
@@ -80,7 +80,8 @@ export function runSteps(ctx: ExecuteContext, steps: readonly Step[]): void {
       ctx.outcome.steps.push({ name: step.name, result: step.onFail === "skip" ? "left out" : "failed", why });
       if (step.onFail === "abort") throw e;
       ctx.sys.rollback(mark);
-      if (step.onFail === "save") throw e instanceof SaveError ? e : new SaveError(`${step.name} cannot be used: ${why}`);
+      if (step.onFail === "save")
+        throw e instanceof SaveError ? e : new SaveError(`${step.name} cannot be used: ${why}`);
       // An optional layer: the rest of the boot goes on without it.
       for (const o of step.ops) if (o.op === "sfs") skipped.add(o.target);
       const w = `${step.name} is left out: ${why}`;
@@ -102,13 +103,21 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
         return;
       }
       const status = sys.fsck(`/dev/${o.partition}`);
-      if (wasMounted) sys.mount({ fstype: fstypeOf(ctx, o.partition), source: `/dev/${o.partition}`, target: mnt, options: ["noatime"] });
-      if (verdict(ctx, status) === "not repaired") ctx.outcome.warnings.push(`${o.partition}: e2fsck could not repair every error (exit ${status})`);
+      if (wasMounted)
+        sys.mount({
+          fstype: fstypeOf(ctx, o.partition),
+          source: `/dev/${o.partition}`,
+          target: mnt,
+          options: ["noatime"],
+        });
+      if (verdict(ctx, status) === "not repaired")
+        ctx.outcome.warnings.push(`${o.partition}: e2fsck could not repair every error (exit ${status})`);
       return;
     }
     case "fsck-save-file":
       log.console(`Checking ${o.label} (${o.reason})`);
-      if (verdict(ctx, sys.fsck(o.file)) === "not repaired") throw new SaveError(`the save ${o.label} has errors e2fsck could not repair`);
+      if (verdict(ctx, sys.fsck(o.file)) === "not repaired")
+        throw new SaveError(`the save ${o.label} has errors e2fsck could not repair`);
       return;
     case "remove":
       port.remove(o.path);
@@ -126,7 +135,8 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
       return;
     case "untar": {
       // Only the saver's .new is there when a power cut hit while it replaced the old archive.
-      const archive = port.stat(o.archive) === null && port.stat(`${o.archive}.new`) !== null ? `${o.archive}.new` : o.archive;
+      const archive =
+        port.stat(o.archive) === null && port.stat(`${o.archive}.new`) !== null ? `${o.archive}.new` : o.archive;
       log.console(`Unpacking the archive save ${archive} into RAM`);
       sys.tool("tar", unpackArchiveArgs(archive, o.into));
       return;
@@ -219,7 +229,15 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
 /** The union's layers without the optional ones that were left out. */
 function withoutSkipped(spec: MountSpec, skipped: ReadonlySet<string>): MountSpec {
   if (skipped.size === 0) return spec;
-  const options = (spec.options ?? []).map((o) => (o.startsWith("lowerdir=") ? `lowerdir=${o.slice(9).split(":").filter((d) => !skipped.has(d)).join(":")}` : o));
+  const options = (spec.options ?? []).map((o) =>
+    o.startsWith("lowerdir=")
+      ? `lowerdir=${o
+          .slice(9)
+          .split(":")
+          .filter((d) => !skipped.has(d))
+          .join(":")}`
+      : o,
+  );
   return { ...spec, options };
 }
 
@@ -231,7 +249,9 @@ function fstypeOf(ctx: ExecuteContext, partition: string): string {
 /** e2fsck's verdict (0 clean, 1-3 repaired, 4 and up not). */
 function verdict(ctx: ExecuteContext, status: number): "clean" | "repaired" | "not repaired" {
   const v = status === 0 ? "clean" : status < 4 ? "repaired" : "not repaired";
-  ctx.log.console(`  e2fsck: ${v === "clean" ? "clean" : v === "repaired" ? "errors repaired" : "errors NOT repaired"} (exit ${status})`);
+  ctx.log.console(
+    `  e2fsck: ${v === "clean" ? "clean" : v === "repaired" ? "errors repaired" : "errors NOT repaired"} (exit ${status})`,
+  );
   return v;
 }
 
@@ -243,7 +263,9 @@ function verdict(ctx: ExecuteContext, status: number): "clean" | "repaired" | "n
  */
 function openEncrypted(ctx: ExecuteContext, o: Op & { op: "open-luks" }): void {
   for (let i = 1; i <= PASSWORD_TRIES; i++) {
-    const pw = ctx.hooks.password(`Password for the encrypted save ${o.label} (try ${i} of ${PASSWORD_TRIES}; Enter alone boots without the save): `);
+    const pw = ctx.hooks.password(
+      `Password for the encrypted save ${o.label} (try ${i} of ${PASSWORD_TRIES}; Enter alone boots without the save): `,
+    );
     if (pw === null || pw === "") {
       ctx.outcome.asked.push(`password for ${o.label}: ${pw === null ? "no answer" : "none given"} (try ${i})`);
       throw new SaveError(`no password given: the encrypted save ${o.label} stays closed`);
@@ -261,7 +283,8 @@ function openEncrypted(ctx: ExecuteContext, o: Op & { op: "open-luks" }): void {
   ctx.log.console(`Opened the encrypted save ${o.label}`);
   if (o.fsck) {
     ctx.log.console(`Checking ${o.label} (${o.fsck})`);
-    if (verdict(ctx, ctx.sys.fsck(`/dev/mapper/${o.mapper}`)) === "not repaired") throw new SaveError(`the save ${o.label} has errors e2fsck could not repair`);
+    if (verdict(ctx, ctx.sys.fsck(`/dev/mapper/${o.mapper}`)) === "not repaired")
+      throw new SaveError(`the save ${o.label} has errors e2fsck could not repair`);
   }
 }
 
@@ -311,7 +334,8 @@ function copySessionFolders(ctx: ExecuteContext, o: Op & { op: "session-folders"
   const folders = [...o.folders].reverse();
   ctx.log.console(`Copying ${folders.length} session folder(s) to RAM`);
   for (const f of folders) {
-    for (const d of SESSION_DIRS) if (ctx.port.stat(join(o.disc, f, d)) !== null) ctx.sys.copyTree(join(o.disc, f, d), o.into);
+    for (const d of SESSION_DIRS)
+      if (ctx.port.stat(join(o.disc, f, d)) !== null) ctx.sys.copyTree(join(o.disc, f, d), o.into);
     applyAufsWhiteouts(ctx, o.into);
   }
 }

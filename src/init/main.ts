@@ -53,7 +53,12 @@ class Init {
     const target = `/mnt/${name}`;
     const err = imageFile
       ? this.sys.tryMount({ fstype, source: imageFile, target, options: ["loop", "ro"] })
-      : this.sys.tryMount({ fstype, source: `/dev/${name}`, target, options: fstype === "vfat" ? this.vfat : ["noatime"] });
+      : this.sys.tryMount({
+          fstype,
+          source: `/dev/${name}`,
+          target,
+          options: fstype === "vfat" ? this.vfat : ["noatime"],
+        });
     if (err) this.log.console(`Cannot mount ${name} (${fstype}): ${err}`);
     const result = err ? null : target;
     this.mounted.set(name, result);
@@ -95,9 +100,18 @@ class Init {
   private planNow(cmdline: string, answers: Answers, unlocked?: { partition: string; path: string }): Plan {
     const machine = probeMachine(this.disks(), "/", this.port);
     // An encrypted save, once open, is read through its filesystem's mount.
-    const image = (partition: string) => (path: string): FileTree | undefined =>
-      unlocked && unlocked.partition === partition && unlocked.path === path ? new MountedTree("unlocked-save", "ext4", () => PUP_LOOP, undefined, undefined, this.port) : undefined;
-    return planBoot({ machine, cmdline, answers, treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition, undefined, image(p.name), this.port) });
+    const image =
+      (partition: string) =>
+      (path: string): FileTree | undefined =>
+        unlocked && unlocked.partition === partition && unlocked.path === path
+          ? new MountedTree("unlocked-save", "ext4", () => PUP_LOOP, undefined, undefined, this.port)
+          : undefined;
+    return planBoot({
+      machine,
+      cmdline,
+      answers,
+      treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition, undefined, image(p.name), this.port),
+    });
   }
 
   /** Plan, waiting (up to waitdev seconds) while devices the plan needs are missing. */
@@ -115,7 +129,8 @@ class Init {
         plan = this.planNow(cmdline, this.answers);
       }
       if (plan.pending.length === 0 || this.waitedMs / 1000 >= plan.waitdev) {
-        if (plan.pending.length) this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
+        if (plan.pending.length)
+          this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
         return plan;
       }
       await sleep(POLL_MS);
@@ -128,7 +143,9 @@ class Init {
     this.log.debug(`cmdline: ${given}`);
     // Where the time before the init's first line went: the kernel and stub, then the runtime's own start.
     const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]);
-    this.log.debug(`started at ${uptime.toFixed(2)} s of uptime, ${this.port.processUptime().toFixed(2)} s after the runtime's exec`);
+    this.log.debug(
+      `started at ${uptime.toFixed(2)} s of uptime, ${this.port.processUptime().toFixed(2)} s after the runtime's exec`,
+    );
     let cmdline = given;
     const p = parseParams(given).params;
     this.vfat = vfatOptions(chooseLocale(p.plang, p.pkeys, initrdFacts("/", this.port)).codepage).split(",");
@@ -154,7 +171,8 @@ class Init {
         const name = atDevSave && /^\/dev\/(.+)$/.exec(atDevSave.source)?.[1];
         if (name) this.mounted.set(name, this.sys.move(DEV_SAVE, `/mnt/${name}`));
         // A partition the attempt mounted (or remounted after e2fsck) is mounted again when next read.
-        for (const [n, target] of this.mounted) if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(n);
+        for (const [n, target] of this.mounted)
+          if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(n);
         this.log.console(`*** ${(e as Error).message}`);
         if (e instanceof SaveError && cmdline === given) {
           // The safest mode: the session in RAM, the save left exactly as it was.
@@ -198,7 +216,13 @@ class Init {
     const a = this.port.ask(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
     const known = a !== null && q.options.some((o) => o.value === a);
     const answer = known ? a : q.default;
-    this.log.console(a === null ? `No answer in ${q.timeoutSec} s: ${answer}` : known ? `Answer: ${answer}` : `'${a}' is not a choice: ${answer}`);
+    this.log.console(
+      a === null
+        ? `No answer in ${q.timeoutSec} s: ${answer}`
+        : known
+          ? `Answer: ${answer}`
+          : `'${a}' is not a choice: ${answer}`,
+    );
     return answer;
   }
 
@@ -216,7 +240,8 @@ class Init {
       again = this.planNow(cmdline, answers, unlocked);
     }
     this.log.debug(`upgrade: ${again.upgrade.reason}`);
-    const kept = again.save.partition === unlocked.partition && again.save.path === unlocked.path && again.pupmode !== 5;
+    const kept =
+      again.save.partition === unlocked.partition && again.save.path === unlocked.path && again.pupmode !== 5;
     return kept ? { use: true, upgrade: again.upgrade } : { use: false, reason: again.upgrade.reason };
   }
 
@@ -229,11 +254,14 @@ class Init {
     const ctx = { sys: this.sys, port: this.port, log: this.log, hooks, plan, outcome };
     runSteps(ctx, bootSteps(plan, formatVars));
     // What the running system finds of this boot: the plan, unchanged, and what happened.
-    const json = JSON.stringify({ plan, outcome, bootSeconds: (this.port.now() - this.started) / 1000 }, null, 2) + "\n";
+    const json =
+      JSON.stringify({ plan, outcome, bootSeconds: (this.port.now() - this.started) / 1000 }, null, 2) + "\n";
     this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.json`, json);
     const last = switchSteps(plan);
     // The log the running system sees is the copy under /initrd/tmp; keep it whole up to the switch.
-    this.log.console(`Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`);
+    this.log.console(
+      `Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`,
+    );
     this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.log`, this.port.readText(this.log.file) ?? "");
     runSteps(ctx, last);
   }

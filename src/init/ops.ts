@@ -7,7 +7,22 @@
 // and written in the outcome, beside the plan.
 
 import { basename, join } from "node:path/posix";
-import { DEV_SAVE, FSCK_FLAG, fsckFlagText, PUP_LOOP, PUP_RO1, PUP_RW, PUP_RW66, PUP_WORK, RAM_LAYER, RAM_WORK, SAVE_LAYER_RECORD, saveLayerLink, TMPFS, UNION_SOURCE } from "../plan/layout.js";
+import {
+  DEV_SAVE,
+  FSCK_FLAG,
+  fsckFlagText,
+  PUP_LOOP,
+  PUP_RO1,
+  PUP_RW,
+  PUP_RW66,
+  PUP_WORK,
+  RAM_LAYER,
+  RAM_WORK,
+  SAVE_LAYER_RECORD,
+  saveLayerLink,
+  TMPFS,
+  UNION_SOURCE,
+} from "../plan/layout.js";
 import type { Layer, Plan } from "../plan/types.js";
 import type { MountSpec } from "../port/port.js";
 
@@ -150,8 +165,24 @@ function checkSteps(plan: Plan): Step[] {
     if (file) {
       // An encrypted save is checked once opened (its password is asked for then).
       if (plan.save.encrypted) continue;
-      steps.push({ name: `check the save file ${file[1]}:${file[2]}`, onFail: "save", ops: [{ op: "fsck-save-file", label: `${file[1]}:${file[2]}`, file: join(`/mnt/${file[1]}`, file[2]!), reason: f.reason }] });
-    } else steps.push({ name: `check ${f.target}`, onFail: "skip", ops: [{ op: "fsck-partition", partition: f.target, reason: f.reason }] });
+      steps.push({
+        name: `check the save file ${file[1]}:${file[2]}`,
+        onFail: "save",
+        ops: [
+          {
+            op: "fsck-save-file",
+            label: `${file[1]}:${file[2]}`,
+            file: join(`/mnt/${file[1]}`, file[2]!),
+            reason: f.reason,
+          },
+        ],
+      });
+    } else
+      steps.push({
+        name: `check ${f.target}`,
+        onFail: "skip",
+        ops: [{ op: "fsck-partition", partition: f.target, reason: f.reason }],
+      });
   }
   const flags = plan.fsckFlags.map((f): Op => {
     const [part, path] = f.split(":");
@@ -165,7 +196,8 @@ function checkSteps(plan: Plan): Step[] {
 function saveSteps(plan: Plan, l: Layer, linkName: string): Step {
   const save = plan.save;
   const ops: Op[] = [];
-  if (partitionPath(plan, l.partition!) === DEV_SAVE) ops.push({ op: "move", from: `/mnt/${l.partition}`, to: DEV_SAVE });
+  if (partitionPath(plan, l.partition!) === DEV_SAVE)
+    ops.push({ op: "move", from: `/mnt/${l.partition}`, to: DEV_SAVE });
   const path = join(DEV_SAVE, l.path ?? "/");
   let root = path;
   const label = `${l.partition}:${l.path}`;
@@ -176,10 +208,20 @@ function saveSteps(plan: Plan, l: Layer, linkName: string): Step {
       const fsck = plan.fsck.find((f) => f.target === `savefile:${label}`)?.reason ?? null;
       const dev = `/dev/mapper/${SAVE_MAPPER}`;
       // Read-only until its version is known: a declined save is left exactly as it was.
-      ops.push({ op: "open-luks", label, file: path, mapper: SAVE_MAPPER, fsck }, { op: "mount", spec: { fstype: fs, source: dev, target: PUP_LOOP, options: ["ro", "noatime"] } });
+      ops.push(
+        { op: "open-luks", label, file: path, mapper: SAVE_MAPPER, fsck },
+        { op: "mount", spec: { fstype: fs, source: dev, target: PUP_LOOP, options: ["ro", "noatime"] } },
+      );
       if (plan.upgrade.status === "deferred") ops.push({ op: "check-unlocked-save", root });
-      ops.push({ op: "mount", spec: { fstype: fs, source: dev, target: PUP_LOOP, options: ["remount", "rw", "noatime"] } });
-    } else ops.push({ op: "mount", spec: { fstype: fs, source: path, target: PUP_LOOP, options: ["loop", "rw", "noatime"] } });
+      ops.push({
+        op: "mount",
+        spec: { fstype: fs, source: dev, target: PUP_LOOP, options: ["remount", "rw", "noatime"] },
+      });
+    } else
+      ops.push({
+        op: "mount",
+        spec: { fstype: fs, source: path, target: PUP_LOOP, options: ["loop", "rw", "noatime"] },
+      });
   }
   ops.push({ op: "save-generations", root, record: SAVE_LAYER_RECORD });
   // An encrypted save's clean-up is decided once it is open (check-unlocked-save).
@@ -195,7 +237,13 @@ function stackSteps(plan: Plan): Step[] {
   steps.push({
     name: "the RAM layer",
     onFail: "abort",
-    ops: [{ op: "mount", spec: { fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] } }, ...["pup_rw", "pup_work", "tmp"].map((d): Op => ({ op: "mkdir", path: join(TMPFS, d) }))],
+    ops: [
+      {
+        op: "mount",
+        spec: { fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] },
+      },
+      ...["pup_rw", "pup_work", "tmp"].map((d): Op => ({ op: "mkdir", path: join(TMPFS, d) })),
+    ],
   });
   let upper = RAM_LAYER;
   let work = RAM_WORK;
@@ -208,7 +256,15 @@ function stackSteps(plan: Plan): Step[] {
       name: `the archive save ${s.partition}:${s.path}`,
       onFail: "save",
       ops: [
-        { op: "mount", spec: { fstype: "tmpfs", source: "tmpfs", target: PUP_RW66, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] } },
+        {
+          op: "mount",
+          spec: {
+            fstype: "tmpfs",
+            source: "tmpfs",
+            target: PUP_RW66,
+            options: [`size=${plan.tmpfsPercent}%`, "mode=755"],
+          },
+        },
         { op: "mkdir", path: upper },
         { op: "mkdir", path: work },
         { op: "untar", archive: join(partitionPath(plan, s.partition!), s.path!), into: upper },
@@ -227,7 +283,14 @@ function stackSteps(plan: Plan): Step[] {
     }
     if (l.role === "save" && l.source === "tmpfs") {
       const into = join(TMPFS, "pup_ro1");
-      steps.push({ name: "the multisession folders", onFail: "save", ops: [{ op: "session-folders", disc: partitionPath(plan, s.partition!), folders: s.folders ?? [], into }, { op: "bind", source: into, target: l.mountpoint, readOnly: false }] });
+      steps.push({
+        name: "the multisession folders",
+        onFail: "save",
+        ops: [
+          { op: "session-folders", disc: partitionPath(plan, s.partition!), folders: s.folders ?? [], into },
+          { op: "bind", source: into, target: l.mountpoint, readOnly: false },
+        ],
+      });
       lower.push(l.mountpoint);
       continue;
     }
@@ -241,7 +304,15 @@ function stackSteps(plan: Plan): Step[] {
       name: `${l.role} ${basename(file)}`,
       // Only the main SFS is needed to boot: a broken optional layer is left out.
       onFail: l.role === "puppy" ? "abort" : "skip",
-      ops: [{ op: "sfs", role: l.role, file, ramCopy: l.ram && l.source !== "initrd" ? join(TMPFS, basename(file)) : null, target: l.mountpoint }],
+      ops: [
+        {
+          op: "sfs",
+          role: l.role,
+          file,
+          ramCopy: l.ram && l.source !== "initrd" ? join(TMPFS, basename(file)) : null,
+          target: l.mountpoint,
+        },
+      ],
     });
     lower.push(l.mountpoint);
   }
@@ -285,7 +356,17 @@ function layerLinks(plan: Plan): { name: string; target: string }[] {
 function sessionMark(plan: Plan): Op[] {
   const s = plan.save;
   if (!s.partition || saveLayerLink(plan.pupmode) === null) return [];
-  return [{ op: "write", path: join(partitionPath(plan, s.partition), FSCK_FLAG), text: fsckFlagText({ partition: s.partition, fstype: s.fstype ?? "", file: s.kind === "file" ? (s.path ?? "") : "" }) }];
+  return [
+    {
+      op: "write",
+      path: join(partitionPath(plan, s.partition), FSCK_FLAG),
+      text: fsckFlagText({
+        partition: s.partition,
+        fstype: s.fstype ?? "",
+        file: s.kind === "file" ? (s.path ?? "") : "",
+      }),
+    },
+  ];
 }
 
 /**
@@ -305,10 +386,16 @@ function handOverSteps(plan: Plan, formatVars: (v: Record<string, string>) => st
     { op: "copy-if-any", from: "/DISTRO_SPECS", to: initrd("DISTRO_SPECS") },
     // The saver plans the next boot as the init would: it needs the initrd's BOOT_SPECS too.
     { op: "copy-if-any", from: "/BOOT_SPECS", to: initrd("BOOT_SPECS") },
-    { op: "unmount-unneeded", keep: [...plan.keepMounted, ...(plan.layers.some((l) => l.source === "iso" && !l.ram) ? ["iso"] : [])] },
+    {
+      op: "unmount-unneeded",
+      keep: [...plan.keepMounted, ...(plan.layers.some((l) => l.source === "iso" && !l.ram) ? ["iso"] : [])],
+    },
     { op: "move-under-initrd", newRoot: nr },
     { op: "bind-runtime", source: "/runtime", target: initrd("runtime") },
-    ...layerLinks(plan).flatMap((l): Op[] => [{ op: "remove", path: initrd(l.name) }, { op: "symlink", path: initrd(l.name), target: join("/initrd", l.target) }]),
+    ...layerLinks(plan).flatMap((l): Op[] => [
+      { op: "remove", path: initrd(l.name) },
+      { op: "symlink", path: initrd(l.name), target: join("/initrd", l.target) },
+    ]),
     // /tmp lives in RAM, never in a save.
     { op: "remove", path: join(nr, "tmp") },
     { op: "symlink", path: join(nr, "tmp"), target: join("/initrd", TMPFS, "tmp") },
@@ -316,7 +403,8 @@ function handOverSteps(plan: Plan, formatVars: (v: Record<string, string>) => st
   const ramTmp = join(initrd(TMPFS), "tmp");
   if (plan.flags.nox) ops.push({ op: "write", path: join(ramTmp, "bootcnt.txt"), text: "" });
   // Puppy's flag for the running system's version-update steps.
-  if (plan.upgrade.clean || plan.save.encrypted) ops.push({ op: "write", path: join(ramTmp, "version_update_flag"), text: "", when: "upgrade-clean" });
+  if (plan.upgrade.clean || plan.save.encrypted)
+    ops.push({ op: "write", path: join(ramTmp, "version_update_flag"), text: "", when: "upgrade-clean" });
   if (plan.flags.xorgwizard) ops.push({ op: "write", path: join(ramTmp, "xwin_xorgwizard_cli"), text: "" });
   // The init's /tmp (its log, the save's generation record) goes along.
   ops.push({ op: "copy-tree", from: "/tmp", into: initrd("tmp") });
@@ -326,8 +414,15 @@ function handOverSteps(plan: Plan, formatVars: (v: Record<string, string>) => st
 /** The last steps: pfix=rdsh's shell with the stack ready, then /dev, /proc and /sys moved and the switch into the new root. */
 export function switchSteps(plan: Plan): Step[] {
   const ops: Op[] = [];
-  if (plan.flags.rdsh) ops.push({ op: "shell", message: "pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot." });
-  ops.push(...["dev", "proc", "sys"].map((fs): Op => ({ op: "move", from: `/${fs}`, to: join(NEW_ROOT, fs) })), { op: "switch-root", newRoot: NEW_ROOT });
+  if (plan.flags.rdsh)
+    ops.push({
+      op: "shell",
+      message: "pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot.",
+    });
+  ops.push(...["dev", "proc", "sys"].map((fs): Op => ({ op: "move", from: `/${fs}`, to: join(NEW_ROOT, fs) })), {
+    op: "switch-root",
+    newRoot: NEW_ROOT,
+  });
   return [{ name: "the switch", onFail: "abort", ops }];
 }
 
@@ -335,7 +430,12 @@ export function switchSteps(plan: Plan): Step[] {
 export function bootSteps(plan: Plan, formatVars: (v: Record<string, string>) => string): Step[] {
   if (plan.fatal) return [];
   const steps = [...checkSteps(plan), ...stackSteps(plan)];
-  if (plan.modules.length) steps.push({ name: "modules the initrd lacks", onFail: "skip", ops: [{ op: "modules-from-stack", root: NEW_ROOT, names: plan.modules, from: plan.modulesFrom ?? "pimod" }] });
+  if (plan.modules.length)
+    steps.push({
+      name: "modules the initrd lacks",
+      onFail: "skip",
+      ops: [{ op: "modules-from-stack", root: NEW_ROOT, names: plan.modules, from: plan.modulesFrom ?? "pimod" }],
+    });
   steps.push(...handOverSteps(plan, formatVars));
   return steps;
 }

@@ -11,7 +11,6 @@ import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { identifyPath } from "../sys/blkid.js";
 
-
 export function kernelFilesystems(procFilesystems: string): string[] {
   const out = new Set<string>();
   for (const line of procFilesystems.split("\n")) {
@@ -121,7 +120,15 @@ export function initrdFacts(root = "/", port: Port = new NodePort()): Machine["i
 
 /** Filesystems whose modules the initrd carries: they are loaded when first mounted. */
 export function moduleFilesystems(modulesDep: string, fsModules: Record<string, { module: string }>): string[] {
-  const present = new Set(modulesDep.split("\n").map((l) => l.split(":")[0]!.replace(/^.*\//, "").replace(/\.ko(\.\w+)?$/, "").replace(/-/g, "_")));
+  const present = new Set(
+    modulesDep.split("\n").map((l) =>
+      l
+        .split(":")[0]!
+        .replace(/^.*\//, "")
+        .replace(/\.ko(\.\w+)?$/, "")
+        .replace(/-/g, "_"),
+    ),
+  );
   return Object.entries(fsModules)
     .filter(([, m]) => present.has(m.module))
     .map(([fs]) => fs);
@@ -131,7 +138,10 @@ export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port
   // No modules.dep: only what the kernel has built in.
   const modulesDep = port.readText(join(initrdRoot, "lib/modules", port.kernelRelease(), "modules.dep")) ?? "";
   const meminfo = port.readText("/proc/meminfo") ?? "";
-  const filesystems = new Set([...kernelFilesystems(port.readText("/proc/filesystems") ?? ""), ...moduleFilesystems(modulesDep, FS_MODULES)]);
+  const filesystems = new Set([
+    ...kernelFilesystems(port.readText("/proc/filesystems") ?? ""),
+    ...moduleFilesystems(modulesDep, FS_MODULES),
+  ]);
   return {
     ramMiB: ramMiB(meminfo),
     availableMiB: ramMiB(meminfo, "MemAvailable"),

@@ -37,7 +37,8 @@ export class System {
         this.act(`cryptsetup close ${m.mapper}`, () => this.port.luksClose(m.mapper), true);
         continue;
       }
-      if (this.isMounted(m.target) && !this.umount(m.target)) this.act(`umount -l ${m.target}`, () => this.port.umount(m.target, true), true);
+      if (this.isMounted(m.target) && !this.umount(m.target))
+        this.act(`umount -l ${m.target}`, () => this.port.umount(m.target, true), true);
     }
   }
 
@@ -78,7 +79,9 @@ export class System {
     if (this.loadedFs.has(fstype)) return [];
     this.loadedFs.add(fstype);
     const name = KERNEL_FS_NAME[fstype] ?? fstype;
-    const known = (this.port.readText("/proc/filesystems") ?? "").split("\n").some((l) => l.trim().split(/\s+/).pop() === name);
+    const known = (this.port.readText("/proc/filesystems") ?? "")
+      .split("\n")
+      .some((l) => l.trim().split(/\s+/).pop() === name);
     const m = FS_MODULES[fstype];
     return !known && m ? [...m.with, m.module] : [];
   }
@@ -100,7 +103,10 @@ export class System {
     this.port.mkdir(m.target);
     this.ensureFilesystem(m.fstype, m.options?.includes("loop") ?? false);
     this.modprobe(this.charsetModules(m.options ?? []));
-    this.act(`mount -t ${m.fstype}${m.options?.length ? ` -o ${m.options.join(",")}` : ""} ${m.source} ${m.target}`, () => this.port.mount(m));
+    this.act(
+      `mount -t ${m.fstype}${m.options?.length ? ` -o ${m.options.join(",")}` : ""} ${m.source} ${m.target}`,
+      () => this.port.mount(m),
+    );
     // A remount changes a mount this attempt made already: nothing new to unwind.
     if (!m.options?.includes("remount")) this.made.push({ target: m.target });
   }
@@ -125,7 +131,9 @@ export class System {
     const wasMounted = this.isMounted(target);
     let done = false;
     try {
-      this.act(`mount -o bind${o.readOnly ? ",ro" : ""} ${source} ${target}`, () => this.port.bind(source, target, o.readOnly ?? false));
+      this.act(`mount -o bind${o.readOnly ? ",ro" : ""} ${source} ${target}`, () =>
+        this.port.bind(source, target, o.readOnly ?? false),
+      );
       done = true;
     } finally {
       // A failed read-only remount leaves the bind made: it is unwound with the rest of the attempt.
@@ -138,7 +146,8 @@ export class System {
     if (moves.length === 0) return;
     for (const [, target] of moves) this.port.mkdir(target);
     this.act(moves.map(([a, b]) => `mount -o move ${a} ${b}`).join("; "), () => this.port.move(moves));
-    for (const [source, target] of moves) for (const m of this.made) if ("target" in m && m.target === source) m.target = target;
+    for (const [source, target] of moves)
+      for (const m of this.made) if ("target" in m && m.target === source) m.target = target;
   }
 
   /** Move one mount. Returns the new place. */
@@ -175,7 +184,8 @@ export class System {
     try {
       for (const d of binds) {
         this.port.mkdir(d);
-        if (this.act(`mount -o bind ${root}${d} ${d}`, () => this.port.bind(`${root}${d}`, d, false), true) !== false) bound.push(d);
+        if (this.act(`mount -o bind ${root}${d} ${d}`, () => this.port.bind(`${root}${d}`, d, false), true) !== false)
+          bound.push(d);
       }
       for (const n of names) this.act(`modprobe -q ${n}`, () => this.port.modprobe([n]), true);
     } finally {
@@ -231,7 +241,9 @@ export class System {
 
   /** An overlay whiteout (a 0:0 character device): hides the path in the layers below. */
   whiteout(path: string): void {
-    this.act(`mknod ${path} c ${WHITEOUT_DEV.major} ${WHITEOUT_DEV.minor}`, () => this.port.mknodChar(path, WHITEOUT_DEV.major, WHITEOUT_DEV.minor));
+    this.act(`mknod ${path} c ${WHITEOUT_DEV.major} ${WHITEOUT_DEV.minor}`, () =>
+      this.port.mknodChar(path, WHITEOUT_DEV.major, WHITEOUT_DEV.minor),
+    );
   }
 
   shell(message: string): void {
@@ -257,7 +269,8 @@ export class System {
    * is moved over /, and busybox chroot execs the init inside it.
    */
   switchRoot(newRoot: string, init: string): never {
-    if (this.port.stat(`${newRoot}${init}`) === null && this.port.stat(`${newRoot}/sbin/init`) === null) throw new Error(`${init} is missing in the new root`);
+    if (this.port.stat(`${newRoot}${init}`) === null && this.port.stat(`${newRoot}/sbin/init`) === null)
+      throw new Error(`${init} is missing in the new root`);
     this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
     freeInitramfs(this.port, "/", newRoot, KEPT_IN_INITRAMFS);
     this.port.chdir(newRoot);
@@ -277,7 +290,8 @@ const KEPT_IN_INITRAMFS = ["/runtime", BUSYBOX, "/tmp"];
  */
 export function freeInitramfs(port: Port, root: string, newRoot: string, keep: readonly string[]): void {
   const rootDev = port.stat(root)?.dev;
-  if (rootDev === undefined || port.stat(newRoot)?.dev === rootDev) throw new Error(`${newRoot} is not a mounted filesystem`);
+  if (rootDev === undefined || port.stat(newRoot)?.dev === rootDev)
+    throw new Error(`${newRoot} is not a mounted filesystem`);
   const kept = new Set([...keep, newRoot]);
   const walk = (dir: string): boolean => {
     let empty = true;

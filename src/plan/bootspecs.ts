@@ -11,7 +11,11 @@ import { parseShellVars } from "./shellvars.js";
 /** Kinds whose empty value sets the parameter back to its default (PSAVE='' as when sourced); numbers need digits. */
 const EMPTY_RESETS = new Set(["text", "spec", "list"]);
 
-export function applyBootSpecs(text: string, given: BootParams, log: DecisionLog): { params: BootParams; tz: string | null } {
+export function applyBootSpecs(
+  text: string,
+  given: BootParams,
+  log: DecisionLog,
+): { params: BootParams; tz: string | null } {
   const p: BootParams = { ...given, pfix: { ...given.pfix } };
   const fields = p as unknown as Record<string, unknown>;
   const { vars, skipped } = parseShellVars(text);
@@ -30,7 +34,10 @@ export function applyBootSpecs(text: string, given: BootParams, log: DecisionLog
     }
     const s = def.setting!;
     const v = raw.trim();
-    const value = v === "" && EMPTY_RESETS.has(def.kind) ? structuredClone(s.default) : s.read(v, name, fields[s.field] as never, (w) => log.warn("boot_specs", w));
+    const value =
+      v === "" && EMPTY_RESETS.has(def.kind)
+        ? structuredClone(s.default)
+        : s.read(v, name, fields[s.field] as never, (w) => log.warn("boot_specs", w));
     if (value === undefined) continue;
     fields[s.field] = value;
     if (s.field === "pupsfs") p.pupsfsFrom = "BOOT_SPECS";

@@ -35,7 +35,12 @@ export const RUNNING_RESERVE_MIB = 64;
  * half the RAM, but what the initrd itself holds is already taken, and a
  * tmpfs filled past the free memory ends in the OOM killer, not ENOSPC.
  */
-export function decideCopies(ramMiB: number, mode: CopyMode, candidates: readonly CopyCandidate[], availableMiB?: number): CopyDecision[] {
+export function decideCopies(
+  ramMiB: number,
+  mode: CopyMode,
+  candidates: readonly CopyCandidate[],
+  availableMiB?: number,
+): CopyDecision[] {
   let free = tmpfsMiB(ramMiB);
   if (availableMiB !== undefined) free = Math.min(free, availableMiB - RUNNING_RESERVE_MIB);
   const out: CopyDecision[] = [];
@@ -51,7 +56,11 @@ export function decideCopies(ramMiB: number, mode: CopyMode, candidates: readonl
       continue;
     }
     if (mode === "auto" && ramMiB <= AUTO_COPY_MIN_RAM_MIB) {
-      out.push({ key: c.key, ram: false, reason: `RAM is ${ramMiB} MiB, not more than ${AUTO_COPY_MIN_RAM_MIB}: copy only with pfix=copy` });
+      out.push({
+        key: c.key,
+        ram: false,
+        reason: `RAM is ${ramMiB} MiB, not more than ${AUTO_COPY_MIN_RAM_MIB}: copy only with pfix=copy`,
+      });
       continue;
     }
     const slack = mode === "auto" ? AUTO_COPY_SLACK_MIB : 0;
@@ -64,7 +73,11 @@ export function decideCopies(ramMiB: number, mode: CopyMode, candidates: readonl
       continue;
     }
     free -= need;
-    out.push({ key: c.key, ram: true, reason: `${need} MiB copied (${mode === "yes" ? "asked for" : "automatic"}), ${free} MiB left` });
+    out.push({
+      key: c.key,
+      ram: true,
+      reason: `${need} MiB copied (${mode === "yes" ? "asked for" : "automatic"}), ${free} MiB left`,
+    });
   }
   return out;
 }

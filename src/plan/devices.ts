@@ -87,7 +87,7 @@ export function takeInventory(
         uuid: p.uuid ?? "",
         sizeMiB: p.sizeMiB,
         freeMiB: p.freeMiB,
-        optical: disk.transport === "cd" || fs === "iso9660" && /^sr\d/.test(p.name),
+        optical: disk.transport === "cd" || (fs === "iso9660" && /^sr\d/.test(p.name)),
         usb: disk.transport === "usb",
         tree: treeFor(p, disk),
       });
@@ -136,7 +136,8 @@ export function resolveId(rawId: string, parts: readonly Part[]): IdMatch {
   // Exact matches first (label and UUID together), then prefixes.
   for (const group of [tries.filter(([h]) => !h.includes("prefix")), tries.filter(([h]) => h.includes("prefix"))]) {
     const hits = new Map<string, { part: Part; how: string }>();
-    for (const [how, test] of group) for (const p of parts) if (test(p) && !hits.has(p.name)) hits.set(p.name, { part: p, how });
+    for (const [how, test] of group)
+      for (const p of parts) if (test(p) && !hits.has(p.name)) hits.set(p.name, { part: p, how });
     if (hits.size === 1) {
       const [hit] = hits.values();
       return { kind: "found", part: hit!.part, how: hit!.how };

@@ -14,14 +14,21 @@ export interface DistroInfo {
   vars: Map<string, string>;
 }
 
-export function parseDistroSpecs(text: string, kernelRelease?: string): { distro?: DistroInfo; errors: string[]; notes: string[] } {
+export function parseDistroSpecs(
+  text: string,
+  kernelRelease?: string,
+): { distro?: DistroInfo; errors: string[]; notes: string[] } {
   const { vars, skipped } = parseShellVars(text, kernelRelease !== undefined ? { kernelRelease } : {});
   const notes = skipped.map((s) => `DISTRO_SPECS line ${s.line} skipped (${s.reason}): ${s.text.trim()}`);
   const prefix = vars.get("DISTRO_FILE_PREFIX") ?? "";
   const version = vars.get("DISTRO_VERSION") ?? "";
   const errors: string[] = [];
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(prefix))
-    errors.push(prefix === "" ? "DISTRO_SPECS has no DISTRO_FILE_PREFIX" : `DISTRO_SPECS has an unusable DISTRO_FILE_PREFIX '${prefix}'`);
+    errors.push(
+      prefix === ""
+        ? "DISTRO_SPECS has no DISTRO_FILE_PREFIX"
+        : `DISTRO_SPECS has an unusable DISTRO_FILE_PREFIX '${prefix}'`,
+    );
   if (version === "") errors.push("DISTRO_SPECS has no DISTRO_VERSION");
   if (errors.length) return { errors, notes };
   const tail = `${prefix}_${version}.sfs`;
@@ -42,7 +49,14 @@ export function parseDistroSpecs(text: string, kernelRelease?: string): { distro
     kbuild: `kbuild-${kernelRelease ?? "unknown"}.sfs`,
   };
   return {
-    distro: { name: vars.get("DISTRO_NAME") ?? prefix, version, prefix, woofVersion: vars.get("WOOF_VERSION") ?? "", sfs, vars },
+    distro: {
+      name: vars.get("DISTRO_NAME") ?? prefix,
+      version,
+      prefix,
+      woofVersion: vars.get("WOOF_VERSION") ?? "",
+      sfs,
+      vars,
+    },
     errors,
     notes,
   };

@@ -72,7 +72,9 @@ export const FS_MODULES: Record<string, { module: string; with: string[] }> = Ob
 );
 
 /** The name /proc/filesystems uses for a filesystem, where it is not the planner's. */
-export const KERNEL_FS_NAME: Record<string, string> = Object.fromEntries(FILESYSTEMS.filter((f) => f.kernelName).map((f) => [f.name, f.kernelName!]));
+export const KERNEL_FS_NAME: Record<string, string> = Object.fromEntries(
+  FILESYSTEMS.filter((f) => f.kernelName).map((f) => [f.name, f.kernelName!]),
+);
 
 /** Filesystem types in /proc/filesystems that the init never mounts itself: FUSE's (ntfs-3g). */
 const FOREIGN_KERNEL_FS = ["fuseblk"];

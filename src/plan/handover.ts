@@ -62,7 +62,11 @@ export function renderPupstate(i: PupstateInput): Record<string, string> {
  * BOOTCONFIG keeps the user's EXTRASFSLIST; LASTUNIONRECORD moves to
  * PREVUNIONRECORD and the new one records this boot's stack.
  */
-export function renderBootconfig(previous: string | undefined, saveName: string | null, sfsNames: string[]): Record<string, string> {
+export function renderBootconfig(
+  previous: string | undefined,
+  saveName: string | null,
+  sfsNames: string[],
+): Record<string, string> {
   const old = previous !== undefined ? parseShellVars(previous).vars : new Map<string, string>();
   const out: Record<string, string> = {};
   for (const [k, v] of old) if (k !== "LASTUNIONRECORD" && k !== "PREVUNIONRECORD") out[k] = v;

@@ -48,7 +48,8 @@ export interface MountEntry {
   options: string;
 }
 
-const unescapeMount = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeMount = (s: string): string =>
+  s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function parseMounts(text: string): MountEntry[] {
   return text
@@ -82,7 +83,13 @@ export interface PupmodeFacts {
 export const PUPMODES: Readonly<Record<number, PupmodeFacts>> = {
   5: { save: false, saveIsWritable: false, flash: false, archive: false, text: "no save: the session lives in RAM" },
   12: { save: true, saveIsWritable: true, flash: false, archive: false, text: "the save is the writable layer" },
-  13: { save: true, saveIsWritable: false, flash: true, archive: false, text: "flash: writes stay in RAM, merged into the save when saving" },
+  13: {
+    save: true,
+    saveIsWritable: false,
+    flash: true,
+    archive: false,
+    text: "flash: writes stay in RAM, merged into the save when saving",
+  },
   66: { save: true, saveIsWritable: false, flash: false, archive: true, text: "archive save unpacked into RAM" },
   77: { save: true, saveIsWritable: false, flash: false, archive: false, text: "multisession folders copied into RAM" },
 };

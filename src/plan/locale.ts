@@ -29,12 +29,22 @@ export function chooseLocale(
   let keymapFile: string | null = null;
   if (keys) {
     const maps = (initrd.files ?? []).filter((f) => f.startsWith("/lib/keymaps/") && f.endsWith(".gz")).sort();
-    keymapFile = maps.find((f) => f === `/lib/keymaps/${keys}.gz`) ?? maps.find((f) => f.startsWith(`/lib/keymaps/${keys}`)) ?? null;
+    keymapFile =
+      maps.find((f) => f === `/lib/keymaps/${keys}.gz`) ??
+      maps.find((f) => f.startsWith(`/lib/keymaps/${keys}`)) ??
+      null;
     if (keymapFile) notes.push(`keymap ${keys} from ${keymapFile}`);
     else if (keys !== "us") warnings.push(`no keymap ${keys} in the initrd; the console keeps the default (us)`);
   }
   const short = lang ? lang.slice(0, 2) : "";
-  const font = !lang || short === "en" ? null : ["ar", "iw", "he"].includes(short) ? "LatArCyrHeb" : short === "ru" ? "ter-u16n" : "LatGrkCyr-8x16";
+  const font =
+    !lang || short === "en"
+      ? null
+      : ["ar", "iw", "he"].includes(short)
+        ? "LatArCyrHeb"
+        : short === "ru"
+          ? "ter-u16n"
+          : "LatGrkCyr-8x16";
   const kshort = keys ?? "";
   const codepage = CP850.includes(kshort) ? "850" : CP852.includes(kshort) ? "852" : null;
   return { lang, keymap: keys, keymapFile, font, codepage, notes, warnings };

@@ -109,7 +109,10 @@ export function validateMachine(value: unknown): { machine?: Machine; errors: st
   num(m, "ramMiB", "machine");
   num(m, "availableMiB", "machine", true);
   str(m, "kernelRelease", "machine", true);
-  if (m.filesystems !== undefined && !(Array.isArray(m.filesystems) && m.filesystems.every((f) => typeof f === "string")))
+  if (
+    m.filesystems !== undefined &&
+    !(Array.isArray(m.filesystems) && m.filesystems.every((f) => typeof f === "string"))
+  )
     errors.push("machine.filesystems: expected a list of strings");
   const initrd = obj(m.initrd, "machine.initrd");
   if (initrd) {
@@ -117,7 +120,10 @@ export function validateMachine(value: unknown): { machine?: Machine; errors: st
     str(initrd, "BOOT_SPECS", "machine.initrd", true);
     str(initrd, "PUPPYLANG", "machine.initrd", true);
     str(initrd, "PUPPYKEYMAP", "machine.initrd", true);
-    if (initrd.files !== undefined && !(Array.isArray(initrd.files) && initrd.files.every((f) => typeof f === "string")))
+    if (
+      initrd.files !== undefined &&
+      !(Array.isArray(initrd.files) && initrd.files.every((f) => typeof f === "string"))
+    )
       errors.push("machine.initrd.files: expected a list of paths");
   }
   if (!Array.isArray(m.disks)) errors.push("machine.disks: expected a list");

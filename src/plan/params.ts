@@ -82,12 +82,32 @@ export interface ParamDef {
 }
 
 export const PMEDIA_VALUES = [
-  "usbflash", "usbhd", "usbcd", "ataflash", "atahd", "atacd", "atazip", "scsihd", "scsicd", "cd",
+  "usbflash",
+  "usbhd",
+  "usbcd",
+  "ataflash",
+  "atahd",
+  "atacd",
+  "atazip",
+  "scsihd",
+  "scsicd",
+  "cd",
 ] as const;
 
 export const PFIX_WORDS = ["ram", "rdsh", "xorgwizard", "nox", "clean", "copy", "nocopy", "fsck", "fsckp"] as const;
 
-const NO_PFIX: PfixFlags = { ram: false, rdsh: false, xorgwizard: false, nox: false, clean: false, copy: false, nocopy: false, fsck: false, fsckp: false, ignoreNewest: 0 };
+const NO_PFIX: PfixFlags = {
+  ram: false,
+  rdsh: false,
+  xorgwizard: false,
+  nox: false,
+  clean: false,
+  copy: false,
+  nocopy: false,
+  fsck: false,
+  fsckp: false,
+  ignoreNewest: 0,
+};
 
 /** Leading '/' added, trailing '/' removed; "" means the partition root. */
 export function normalizeSubdir(value: string): string {
@@ -128,11 +148,16 @@ const readPfix = (value: string, _label: string, _current: PfixFlags, warn: (w: 
 };
 
 const unsupported = (field: "bootmenu" | "fullinstall", consequence: string): Setting =>
-  set({ field, default: false, read: (_v, label, _c, warn) => (warn(`${label} is not supported by this init yet; ${consequence}`), true) });
+  set({
+    field,
+    default: false,
+    read: (_v, label, _c, warn) => (warn(`${label} is not supported by this init yet; ${consequence}`), true),
+  });
 
 const SPEC = "partition[:path/filename]";
 const pupsfs = (rank: number, bootSpec?: string): Setting => asText("pupsfs", bootSpec ? { rank, bootSpec } : { rank });
-const sfs = (field: "zdrv" | "fdrv" | "adrv" | "ydrv" | "bdrv" | "psave"): Setting => asText(field, { bootSpec: field.toUpperCase() });
+const sfs = (field: "zdrv" | "fdrv" | "adrv" | "ydrv" | "bdrv" | "psave"): Setting =>
+  asText(field, { bootSpec: field.toUpperCase() });
 const isoFile = (rank: number): Setting => asText("isoFile", { rank });
 
 // prettier-ignore
@@ -212,14 +237,17 @@ export interface ParsedParams {
 /** Every field at its default. */
 export function defaultParams(): BootParams {
   const p = { pupsfsFrom: null } as Partial<BootParams> as Record<string, unknown>;
-  for (const d of PARAMS) if (d.setting && !(d.setting.field in p)) p[d.setting.field] = structuredClone(d.setting.default);
+  for (const d of PARAMS)
+    if (d.setting && !(d.setting.field in p)) p[d.setting.field] = structuredClone(d.setting.default);
   return p as unknown as BootParams;
 }
 
 /** The defs in the order they are read: by table order of their field, lowest rank first (a later one overrides). */
 const READ_ORDER: readonly ParamDef[] = (() => {
   const fields = [...new Set(PARAMS.filter((d) => d.setting).map((d) => d.setting!.field))];
-  return fields.flatMap((f) => PARAMS.filter((d) => d.setting?.field === f).sort((a, b) => (a.setting!.rank ?? 0) - (b.setting!.rank ?? 0)));
+  return fields.flatMap((f) =>
+    PARAMS.filter((d) => d.setting?.field === f).sort((a, b) => (a.setting!.rank ?? 0) - (b.setting!.rank ?? 0)),
+  );
 })();
 
 export function parseParams(cmdline: string): ParsedParams {

@@ -30,7 +30,13 @@ export { PROMPT_TIMEOUT_SEC, upgradeQuestion } from "./steps/questions.js";
 export function planBoot(input: PlanInput): Plan {
   const ctx = newContext(input);
   // What is known so far, for the plan of a boot that stops at a shell.
-  const known: FatalState = { p: readCmdline(input.cmdline, ctx.log), distro: null, union: "overlay", tz: null, iso: null };
+  const known: FatalState = {
+    p: readCmdline(input.cmdline, ctx.log),
+    distro: null,
+    union: "overlay",
+    tz: null,
+    iso: null,
+  };
   try {
     return run(ctx, input, known);
   } catch (e) {
@@ -53,7 +59,15 @@ function run(ctx: Ctx, input: PlanInput, known: FatalState): Plan {
   const sfs = findOtherSfs(ctx, p, distro, inv.parts, main, union);
 
   const saving = p.pfix.ram ? noSave(ctx, p) : decideSave(ctx, p, distro, inv.parts, main, iso, searchedSaves, union);
-  const extra = saving.save ? findExtraSfs(ctx, p, distro, saving.save.cand.part, layerFile(saving.save, union, ctx.answers, "/etc/rc.d/BOOTCONFIG")) : [];
+  const extra = saving.save
+    ? findExtraSfs(
+        ctx,
+        p,
+        distro,
+        saving.save.cand.part,
+        layerFile(saving.save, union, ctx.answers, "/etc/rc.d/BOOTCONFIG"),
+      )
+    : [];
   return assemble(ctx, { distro, union, tz, iso, main, sfs: [...sfs, ...extra], ...saving });
 }
 
@@ -61,11 +75,29 @@ type SaveDecisions = Omit<Decisions, "distro" | "union" | "tz" | "iso" | "main" 
 
 function noSave(ctx: Ctx, p: BootParams): SaveDecisions {
   ctx.log.info("save", "pfix=ram: no save is loaded; everything stays in RAM");
-  return { p, save: null, saveDir: null, saveTarget: null, saveLayout: "overlay", upgrade: NO_UPGRADE, forcePm5: false, questions: [] };
+  return {
+    p,
+    save: null,
+    saveDir: null,
+    saveTarget: null,
+    saveLayout: "overlay",
+    upgrade: NO_UPGRADE,
+    forcePm5: false,
+    questions: [],
+  };
 }
 
 /** Where the save is, which one, whether this boot can use it, and flash mode. */
-function decideSave(ctx: Ctx, p: BootParams, distro: DistroInfo, parts: Part[], main: Located, iso: IsoBoot | null, searchedSaves: SaveCandidate[], union: Union): SaveDecisions {
+function decideSave(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  parts: Part[],
+  main: Located,
+  iso: IsoBoot | null,
+  searchedSaves: SaveCandidate[],
+  union: Union,
+): SaveDecisions {
   const place = chooseSavePlace(ctx, p, distro, parts, main, iso, searchedSaves);
   const found = findSave(ctx, p, distro, place);
   const format = checkSaveFormat(ctx, found.save, union);

@@ -25,7 +25,8 @@ export function classifySave(part: Part, path: string): SaveCandidate | { reason
   const st = part.tree.stat(path);
   if (!st) return { reason: "not found" };
   if (st.kind === "dir") {
-    if (!isLinuxFs(part.fstype)) return { reason: `a save folder needs a Linux filesystem, ${part.name} is ${part.fstype}` };
+    if (!isLinuxFs(part.fstype))
+      return { reason: `a save folder needs a Linux filesystem, ${part.name} is ${part.fstype}` };
     return { part, path, kind: "folder", sizeMiB: 0 };
   }
   if (st.sizeMiB <= 0) return { reason: "is an empty file" };
@@ -43,7 +44,11 @@ export function classifySave(part: Part, path: string): SaveCandidate | { reason
  * Saves named PREFIXsave* in a directory: non-empty *.2fs/.3fs/.4fs files,
  * and directories on a Linux filesystem. Anything else is listed as rejected.
  */
-export function savesInDir(part: Part, dir: string, prefix: string): { found: SaveCandidate[]; rejected: { path: string; reason: string }[] } {
+export function savesInDir(
+  part: Part,
+  dir: string,
+  prefix: string,
+): { found: SaveCandidate[]; rejected: { path: string; reason: string }[] } {
   const found: SaveCandidate[] = [];
   const rejected: { path: string; reason: string }[] = [];
   for (const name of part.tree.list(dir)) {
@@ -52,7 +57,12 @@ export function savesInDir(part: Part, dir: string, prefix: string): { found: Sa
     const st = part.tree.stat(path);
     if (!st) continue;
     if (st.kind === "file" && !SAVE_FILE.test(name)) {
-      rejected.push({ path, reason: /save66\.tar\.gz$/.test(name) ? "archive save, used only on FAT/exFAT" : "not a .2fs/.3fs/.4fs save file" });
+      rejected.push({
+        path,
+        reason: /save66\.tar\.gz$/.test(name)
+          ? "archive save, used only on FAT/exFAT"
+          : "not a .2fs/.3fs/.4fs save file",
+      });
       continue;
     }
     const c = classifySave(part, path);
@@ -89,7 +99,11 @@ const SESSION = /^\d{4}-\d{2}-\d{2}-\d{2}-\d{2}$/;
  * pfix=N).
  */
 export function multisessionFolders(part: Part, ignoreNewest: number): { folders: string[]; skipped: string[] } {
-  const all = part.tree.list("/").filter((n) => SESSION.test(n) && part.tree.stat("/" + n)?.kind === "dir").sort().reverse();
+  const all = part.tree
+    .list("/")
+    .filter((n) => SESSION.test(n) && part.tree.stat("/" + n)?.kind === "dir")
+    .sort()
+    .reverse();
   const bad = new Set(all.slice(0, ignoreNewest));
   const newestGood = all.find((f) => !bad.has(f));
   const list = newestGood !== undefined ? part.tree.read(`/${newestGood}/.badfolders`) : undefined;
@@ -104,7 +118,10 @@ export function multisessionFolders(part: Part, ignoreNewest: number): { folders
  */
 export function wholePartitionSave(part: Part): { layout: "aufs" | "overlay" } | null {
   if (!isLinuxFs(part.fstype)) return null;
-  for (const [path, layout] of [["/etc/rc.d/PUPSTATE", "aufs"], [`/${UPPER_DIR}/etc/rc.d/PUPSTATE`, "overlay"]] as const) {
+  for (const [path, layout] of [
+    ["/etc/rc.d/PUPSTATE", "aufs"],
+    [`/${UPPER_DIR}/etc/rc.d/PUPSTATE`, "overlay"],
+  ] as const) {
     const st = part.tree.stat(path);
     if (st?.kind !== "file") continue;
     const text = part.tree.read(path) ?? "";

@@ -28,7 +28,11 @@ export function decodeSpec(value: string, psubdir: string): Spec {
     } else fn = `${psubdir}/${fn}`;
   }
   const isDir = fn.endsWith("/");
-  return { id, path: fn === "" ? "" : isDir ? normalizePath(fn) + (normalizePath(fn) === "/" ? "" : "/") : normalizePath(fn), isDir };
+  return {
+    id,
+    path: fn === "" ? "" : isDir ? normalizePath(fn) + (normalizePath(fn) === "/" ? "" : "/") : normalizePath(fn),
+    isDir,
+  };
 }
 
 /** The path of an SFS named by a spec, or the default name in psubdir. */

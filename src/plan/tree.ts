@@ -91,7 +91,10 @@ export class JsonTree implements FileTree {
     if (e === undefined || e === "dir") return this.dirs.has(p) ? { kind: "dir", sizeMiB: 0 } : undefined;
     if (typeof e === "number") return this.dirs.has(p) ? { kind: "dir", sizeMiB: 0 } : { kind: "file", sizeMiB: e };
     if (this.dirs.has(p)) return { kind: "dir", sizeMiB: 0 };
-    const info: NodeInfo = { kind: "file", sizeMiB: e.sizeMiB ?? (e.content !== undefined ? e.content.length / 1048576 : 0) };
+    const info: NodeInfo = {
+      kind: "file",
+      sizeMiB: e.sizeMiB ?? (e.content !== undefined ? e.content.length / 1048576 : 0),
+    };
     if (e.files) info.image = new JsonTree(e.files);
     if (e.fstype) info.fstype = e.fstype;
     if (e.luks) info.luks = true;

@@ -97,7 +97,11 @@ export interface Plan {
   lang: string | null;
   font: string | null;
   codepage: string | null;
-  upgrade: { status: "same" | "new" | "auto" | "ask" | "declined" | "accepted" | "deferred" | "none"; reason: string; clean: boolean };
+  upgrade: {
+    status: "same" | "new" | "auto" | "ask" | "declined" | "accepted" | "deferred" | "none";
+    reason: string;
+    clean: boolean;
+  };
   questions: Question[];
   flags: { rdsh: boolean; nox: boolean; xorgwizard: boolean; forcePm5: boolean; versionUpdate: boolean };
   wireless: { ssid: string } | null;

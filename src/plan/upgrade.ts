@@ -15,11 +15,15 @@ export function checkSavedSpecs(current: ReadonlyMap<string, string>, savedText:
   return checkUpgrade(current, savedText === undefined ? undefined : parseShellVars(savedText).vars);
 }
 
-export function checkUpgrade(current: ReadonlyMap<string, string>, saved: ReadonlyMap<string, string> | undefined): UpgradeVerdict {
+export function checkUpgrade(
+  current: ReadonlyMap<string, string>,
+  saved: ReadonlyMap<string, string> | undefined,
+): UpgradeVerdict {
   if (!saved) return { status: "new", reason: "the save has no initrd/DISTRO_SPECS: first boot with it" };
   const get = (m: ReadonlyMap<string, string>, k: string): string => m.get(k) ?? "";
   const [name, oldName] = [get(current, "DISTRO_NAME"), get(saved, "DISTRO_NAME")];
-  if (name !== oldName) return { status: "ask", reason: `the save was made by ${oldName || "another distro"}, this is ${name}` };
+  if (name !== oldName)
+    return { status: "ask", reason: `the save was made by ${oldName || "another distro"}, this is ${name}` };
   const [ver, oldVer] = [get(current, "DISTRO_VERSION"), get(saved, "DISTRO_VERSION")];
   if (ver !== oldVer) {
     const a = SEMVER.exec(ver);
@@ -29,6 +33,7 @@ export function checkUpgrade(current: ReadonlyMap<string, string>, saved: Readon
     return { status: "ask", reason: `the save was made by version ${oldVer || "unknown"}, this is ${ver}` };
   }
   const [woof, oldWoof] = [get(current, "WOOF_VERSION"), get(saved, "WOOF_VERSION")];
-  if (woof !== oldWoof) return { status: "ask", reason: `the save was built with WOOF_VERSION ${oldWoof || "unknown"}, this is ${woof}` };
+  if (woof !== oldWoof)
+    return { status: "ask", reason: `the save was built with WOOF_VERSION ${oldWoof || "unknown"}, this is ${woof}` };
   return { status: "same", reason: `the save was made by ${name} ${ver}` };
 }

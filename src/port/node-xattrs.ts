@@ -11,7 +11,11 @@ import type { XattrEntry } from "./port.js";
 export function dumpXattrs(dir: string): XattrEntry[] {
   const t = runtimeTool("getfattr");
   // Exit status 1 only means some file has none.
-  const r = run(t.cmd, ["-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "."], { cwd: dir, ...(t.env ? { env: t.env } : {}), allowFail: true });
+  const r = run(t.cmd, ["-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "."], {
+    cwd: dir,
+    ...(t.env ? { env: t.env } : {}),
+    allowFail: true,
+  });
   if (r.status > 1) throw new Error(`getfattr failed in ${dir}: ${r.stderr.trim()}`);
   const out: XattrEntry[] = [];
   let cur: XattrEntry | undefined;
@@ -42,7 +46,9 @@ function unescapeName(s: string): string {
 }
 
 function escapeName(s: string): string {
-  return Array.from(Buffer.from(s, "utf8"), (b) => (b < 0x21 || b > 0x7e || b === 0x5c || b === 0x3d ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b))).join("");
+  return Array.from(Buffer.from(s, "utf8"), (b) =>
+    b < 0x21 || b > 0x7e || b === 0x5c || b === 0x3d ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b),
+  ).join("");
 }
 
 /** Set these attributes below dir in one setfattr run (its input written to scratchFile). */

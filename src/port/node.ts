@@ -2,9 +2,36 @@
 // runs subprocesses) for mount, modprobe, cryptsetup and the rest. A failed
 // command throws an error that names it, with its exit status and output.
 
-import { appendFileSync, copyFileSync, lstatSync, unlinkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  lstatSync,
+  unlinkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import type { Stats } from "node:fs";
-import { chmodSync, closeSync, ftruncateSync, lchownSync, linkSync, lutimesSync, openSync, readSync, statfsSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  ftruncateSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  openSync,
+  readSync,
+  statfsSync,
+} from "node:fs";
 import { release } from "node:os";
 import type { MountEntry } from "../plan/layout.js";
 import { parseMounts } from "../plan/layout.js";
@@ -13,9 +40,24 @@ import { commandLine, run, runAll } from "../sys/exec.js";
 import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
 import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
-import type { AskOptions, CommandResult, DirEntry, FileKind, FileStat, FsSpace, FullStat, MountSpec, Port, ProgramOptions, ProgramResult, XattrEntry } from "./port.js";
+import type {
+  AskOptions,
+  CommandResult,
+  DirEntry,
+  FileKind,
+  FileStat,
+  FsSpace,
+  FullStat,
+  MountSpec,
+  Port,
+  ProgramOptions,
+  ProgramResult,
+  XattrEntry,
+} from "./port.js";
 
-function kindOf(st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice" | "isFIFO" | "isSocket">): FileKind {
+function kindOf(
+  st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice" | "isFIFO" | "isSocket">,
+): FileKind {
   if (st.isSymbolicLink()) return "symlink";
   if (st.isDirectory()) return "dir";
   if (st.isCharacterDevice()) return "char";
@@ -26,14 +68,22 @@ function kindOf(st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterD
 }
 
 function toStat(st: Stats): FileStat {
-  return { kind: kindOf(st), size: st.size, dev: st.dev, mode: st.mode, rdevMajor: Math.floor(st.rdev / 256) & 0xfff, rdevMinor: st.rdev & 0xff };
+  return {
+    kind: kindOf(st),
+    size: st.size,
+    dev: st.dev,
+    mode: st.mode,
+    rdevMajor: Math.floor(st.rdev / 256) & 0xfff,
+    rdevMinor: st.rdev & 0xff,
+  };
 }
 
 /** Run a command; a failure throws with the command, its status and what it printed. */
 function must(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): CommandResult {
   const r = run(cmd, args, { allowFail: true, ...(env ? { env } : {}) });
   const output = (r.stdout + r.stderr).trim();
-  if (r.status !== 0) throw new Error(`${commandLine(cmd, args)} failed (exit ${r.status})${output ? `: ${output}` : ""}`);
+  if (r.status !== 0)
+    throw new Error(`${commandLine(cmd, args)} failed (exit ${r.status})${output ? `: ${output}` : ""}`);
   return { status: 0, output };
 }
 
@@ -170,7 +220,10 @@ export class NodePort implements Port {
 
   bind(source: string, target: string, readOnly: boolean): void {
     // A bind takes the source's flags; read-only needs a remount of the bind (both in one shell).
-    const cmds = [["mount", "-o", "bind", source, target], ...(readOnly ? [["mount", "-o", "remount,bind,ro", target]] : [])];
+    const cmds = [
+      ["mount", "-o", "bind", source, target],
+      ...(readOnly ? [["mount", "-o", "remount,bind,ro", target]] : []),
+    ];
     this.runAll(cmds);
   }
 
@@ -207,7 +260,14 @@ export class NodePort implements Port {
   }
 
   moduleLoaded(name: string): boolean {
-    return this.stat(`/sys/module/${name.replace(/\.ko(\.\w+)?$/, "").replace(/^.*\//, "").replace(/-/g, "_")}`) !== null;
+    return (
+      this.stat(
+        `/sys/module/${name
+          .replace(/\.ko(\.\w+)?$/, "")
+          .replace(/^.*\//, "")
+          .replace(/-/g, "_")}`,
+      ) !== null
+    );
   }
 
   fsck(target: string): CommandResult {
@@ -243,7 +303,9 @@ export class NodePort implements Port {
   }
 
   execve(path: string, argv: readonly string[], env: Record<string, string>): never {
-    const execve = (process as unknown as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
+    const execve = (
+      process as unknown as { execve?: (file: string, args: string[], env: Record<string, string>) => never }
+    ).execve;
     if (!execve) throw new Error("this Node.js has no process.execve (Node >= 22.15 is needed)");
     execve(path, [...argv], env);
     throw new Error("process.execve returned");
@@ -376,7 +438,10 @@ export class NodePort implements Port {
   }
 
   run(cmd: string, args: readonly string[], o: ProgramOptions = {}): ProgramResult {
-    const r = run(cmd, args, { ...(o.allowFail ? { allowFail: true } : {}), ...(o.input !== undefined ? { input: o.input } : {}) });
+    const r = run(cmd, args, {
+      ...(o.allowFail ? { allowFail: true } : {}),
+      ...(o.input !== undefined ? { input: o.input } : {}),
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

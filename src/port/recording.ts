@@ -6,11 +6,45 @@
 // and console answers are given up front, and execve ends the run by
 // throwing Exec.
 
-import { appendFileSync, chmodSync, copyFileSync, cpSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import type { Stats } from "node:fs";
 import { join } from "node:path/posix";
 import type { MountEntry } from "../plan/layout.js";
-import type { AskOptions, CommandResult, DirEntry, FileKind, FileStat, FsSpace, FullStat, MountSpec, Port, ProgramOptions, ProgramResult, XattrEntry } from "./port.js";
+import type {
+  AskOptions,
+  CommandResult,
+  DirEntry,
+  FileKind,
+  FileStat,
+  FsSpace,
+  FullStat,
+  MountSpec,
+  Port,
+  ProgramOptions,
+  ProgramResult,
+  XattrEntry,
+} from "./port.js";
 
 /** execve was called: the process would be replaced here. */
 export class Exec extends Error {
@@ -86,8 +120,10 @@ export class RecordingPort implements Port {
   }
 
   readText(path: string): string | undefined {
-    if (path === "/proc/mounts") return this.table.map((m) => `${m.source} ${m.target} ${m.fstype} ${m.options || "rw"} 0 0`).join("\n") + "\n";
-    if (path === "/proc/filesystems") return (this.o.filesystems ?? ["ext4", "vfat", "tmpfs"]).map((f) => `\t${f}`).join("\n") + "\n";
+    if (path === "/proc/mounts")
+      return this.table.map((m) => `${m.source} ${m.target} ${m.fstype} ${m.options || "rw"} 0 0`).join("\n") + "\n";
+    if (path === "/proc/filesystems")
+      return (this.o.filesystems ?? ["ext4", "vfat", "tmpfs"]).map((f) => `\t${f}`).join("\n") + "\n";
     try {
       return readFileSync(this.path(path), "utf8");
     } catch {
@@ -186,7 +222,11 @@ export class RecordingPort implements Port {
 
   copyTree(from: string, intoDir: string): void {
     this.record(`cp -af ${from} ${intoDir}`);
-    cpSync(this.path(from), join(this.path(intoDir), from.slice(from.lastIndexOf("/") + 1)), { recursive: true, force: true, verbatimSymlinks: true });
+    cpSync(this.path(from), join(this.path(intoDir), from.slice(from.lastIndexOf("/") + 1)), {
+      recursive: true,
+      force: true,
+      verbatimSymlinks: true,
+    });
   }
 
   syncFs(path: string): void {

@@ -28,7 +28,12 @@ export function archiveMembers(layer: string, port: Port = new NodePort()): stri
 const TAR_XATTRS = ["--xattrs", "--xattrs-include=*", "--numeric-owner"];
 
 /** Write the layer to `archive` (via ARCHIVE.new, synced, then renamed). */
-export function writeArchive(layer: string, archive: string, progress?: (s: string) => void, port: Port = new NodePort()): { members: number; bytes: number } {
+export function writeArchive(
+  layer: string,
+  archive: string,
+  progress?: (s: string) => void,
+  port: Port = new NodePort(),
+): { members: number; bytes: number } {
   const members = archiveMembers(layer, port);
   const list = `/tmp/ramstack-archive-${port.pid()}.list`;
   const tmp = `${archive}.new`;
@@ -36,7 +41,20 @@ export function writeArchive(layer: string, archive: string, progress?: (s: stri
   try {
     progress?.(`writing ${members.length} entries to ${tmp}`);
     // POSIX (pax) format: xattrs and sub-second times.
-    port.tool("tar", ["--create", "--gzip", "--format=posix", "--file", tmp, ...TAR_XATTRS, "--directory", layer, "--no-recursion", "--null", "--files-from", list]);
+    port.tool("tar", [
+      "--create",
+      "--gzip",
+      "--format=posix",
+      "--file",
+      tmp,
+      ...TAR_XATTRS,
+      "--directory",
+      layer,
+      "--no-recursion",
+      "--null",
+      "--files-from",
+      list,
+    ]);
     port.syncFs(tmp);
     port.rename(tmp, archive);
     port.syncFs(dirname(archive));
@@ -53,5 +71,15 @@ export function writeArchive(layer: string, archive: string, progress?: (s: stri
 
 /** The tar command that unpacks an archive save into a (fresh) RAM layer. */
 export function unpackArchiveArgs(archive: string, layer: string): string[] {
-  return ["--extract", "--gzip", "--file", archive, ...TAR_XATTRS, "--same-permissions", "--same-owner", "--directory", layer];
+  return [
+    "--extract",
+    "--gzip",
+    "--file",
+    archive,
+    ...TAR_XATTRS,
+    "--same-permissions",
+    "--same-owner",
+    "--directory",
+    layer,
+  ];
 }

@@ -2,7 +2,21 @@
 // so a ramstack save holds what a Puppy save would.
 
 /** Top-level and nested directories never saved. */
-const EXCLUDED_DIRS = ["mnt", "media", "initrd", "proc", "sys", "tmp", "root/tmp", "dev", "var/tmp", "var/lock", "var/run", "run", "root/ftpd"];
+const EXCLUDED_DIRS = [
+  "mnt",
+  "media",
+  "initrd",
+  "proc",
+  "sys",
+  "tmp",
+  "root/tmp",
+  "dev",
+  "var/tmp",
+  "var/lock",
+  "var/run",
+  "run",
+  "root/ftpd",
+];
 
 /** Name patterns never saved (downloads in progress, thumbnail caches, X markers). */
 const EXCLUDED_NAMES = [/\.XLOADED$/, /\.thumbnails/, /\.part$/, /\.crdownload$/, /^\.wh\./];

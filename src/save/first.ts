@@ -82,9 +82,11 @@ export function firstSave(o: FirstSaveOptions, root = "/", port: Port = new Node
   const sfs = mainSfs(state);
   if (!sfs) throw new Error("PUPSTATE does not say where the main SFS is (PUPSFS): cannot tell where the save goes");
   const { part: bootPart, fs: bootFs, path: sfsPath } = sfs;
-  if (o.name !== undefined && !/^[\w.+-]+$/.test(o.name)) throw new Error(`save name '${o.name}' may hold letters, digits and . + - _ only`);
+  if (o.name !== undefined && !/^[\w.+-]+$/.test(o.name))
+    throw new Error(`save name '${o.name}' may hold letters, digits and . + - _ only`);
   const target = saveTargetOf(state);
-  if (!target && o.partition === undefined) throw new Error("the main SFS is in the initrd and no save place was given (psave=): choose one with --partition");
+  if (!target && o.partition === undefined)
+    throw new Error("the main SFS is in the initrd and no save place was given (psave=): choose one with --partition");
   const part = o.partition ?? target!.part;
   const partFs = part === bootPart ? bootFs : identifyPath(`/dev/${part}`)?.fstype;
   if (!partFs) throw new Error(`${part}: no partition with a filesystem by that name`);
@@ -96,25 +98,43 @@ export function firstSave(o: FirstSaveOptions, root = "/", port: Port = new Node
   const prefix = specs.get("DISTRO_FILE_PREFIX") ?? "puppy";
   const e2fsprogs = fullMke2fs(port);
   const fs = o.fs ?? (e2fsprogs ? "ext4" : "ext2");
-  if (o.kind === "folder" && !LINUX_FS.includes(partFs)) throw new Error(`a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file) or an archive (--new archive)`);
-  if (o.kind === "archive" && !ARCHIVE_FS.includes(partFs)) throw new Error(`archive saves are for FAT and exFAT; ${part} is ${partFs}: use a folder (--new folder)`);
+  if (o.kind === "folder" && !LINUX_FS.includes(partFs))
+    throw new Error(
+      `a save folder needs a Linux filesystem; ${part} is ${partFs}: use a save file (--new file) or an archive (--new archive)`,
+    );
+  if (o.kind === "archive" && !ARCHIVE_FS.includes(partFs))
+    throw new Error(`archive saves are for FAT and exFAT; ${part} is ${partFs}: use a folder (--new folder)`);
   if (o.password !== undefined && o.kind !== "file") throw new Error("an encrypted save is a save file (--new file)");
-  if (o.kind === "file" && fs !== "ext2" && !e2fsprogs) throw new Error(`making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`);
+  if (o.kind === "file" && fs !== "ext2" && !e2fsprogs)
+    throw new Error(
+      `making an ${fs} save file needs e2fsprogs' mke2fs; this system has busybox's, which makes ext2 (--fs ext2)`,
+    );
 
   // No save yet: every layer of the union is below the new one.
   const lowers = unionLowers(root, port);
   const base = `${prefix}save${o.password !== undefined ? "_luks" : ""}${o.name ? `-${o.name}` : ""}`;
-  const fileName = o.kind === "folder" ? base : o.kind === "archive" ? `${prefix}save66.tar.gz` : `${base}.${fs.slice(3)}fs`;
-  const made = withPartition(part, partFs, (mnt) => {
-    const path = join(mnt, dir, fileName);
-    if (port.stat(path) !== null) throw new Error(`${part}:${join(dir, fileName)} already exists; it is never overwritten`);
-    port.mkdir(dirname(path));
-    const entries = o.kind === "archive" ? writeArchive(ramLayer(root, port), path, o.progress, port).members : makeLayer(port, o, fs, e2fsprogs, path, part, lowers, ramLayer(root, port));
-    return { path, entries };
-  }, port);
+  const fileName =
+    o.kind === "folder" ? base : o.kind === "archive" ? `${prefix}save66.tar.gz` : `${base}.${fs.slice(3)}fs`;
+  const made = withPartition(
+    part,
+    partFs,
+    (mnt) => {
+      const path = join(mnt, dir, fileName);
+      if (port.stat(path) !== null)
+        throw new Error(`${part}:${join(dir, fileName)} already exists; it is never overwritten`);
+      port.mkdir(dirname(path));
+      const entries =
+        o.kind === "archive"
+          ? writeArchive(ramLayer(root, port), path, o.progress, port).members
+          : makeLayer(port, o, fs, e2fsprogs, path, part, lowers, ramLayer(root, port));
+      return { path, entries };
+    },
+    port,
+  );
   // The init looks at the given place (or beside the main SFS); a save anywhere else needs a SAVESPEC there.
   const where = target !== null && part === target.part && dir === target.dir;
-  const savespec = where || bootPart === "rootfs" ? null : writeSavespec(port, bootPart, bootFs, bootDir, part, dir, state.pmedia);
+  const savespec =
+    where || bootPart === "rootfs" ? null : writeSavespec(port, bootPart, bootFs, bootDir, part, dir, state.pmedia);
   // The shutdown path must not offer a first save again in this session.
   port.writeText(FIRST_SAVE_MARK, `${part}:${join(dir, fileName)}\n`);
   const id = identifyPath(`/dev/${part}`);
@@ -128,7 +148,16 @@ function normalizeDir(d: string): string {
 }
 
 /** A folder or file save, built under PATH.new and renamed when whole. */
-function makeLayer(port: Port, o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boolean, path: string, part: string, lowers: string[], ram: string): number {
+function makeLayer(
+  port: Port,
+  o: FirstSaveOptions,
+  fs: SaveFs,
+  e2fsprogs: boolean,
+  path: string,
+  part: string,
+  lowers: string[],
+  ram: string,
+): number {
   const building = `${path}.new`;
   port.remove(building);
   let stats: MergeStats;
@@ -167,7 +196,15 @@ function makeLayer(port: Port, o: FirstSaveOptions, fs: SaveFs, e2fsprogs: boole
  * partition's label, or its UUID; SS_MEDIA only when the save's drive is
  * another kind than the boot's (PMEDIA).
  */
-function writeSavespec(port: Port, bootPart: string, bootFs: string, bootDir: string, part: string, dir: string, pmedia: string): string {
+function writeSavespec(
+  port: Port,
+  bootPart: string,
+  bootFs: string,
+  bootDir: string,
+  part: string,
+  dir: string,
+  pmedia: string,
+): string {
   const id = identifyPath(`/dev/${part}`);
   const ssId = id?.label || id?.uuid || part;
   const lines = [`SS_ID='${ssId}'`, `SS_DIR='${dir}'`];
@@ -176,13 +213,18 @@ function writeSavespec(port: Port, bootPart: string, bootFs: string, bootDir: st
   const drive = driveOf(part);
   const media = drive ? mediaOf(drive) : null;
   if (media && media !== pmedia && drive !== driveOf(bootPart)) lines.push(`SS_MEDIA='${media}'`);
-  return withPartition(bootPart, bootFs, (mnt) => {
-    const file = join(mnt, bootDir, "SAVESPEC");
-    port.writeText(`${file}.new`, lines.join("\n") + "\n");
-    port.rename(`${file}.new`, file);
-    port.sync();
-    return `${bootPart}:${join(bootDir, "SAVESPEC")}`;
-  }, port);
+  return withPartition(
+    bootPart,
+    bootFs,
+    (mnt) => {
+      const file = join(mnt, bootDir, "SAVESPEC");
+      port.writeText(`${file}.new`, lines.join("\n") + "\n");
+      port.rename(`${file}.new`, file);
+      port.sync();
+      return `${bootPart}:${join(bootDir, "SAVESPEC")}`;
+    },
+    port,
+  );
 }
 
 /** Puppy's media words for a drive: usb or ata, flash (removable or solid state) or hd. */
@@ -201,7 +243,10 @@ const SLACK_MIB = 8;
  */
 function allocate(port: Port, file: string, sizeMiB: number, part: string): void {
   const freeMiB = Math.floor(port.statfs(dirname(file)).available / 1048576);
-  if (freeMiB < sizeMiB + SLACK_MIB) throw new Error(`${part} has ${freeMiB} MiB free; a ${sizeMiB} MiB save file needs ${sizeMiB + SLACK_MIB} MiB (choose a smaller --size, or a folder)`);
+  if (freeMiB < sizeMiB + SLACK_MIB)
+    throw new Error(
+      `${part} has ${freeMiB} MiB free; a ${sizeMiB} MiB save file needs ${sizeMiB + SLACK_MIB} MiB (choose a smaller --size, or a folder)`,
+    );
   port.allocate(file, sizeMiB * 1048576);
 }
 
@@ -210,14 +255,19 @@ function openNewContainer(port: Port, file: string, password: string, progress?:
   port.modprobe(LUKS_MODULES);
   progress?.("encrypting the save file (LUKS2)");
   port.luksFormat(file, password);
-  if (!port.luksOpen(file, NEW_MAPPER, password)) throw new Error(`the new LUKS container ${file} does not open with its own password`);
+  if (!port.luksOpen(file, NEW_MAPPER, password))
+    throw new Error(`the new LUKS container ${file} does not open with its own password`);
   return `/dev/mapper/${NEW_MAPPER}`;
 }
 
 function fill(port: Port, saveRoot: string, ram: string, lowers: string[], progress?: (s: string) => void): MergeStats {
   const gens = new SaveGenerations(saveRoot, port);
   const g = gens.begin();
-  const stats = mergeInto({ ram, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) }, "/tmp/ramstack-first-save.xattrs", port);
+  const stats = mergeInto(
+    { ram, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) },
+    "/tmp/ramstack-first-save.xattrs",
+    port,
+  );
   gens.commit(g.number);
   port.mkdir(join(saveRoot, "work"));
   return stats;

@@ -95,7 +95,13 @@ export class SaveGenerations {
   begin(): { number: number; path: string } {
     step();
     this.port.mkdir(this.genDir);
-    const last = Math.max(0, ...this.port.list(this.genDir).filter((x) => GEN_NAME.test(x) || PARTIAL.test(x)).map((x) => parseInt(x, 10)));
+    const last = Math.max(
+      0,
+      ...this.port
+        .list(this.genDir)
+        .filter((x) => GEN_NAME.test(x) || PARTIAL.test(x))
+        .map((x) => parseInt(x, 10)),
+    );
     const number = last + 1;
     return { number, path: join(this.genDir, `${genName(number)}.partial`) };
   }
@@ -127,7 +133,8 @@ export class SaveGenerations {
 
   /** Go back to an earlier generation (it takes effect at the next boot); newer ones are kept. */
   revert(number: number): void {
-    if (!this.list().some((g) => g.number === number)) throw new Error(`there is no generation ${number} in ${this.root} (see --list)`);
+    if (!this.list().some((g) => g.number === number))
+      throw new Error(`there is no generation ${number} in ${this.root} (see --list)`);
     this.point(number);
   }
 
@@ -148,4 +155,3 @@ export class SaveGenerations {
     return removed;
   }
 }
-

@@ -46,7 +46,6 @@ export class NoSpaceError extends Error {}
 
 const TMP_PREFIX = ".ramstack-tmp-";
 
-
 /** An overlay whiteout: a character device 0/0. */
 export const isWhiteout = (st: FullStat): boolean => isWhiteoutDevice(st.kind === "char", st.rdevMajor, st.rdevMinor);
 
@@ -88,7 +87,17 @@ function linkTree(port: Port, src: string, dest: string): void {
 }
 
 class Merger {
-  readonly stats: MergeStats = { files: 0, unchanged: 0, symlinks: 0, dirs: 0, hardlinks: 0, deleted: 0, whiteouts: 0, skipped: 0, bytes: 0 };
+  readonly stats: MergeStats = {
+    files: 0,
+    unchanged: 0,
+    symlinks: 0,
+    dirs: 0,
+    hardlinks: 0,
+    deleted: 0,
+    whiteouts: 0,
+    skipped: 0,
+    bytes: 0,
+  };
   /** Files with several links in the RAM layer: inode -> path written in the target. */
   private readonly inodes = new Map<string, string>();
   /** Paths whose attributes come from the RAM layer. */
@@ -114,7 +123,8 @@ class Merger {
       return;
     }
     this.free = this.measureFree();
-    if (bytes + reserve > this.free) throw new NoSpaceError(`the save is full: ${bytes} bytes more do not fit (${this.free} free)`);
+    if (bytes + reserve > this.free)
+      throw new NoSpaceError(`the save is full: ${bytes} bytes more do not fit (${this.free} free)`);
     this.free -= bytes;
   }
 
@@ -201,7 +211,13 @@ class Merger {
     }
     if (st.nlink > 1) this.inodes.set(key, r);
     // Unchanged: same size, owner and mode, and the time this saver would have set.
-    const same = tl?.kind === "file" && tl.size === st.size && tl.mode === st.mode && tl.uid === st.uid && tl.gid === st.gid && sameTime(this.port, s, t);
+    const same =
+      tl?.kind === "file" &&
+      tl.size === st.size &&
+      tl.mode === st.mode &&
+      tl.uid === st.uid &&
+      tl.gid === st.gid &&
+      sameTime(this.port, s, t);
     if (same) {
       this.stats.unchanged++;
       return;
@@ -215,7 +231,8 @@ class Merger {
     this.written.add(r);
     this.stats.files++;
     this.stats.bytes += st.size;
-    if (this.stats.files % 1000 === 0) this.o.progress?.(`${this.stats.files} files, ${(this.stats.bytes / 1048576).toFixed(1)} MiB`);
+    if (this.stats.files % 1000 === 0)
+      this.o.progress?.(`${this.stats.files} files, ${(this.stats.bytes / 1048576).toFixed(1)} MiB`);
   }
 
   private tmpName(r: string): string {
@@ -252,7 +269,10 @@ export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = new
   // Only the overlay's opaque mark is carried among its private attributes.
   const carry = ramXattrs
     .filter((e) => m.written.has(e.path.replace(/^\.\/?/, "")))
-    .map((e) => ({ path: e.path, attrs: new Map([...e.attrs].filter(([k]) => !k.startsWith("trusted.overlay.") || k === OPAQUE)) }));
+    .map((e) => ({
+      path: e.path,
+      attrs: new Map([...e.attrs].filter(([k]) => !k.startsWith("trusted.overlay.") || k === OPAQUE)),
+    }));
   step();
   restoreXattrs(port, o.target, carry, scratchFile);
   return m.stats;

@@ -95,9 +95,17 @@ export function judgeNextBoot(plan: Plan, partition: string, path: string, advic
   }
   const menu = plan.questions.find((q) => q.id === "save-choice");
   if (menu && menu.options.some((o) => o.label === `${partition} ${path}`)) {
-    return { uses: false, pupmode: plan.pupmode, says: `the next boot finds it among ${menu.options.length - 1} saves and asks which one to use (no answer in ${menu.timeoutSec} s: none); ${advice}` };
+    return {
+      uses: false,
+      pupmode: plan.pupmode,
+      says: `the next boot finds it among ${menu.options.length - 1} saves and asks which one to use (no answer in ${menu.timeoutSec} s: none); ${advice}`,
+    };
   }
   const other = s.partition ? `it would use ${s.partition}:${s.path} instead` : "it would find no save";
   const why = plan.warnings.find((w) => /save|SAVESPEC|psave/.test(w));
-  return { uses: false, pupmode: plan.pupmode, says: `the next boot with this command line does NOT use it: ${other}${why ? ` (${why})` : ""}; ${advice}` };
+  return {
+    uses: false,
+    pupmode: plan.pupmode,
+    says: `the next boot with this command line does NOT use it: ${other}${why ? ` (${why})` : ""}; ${advice}`,
+  };
 }

@@ -56,7 +56,9 @@ function saveOnce(root: string, say: (l: string) => void, port: Port): boolean {
     const t = runningTarget(root, port);
     if ("nothing" in t) return false;
     const r = saveSession(t, { keep: 3, lock: saveLock(t.save, port) }, port);
-    say(`saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${r.stats.files} files written, ${r.stats.deleted} deleted`);
+    say(
+      `saved generation ${r.generation} in ${r.seconds.toFixed(1)} s: ${r.stats.files} files written, ${r.stats.deleted} deleted`,
+    );
     return true;
   } catch (e) {
     say(`this save did not happen: ${(e as Error).message}`);
@@ -70,12 +72,16 @@ export async function runPeriodic(o: PeriodicOptions): Promise<number> {
   const mode = readPupstate(root, port).pupmode;
   const f = pupmodeFacts(mode);
   if (!f.flash && !f.archive) {
-    o.say(`PUPMODE ${mode}: nothing to save periodically (only flash mode, 13, and archive saves, 66, keep the session in RAM)`);
+    o.say(
+      `PUPMODE ${mode}: nothing to save periodically (only flash mode, 13, and archive saves, 66, keep the session in RAM)`,
+    );
     return 0;
   }
   // A daemon: the terminal that started it going away is no reason to stop saving.
   port.ignoreHangup();
-  o.say(`periodic saves in PUPMODE ${mode}: ${o.everySec !== undefined ? `every ${o.everySec} s` : "every RAMSAVEINTERVAL minutes (/etc/eventmanager)"}`);
+  o.say(
+    `periodic saves in PUPMODE ${mode}: ${o.everySec !== undefined ? `every ${o.everySec} s` : "every RAMSAVEINTERVAL minutes (/etc/eventmanager)"}`,
+  );
   let saves = 0;
   for (;;) {
     const every = o.everySec ?? saveInterval(eventManagerVars(root, port));

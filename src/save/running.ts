@@ -23,7 +23,8 @@ export function readPupstate(root = "/", port: Port = new NodePort()): Pupstate 
  */
 export function layerOf(name: string, root = "/", port: Port = new NodePort()): string {
   const target = port.readlink(join(root, underInitrd(name)));
-  if (target === null) throw new Error(`${underInitrd(name)} is not a link to a layer: this system was not started by ramstack's init`);
+  if (target === null)
+    throw new Error(`${underInitrd(name)} is not a link to a layer: this system was not started by ramstack's init`);
   return join(root, target);
 }
 

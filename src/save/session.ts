@@ -32,7 +32,10 @@ export interface SaveResult {
 }
 
 /** PUPMODE 66: the archive save as PUPSTATE names it (PUPSAVE=partition,fs,path). */
-export function runningArchive(root = "/", port: Port = new NodePort()): { part: string; fs: string; path: string } | null {
+export function runningArchive(
+  root = "/",
+  port: Port = new NodePort(),
+): { part: string; fs: string; path: string } | null {
   const state = readPupstate(root, port);
   if (!pupmodeFacts(state.pupmode).archive) return null;
   const a = placeOf(state.pupsave);
@@ -41,10 +44,19 @@ export function runningArchive(root = "/", port: Port = new NodePort()): { part:
 }
 
 /** Write the RAM layer as the new archive (the old one stays until the new one is whole). */
-export function saveArchiveSession(a: { part: string; fs: string; path: string }, o: { lock: string; root?: string; progress?: (s: string) => void }, port: Port = new NodePort()): { members: number; bytes: number; seconds: number } {
+export function saveArchiveSession(
+  a: { part: string; fs: string; path: string },
+  o: { lock: string; root?: string; progress?: (s: string) => void },
+  port: Port = new NodePort(),
+): { members: number; bytes: number; seconds: number } {
   return withLock(port, o.lock, () => {
     const started = port.now();
-    const r = withPartition(a.part, a.fs, (mnt) => writeArchive(ramLayer(o.root, port), join(mnt, a.path), o.progress, port), port);
+    const r = withPartition(
+      a.part,
+      a.fs,
+      (mnt) => writeArchive(ramLayer(o.root, port), join(mnt, a.path), o.progress, port),
+      port,
+    );
     return { ...r, seconds: (port.now() - started) / 1000 };
   });
 }
@@ -61,7 +73,8 @@ export function runningSaveRoot(root = "/", port: Port = new NodePort()): string
 export function runningTarget(root = "/", port: Port = new NodePort()): SaveTarget | { nothing: string } {
   const mode = readPupstate(root, port).pupmode;
   const f = pupmodeFacts(mode);
-  if (f.saveIsWritable) return { nothing: `PUPMODE ${mode}: the save is the writable layer, so everything is already on disk` };
+  if (f.saveIsWritable)
+    return { nothing: `PUPMODE ${mode}: the save is the writable layer, so everything is already on disk` };
   if (!f.flash) return { nothing: `PUPMODE ${mode}: there is no save to merge into yet` };
   const save = runningSaveRoot(root, port) as string;
   const lowers = unionLowers(root, port).filter((d) => !d.startsWith(`${save}/`));
@@ -85,14 +98,28 @@ export function withLock<T>(port: Port, lock: string, fn: () => T): T {
   }
 }
 
-export function saveSession(t: SaveTarget, o: { keep: number; lock: string; progress?: (s: string) => void }, port: Port = new NodePort()): SaveResult {
+export function saveSession(
+  t: SaveTarget,
+  o: { keep: number; lock: string; progress?: (s: string) => void },
+  port: Port = new NodePort(),
+): SaveResult {
   return withLock(port, o.lock, () => {
     const started = port.now();
     const gens = new SaveGenerations(t.save, port);
     const recovered = gens.recover();
     const next = gens.begin();
     try {
-      const stats = mergeInto({ ram: t.ram, base: gens.currentPath(), target: next.path, lowers: t.lowers, ...(o.progress ? { progress: o.progress } : {}) }, `${o.lock}.xattrs`, port);
+      const stats = mergeInto(
+        {
+          ram: t.ram,
+          base: gens.currentPath(),
+          target: next.path,
+          lowers: t.lowers,
+          ...(o.progress ? { progress: o.progress } : {}),
+        },
+        `${o.lock}.xattrs`,
+        port,
+      );
       gens.commit(next.number);
       const pruned = gens.prune(o.keep, t.protect);
       return { generation: next.number, stats, pruned, recovered, seconds: (port.now() - started) / 1000 };

@@ -56,7 +56,10 @@ function savePartition(root: string, port: Port): { part: string; fs: string } {
   const target = saveTargetOf(state);
   const sfs = mainSfs(state);
   if (!target) return { part: "", fs: "" };
-  return { part: target.part, fs: target.part === sfs?.part ? sfs.fs : (identifyPath(`/dev/${target.part}`)?.fstype ?? "") };
+  return {
+    part: target.part,
+    fs: target.part === sfs?.part ? sfs.fs : (identifyPath(`/dev/${target.part}`)?.fstype ?? ""),
+  };
 }
 
 /**
@@ -64,10 +67,19 @@ function savePartition(root: string, port: Port): { part: string; fs: string } {
  * others that can hold this kind of save (a folder needs a Linux
  * filesystem) are offered. Another partition's name is returned with `other`.
  */
-function askPartition(o: ShutdownOptions, timeout: number, root: string, folder: boolean, port: Port): { part: string; fs: string; other: boolean } {
+function askPartition(
+  o: ShutdownOptions,
+  timeout: number,
+  root: string,
+  folder: boolean,
+  port: Port,
+): { part: string; fs: string; other: boolean } {
   const boot = { ...savePartition(root, port), other: false };
-  const fits = (fs: string): boolean => (folder ? LINUX_FS.includes(fs) || ARCHIVE_FS.includes(fs) : WRITABLE_FS.includes(fs));
-  const parts = listBlockDisks().flatMap((d) => d.partitions).filter((p) => p.id && fits(p.id.fstype));
+  const fits = (fs: string): boolean =>
+    folder ? LINUX_FS.includes(fs) || ARCHIVE_FS.includes(fs) : WRITABLE_FS.includes(fs);
+  const parts = listBlockDisks()
+    .flatMap((d) => d.partitions)
+    .filter((p) => p.id && fits(p.id.fstype));
   if (parts.length <= 1) return boot;
   const names = parts.map((p) => `${p.name} (${p.id!.fstype}${p.id!.label ? ` ${p.id!.label}` : ""})`);
   const a = o.ask(`On which partition? ${names.join(", ")} [${boot.part}]: `, timeout);
@@ -93,7 +105,14 @@ function autosaveFile(root: string, port: Port): string | undefined {
 }
 
 /** The dialog's answers (a letter or the word) and the save each makes. */
-const DIALOG_KINDS = new Map<string, "folder" | "file" | "encrypted">([["f", "folder"], ["folder", "folder"], ["i", "file"], ["file", "file"], ["e", "encrypted"], ["encrypted", "encrypted"]]);
+const DIALOG_KINDS = new Map<string, "folder" | "file" | "encrypted">([
+  ["f", "folder"],
+  ["folder", "folder"],
+  ["i", "file"],
+  ["file", "file"],
+  ["e", "encrypted"],
+  ["encrypted", "encrypted"],
+]);
 
 /** A password typed twice, not echoed; undefined when none is given or they never match. */
 function askNewPassword(o: ShutdownOptions, timeout: number): string | undefined {
@@ -156,13 +175,20 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string, port: Port): number
     return 0;
   }
   const auto = param ?? autosaveFile(root, port);
-  let choice: Pick<FirstSaveOptions, "kind" | "sizeMiB" | "fs" | "name"> | null = auto === undefined ? null : parseAutosave(auto);
-  if (auto !== undefined && !choice) o.say(`${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`);
+  let choice: Pick<FirstSaveOptions, "kind" | "sizeMiB" | "fs" | "name"> | null =
+    auto === undefined ? null : parseAutosave(auto);
+  if (auto !== undefined && !choice)
+    o.say(
+      `${param ? "autosave=" : "AUTOSAVE beside the main SFS "}should say 'folder' or 'file [MiB]'; asking instead.`,
+    );
   let password: string | undefined;
   let where = savePartition(root, port);
   let partition: string | undefined;
   if (!choice) {
-    const a = o.ask(`This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `, em.timeout);
+    const a = o.ask(
+      `This session has no save. Save it in a [f]older, a f[i]le, an [e]ncrypted file, or [n]ot at all? (${em.timeout} s, then not saved) `,
+      em.timeout,
+    );
     const kind = DIALOG_KINDS.get(a?.trim().toLowerCase() ?? "");
     if (kind === undefined) {
       o.say(a === null ? "No answer: the session is not saved." : "The session is not saved.");
@@ -189,14 +215,30 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string, port: Port): number
         if (f === "ext2" || f === "ext3" || f === "ext4") fs = f;
       }
     }
-    const n = o.ask("A name for the save, to tell it from others (optional; letters, digits, . + - _): ", em.timeout)?.trim();
+    const n = o
+      .ask("A name for the save, to tell it from others (optional; letters, digits, . + - _): ", em.timeout)
+      ?.trim();
     const name = n && /^[\w.+-]+$/.test(n) ? n : undefined;
     if (n && !name) o.say(`'${n}' is not a usable name: the save gets none.`);
-    choice = { kind: kind === "folder" ? "folder" : "file", sizeMiB: size, ...(fs ? { fs } : {}), ...(name ? { name } : {}) };
+    choice = {
+      kind: kind === "folder" ? "folder" : "file",
+      sizeMiB: size,
+      ...(fs ? { fs } : {}),
+      ...(name ? { name } : {}),
+    };
   }
   // On FAT or exFAT a session is kept as an archive (PUPMODE 66), as Puppy does.
   if (choice.kind === "folder" && ARCHIVE_FS.includes(where.fs)) choice = { ...choice, kind: "archive" };
-  const r = firstSave({ ...choice, ...(password !== undefined ? { password } : {}), ...(partition ? { partition } : {}), progress: o.say }, root, port);
+  const r = firstSave(
+    {
+      ...choice,
+      ...(password !== undefined ? { password } : {}),
+      ...(partition ? { partition } : {}),
+      progress: o.say,
+    },
+    root,
+    port,
+  );
   o.say(`Saved the session in ${r.path}; ${r.nextBoot.says}.`);
   if (r.savespec) o.say(`Wrote ${r.savespec}: the init finds the save through it.`);
   return 0;

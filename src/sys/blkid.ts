@@ -82,7 +82,9 @@ function iso9660(read: ReadAt): FsIdentity | null {
   if (pvd.length < 2048 || pvd.toString("latin1", 1, 6) !== "CD001") return null;
   // blkid's UUID for ISO9660 is the creation time: 2024-01-31-12-00-00-00.
   const t = pvd.toString("latin1", 813, 829);
-  const uuid = /^\d{16}$/.test(t) ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}-${t.slice(8, 10)}-${t.slice(10, 12)}-${t.slice(12, 14)}-${t.slice(14, 16)}` : "";
+  const uuid = /^\d{16}$/.test(t)
+    ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}-${t.slice(8, 10)}-${t.slice(10, 12)}-${t.slice(12, 14)}-${t.slice(14, 16)}`
+    : "";
   return { fstype: "iso9660", uuid, label: ascii(pvd.subarray(40, 72)) };
 }
 
@@ -90,7 +92,11 @@ function luks(read: ReadAt): FsIdentity | null {
   const h = read(0, 512);
   if (h.length < 512 || h.toString("latin1", 0, 6) !== "LUKS\xba\xbe") return null;
   const version = h.readUInt16BE(6);
-  return { fstype: "crypto_LUKS", uuid: ascii(h.subarray(0xa8, 0xa8 + 40)), label: version === 2 ? utf8z(h.subarray(0x18, 0x18 + 48)) : "" };
+  return {
+    fstype: "crypto_LUKS",
+    uuid: ascii(h.subarray(0xa8, 0xa8 + 40)),
+    label: version === 2 ? utf8z(h.subarray(0x18, 0x18 + 48)) : "",
+  };
 }
 
 function btrfs(read: ReadAt): FsIdentity | null {

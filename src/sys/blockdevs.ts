@@ -32,7 +32,6 @@ export interface BlockRoots {
 
 const IGNORED = /^(ram|loop|nbd|dm-|md|zram|fd)/;
 
-
 /** The bus a disk is on, from its name and where it sits in /sys/devices. */
 export function transportOf(name: string, devicePath: string): Transport {
   if (/^nvme/.test(name)) return "nvme";
@@ -46,7 +45,10 @@ export function transportOf(name: string, devicePath: string): Transport {
 
 const sectorsToMiB = (text: string): number => Math.floor((Number(text) || 0) / 2048);
 
-export function listBlockDisks(roots: BlockRoots = { sys: "/sys", dev: "/dev" }, port: Port = new NodePort()): BlockDisk[] {
+export function listBlockDisks(
+  roots: BlockRoots = { sys: "/sys", dev: "/dev" },
+  port: Port = new NodePort(),
+): BlockDisk[] {
   /** A sysfs attribute's value; "" when the device has none. */
   const attr = (path: string): string => (port.readText(path) ?? "").trim();
   const identifyPath = (path: string): FsIdentity | null => identify(path, 0, port);
@@ -67,7 +69,11 @@ export function listBlockDisks(roots: BlockRoots = { sys: "/sys", dev: "/dev" },
     const partitions: BlockPartition[] = port
       .list(dir)
       .filter((p) => p.startsWith(name) && port.stat(join(dir, p, "partition")) !== null)
-      .map((p) => ({ name: p, sizeMiB: sectorsToMiB(attr(join(dir, p, "size"))), id: identifyPath(join(roots.dev, p)) }));
+      .map((p) => ({
+        name: p,
+        sizeMiB: sectorsToMiB(attr(join(dir, p, "size"))),
+        id: identifyPath(join(roots.dev, p)),
+      }));
     if (partitions.length === 0) {
       const id = identifyPath(join(roots.dev, name));
       if (id) partitions.push({ name, sizeMiB: sectorsToMiB(sizeText), id });

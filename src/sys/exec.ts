@@ -64,7 +64,8 @@ export function run(cmd: string, args: readonly string[] = [], opts: RunOptions 
     stdoutBuf,
     stderr: ((r.stderr as Buffer | null) ?? Buffer.alloc(0)).toString("utf8"),
   };
-  if (res.status !== 0 && !opts.allowFail) throw new CommandError(commandLine(cmd, args), res.status, res.stderr || res.stdout);
+  if (res.status !== 0 && !opts.allowFail)
+    throw new CommandError(commandLine(cmd, args), res.status, res.stderr || res.stdout);
   return res;
 }
 

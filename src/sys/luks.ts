@@ -39,7 +39,22 @@ function cryptsetup(args: string[], password?: string): { status: number; out: s
  */
 export function luksFormat(file: string, password: string): void {
   if (password === "") throw new Error("an empty password cannot protect a save");
-  const r = cryptsetup(["luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "argon2id", "--pbkdf-memory", "262144", "--key-file", "-", file], password);
+  const r = cryptsetup(
+    [
+      "luksFormat",
+      "--batch-mode",
+      "--type",
+      "luks2",
+      "--pbkdf",
+      "argon2id",
+      "--pbkdf-memory",
+      "262144",
+      "--key-file",
+      "-",
+      file,
+    ],
+    password,
+  );
   if (r.status !== 0) throw new Error(`cryptsetup luksFormat ${file} failed (exit ${r.status}): ${r.out}`);
 }
 

@@ -44,8 +44,13 @@ function treeListing(dir: string): string {
 
 export function frugalDisk(o: FrugalDiskOptions): string {
   const files = frugalFiles(o.build).filter((f) => !(o.exclude ?? []).includes(f));
-  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [name, statSync(path).isDirectory() ? sha256(treeListing(path)) : sha256(readFileSync(path))]);
-  const key = sha256(JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }));
+  const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [
+    name,
+    statSync(path).isDirectory() ? sha256(treeListing(path)) : sha256(readFileSync(path)),
+  ]);
+  const key = sha256(
+    JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }),
+  );
   const dir0 = o.dir ?? o.build;
   const img = join(dir0, `disk-${key.slice(0, 12)}.img`);
   if (existsSync(img)) return img;
@@ -62,7 +67,11 @@ export function frugalDisk(o: FrugalDiskOptions): string {
       if (statSync(path).isDirectory()) run("cp", ["-a", path, join(dir, name)]);
       else linkOrCopy(path, join(dir, name));
     }
-    makeDisk(`${img}.tmp`, { table: o.table, powerOfTwo: o.powerOfTwo, partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage, o.spareMiB), from: stage }] });
+    makeDisk(`${img}.tmp`, {
+      table: o.table,
+      powerOfTwo: o.powerOfTwo,
+      partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage, o.spareMiB), from: stage }],
+    });
     renameSync(`${img}.tmp`, img);
   } finally {
     rmSync(`${img}.tmp`, { force: true });

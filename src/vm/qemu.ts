@@ -55,9 +55,21 @@ export function parseForward(text: string): PortForward | null {
 export function qemuArgs(o: VmOptions): string[] {
   const accel = process.env.RAMSTACK_ACCEL ?? "tcg";
   const args = [
-    "-accel", accel, "-cpu", accel === "tcg" ? "max" : "host",
-    "-m", String(o.memMiB ?? 1024), "-smp", String(o.cpus ?? 1),
-    "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
+    "-accel",
+    accel,
+    "-cpu",
+    accel === "tcg" ? "max" : "host",
+    "-m",
+    String(o.memMiB ?? 1024),
+    "-smp",
+    String(o.cpus ?? 1),
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-serial",
+    "stdio",
+    "-no-reboot",
   ];
   if (o.qmp) args.push("-qmp", `unix:${o.qmp},server=on,wait=off`);
   if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
@@ -124,16 +136,20 @@ export class Vm {
   private constructor(o: VmOptions) {
     this.qmpDir = mkdtempSync(join(tmpdir(), "ramstack-qmp-"));
     o = { ...o, qmp: join(this.qmpDir, "qmp.sock") };
-    if (o.firmware === "uefi" && !existsSync(OVMF)) throw new VmError(`UEFI firmware ${OVMF} is missing (Debian package ovmf)`);
-    for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)]) if (f !== undefined && !existsSync(f)) throw new VmError(`${f} does not exist`);
+    if (o.firmware === "uefi" && !existsSync(OVMF))
+      throw new VmError(`UEFI firmware ${OVMF} is missing (Debian package ovmf)`);
+    for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)])
+      if (f !== undefined && !existsSync(f)) throw new VmError(`${f} does not exist`);
     this.proc = start("qemu-system-x86_64", qemuArgs(o));
     // One decoder per stream: a character's bytes may come in two chunks.
-    const take = (decoder: StringDecoder) => (b: Buffer): void => {
-      const text = decoder.write(b);
-      this.output += text;
-      o.echo?.(text);
-      for (const w of this.waiters.splice(0)) w();
-    };
+    const take =
+      (decoder: StringDecoder) =>
+      (b: Buffer): void => {
+        const text = decoder.write(b);
+        this.output += text;
+        o.echo?.(text);
+        for (const w of this.waiters.splice(0)) w();
+      };
     this.proc.stdout!.on("data", take(new StringDecoder("utf8")));
     this.proc.stderr!.on("data", take(new StringDecoder("utf8")));
     this.proc.on("exit", () => {
@@ -192,7 +208,11 @@ export class Vm {
       // The echo of the typed line has quotes; the shell's answer does not.
       this.send(`echo ':::READY${n}'\n`);
       try {
-        await this.waitFor(new RegExp(`^:::READY${n}\\r?$`, "m"), Math.min(2000, Math.max(1, deadline - Date.now())), from);
+        await this.waitFor(
+          new RegExp(`^:::READY${n}\\r?$`, "m"),
+          Math.min(2000, Math.max(1, deadline - Date.now())),
+          from,
+        );
         return;
       } catch (e) {
         if (this.exited || Date.now() >= deadline) throw e;
@@ -222,7 +242,10 @@ export class Vm {
     let got = "";
     const waitFor = (re: RegExp): Promise<void> =>
       new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new VmError(`QMP: no ${re} in ${timeoutMs / 1000} s; got:\n${got}`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new VmError(`QMP: no ${re} in ${timeoutMs / 1000} s; got:\n${got}`)),
+          timeoutMs,
+        );
         const check = (): void => {
           if (re.test(got)) {
             clearTimeout(t);

@@ -15,7 +15,12 @@ export const B = "bdrv_tiny_1.0.0.sfs";
 
 export type Files = Record<string, FileEntry>;
 
-export function part(name: string, fstype: string, files: Files = {}, extra: Partial<MachinePartition> = {}): MachinePartition {
+export function part(
+  name: string,
+  fstype: string,
+  files: Files = {},
+  extra: Partial<MachinePartition> = {},
+): MachinePartition {
   return { name, fstype, sizeMiB: 8000, freeMiB: 4000, files, ...extra };
 }
 
@@ -25,7 +30,13 @@ export function disk(
   partitions: MachinePartition[],
   extra: Partial<Pick<MachineDisk, "removable" | "rotational">> = {},
 ): MachineDisk {
-  return { name, transport, removable: extra.removable ?? transport === "usb", rotational: extra.rotational ?? false, partitions };
+  return {
+    name,
+    transport,
+    removable: extra.removable ?? transport === "usb",
+    rotational: extra.rotational ?? false,
+    partitions,
+  };
 }
 
 export function machine(disks: MachineDisk[], extra: Partial<Machine> = {}): Machine {
@@ -50,7 +61,11 @@ export function saveFolder(path: string, upper: Files = {}, specs: string | null
 }
 
 /** A save file with known contents (an ext4 image holding an overlay layer). */
-export function saveFile(sizeMiB = 512, upper: Files = {}, opts: { luks?: boolean; specs?: string | null } = {}): FileEntry {
+export function saveFile(
+  sizeMiB = 512,
+  upper: Files = {},
+  opts: { luks?: boolean; specs?: string | null } = {},
+): FileEntry {
   const specs = opts.specs === undefined ? SPECS : opts.specs;
   const files: Files = { "/upper": "dir", "/work": "dir" };
   if (specs !== null) files["/upper/initrd/DISTRO_SPECS"] = { content: specs };

@@ -94,10 +94,21 @@ export interface Boot {
  */
 /** QEMU options for the test build's kernel and initrd with these disks, the console on the serial line. */
 export function kernelVm(build: string, disks: VmDisk[], cmdline = "", memMiB = 1024): VmOptions {
-  return { kernel: join(build, "vmlinuz"), initrd: join(build, "initrd.gz"), append: `console=ttyS0 ${cmdline}`.trim(), disks, memMiB };
+  return {
+    kernel: join(build, "vmlinuz"),
+    initrd: join(build, "initrd.gz"),
+    append: `console=ttyS0 ${cmdline}`.trim(),
+    disks,
+    memMiB,
+  };
 }
 
-export async function boot(build: string, disks: VmDisk[], cmdline = "", o: { memMiB?: number; stopAllowed?: boolean; initrd?: string } = {}): Promise<Boot> {
+export async function boot(
+  build: string,
+  disks: VmDisk[],
+  cmdline = "",
+  o: { memMiB?: number; stopAllowed?: boolean; initrd?: string } = {},
+): Promise<Boot> {
   const vm = kernelVm(build, disks, cmdline, o.memMiB);
   return bootVm(o.initrd ? { ...vm, initrd: o.initrd } : vm, o);
 }
@@ -115,7 +126,11 @@ export function initrdWith(build: string, dir: string, files: Record<string, str
 }
 
 /** Boot a disk image through its firmware and GRUB menu (written with --console serial). */
-export async function bootImage(image: string, firmware: "bios" | "uefi", bus: VmDisk["bus"] = "virtio"): Promise<Boot> {
+export async function bootImage(
+  image: string,
+  firmware: "bios" | "uefi",
+  bus: VmDisk["bus"] = "virtio",
+): Promise<Boot> {
   return bootVm({ firmware, disks: [{ file: image, bus }], memMiB: 1024 }, {});
 }
 
@@ -135,7 +150,12 @@ async function bootVm(opts: VmOptions, o: { stopAllowed?: boolean }): Promise<Bo
 
 /** Mount points in the guest (the init's own /proc/mounts parser): target -> { source, fstype, options }; the last mount wins. */
 export async function guestMounts(vm: Vm): Promise<Map<string, { source: string; fstype: string; options: string }>> {
-  return new Map(parseMounts(await vm.check("cat /proc/mounts")).map((m) => [m.target, { source: m.source, fstype: m.fstype, options: m.options }]));
+  return new Map(
+    parseMounts(await vm.check("cat /proc/mounts")).map((m) => [
+      m.target,
+      { source: m.source, fstype: m.fstype, options: m.options },
+    ]),
+  );
 }
 
 /** The lowerdir list of the root overlay, top first. */
@@ -147,7 +167,6 @@ export function lowerDirs(options: string): string[] {
 export async function guestVars(vm: Vm, file: string): Promise<Record<string, string>> {
   return Object.fromEntries(parseShellVars(await vm.check(`cat ${file}`)).vars);
 }
-
 
 /** A directory tree from a map of path -> content ("/" at the end: an empty directory). */
 export function makeTree(dir: string, files: Record<string, string>): string {

@@ -25,11 +25,18 @@ describe("identify filesystems from their superblocks", () => {
     it(`${fs}: type, label and UUID`, () => {
       const f = image(8);
       run("mke2fs", ["-q", "-F", "-t", fs, "-L", `LBL_${fs}`, "-U", "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9", f]);
-      assert.deepEqual(identifyPath(f), { fstype: fs, label: `LBL_${fs}`, uuid: "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9" });
+      assert.deepEqual(identifyPath(f), {
+        fstype: fs,
+        label: `LBL_${fs}`,
+        uuid: "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9",
+      });
     });
   }
 
-  for (const [bits, mib] of [["16", 32], ["32", 64]] as const) {
+  for (const [bits, mib] of [
+    ["16", 32],
+    ["32", 64],
+  ] as const) {
     it(`FAT${bits}: label and volume serial as ABCD-1234`, () => {
       const f = image(mib);
       run("mkfs.vfat", ["-F", bits, "-n", "MYSTICK", "-i", "1a2b3c4d", f]);
@@ -63,9 +70,28 @@ describe("identify filesystems from their superblocks", () => {
     const f = image(20);
     const key = join(dir, "key");
     writeFileSync(key, "secret");
-    run("cryptsetup", ["luksFormat", "-q", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
-      "--label", "SAVE", "--uuid", "11111111-2222-4333-8444-555555555555", "--key-file", key, f]);
-    assert.deepEqual(identifyPath(f), { fstype: "crypto_LUKS", label: "SAVE", uuid: "11111111-2222-4333-8444-555555555555" });
+    run("cryptsetup", [
+      "luksFormat",
+      "-q",
+      "--type",
+      "luks2",
+      "--pbkdf",
+      "pbkdf2",
+      "--pbkdf-force-iterations",
+      "1000",
+      "--label",
+      "SAVE",
+      "--uuid",
+      "11111111-2222-4333-8444-555555555555",
+      "--key-file",
+      key,
+      f,
+    ]);
+    assert.deepEqual(identifyPath(f), {
+      fstype: "crypto_LUKS",
+      label: "SAVE",
+      uuid: "11111111-2222-4333-8444-555555555555",
+    });
   });
 
   it("an empty or unknown device is null, never a guess", () => {

@@ -9,7 +9,18 @@ import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { BuildInputs } from "../../src/build/keys.js";
-import { codeFiles, codeHash, EMPTY_KEYMAPS, initrdKey, layerKey, rootfsKey, STEP_CODE, toolVersion, vmlinuzKey, zdrvKey } from "../../src/build/keys.js";
+import {
+  codeFiles,
+  codeHash,
+  EMPTY_KEYMAPS,
+  initrdKey,
+  layerKey,
+  rootfsKey,
+  STEP_CODE,
+  toolVersion,
+  vmlinuzKey,
+  zdrvKey,
+} from "../../src/build/keys.js";
 import { INITRD_MODULES } from "../../src/build/modules.js";
 import type { LayerRecipe } from "../../src/build/profiles.js";
 import { DEB_EXCLUDES } from "../../src/build/profiles.js";
@@ -33,7 +44,13 @@ const base = (): BuildInputs => ({
   initrdModules: [...INITRD_MODULES],
   stubInit: "#!/bin/busybox sh\n",
   debExcludes: [...DEB_EXCLUDES],
-  tools: { mksquashfs: "mksquashfs version 4.5.1 libzstd.so.1.5.4", zstd: "zstd v1.5.4", lz4: "lz4 v1.9.4", depmod: "kmod version 30", loadkeys: "loadkeys from kbd 2.5.1" },
+  tools: {
+    mksquashfs: "mksquashfs version 4.5.1 libzstd.so.1.5.4",
+    zstd: "zstd v1.5.4",
+    lz4: "lz4 v1.9.4",
+    depmod: "kmod version 30",
+    loadkeys: "loadkeys from kbd 2.5.1",
+  },
   code: { vmlinuz: "c-v", rootfs: "c-r", zdrv: "c-z", layer: "c-l", initrd: "c-i" },
 });
 const adrv: LayerRecipe = { purpose: "applications", debs: ["nano"] };
@@ -64,7 +81,11 @@ describe("build step keys", () => {
   const cases: [string, (i: BuildInputs) => void, string[]][] = [
     ["INITRD_MODULES", (i) => void (i.initrdModules = [...i.initrdModules, "btrfs"]), ["initrd"]],
     ["the stub init", (i) => void (i.stubInit += "echo hi\n"), ["initrd"]],
-    ["mksquashfs or its compression libraries", (i) => void (i.tools.mksquashfs = "mksquashfs version 4.6.1 libzstd.so.1.5.5"), SFS],
+    [
+      "mksquashfs or its compression libraries",
+      (i) => void (i.tools.mksquashfs = "mksquashfs version 4.6.1 libzstd.so.1.5.5"),
+      SFS,
+    ],
     ["depmod", (i) => void (i.tools.depmod = "kmod version 31"), ["initrd"]],
     ["the initrd's compressor (lz4)", (i) => void (i.tools.lz4 = "lz4 v1.10.0"), ["initrd"]],
     ["a compressor the build does not use (zstd, for an lz4 initrd)", (i) => void (i.tools.zstd = "zstd v1.5.6"), []],
@@ -113,9 +134,20 @@ describe("build step keys", () => {
 describe("what the keys are gathered from", () => {
   it("a step's code is its modules and everything they import, and build.js", () => {
     const initrd = [...codeFiles(STEP_CODE.initrd).keys()];
-    for (const f of ["build/build.js", "build/trees.js", "build/modules.js", "build/cpio.js", "build/keymaps.js", "build/components.js", "sys/exec.js", "sys/luks.js"]) assert.ok(initrd.includes(f), `${f} is not in the initrd's code`);
+    for (const f of [
+      "build/build.js",
+      "build/trees.js",
+      "build/modules.js",
+      "build/cpio.js",
+      "build/keymaps.js",
+      "build/components.js",
+      "sys/exec.js",
+      "sys/luks.js",
+    ])
+      assert.ok(initrd.includes(f), `${f} is not in the initrd's code`);
     // Not called by the initrd's step, and build.js's own imports are not followed.
-    for (const f of ["build/squashfs.js", "build/keys.js", "build/image.js", "build/disk.js"]) assert.ok(!initrd.includes(f), `${f} is in the initrd's code`);
+    for (const f of ["build/squashfs.js", "build/keys.js", "build/image.js", "build/disk.js"])
+      assert.ok(!initrd.includes(f), `${f} is in the initrd's code`);
     const sfs = [...codeFiles(STEP_CODE.zdrv).keys()];
     assert.ok(sfs.includes("build/squashfs.js") && sfs.includes("build/trees.js"));
     assert.deepEqual([...codeFiles(STEP_CODE.vmlinuz).keys()], ["build/build.js"]);
@@ -150,13 +182,21 @@ describe("a real build", { timeout: 900000 }, () => {
     const bin = scratch("fake-kmod");
     mkdirSync(bin, { recursive: true });
     const real = run("sh", ["-c", "command -v depmod"]).stdout.trim();
-    writeFileSync(join(bin, "depmod"), `#!/bin/sh\n[ "$1" = --version ] && { echo "kmod version 999"; exit 0; }\nexec '${real}' "$@"\n`);
+    writeFileSync(
+      join(bin, "depmod"),
+      `#!/bin/sh\n[ "$1" = --version ] && { echo "kmod version 999"; exit 0; }\nexec '${real}' "$@"\n`,
+    );
     chmodSync(join(bin, "depmod"), 0o755);
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     const rebuilt = (): string[] => {
-      const r = spawnSync(process.execPath, [cli, "build", "--fast", "--out", copy, "--json"], { encoding: "utf8", env });
+      const r = spawnSync(process.execPath, [cli, "build", "--fast", "--out", copy, "--json"], {
+        encoding: "utf8",
+        env,
+      });
       assert.equal(r.status, 0, r.stderr);
-      return (JSON.parse(r.stdout) as { files: { name: string; rebuilt: boolean }[] }).files.filter((f) => f.rebuilt).map((f) => f.name);
+      return (JSON.parse(r.stdout) as { files: { name: string; rebuilt: boolean }[] }).files
+        .filter((f) => f.rebuilt)
+        .map((f) => f.name);
     };
     assert.deepEqual(rebuilt(), ["initrd.gz"]);
     assert.deepEqual(rebuilt(), [], "the same version again: nothing to do");

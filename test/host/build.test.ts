@@ -18,7 +18,12 @@ describe("ramstack build", { timeout: 900000 }, () => {
 
   it("writes the frugal files with Puppy's names and a manifest", () => {
     const m = readManifest(build);
-    assert.deepEqual(Object.keys(m.files).sort(), ["initrd.gz", "puppy_tiny_0.1.0.sfs", "vmlinuz", "zdrv_tiny_0.1.0.sfs"]);
+    assert.deepEqual(Object.keys(m.files).sort(), [
+      "initrd.gz",
+      "puppy_tiny_0.1.0.sfs",
+      "vmlinuz",
+      "zdrv_tiny_0.1.0.sfs",
+    ]);
     assert.match(m.kernelRelease, /^\d+\.\d+\.\d+-\d+-amd64$/);
   });
 
@@ -27,12 +32,35 @@ describe("ramstack build", { timeout: 900000 }, () => {
     // A --fast build's initrd is lz4 in the legacy framing, the one the kernel reads.
     assert.equal(readFileSync(initrd).subarray(0, 4).toString("hex"), "02214c18");
     const list = run("sh", ["-c", `lz4 -dc '${initrd}' | cpio -t --quiet`]).stdout.split("\n");
-    for (const f of ["init", "ramstack/init.mjs", "runtime/bin/node", "runtime/lib/libc.so.6", "DISTRO_SPECS", "bin/busybox", "dev/console", "lib64"]) assert.ok(list.includes(f), `${f} is missing`);
+    for (const f of [
+      "init",
+      "ramstack/init.mjs",
+      "runtime/bin/node",
+      "runtime/lib/libc.so.6",
+      "DISTRO_SPECS",
+      "bin/busybox",
+      "dev/console",
+      "lib64",
+    ])
+      assert.ok(list.includes(f), `${f} is missing`);
     // Last, so that the stub init knows the kernel unpacked the whole archive.
     assert.equal(list.filter(Boolean).at(-1), "initrd.end");
     const m = readManifest(build);
-    for (const mod of ["virtio_blk.ko", "ahci.ko", "usb-storage.ko", "nvme.ko", "mmc_block.ko", "squashfs.ko", "overlay.ko", "loop.ko", "dm-crypt.ko"])
-      assert.ok(list.some((f) => f.endsWith(`/${mod}`)), `${mod} is missing`);
+    for (const mod of [
+      "virtio_blk.ko",
+      "ahci.ko",
+      "usb-storage.ko",
+      "nvme.ko",
+      "mmc_block.ko",
+      "squashfs.ko",
+      "overlay.ko",
+      "loop.ko",
+      "dm-crypt.ko",
+    ])
+      assert.ok(
+        list.some((f) => f.endsWith(`/${mod}`)),
+        `${mod} is missing`,
+      );
     assert.ok(list.includes(`lib/modules/${m.kernelRelease}/modules.dep`));
     // Only the disk modules: the rest are in zdrv.
     assert.ok(list.filter((f) => f.endsWith(".ko")).length < 120);
@@ -42,11 +70,18 @@ describe("ramstack build", { timeout: 900000 }, () => {
     const dir = scratch("icu");
     run("sh", ["-c", `lz4 -dc '${join(build, "initrd.gz")}' | (cd '${dir}' && cpio -id --quiet runtime/bin/node)`]);
     const node = join(dir, "runtime/bin/node");
-    const month = (lang: string): string => run(node, ["-p", `new Intl.DateTimeFormat("${lang}", { month: "long", timeZone: "UTC" }).format(0)`]).stdout.trim();
+    const month = (lang: string): string =>
+      run(node, [
+        "-p",
+        `new Intl.DateTimeFormat("${lang}", { month: "long", timeZone: "UTC" }).format(0)`,
+      ]).stdout.trim();
     assert.equal(month("es"), "enero");
     // French is not carried: English, as in Node's small-icu builds.
     assert.equal(month("fr"), "January");
-    assert.equal(run(node, ["-p", "new TextDecoder('latin1').decode(new Uint8Array([0x72, 0x61, 0xed, 0x7a]))"]).stdout.trim(), "raíz");
+    assert.equal(
+      run(node, ["-p", "new TextDecoder('latin1').decode(new Uint8Array([0x72, 0x61, 0xed, 0x7a]))"]).stdout.trim(),
+      "raíz",
+    );
   });
 
   it("makes the main SFS a busybox userland whose applet links leave busybox whole", () => {
@@ -72,14 +107,20 @@ describe("ramstack build", { timeout: 900000 }, () => {
     const second = readManifest(other).files;
     for (const name of Object.keys(first)) assert.equal(second[name]?.sha256, first[name]!.sha256, `${name} differs`);
     const result = JSON.parse(r.stdout) as { files: { rebuilt: boolean }[] };
-    assert.ok(result.files.every((f) => f.rebuilt), "the second build must really build, not copy");
+    assert.ok(
+      result.files.every((f) => f.rebuilt),
+      "the second build must really build, not copy",
+    );
   });
 
   it("keeps what is up to date: a build in the same place rebuilds nothing", () => {
     const r = spawnSync(process.execPath, [cli, "build", "--fast", "--out", build, "--json"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const result = JSON.parse(r.stdout) as { files: { name: string; rebuilt: boolean }[] };
-    assert.deepEqual(result.files.filter((f) => f.rebuilt).map((f) => f.name), []);
+    assert.deepEqual(
+      result.files.filter((f) => f.rebuilt).map((f) => f.name),
+      [],
+    );
     assert.match(readFileSync(join(build, "build.json"), "utf8"), /"kernelRelease"/);
   });
 

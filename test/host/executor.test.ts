@@ -35,7 +35,12 @@ interface Run {
 }
 
 /** Run a plan's boot steps against the fake; `files` are made under its root first (a path ending in / is a directory, "-> T" a symlink to T). */
-function execute(p: Plan, o: { files?: Record<string, string>; mounts?: string[]; hooks?: Partial<Hooks> } & Partial<Omit<RecordingOptions, "root" | "mounts">> = {}): Run {
+function execute(
+  p: Plan,
+  o: { files?: Record<string, string>; mounts?: string[]; hooks?: Partial<Hooks> } & Partial<
+    Omit<RecordingOptions, "root" | "mounts">
+  > = {},
+): Run {
   const { files, mounts: names, hooks: given, ...options } = o;
   const root = mkdtempSync(join(tmpdir(), "ramstack-exec-"));
   roots.push(root);
@@ -51,7 +56,12 @@ function execute(p: Plan, o: { files?: Record<string, string>; mounts?: string[]
     }
   }
   // The partitions the planner's reads mounted, at /mnt/NAME.
-  const mounts = (names ?? []).map((name) => ({ source: `/dev/${name}`, target: `/mnt/${name}`, fstype: "ext4", options: "rw" }));
+  const mounts = (names ?? []).map((name) => ({
+    source: `/dev/${name}`,
+    target: `/mnt/${name}`,
+    fstype: "ext4",
+    options: "rw",
+  }));
   const port = new RecordingPort({ ...options, root, mounts });
   const log = new BootLog(port, "/tmp/bootinit.log");
   const hooks: Hooks = { password: () => null, checkUnlockedSave: () => ({ use: true, upgrade: p.upgrade }), ...given };
@@ -66,9 +76,11 @@ function execute(p: Plan, o: { files?: Record<string, string>; mounts?: string[]
 }
 
 /** The calls that act on mounts, modules and containers (file writes left out), for the shorter checks. */
-const machineCalls = (r: Run): string[] => r.calls.filter((c) => /^(mount|umount|modprobe|cryptsetup|e2fsck|tar|cp|mknod) /.test(c));
+const machineCalls = (r: Run): string[] =>
+  r.calls.filter((c) => /^(mount|umount|modprobe|cryptsetup|e2fsck|tar|cp|mknod) /.test(c));
 
-const oneDisk = (files: Parameters<typeof part>[2], fs = "ext4") => machine([disk("sda", "ata", [part("sda1", fs, files)])]);
+const oneDisk = (files: Parameters<typeof part>[2], fs = "ext4") =>
+  machine([disk("sda", "ata", [part("sda1", fs, files)])]);
 
 describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   it("PUPMODE 5: the RAM layer, the SFS, the union, the hand-over; line by line", () => {
@@ -92,7 +104,10 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
       "cp /tmp/bootinit.log /pup_new/initrd/tmp/bootinit.log",
     ]);
     assert.match(readFileSync(join(r.root, "pup_new/etc/rc.d/PUPSTATE"), "utf8"), /^PUPMODE='5'$/m);
-    assert.deepEqual(r.outcome.steps.map((s) => s.result), ["done", "done", "done", "done", "done"]);
+    assert.deepEqual(
+      r.outcome.steps.map((s) => s.result),
+      ["done", "done", "done", "done", "done"],
+    );
   });
 
   it("PUPMODE 12, save folder: the partition moved to /mnt/dev_save once, /pup_rw a link to the save's upper; line by line", () => {
@@ -121,13 +136,20 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
       "cp /tmp/bootinit.log /pup_new/initrd/tmp/bootinit.log",
       "cp /tmp/save-layer /pup_new/initrd/tmp/save-layer",
     ]);
-    assert.equal(readFileSync(join(r.root, "pup_new/initrd/tmp/save-layer"), "utf8"), "upper\n", "a plain upper/ is the layer");
+    assert.equal(
+      readFileSync(join(r.root, "pup_new/initrd/tmp/save-layer"), "utf8"),
+      "upper\n",
+      "a plain upper/ is the layer",
+    );
     assert.equal(readlinkSync(join(r.root, "pup_new/initrd/pup_rw")), "/initrd/mnt/dev_save/tinysave/upper");
   });
 
   it("PUPMODE 12, save file: its filesystem at /pup_loop; the current generation recorded", () => {
     const p = plan(oneDisk(frugal("", { "/tinysave.4fs": saveFile() })), "pfix=nocopy");
-    const r = execute(p, { mounts: ["sda1"], files: { "/pup_loop/.gen/0003/root/": "", "/pup_loop/upper": "-> .gen/0003" } });
+    const r = execute(p, {
+      mounts: ["sda1"],
+      files: { "/pup_loop/.gen/0003/root/": "", "/pup_loop/upper": "-> .gen/0003" },
+    });
     assert.equal(r.error, null);
     assert.deepEqual(machineCalls(r).slice(0, 4), [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
@@ -136,14 +158,23 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
       "modprobe loop squashfs overlay",
       "mount -t ext4 -o loop,rw,noatime /mnt/dev_save/tinysave.4fs /pup_loop",
     ]);
-    assert.equal(readFileSync(join(r.root, "pup_new/initrd/tmp/save-layer"), "utf8"), ".gen/0003\n", "the generation the union stacks");
+    assert.equal(
+      readFileSync(join(r.root, "pup_new/initrd/tmp/save-layer"), "utf8"),
+      ".gen/0003\n",
+      "the generation the union stacks",
+    );
     assert.ok(r.calls.includes("ln -s /pup_loop/upper /pup_rw"));
     assert.ok(r.calls.includes("ln -s /initrd/pup_loop/upper /pup_new/initrd/pup_rw"));
     assert.ok(r.calls.includes("mount -o move /pup_loop /pup_new/initrd/pup_loop"));
   });
 
   it("PUPMODE 12, whole partition: the partition's root is the save", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal()), part("sda2", "ext4", { "/upper/etc/rc.d/PUPSTATE": { content: "PUPMODE=12\n" }, "/work": "dir" })])]);
+    const m = machine([
+      disk("sda", "ata", [
+        part("sda1", "ext4", frugal()),
+        part("sda2", "ext4", { "/upper/etc/rc.d/PUPSTATE": { content: "PUPMODE=12\n" }, "/work": "dir" }),
+      ]),
+    ]);
     const p = plan(m, "psave=sda2:/ pfix=nocopy");
     assert.equal(p.save.kind, "partition");
     const r = execute(p, { mounts: ["sda1", "sda2"], files: { "/mnt/sda2/upper/etc/": "" } });
@@ -178,7 +209,10 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
       mounts: ["sda1"],
       files: { "/pup_loop/upper/": "" },
       passwords: { "/mnt/dev_save/tinysave_luks.4fs": "right" },
-      hooks: { password: () => answers.shift() ?? null, checkUnlockedSave: () => ({ use: true, upgrade: { status: "same", reason: "same version", clean: false } }) },
+      hooks: {
+        password: () => answers.shift() ?? null,
+        checkUnlockedSave: () => ({ use: true, upgrade: { status: "same", reason: "same version", clean: false } }),
+      },
     });
     assert.equal(r2.error, null);
     const luks = machineCalls(r2).filter((c) => /cryptsetup|pup_loop/.test(c));
@@ -196,11 +230,18 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
       mounts: ["sda1"],
       files: { "/pup_loop/upper/": "" },
       passwords: { "/mnt/dev_save/tinysave_luks.4fs": "right" },
-      hooks: { password: () => "right", checkUnlockedSave: () => ({ use: false, reason: "the save was made by version 0.0.9" }) },
+      hooks: {
+        password: () => "right",
+        checkUnlockedSave: () => ({ use: false, reason: "the save was made by version 0.0.9" }),
+      },
     });
     assert.ok(r3.error instanceof SaveError);
     assert.match(r3.error.message, /made by version 0\.0\.9: not accepted/);
-    assert.deepEqual(machineCalls(r3).slice(-3), ["mount -t ext4 -o ro,noatime /dev/mapper/savefile /pup_loop", "umount /pup_loop", "cryptsetup close savefile"]);
+    assert.deepEqual(machineCalls(r3).slice(-3), [
+      "mount -t ext4 -o ro,noatime /dev/mapper/savefile /pup_loop",
+      "umount /pup_loop",
+      "cryptsetup close savefile",
+    ]);
     assert.ok(!r3.calls.some((c) => c.includes("remount,rw")), "a declined save is never mounted read-write");
   });
 
@@ -211,7 +252,11 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
     const r = execute(p, { mounts: ["sdb1"], files: { "/mnt/sdb1/tinysave/upper/": "" } });
     assert.equal(r.error, null);
     assert.ok(r.calls.includes("ln -s /mnt/dev_save/tinysave/upper /pup_ro1"));
-    assert.ok(r.calls.includes("mount -t overlay -o lowerdir=/pup_ro1:/pup_ro2:/pup_z,upperdir=/mnt/tmpfs/pup_rw,workdir=/mnt/tmpfs/pup_work,metacopy=off,xino=on unionfs /pup_new"));
+    assert.ok(
+      r.calls.includes(
+        "mount -t overlay -o lowerdir=/pup_ro1:/pup_ro2:/pup_z,upperdir=/mnt/tmpfs/pup_rw,workdir=/mnt/tmpfs/pup_work,metacopy=off,xino=on unionfs /pup_new",
+      ),
+    );
     assert.ok(r.calls.includes("ln -s /initrd/mnt/tmpfs/pup_rw /pup_new/initrd/pup_rw"));
     assert.ok(r.calls.includes("ln -s /initrd/mnt/dev_save/tinysave/upper /pup_new/initrd/pup_ro1"));
   });
@@ -235,14 +280,20 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
     const m = machine([disk("sr0", "cd", [part("sr0", "iso9660", files)], { removable: true })]);
     const p = plan(m, "pfix=nocopy");
     assert.equal(p.pupmode, 77);
-    const r = execute(p, { mounts: ["sr0"], files: { "/mnt/sr0/2026-01-01-10-00/root/a": "old", "/mnt/sr0/2026-02-01-10-00/root/.wh.a": "" } });
+    const r = execute(p, {
+      mounts: ["sr0"],
+      files: { "/mnt/sr0/2026-01-01-10-00/root/a": "old", "/mnt/sr0/2026-02-01-10-00/root/.wh.a": "" },
+    });
     assert.equal(r.error, null);
-    assert.deepEqual(machineCalls(r).filter((c) => /^(cp|mknod)/.test(c)), [
-      "cp -af /mnt/sr0/2026-01-01-10-00/root /mnt/tmpfs/pup_ro1",
-      "cp -af /mnt/sr0/2026-02-01-10-00/root /mnt/tmpfs/pup_ro1",
-      "mknod /mnt/tmpfs/pup_ro1/root/a c 0 0",
-      "cp /tmp/bootinit.log /pup_new/initrd/tmp/bootinit.log",
-    ]);
+    assert.deepEqual(
+      machineCalls(r).filter((c) => /^(cp|mknod)/.test(c)),
+      [
+        "cp -af /mnt/sr0/2026-01-01-10-00/root /mnt/tmpfs/pup_ro1",
+        "cp -af /mnt/sr0/2026-02-01-10-00/root /mnt/tmpfs/pup_ro1",
+        "mknod /mnt/tmpfs/pup_ro1/root/a c 0 0",
+        "cp /tmp/bootinit.log /pup_new/initrd/tmp/bootinit.log",
+      ],
+    );
     assert.ok(r.calls.includes("mount -o bind /mnt/tmpfs/pup_ro1 /pup_ro1"));
   });
 });
@@ -251,21 +302,37 @@ describe("the executor, recorded: what the machine decides at run time", () => {
   it("a copy to RAM that fails: the SFS is read from the disk, and the outcome says so", () => {
     const p = plan(oneDisk(frugal()), "pfix=copy");
     assert.ok(p.layers.find((l) => l.role === "puppy")!.ram);
-    const r = execute(p, { mounts: ["sda1"], files: { [`/mnt/sda1/${SFS}`]: "sfs", [`/mnt/sda1/${Z}`]: "z" }, fail: (c) => (c === `cp /mnt/sda1/${SFS} /mnt/tmpfs/${SFS}` ? "No space left on device" : null) });
+    const r = execute(p, {
+      mounts: ["sda1"],
+      files: { [`/mnt/sda1/${SFS}`]: "sfs", [`/mnt/sda1/${Z}`]: "z" },
+      fail: (c) => (c === `cp /mnt/sda1/${SFS} /mnt/tmpfs/${SFS}` ? "No space left on device" : null),
+    });
     assert.equal(r.error, null);
     assert.ok(r.calls.includes(`mount -t squashfs -o loop,ro,noatime /mnt/sda1/${SFS} /pup_ro2`), "from the disk");
-    assert.ok(r.calls.includes(`mount -t squashfs -o loop,ro,noatime /mnt/tmpfs/${Z} /pup_z`), "the other copy went on");
+    assert.ok(
+      r.calls.includes(`mount -t squashfs -o loop,ro,noatime /mnt/tmpfs/${Z} /pup_z`),
+      "the other copy went on",
+    );
     assert.equal(r.outcome.fallbacks.length, 1);
-    assert.match(r.outcome.fallbacks[0]!, /puppy_tiny_1\.0\.0\.sfs could not be copied to RAM .*No space left on device.*read from the disk/);
+    assert.match(
+      r.outcome.fallbacks[0]!,
+      /puppy_tiny_1\.0\.0\.sfs could not be copied to RAM .*No space left on device.*read from the disk/,
+    );
     assert.deepEqual(r.outcome.inRam, ["zdrv"]);
     assert.equal(p.layers.find((l) => l.role === "puppy")!.ram, true, "the plan is left as it was made");
   });
 
   it("an optional layer that fails to mount is left out of the union; the boot goes on", () => {
     const p = plan(oneDisk(frugal("", { "/adrv_tiny_1.0.0.sfs": 5 })), "pfix=nocopy");
-    const r = execute(p, { mounts: ["sda1"], fail: (c) => (c.includes("/pup_a") && c.startsWith("mount -t squashfs") ? "wrong fs type, bad superblock" : null) });
+    const r = execute(p, {
+      mounts: ["sda1"],
+      fail: (c) => (c.includes("/pup_a") && c.startsWith("mount -t squashfs") ? "wrong fs type, bad superblock" : null),
+    });
     assert.equal(r.error, null);
-    assert.ok(r.calls.some((c) => c.startsWith("mount -t overlay -o lowerdir=/pup_ro2:/pup_z,")), r.calls.join("\n"));
+    assert.ok(
+      r.calls.some((c) => c.startsWith("mount -t overlay -o lowerdir=/pup_ro2:/pup_z,")),
+      r.calls.join("\n"),
+    );
     assert.deepEqual(r.outcome.steps.find((s) => s.name.startsWith("adrv"))?.result, "left out");
     assert.match(r.outcome.warnings[0]!, /adrv adrv_tiny_1\.0\.0\.sfs is left out: .*bad superblock/);
   });
@@ -279,11 +346,20 @@ describe("the executor, recorded: what the machine decides at run time", () => {
 
   it("a failed attempt is unwound: the save's mounts undone newest first, the error a SaveError (the init boots in RAM)", () => {
     const p = plan(oneDisk(frugal("", { "/tinysave.4fs": saveFile() })), "pfix=nocopy");
-    const r = execute(p, { mounts: ["sda1"], fail: (c) => (c === "write /tmp/save-layer" ? "read-only file system" : null) });
+    const r = execute(p, {
+      mounts: ["sda1"],
+      fail: (c) => (c === "write /tmp/save-layer" ? "read-only file system" : null),
+    });
     assert.ok(r.error instanceof SaveError);
     assert.match(r.error.message, /the save sda1:\/tinysave\.4fs cannot be used: .*read-only file system/);
-    assert.deepEqual(machineCalls(r).slice(-2), ["mount -t ext4 -o loop,rw,noatime /mnt/dev_save/tinysave.4fs /pup_loop", "umount /pup_loop"]);
-    assert.deepEqual(r.outcome.steps.map((s) => `${s.name}: ${s.result}`), ["the RAM layer: done", "the save sda1:/tinysave.4fs: failed"]);
+    assert.deepEqual(machineCalls(r).slice(-2), [
+      "mount -t ext4 -o loop,rw,noatime /mnt/dev_save/tinysave.4fs /pup_loop",
+      "umount /pup_loop",
+    ]);
+    assert.deepEqual(
+      r.outcome.steps.map((s) => `${s.name}: ${s.result}`),
+      ["the RAM layer: done", "the save sda1:/tinysave.4fs: failed"],
+    );
   });
 
   it("a save file e2fsck cannot repair is not used", () => {

@@ -21,7 +21,8 @@ interface SfdiskPart {
 }
 
 const partitions = (img: string): SfdiskPart[] =>
-  (JSON.parse(run("sfdisk", ["--json", img]).stdout) as { partitiontable: { partitions: SfdiskPart[] } }).partitiontable.partitions;
+  (JSON.parse(run("sfdisk", ["--json", img]).stdout) as { partitiontable: { partitions: SfdiskPart[] } }).partitiontable
+    .partitions;
 
 /** The bytes of one partition's filesystem, to look into with mtools or debugfs. */
 function extract(img: string, p: SfdiskPart, out: string): string {
@@ -33,8 +34,18 @@ describe("ramstack image", { timeout: 600000 }, () => {
   let build: string;
   let dir: string;
   const opts = (o: Partial<ImageOptions>): ImageOptions => ({
-    build, out: join(dir, "x.img"), table: "mbr", fs: "ext4", label: "RAMSTACK", psubdir: "", firmware: ["bios", "uefi"],
-    console: "vga", cmdline: "", menuTimeout: 5, extra: [], ...o,
+    build,
+    out: join(dir, "x.img"),
+    table: "mbr",
+    fs: "ext4",
+    label: "RAMSTACK",
+    psubdir: "",
+    firmware: ["bios", "uefi"],
+    console: "vga",
+    cmdline: "",
+    menuTimeout: 5,
+    extra: [],
+    ...o,
   });
   before(() => {
     build = testBuild();
@@ -45,9 +56,18 @@ describe("ramstack image", { timeout: 600000 }, () => {
     const img = join(dir, "mbr.img");
     const m = writeImage(opts({ out: img }));
     const parts = partitions(img);
-    assert.deepEqual(parts.map((p) => p.type), ["ef", "83"]);
+    assert.deepEqual(
+      parts.map((p) => p.type),
+      ["ef", "83"],
+    );
     assert.equal(parts[0]!.start, 2048);
-    assert.deepEqual(m.partitions.map((p) => [p.role, p.fstype, p.label]), [["esp", "vfat", "EFI"], ["boot", "ext4", "RAMSTACK"]]);
+    assert.deepEqual(
+      m.partitions.map((p) => [p.role, p.fstype, p.label]),
+      [
+        ["esp", "vfat", "EFI"],
+        ["boot", "ext4", "RAMSTACK"],
+      ],
+    );
     const head = readFileSync(img).subarray(0, 1024);
     const bootImg = readFileSync("/usr/lib/grub/i386-pc/boot.img");
     assert.equal(head.readBigUInt64LE(0x5c), 1n, "boot.img loads core.img from sector 1");
@@ -64,7 +84,10 @@ describe("ramstack image", { timeout: 600000 }, () => {
     const parts = partitions(img);
     assert.equal(parts[0]!.type, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
     const esp = extract(img, parts[0]!, join(dir, "esp.fat"));
-    const efi = run("mtype", ["-i", esp, "::/EFI/BOOT/BOOTX64.EFI"], { binary: true, env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } }).stdoutBuf;
+    const efi = run("mtype", ["-i", esp, "::/EFI/BOOT/BOOTX64.EFI"], {
+      binary: true,
+      env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
+    }).stdoutBuf;
     assert.equal(efi.subarray(0, 2).toString(), "MZ");
     // No BIOS boot: no boot code in the MBR.
     assert.equal(readFileSync(img).readBigUInt64LE(0x5c), 0n);
@@ -72,9 +95,22 @@ describe("ramstack image", { timeout: 600000 }, () => {
 
   it("GPT with BIOS: a BIOS boot partition holds core.img; the frugal files sit in psubdir with the menu", () => {
     const img = join(dir, "gpt.img");
-    writeImage(opts({ out: img, table: "gpt", fs: "vfat", label: "STICK", psubdir: "/boot/tiny/", cmdline: "pmedia=usbflash", extra: [{ fstype: "ext4", label: "SAVES", sizeMiB: 16 }] }));
+    writeImage(
+      opts({
+        out: img,
+        table: "gpt",
+        fs: "vfat",
+        label: "STICK",
+        psubdir: "/boot/tiny/",
+        cmdline: "pmedia=usbflash",
+        extra: [{ fstype: "ext4", label: "SAVES", sizeMiB: 16 }],
+      }),
+    );
     const parts = partitions(img);
-    assert.deepEqual(parts.map((p) => p.name), [undefined, "EFI", "STICK", "SAVES"]);
+    assert.deepEqual(
+      parts.map((p) => p.name),
+      [undefined, "EFI", "STICK", "SAVES"],
+    );
     assert.equal(parts[0]!.type, "21686148-6449-6E6F-744E-656564454649");
     const data = readFileSync(img);
     assert.equal(data.readBigUInt64LE(0x5c), BigInt(parts[0]!.start));
@@ -82,7 +118,8 @@ describe("ramstack image", { timeout: 600000 }, () => {
     const fat = extract(img, parts[2]!, join(dir, "boot.fat"));
     const env = { ...process.env, MTOOLS_SKIP_CHECK: "1" };
     const listing = run("mdir", ["-i", fat, "-b", "::/boot/tiny"], { env }).stdout;
-    for (const f of ["vmlinuz", "initrd.gz", "puppy_tiny_0.1.0.sfs", "zdrv_tiny_0.1.0.sfs"]) assert.match(listing, new RegExp(`/${f.replace(/\./g, "\\.")}$`, "m"));
+    for (const f of ["vmlinuz", "initrd.gz", "puppy_tiny_0.1.0.sfs", "zdrv_tiny_0.1.0.sfs"])
+      assert.match(listing, new RegExp(`/${f.replace(/\./g, "\\.")}$`, "m"));
     const cfg = run("mtype", ["-i", fat, "::/boot/grub/grub.cfg"], { env }).stdout;
     assert.match(cfg, /linux \/boot\/tiny\/vmlinuz psubdir=\/boot\/tiny pmedia=usbflash\n/);
     assert.match(cfg, /initrd \/boot\/tiny\/initrd\.gz/);
@@ -111,7 +148,11 @@ describe("ramstack image", { timeout: 600000 }, () => {
   });
 
   it("the command prints the layout as JSON, and explains usage errors", () => {
-    const r = spawnSync(process.execPath, [cli, "image", build, "--out", join(dir, "cli.img"), "--firmware", "uefi", "--json"], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [cli, "image", build, "--out", join(dir, "cli.img"), "--firmware", "uefi", "--json"],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
     const m = JSON.parse(r.stdout) as { firmware: string[]; partitions: unknown[] };
     assert.deepEqual(m.firmware, ["uefi"]);
@@ -119,7 +160,9 @@ describe("ramstack image", { timeout: 600000 }, () => {
     const bad = spawnSync(process.execPath, [cli, "image", build, "--table", "apm"], { encoding: "utf8" });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--table 'apm' is not one of mbr, gpt/);
-    const run2 = spawnSync(process.execPath, [cli, "run", join(dir, "cli.img"), "--cmdline", "pfix=ram"], { encoding: "utf8" });
+    const run2 = spawnSync(process.execPath, [cli, "run", join(dir, "cli.img"), "--cmdline", "pfix=ram"], {
+      encoding: "utf8",
+    });
     assert.equal(run2.status, 2);
     assert.match(run2.stderr, /boot parameters are in its \/boot\/grub\/grub.cfg/);
     const vga = spawnSync(process.execPath, [cli, "run", join(dir, "cli.img"), "--exec", "true"], { encoding: "utf8" });

@@ -11,7 +11,14 @@ import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { buildQuickjs, quickjsBuildKey, quickjsMissingPackages, readElf, verifyQuickjsSources, QUICKJS_NPM } from "../../src/build/quickjs.js";
+import {
+  buildQuickjs,
+  quickjsBuildKey,
+  quickjsMissingPackages,
+  readElf,
+  verifyQuickjsSources,
+  QUICKJS_NPM,
+} from "../../src/build/quickjs.js";
 import { fetchNpm } from "../../src/build/cache.js";
 import { have, run, start, type RunResult } from "../../src/sys/exec.js";
 
@@ -44,7 +51,11 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
   });
 
   /** Writes SOURCE (after the prelude) to a file and runs it, optionally through a wrapper command (unshare). */
-  function script(source: string, args: readonly string[] = [], wrap: readonly string[] = []): { r: RunResult; file: string } {
+  function script(
+    source: string,
+    args: readonly string[] = [],
+    wrap: readonly string[] = [],
+  ): { r: RunResult; file: string } {
     const file = join(dir, `s${n++}.js`);
     writeFileSync(file, PRELUDE + source);
     const cmd = [...wrap, qjs, file, ...args];
@@ -53,7 +64,10 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
   /** The JSON objects a script printed, one a line. */
   const outputs = (r: RunResult): Record<string, unknown>[] => {
     assert.equal(r.status, 0, `script failed (${r.status}): ${r.stderr}${r.stdout}`);
-    return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    return r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   };
   const privateNs = ["unshare", "-m", "--propagation", "private"];
 
@@ -68,7 +82,10 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
 
   it("runs an ES module with scriptArgs, exit statuses, relative imports and -e", () => {
     writeFileSync(join(dir, "helper.js"), "export const twice = (x) => 2 * x;\n");
-    const { r } = script(`import { twice } from "./helper.js"; out({ args: scriptArgs.slice(1), twice: twice(21), meta: import.meta.url.endsWith(".js") });`, ["a", "b c"]);
+    const { r } = script(
+      `import { twice } from "./helper.js"; out({ args: scriptArgs.slice(1), twice: twice(21), meta: import.meta.url.endsWith(".js") });`,
+      ["a", "b c"],
+    );
     assert.deepEqual(outputs(r), [{ args: ["a", "b c"], twice: 42, meta: true }]);
 
     const thrown = script(`throw new Error("boom from the module");`).r;
@@ -77,7 +94,12 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
 
     assert.equal(script(`std.exit(3);`).r.status, 3);
 
-    const e = run(qjs, ["-e", `import * as sys from "ramstack:sys"; console.log(scriptArgs.join("|"), sys.sha256("abc").slice(0, 8))`, "x", "y"]);
+    const e = run(qjs, [
+      "-e",
+      `import * as sys from "ramstack:sys"; console.log(scriptArgs.join("|"), sys.sha256("abc").slice(0, 8))`,
+      "x",
+      "y",
+    ]);
     assert.equal(e.stdout, "<cmdline>|x|y ba7816bf\n");
 
     const rejected = script(`Promise.reject(new Error("nobody catches this"));`).r;
@@ -86,10 +108,18 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
 
   it("compiles a module to bytecode (-c) and runs the .qbc with the same result", () => {
     const src = join(dir, "bc-src.js");
-    writeFileSync(src, PRELUDE + `const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2));\nout({ fib: fib(20), args: scriptArgs.slice(1), hash: sys.sha256("x").slice(0, 8) });\n`);
+    writeFileSync(
+      src,
+      PRELUDE +
+        `const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2));\nout({ fib: fib(20), args: scriptArgs.slice(1), hash: sys.sha256("x").slice(0, 8) });\n`,
+    );
     const qbc = join(dir, "bc.qbc");
     run(qjs, ["-c", src, qbc]);
-    assert.notEqual(readFileSync(qbc, "latin1").slice(0, 20), readFileSync(src, "latin1").slice(0, 20), "bytecode, not a copy of the source");
+    assert.notEqual(
+      readFileSync(qbc, "latin1").slice(0, 20),
+      readFileSync(src, "latin1").slice(0, 20),
+      "bytecode, not a copy of the source",
+    );
     const fromSource = run(qjs, [src, "p"]).stdout;
     assert.equal(fromSource, `{"fib":6765,"args":["p"],"hash":"2d711642"}\n`);
     assert.equal(run(qjs, [qbc, "p"]).stdout, fromSource);
@@ -122,9 +152,21 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
         [d],
       ).r,
     );
-    assert.deepEqual(o!.lstat, { message: `lstat(${d}/missing): No such file or directory`, code: "ENOENT", errno: 2, syscall: "lstat", path: `${d}/missing` });
+    assert.deepEqual(o!.lstat, {
+      message: `lstat(${d}/missing): No such file or directory`,
+      code: "ENOENT",
+      errno: 2,
+      syscall: "lstat",
+      path: `${d}/missing`,
+    });
     assert.equal((o!.link as { message: string }).message, `link(${d}/missing, ${d}/other): No such file or directory`);
-    assert.deepEqual(o!.fsync, { message: "fsync(fd 9999): Bad file descriptor", code: "EBADF", errno: 9, syscall: "fsync", path: "fd 9999" });
+    assert.deepEqual(o!.fsync, {
+      message: "fsync(fd 9999): Bad file descriptor",
+      code: "EBADF",
+      errno: 9,
+      syscall: "fsync",
+      path: "fd 9999",
+    });
     assert.equal((o!.chdir as { code: string }).code, "ENOENT");
     assert.match((o!.badBytes as { message: string }).message, /expected an ArrayBuffer/);
   });
@@ -170,12 +212,37 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
     const node = lstatSync(join(d, "f"), { bigint: true });
     // Every field as Node sees it, the times to the nanosecond.
     assert.deepEqual(
-      { dev: f.dev, ino: f.ino, mode: f.mode, nlink: f.nlink, uid: f.uid, gid: f.gid, rdev: f.rdev, size: f.size, blocks: f.blocks, blksize: f.blksize },
-      { dev: Number(node.dev), ino: Number(node.ino), mode: Number(node.mode), nlink: Number(node.nlink), uid: Number(node.uid), gid: Number(node.gid), rdev: Number(node.rdev), size: Number(node.size), blocks: Number(node.blocks), blksize: Number(node.blksize) },
+      {
+        dev: f.dev,
+        ino: f.ino,
+        mode: f.mode,
+        nlink: f.nlink,
+        uid: f.uid,
+        gid: f.gid,
+        rdev: f.rdev,
+        size: f.size,
+        blocks: f.blocks,
+        blksize: f.blksize,
+      },
+      {
+        dev: Number(node.dev),
+        ino: Number(node.ino),
+        mode: Number(node.mode),
+        nlink: Number(node.nlink),
+        uid: Number(node.uid),
+        gid: Number(node.gid),
+        rdev: Number(node.rdev),
+        size: Number(node.size),
+        blocks: Number(node.blocks),
+        blksize: Number(node.blksize),
+      },
     );
     assert.equal(node.mtimeNs, 1500000000987654321n);
     assert.equal(node.atimeNs, 1600000000123456789n);
-    assert.deepEqual([f.mtimeSec, f.mtimeNsec, f.atimeSec, f.atimeNsec], [1500000000, 987654321, 1600000000, 123456789]);
+    assert.deepEqual(
+      [f.mtimeSec, f.mtimeNsec, f.atimeSec, f.atimeNsec],
+      [1500000000, 987654321, 1600000000, 123456789],
+    );
     assert.equal(BigInt(f.ctimeSec!) * 1000000000n + BigInt(f.ctimeNsec!), node.ctimeNs);
     assert.equal(Number(node.mode & 0o7777n), 0o640);
     assert.deepEqual([node.uid, node.gid, node.nlink], [1234n, 5678n, 2n]);
@@ -222,7 +289,13 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
     ).r;
     assert.equal(env.status, 0, env.stderr);
     const [failed, ...rest] = env.stdout.split("\n");
-    assert.deepEqual(JSON.parse(failed!), { message: "execve(/nonexistent/prog): No such file or directory", code: "ENOENT", errno: 2, syscall: "execve", path: "/nonexistent/prog" });
+    assert.deepEqual(JSON.parse(failed!), {
+      message: "execve(/nonexistent/prog): No such file or directory",
+      code: "ENOENT",
+      errno: 2,
+      syscall: "execve",
+      path: "/nonexistent/prog",
+    });
     assert.deepEqual(rest, ["A=1", "B=2", ""], "the environment given, only it, and no 'after'");
   });
 
@@ -272,8 +345,14 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
       ).r,
     );
     const dec = new TextDecoder();
-    assert.deepEqual(o!.decoded, byteSamples.map((b) => toCodes(dec.decode(new Uint8Array(b)))));
-    assert.deepEqual(o!.encoded, strings.map((s) => Buffer.from(new TextEncoder().encode(s)).toString("hex")));
+    assert.deepEqual(
+      o!.decoded,
+      byteSamples.map((b) => toCodes(dec.decode(new Uint8Array(b)))),
+    );
+    assert.deepEqual(
+      o!.encoded,
+      strings.map((s) => Buffer.from(new TextEncoder().encode(s)).toString("hex")),
+    );
     assert.equal(o!.roundTrip, true);
     assert.equal(o!.view, "rí");
   });
@@ -291,7 +370,10 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
     const big = Buffer.alloc(1 << 20);
     for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 255;
     assert.deepEqual(o!.strings, ["", "abc", "raíz 😀"].map(h));
-    assert.deepEqual(o!.lens, Array.from({ length: 131 }, (_, n) => h(big.subarray(0, n))));
+    assert.deepEqual(
+      o!.lens,
+      Array.from({ length: 131 }, (_, n) => h(big.subarray(0, n))),
+    );
     assert.equal(o!.big, h(big));
     assert.equal(o!.view, h(big.subarray(1000, 5000)));
   });
@@ -332,43 +414,54 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
     child.stdin!.write("raíz 😀\r\nrest");
     child.stdin!.end();
     assert.equal(await exited, 0, stderr);
-    const [first, second] = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [first, second] = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(first!.r1, null);
     assert.ok((first!.dt as number) >= 290 && (first!.dt as number) < 5000, `waited ${String(first!.dt)} ms`);
     const codes = (s: string): number[] => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
     assert.deepEqual(second, { r2: codes("raíz 😀"), r3: "rest", r4: null });
   });
 
-  it("readLine on a terminal: no echo when asked (the Enter still echoed), echo again after", { skip: !have("script") && "util-linux script is not installed" }, async () => {
-    const file = join(dir, "readline-tty.js");
-    writeFileSync(
-      file,
-      PRELUDE +
-        `out("ready");
+  it(
+    "readLine on a terminal: no echo when asked (the Enter still echoed), echo again after",
+    { skip: !have("script") && "util-linux script is not installed" },
+    async () => {
+      const file = join(dir, "readline-tty.js");
+      writeFileSync(
+        file,
+        PRELUDE +
+          `out("ready");
          const a = sys.readLine(0, 20000, false);
          out({ a });
          const b = sys.readLine(0, 20000, true);
          out({ b });`,
-    );
-    // script(1) gives the runtime a pseudo-terminal whose input is our pipe.
-    const child = start("script", ["-q", "-e", "-c", `${qjs} ${file}`, "/dev/null"]);
-    let output = "";
-    child.stdout!.on("data", (d: Buffer) => (output += d.toString("utf8")));
-    child.stderr!.on("data", (d: Buffer) => (output += d.toString("utf8")));
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    await waitFor(() => output, /"ready"/, 10_000);
-    await new Promise((r) => setTimeout(r, 400)); // readLine has turned echo off by now
-    child.stdin!.write("s3cret\n");
-    await waitFor(() => output, /\{"a":"s3cret"\}/, 10_000);
-    await new Promise((r) => setTimeout(r, 200));
-    child.stdin!.write("visible\n");
-    await waitFor(() => output, /\{"b":"visible"\}/, 10_000);
-    child.stdin!.end();
-    assert.equal(await exited, 0, output);
-    assert.equal(output.split("s3cret").length - 1, 1, `the password appears only in the script's own output: ${JSON.stringify(output)}`);
-    assert.equal(output.split("visible").length - 1, 2, `the second line was echoed: ${JSON.stringify(output)}`);
-    assert.match(output, /"ready"\r?\n\r?\n\{"a"/, "ECHONL: the Enter of the hidden line still moves to a new line");
-  });
+      );
+      // script(1) gives the runtime a pseudo-terminal whose input is our pipe.
+      const child = start("script", ["-q", "-e", "-c", `${qjs} ${file}`, "/dev/null"]);
+      let output = "";
+      child.stdout!.on("data", (d: Buffer) => (output += d.toString("utf8")));
+      child.stderr!.on("data", (d: Buffer) => (output += d.toString("utf8")));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      await waitFor(() => output, /"ready"/, 10_000);
+      await new Promise((r) => setTimeout(r, 400)); // readLine has turned echo off by now
+      child.stdin!.write("s3cret\n");
+      await waitFor(() => output, /\{"a":"s3cret"\}/, 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      child.stdin!.write("visible\n");
+      await waitFor(() => output, /\{"b":"visible"\}/, 10_000);
+      child.stdin!.end();
+      assert.equal(await exited, 0, output);
+      assert.equal(
+        output.split("s3cret").length - 1,
+        1,
+        `the password appears only in the script's own output: ${JSON.stringify(output)}`,
+      );
+      assert.equal(output.split("visible").length - 1, 2, `the second line was echoed: ${JSON.stringify(output)}`);
+      assert.match(output, /"ready"\r?\n\r?\n\{"a"/, "ECHONL: the Enter of the hidden line still moves to a new line");
+    },
+  );
 
   describe("mounts, loop devices and xattrs, in a private mount namespace", { skip: !isRoot && "needs root" }, () => {
     it("tmpfs, bind, read-only remount, move, umount; statfs agrees with stat -f", () => {
@@ -425,22 +518,31 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
       assert.match(before.c!, / - tmpfs tmpfs /);
       assert.equal(o!.after, 0, "both unmounted");
       assert.equal((o!.notMounted as { code: string }).code, "EINVAL");
-      assert.deepEqual(o!.noSuchFs, { message: `mount(none, ${d}/c, ramstack-nofs): No such device`, code: "ENODEV", errno: 19, syscall: "mount", path: "none" });
+      assert.deepEqual(o!.noSuchFs, {
+        message: `mount(none, ${d}/c, ramstack-nofs): No such device`,
+        code: "ENODEV",
+        errno: 19,
+        syscall: "mount",
+        path: "none",
+      });
     });
 
-    it("loop devices: ext4 read-write, squashfs read-only with autoclear; xattrs, fallocate, syncfs on ext4", { skip: !(have("mkfs.ext4") && have("mksquashfs")) && "needs e2fsprogs and squashfs-tools" }, () => {
-      const d = join(dir, "loop");
-      const seed = join(d, "seed");
-      mkdirSync(seed, { recursive: true });
-      writeFileSync(join(seed, "hello.txt"), "seeded\n");
-      const ext4 = join(d, "fs.ext4");
-      const sq = join(d, "fs.sqfs");
-      run("truncate", ["-s", "16M", ext4]);
-      run("mkfs.ext4", ["-q", "-F", "-d", seed, ext4]);
-      run("mksquashfs", [seed, sq, "-quiet", "-noappend"]);
-      const [o] = outputs(
-        script(
-          `const [, D, EXT4, SQ] = scriptArgs;
+    it(
+      "loop devices: ext4 read-write, squashfs read-only with autoclear; xattrs, fallocate, syncfs on ext4",
+      { skip: !(have("mkfs.ext4") && have("mksquashfs")) && "needs e2fsprogs and squashfs-tools" },
+      () => {
+        const d = join(dir, "loop");
+        const seed = join(d, "seed");
+        mkdirSync(seed, { recursive: true });
+        writeFileSync(join(seed, "hello.txt"), "seeded\n");
+        const ext4 = join(d, "fs.ext4");
+        const sq = join(d, "fs.sqfs");
+        run("truncate", ["-s", "16M", ext4]);
+        run("mkfs.ext4", ["-q", "-F", "-d", seed, ext4]);
+        run("mksquashfs", [seed, sq, "-quiet", "-noappend"]);
+        const [o] = outputs(
+          script(
+            `const [, D, EXT4, SQ] = scriptArgs;
            sys.mount(null, "/", null, sys.MS_REC | sys.MS_PRIVATE, null);
            const waitGone = (p) => { for (let i = 0; i < 100; i++) { if (sys.loopStatus(p) === null) return true; os.sleep(20); } return false; };
            const rw = sys.loopAttach(EXT4, {});
@@ -511,71 +613,107 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
                  alloc1: [alloc1.size, alloc1.blocks], alloc2: [alloc2.size, alloc2.blocks], truncated, ext4Type: ext4Statfs.type, rwGone,
                  ro: { status: roStatus, sysRo: roSysRo, boundWhileMounted: roBoundWhileMounted, read: sqRead, write: sqWrite, gone: roGone },
                  persisted, againGone, missingFile: err(() => sys.loopAttach(D + "/nope", {})) });`,
-          [d, ext4, sq],
-          privateNs,
-        ).r,
-      );
-      const rw = o!.rw as { path: string; status: Record<string, unknown>; sysRo: string; backing: string };
-      assert.match(rw.path, /^\/dev\/loop\d+$/);
-      assert.deepEqual(rw.status, { number: Number(rw.path.slice(9)), fileName: ext4, offset: 0, sizeLimit: 0, readOnly: false, autoclear: false, partScan: false });
-      assert.equal(rw.sysRo, "0");
-      assert.equal(rw.backing, ext4);
-      assert.equal(o!.seeded, "seeded\n");
-      const x = o!.xattrs as Record<string, unknown>;
-      assert.equal(x.comment, "raíz");
-      assert.deepEqual(x.bin, [0, 255, 1, 2]);
-      assert.equal(x.opaque, "y");
-      assert.deepEqual(x.list, ["trusted.overlay.opaque", "user.bin", "user.comment"]);
-      assert.deepEqual(x.linkList, ["trusted.overlay.origin"], "the link's own attribute, not its target's");
-      assert.equal(x.targetOrigin, null);
-      assert.equal(x.missing, null);
-      assert.match(x.getfattr as string, /user\.bin=0x00ff0102/);
-      assert.equal((x.createExisting as { code: string }).code, "EEXIST");
-      assert.equal(x.removed, null);
-      assert.equal((x.removeAgain as { code: string }).code, "ENODATA");
-      const [size1, blocks1] = o!.alloc1 as number[];
-      const [size2, blocks2] = o!.alloc2 as number[];
-      assert.equal(size1, 1 << 20);
-      assert.ok(blocks1! * 512 >= 1 << 20, `fallocate reserved ${blocks1! * 512} bytes`);
-      assert.equal(size2, 1 << 20, "KEEP_SIZE kept the size");
-      assert.ok(blocks2! * 512 >= 2 << 20, "and reserved beyond it");
-      assert.equal(o!.truncated, 4096);
-      assert.equal(o!.ext4Type, 0xef53);
-      assert.equal(o!.rwGone, true, "loopDetach detached");
-      const ro = o!.ro as Record<string, unknown>;
-      assert.deepEqual(
-        [(ro.status as Record<string, unknown>).readOnly, (ro.status as Record<string, unknown>).autoclear, ro.sysRo, ro.boundWhileMounted, ro.read],
-        [true, true, "1", true, "seeded\n"],
-      );
-      assert.equal((ro.write as { code: string }).code, "EROFS");
-      assert.equal(ro.gone, true, "autoclear detached after the umount and the close");
-      assert.deepEqual(o!.persisted, { written: "written through the loop", bin: [0, 255, 1, 2] });
-      assert.equal(o!.againGone, true);
-      assert.equal((o!.missingFile as { code: string; path: string }).code, "ENOENT");
-      assert.equal((o!.missingFile as { path: string }).path, `${d}/nope`);
-      // And the image really holds the write: read back by e2fsprogs, outside the runtime.
-      assert.equal(run("debugfs", ["-R", "cat /written.txt", ext4]).stdout, "written through the loop");
-    });
+            [d, ext4, sq],
+            privateNs,
+          ).r,
+        );
+        const rw = o!.rw as { path: string; status: Record<string, unknown>; sysRo: string; backing: string };
+        assert.match(rw.path, /^\/dev\/loop\d+$/);
+        assert.deepEqual(rw.status, {
+          number: Number(rw.path.slice(9)),
+          fileName: ext4,
+          offset: 0,
+          sizeLimit: 0,
+          readOnly: false,
+          autoclear: false,
+          partScan: false,
+        });
+        assert.equal(rw.sysRo, "0");
+        assert.equal(rw.backing, ext4);
+        assert.equal(o!.seeded, "seeded\n");
+        const x = o!.xattrs as Record<string, unknown>;
+        assert.equal(x.comment, "raíz");
+        assert.deepEqual(x.bin, [0, 255, 1, 2]);
+        assert.equal(x.opaque, "y");
+        assert.deepEqual(x.list, ["trusted.overlay.opaque", "user.bin", "user.comment"]);
+        assert.deepEqual(x.linkList, ["trusted.overlay.origin"], "the link's own attribute, not its target's");
+        assert.equal(x.targetOrigin, null);
+        assert.equal(x.missing, null);
+        assert.match(x.getfattr as string, /user\.bin=0x00ff0102/);
+        assert.equal((x.createExisting as { code: string }).code, "EEXIST");
+        assert.equal(x.removed, null);
+        assert.equal((x.removeAgain as { code: string }).code, "ENODATA");
+        const [size1, blocks1] = o!.alloc1 as number[];
+        const [size2, blocks2] = o!.alloc2 as number[];
+        assert.equal(size1, 1 << 20);
+        assert.ok(blocks1! * 512 >= 1 << 20, `fallocate reserved ${blocks1! * 512} bytes`);
+        assert.equal(size2, 1 << 20, "KEEP_SIZE kept the size");
+        assert.ok(blocks2! * 512 >= 2 << 20, "and reserved beyond it");
+        assert.equal(o!.truncated, 4096);
+        assert.equal(o!.ext4Type, 0xef53);
+        assert.equal(o!.rwGone, true, "loopDetach detached");
+        const ro = o!.ro as Record<string, unknown>;
+        assert.deepEqual(
+          [
+            (ro.status as Record<string, unknown>).readOnly,
+            (ro.status as Record<string, unknown>).autoclear,
+            ro.sysRo,
+            ro.boundWhileMounted,
+            ro.read,
+          ],
+          [true, true, "1", true, "seeded\n"],
+        );
+        assert.equal((ro.write as { code: string }).code, "EROFS");
+        assert.equal(ro.gone, true, "autoclear detached after the umount and the close");
+        assert.deepEqual(o!.persisted, { written: "written through the loop", bin: [0, 255, 1, 2] });
+        assert.equal(o!.againGone, true);
+        assert.equal((o!.missingFile as { code: string; path: string }).code, "ENOENT");
+        assert.equal((o!.missingFile as { path: string }).path, `${d}/nope`);
+        // And the image really holds the write: read back by e2fsprogs, outside the runtime.
+        assert.equal(run("debugfs", ["-R", "cat /written.txt", ext4]).stdout, "written through the loop");
+      },
+    );
 
-    it("reboot: in a PID namespace the kernel ends the namespace's init with the signal for the command", { skip: !have("unshare") && "needs unshare" }, () => {
-      // reboot(2) from PID 1 of a child PID namespace kills that init (SIGINT
-      // for power-off, SIGHUP for restart) instead of the machine. The script
-      // refuses unless it is PID 1 of a fresh /proc, so it cannot reach the host.
-      for (const [cmd, signal] of [["RB_POWER_OFF", "SIGINT"], ["RB_AUTOBOOT", "SIGHUP"]] as const) {
-        const file = join(dir, `reboot-${cmd}.js`);
-        writeFileSync(file, PRELUDE + `if (os.readlink("/proc/self")[0] !== "1") { out("not pid 1"); std.exit(3); }\nsys.sync();\nsys.reboot(sys.${cmd});\nout("still here");\n`);
-        const r = spawnSync("unshare", ["-p", "-f", "--mount-proc", qjs, file], { encoding: "utf8" });
-        assert.equal(r.signal, signal, `${cmd}: status ${r.status}, signal ${r.signal}: ${r.stdout}${r.stderr}`);
-        assert.doesNotMatch(r.stdout, /still here/);
-      }
-    });
+    it(
+      "reboot: in a PID namespace the kernel ends the namespace's init with the signal for the command",
+      { skip: !have("unshare") && "needs unshare" },
+      () => {
+        // reboot(2) from PID 1 of a child PID namespace kills that init (SIGINT
+        // for power-off, SIGHUP for restart) instead of the machine. The script
+        // refuses unless it is PID 1 of a fresh /proc, so it cannot reach the host.
+        for (const [cmd, signal] of [
+          ["RB_POWER_OFF", "SIGINT"],
+          ["RB_AUTOBOOT", "SIGHUP"],
+        ] as const) {
+          const file = join(dir, `reboot-${cmd}.js`);
+          writeFileSync(
+            file,
+            PRELUDE +
+              `if (os.readlink("/proc/self")[0] !== "1") { out("not pid 1"); std.exit(3); }\nsys.sync();\nsys.reboot(sys.${cmd});\nout("still here");\n`,
+          );
+          const r = spawnSync("unshare", ["-p", "-f", "--mount-proc", qjs, file], { encoding: "utf8" });
+          assert.equal(r.signal, signal, `${cmd}: status ${r.status}, signal ${r.signal}: ${r.stdout}${r.stderr}`);
+          assert.doesNotMatch(r.stdout, /still here/);
+        }
+      },
+    );
   });
 
   describe("build inputs", () => {
     it("the cache key changes with the native source, the arch, the libc and the compiler", () => {
-      const base = { arch: "x86_64", libc: "musl", compiler: "gcc 12", libcDigest: "a", native: { "ramstack_sys.c": "int x;", "ramstack_main.c": "int main;" } } as const;
+      const base = {
+        arch: "x86_64",
+        libc: "musl",
+        compiler: "gcc 12",
+        libcDigest: "a",
+        native: { "ramstack_sys.c": "int x;", "ramstack_main.c": "int main;" },
+      } as const;
       const k = quickjsBuildKey(base);
-      assert.equal(quickjsBuildKey({ ...base, native: { "ramstack_main.c": "int main;", "ramstack_sys.c": "int x;" } }), k, "order does not matter");
+      assert.equal(
+        quickjsBuildKey({ ...base, native: { "ramstack_main.c": "int main;", "ramstack_sys.c": "int x;" } }),
+        k,
+        "order does not matter",
+      );
       for (const other of [
         { ...base, native: { ...base.native, "ramstack_sys.c": "int y;" } },
         { ...base, arch: "arm64" as const },
@@ -600,17 +738,29 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
 
   describe("arm64 cross-build", () => {
     const missing = quickjsMissingPackages("arm64");
-    it("is a static aarch64 executable", { skip: missing.length > 0 && `the cross toolchain is missing: ${missing.join(" ")}` }, () => {
-      const bin = buildQuickjs("arm64", log);
-      const elf = readElf(bin);
-      assert.deepEqual(elf, { class: 64, machine: "arm64", type: "exec", interpreter: false });
-      if (have("file")) assert.match(run("file", ["-b", bin]).stdout, /ARM aarch64.*statically linked.*stripped/);
-      for (const q of ["qemu-aarch64-static", "qemu-aarch64"]) {
-        if (!have(q)) continue;
-        const r = run(q, [bin, "-e", `import * as sys from "ramstack:sys"; console.log(sys.sha256("abc"), sys.O_DIRECTORY)`]);
-        assert.equal(r.stdout, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 16384\n", "arm64's own O_DIRECTORY");
-        break;
-      }
-    });
+    it(
+      "is a static aarch64 executable",
+      { skip: missing.length > 0 && `the cross toolchain is missing: ${missing.join(" ")}` },
+      () => {
+        const bin = buildQuickjs("arm64", log);
+        const elf = readElf(bin);
+        assert.deepEqual(elf, { class: 64, machine: "arm64", type: "exec", interpreter: false });
+        if (have("file")) assert.match(run("file", ["-b", bin]).stdout, /ARM aarch64.*statically linked.*stripped/);
+        for (const q of ["qemu-aarch64-static", "qemu-aarch64"]) {
+          if (!have(q)) continue;
+          const r = run(q, [
+            bin,
+            "-e",
+            `import * as sys from "ramstack:sys"; console.log(sys.sha256("abc"), sys.O_DIRECTORY)`,
+          ]);
+          assert.equal(
+            r.stdout,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad 16384\n",
+            "arm64's own O_DIRECTORY",
+          );
+          break;
+        }
+      },
+    );
   });
 });

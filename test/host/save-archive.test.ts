@@ -20,7 +20,9 @@ const sh = (script: string): string => {
 
 /** Type, mode, owner, size, mtime, link target and inode-sharing of every entry, with xattrs: what must survive. */
 const listing = (dir: string): string =>
-  sh(`cd ${dir} && find . -mindepth 1 -printf '%p %y %m %U:%G %s %T@ %l %n\\n' | sort; getfattr -R -h -d -m - . 2>/dev/null | grep -v '^$' || true`);
+  sh(
+    `cd ${dir} && find . -mindepth 1 -printf '%p %y %m %U:%G %s %T@ %l %n\\n' | sort; getfattr -R -h -d -m - . 2>/dev/null | grep -v '^$' || true`,
+  );
 
 function layer(dir: string): string {
   mkdirSync(join(dir, "root"), { recursive: true });
@@ -48,11 +50,19 @@ describe("archive saves (PUPMODE 66)", () => {
     const r = writeArchive(ram, archive);
     assert.ok(r.bytes > 0);
     assert.equal(existsSync(`${archive}.new`), false);
-    assert.deepEqual(archiveMembers(ram).filter((m) => /tmp|\.part$/.test(m)), [], "tmp and partial downloads are left out");
+    assert.deepEqual(
+      archiveMembers(ram).filter((m) => /tmp|\.part$/.test(m)),
+      [],
+      "tmp and partial downloads are left out",
+    );
 
     const back = join(dir, "back");
     mkdirSync(back);
-    sh(`tar ${unpackArchiveArgs(archive, back).map((a) => `'${a}'`).join(" ")}`);
+    sh(
+      `tar ${unpackArchiveArgs(archive, back)
+        .map((a) => `'${a}'`)
+        .join(" ")}`,
+    );
     // The expected view: the layer without what saves leave out (root's time kept as the archive has it).
     sh(`t=$(stat -c %y ${ram}/root); rm -rf ${ram}/tmp ${ram}/root/big.part; touch -h -d "$t" ${ram}/root`);
     assert.equal(listing(back), listing(ram));

@@ -33,8 +33,15 @@ function assertSameView(actual: string, expected: string): void {
   });
   const a = actual.split("\n").map(split);
   const e = expected.split("\n").map(split);
-  assert.deepEqual(a.map((x) => x.shape), e.map((x) => x.shape));
-  a.forEach((x, i) => x.times.forEach((t, j) => assert.ok(Math.abs(t - e[i]!.times[j]!) < 3e-6, `time of '${x.shape}': ${t} vs ${e[i]!.times[j]}`)));
+  assert.deepEqual(
+    a.map((x) => x.shape),
+    e.map((x) => x.shape),
+  );
+  a.forEach((x, i) =>
+    x.times.forEach((t, j) =>
+      assert.ok(Math.abs(t - e[i]!.times[j]!) < 3e-6, `time of '${x.shape}': ${t} vs ${e[i]!.times[j]}`),
+    ),
+  );
 }
 
 describe("merging a session into a save (real overlay mounts)", { timeout: 300000 }, () => {
@@ -48,8 +55,15 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
   before(() => {
     dir = scratch("merge");
     lower = makeTree(join(dir, "lower"), {
-      "etc/a": "lower a\n", "etc/dir1/x": "x\n", "etc/dir1/y": "y\n", "usr/share/keep": "keep\n", "opt/d/one": "1\n", "opt/d/two": "2\n",
-      "bin/tool": "tool\n", "srv/mode": "same content\n", "lib/sym/": "",
+      "etc/a": "lower a\n",
+      "etc/dir1/x": "x\n",
+      "etc/dir1/y": "y\n",
+      "usr/share/keep": "keep\n",
+      "opt/d/one": "1\n",
+      "opt/d/two": "2\n",
+      "bin/tool": "tool\n",
+      "srv/mode": "same content\n",
+      "lib/sym/": "",
     });
     // The previous save: generation 1.
     gens = new SaveGenerations(join(dir, "save"));
@@ -85,11 +99,16 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
   });
 
   const viewOfSave = (): string =>
-    inNamespace(`mount -t overlay -o lowerdir=${gens.upper}:${lower} overlay ${dir}/view; ${LISTING(`${dir}/view`)}; umount ${dir}/view`);
+    inNamespace(
+      `mount -t overlay -o lowerdir=${gens.upper}:${lower} overlay ${dir}/view; ${LISTING(`${dir}/view`)}; umount ${dir}/view`,
+    );
 
   it("the save then shows what the session showed: new, changed, deleted, replaced, linked, attributed files", () => {
     const next = gens.begin();
-    const stats = mergeInto({ ram, base: gens.currentPath(), target: next.path, lowers: [lower] }, join(dir, "xattrs.tmp"));
+    const stats = mergeInto(
+      { ram, base: gens.currentPath(), target: next.path, lowers: [lower] },
+      join(dir, "xattrs.tmp"),
+    );
     gens.commit(next.number);
     assertSameView(viewOfSave(), sessionView);
     assert.ok(stats.whiteouts >= 1, "deleting a file of a lower layer leaves a whiteout in the save");
@@ -109,21 +128,34 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
 
   it("merging the same session again changes nothing and writes no file", () => {
     const next = gens.begin();
-    const stats = mergeInto({ ram, base: gens.currentPath(), target: next.path, lowers: [lower] }, join(dir, "xattrs.tmp"));
+    const stats = mergeInto(
+      { ram, base: gens.currentPath(), target: next.path, lowers: [lower] },
+      join(dir, "xattrs.tmp"),
+    );
     gens.commit(next.number);
     assert.equal(stats.files, 0);
     assertSameView(viewOfSave(), sessionView);
   });
 
   it("lists generations, reverts to one, and prunes old ones but never the one in use", () => {
-    assert.deepEqual(gens.list().map((g) => [g.number, g.current]), [[1, false], [2, false], [3, true]]);
+    assert.deepEqual(
+      gens.list().map((g) => [g.number, g.current]),
+      [
+        [1, false],
+        [2, false],
+        [3, true],
+      ],
+    );
     gens.revert(1);
     assert.equal(gens.currentNumber(), 1);
     assert.equal(readFileSync(join(gens.upper, "root/old.txt"), "utf8"), "old\n");
     gens.revert(3);
     const removed = gens.prune(0, [gens.list()[0]!.path]);
     assert.deepEqual(removed, [2]);
-    assert.deepEqual(gens.list().map((g) => g.number), [1, 3]);
+    assert.deepEqual(
+      gens.list().map((g) => g.number),
+      [1, 3],
+    );
   });
 
   it("after a power cut mid-save the unfinished generation is dropped and the old one stays current", () => {

@@ -4,7 +4,16 @@
 // call. The files live under the fake's root.
 
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -49,7 +58,10 @@ describe("the save lock, recorded", () => {
 
   it("held by a running save: refused, the lock left alone", () => {
     const port = fake({ "/tmp/s.lock": "777" }, { alivePids: [777] });
-    assert.throws(() => withLock(port, "/tmp/s.lock", () => assert.fail("ran under another's lock")), /another save is running \(process 777\)/);
+    assert.throws(
+      () => withLock(port, "/tmp/s.lock", () => assert.fail("ran under another's lock")),
+      /another save is running \(process 777\)/,
+    );
     assert.deepEqual(port.calls, ["write /tmp/s.lock (new)"]);
     assert.equal(port.readText("/tmp/s.lock"), "777");
   });
@@ -57,7 +69,12 @@ describe("the save lock, recorded", () => {
   it("left by a killed save: taken over", () => {
     const port = fake({ "/tmp/s.lock": "777" });
     withLock(port, "/tmp/s.lock", () => undefined);
-    assert.deepEqual(port.calls, ["write /tmp/s.lock (new)", "rm -rf /tmp/s.lock", "write /tmp/s.lock (new)", "rm -rf /tmp/s.lock"]);
+    assert.deepEqual(port.calls, [
+      "write /tmp/s.lock (new)",
+      "rm -rf /tmp/s.lock",
+      "write /tmp/s.lock (new)",
+      "rm -rf /tmp/s.lock",
+    ]);
   });
 });
 
@@ -72,7 +89,16 @@ describe("a flash-mode save, recorded", () => {
         "/save/upper/etc/old": "kept",
         "/ram/etc/motd": "hello",
       },
-      { mounts: [{ source: "overlay", target: "/", fstype: "overlay", options: "rw,lowerdir=/pup_ro1:/pup_ro2,upperdir=/pup_rw/upper" }] },
+      {
+        mounts: [
+          {
+            source: "overlay",
+            target: "/",
+            fstype: "overlay",
+            options: "rw,lowerdir=/pup_ro1:/pup_ro2,upperdir=/pup_rw/upper",
+          },
+        ],
+      },
     );
     const t = runningTarget("/", port);
     assert.deepEqual(t, { save: "/save", ram: "/ram", lowers: ["/initrd/pup_ro2"], protect: [] });
@@ -82,7 +108,11 @@ describe("a flash-mode save, recorded", () => {
     assert.equal(r.generation, 1);
     assert.deepEqual(r.recovered, []);
     const g = "/save/.gen/0001.partial";
-    const meta = (p: string, mode: string): string[] => [`chown -h ${process.getuid!()}:${process.getgid!()} ${p}`, `chmod ${mode} ${p}`, `touch -h ${p}`];
+    const meta = (p: string, mode: string): string[] => [
+      `chown -h ${process.getuid!()}:${process.getgid!()} ${p}`,
+      `chmod ${mode} ${p}`,
+      `touch -h ${p}`,
+    ];
     assert.deepEqual(port.calls, [
       `write ${lock} (new)`,
       // The current layer (a plain upper/) hard-linked into the new generation.
@@ -104,7 +134,17 @@ describe("a flash-mode save, recorded", () => {
       "sync -f /save",
       `rm -rf ${lock}`,
     ]);
-    assert.deepEqual(r.stats, { files: 1, unchanged: 0, symlinks: 0, dirs: 1, hardlinks: 0, deleted: 0, whiteouts: 0, skipped: 0, bytes: 5 });
+    assert.deepEqual(r.stats, {
+      files: 1,
+      unchanged: 0,
+      symlinks: 0,
+      dirs: 1,
+      hardlinks: 0,
+      deleted: 0,
+      whiteouts: 0,
+      skipped: 0,
+      bytes: 5,
+    });
     assert.equal(readlinkSync(port.path("/save/upper")), ".gen/0001");
     assert.equal(readFileSync(port.path("/save/.gen/0001/etc/motd"), "utf8"), "hello");
     assert.equal(readFileSync(port.path("/save/.gen/0001/etc/old"), "utf8"), "kept");
@@ -113,13 +153,16 @@ describe("a flash-mode save, recorded", () => {
 
   it("PUPMODE 12: nothing to merge, nothing done", () => {
     const port = fake({ "/etc/rc.d/PUPSTATE": "PUPMODE=12\n" });
-    assert.deepEqual(runningTarget("/", port), { nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk" });
+    assert.deepEqual(runningTarget("/", port), {
+      nothing: "PUPMODE 12: the save is the writable layer, so everything is already on disk",
+    });
     assert.deepEqual(port.calls, []);
   });
 });
 
 describe("the shutdown path, recorded", () => {
-  const shutdown = (port: RecordingPort): number => shutdownSave({ ask: (q, t, o) => port.ask(q, t, o), say: (l) => port.say(l), port });
+  const shutdown = (port: RecordingPort): number =>
+    shutdownSave({ ask: (q, t, o) => port.ask(q, t, o), say: (l) => port.say(l), port });
   const flash = {
     "/etc/rc.d/PUPSTATE": "PUPMODE=13\n",
     "/initrd/pup_ro1": "-> /save/upper",
@@ -133,7 +176,10 @@ describe("the shutdown path, recorded", () => {
     const port = fake(flash, { answers: [null] });
     assert.equal(shutdown(port), 0);
     assert.deepEqual(port.calls, ["ask", "rm -rf /initrd/mnt/dev_save/fsckme.flg"]);
-    assert.deepEqual(port.said, ["Save this session to /save? [Y/n] (60 s, then not saved) ", "No answer: the session is not saved."]);
+    assert.deepEqual(port.said, [
+      "Save this session to /save? [Y/n] (60 s, then not saved) ",
+      "No answer: the session is not saved.",
+    ]);
   });
 
   it("PUPMODE 13 with ASKTOSAVE=false: saved without a question", () => {

@@ -46,7 +46,14 @@ describe("the version-upgrade clean-up of a save layer", () => {
       "lib/modules/6.1.0-9-amd64/modules.dep",
       "usr/share/doc/deep/gone",
     ]);
-    for (const kept of ["etc/rc.d/rc.local", "etc/rc.d/PUPSTATE", "lib/modules/6.1.0-9-amd64/kernel/extra/mine.ko", "root/notes.txt", "root/.config/autostart/tray.desktop", "usr/share/doc/deep"]) {
+    for (const kept of [
+      "etc/rc.d/rc.local",
+      "etc/rc.d/PUPSTATE",
+      "lib/modules/6.1.0-9-amd64/kernel/extra/mine.ko",
+      "root/notes.txt",
+      "root/.config/autostart/tray.desktop",
+      "usr/share/doc/deep",
+    ]) {
       assert.ok(existsSync(join(layer, kept)), `${kept} is kept`);
     }
     assert.deepEqual(upgradeCleanup(new NodePort(), layer), [], "a second clean-up finds nothing");

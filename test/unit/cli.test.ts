@@ -25,7 +25,10 @@ const write = (name: string, data: unknown): string => {
 };
 
 describe("ramstack plan", () => {
-  const good = write("m.json", machine([disk("sdb", "usb", [part("sdb1", "ext4", frugal("/puppy", saveFolder("/puppy/tinysave")))])]));
+  const good = write(
+    "m.json",
+    machine([disk("sdb", "usb", [part("sdb1", "ext4", frugal("/puppy", saveFolder("/puppy/tinysave")))])]),
+  );
   it("prints a readable plan", () => {
     const r = run("plan", "--machine", good, "--cmdline", "psubdir=puppy");
     assert.equal(r.status, 0, r.stderr);
@@ -36,9 +39,15 @@ describe("ramstack plan", () => {
   it("--ops prints the operations the init would perform, step by step; --json gives them as data", () => {
     const r = run("plan", "--machine", good, "--cmdline", "psubdir=puppy", "--ops");
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^the save sdb1:\/puppy\/tinysave \(if it fails: boot in RAM, the save untouched\):\n {2}mount -o move \/mnt\/sdb1 \/mnt\/dev_save$/m);
+    assert.match(
+      r.stdout,
+      /^the save sdb1:\/puppy\/tinysave \(if it fails: boot in RAM, the save untouched\):\n {2}mount -o move \/mnt\/sdb1 \/mnt\/dev_save$/m,
+    );
     assert.match(r.stdout, /^ {2}ln -s \/mnt\/dev_save\/puppy\/tinysave\/upper \/pup_ro1$/m);
-    assert.match(r.stdout, /^ {2}mount -t overlay -o lowerdir=\/pup_ro1:\/pup_ro2:\/pup_z,upperdir=\/mnt\/tmpfs\/pup_rw,.*xino=on unionfs \/pup_new$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}mount -t overlay -o lowerdir=\/pup_ro1:\/pup_ro2:\/pup_z,upperdir=\/mnt\/tmpfs\/pup_rw,.*xino=on unionfs \/pup_new$/m,
+    );
     assert.match(r.stdout, /^ {2}switch_root \/pup_new \/sbin\/init/m);
     const j = run("plan", "--machine", good, "--cmdline", "psubdir=puppy", "--ops", "--json");
     const steps = JSON.parse(j.stdout) as { name: string; onFail: string; ops: { op: string }[] }[];
@@ -52,7 +61,14 @@ describe("ramstack plan", () => {
     assert.equal(p.pupmode, 13);
     assert.equal(p.unionfs, "overlay");
     assert.deepEqual(Object.keys(p.layers[0]).slice(0, 4), ["role", "partition", "path", "ram"]);
-    assert.deepEqual(p.save, { kind: "folder", partition: "sdb1", path: "/puppy/tinysave", flash: true, fstype: "ext4", layout: "overlay" });
+    assert.deepEqual(p.save, {
+      kind: "folder",
+      partition: "sdb1",
+      path: "/puppy/tinysave",
+      flash: true,
+      fstype: "ext4",
+      layout: "overlay",
+    });
     assert.equal(p.fatal, null);
     assert.ok(Array.isArray(p.warnings) && Array.isArray(p.log));
   });
@@ -62,7 +78,14 @@ describe("ramstack plan", () => {
     assert.match(JSON.parse(r.stdout).fatal, /not found/);
   });
   it("answers questions", () => {
-    const two = write("two.json", machine([disk("sda", "ata", [part("sda1", "ext4", frugal("", { ...saveFolder("/tinysave"), ...saveFolder("/tinysave-b") }))])]));
+    const two = write(
+      "two.json",
+      machine([
+        disk("sda", "ata", [
+          part("sda1", "ext4", frugal("", { ...saveFolder("/tinysave"), ...saveFolder("/tinysave-b") })),
+        ]),
+      ]),
+    );
     const asked = JSON.parse(run("plan", "--machine", two, "--json").stdout);
     assert.equal(asked.questions[0].id, "save-choice");
     const answered = JSON.parse(run("plan", "--machine", two, "--json", "--answer", "save-choice=2").stdout);
@@ -72,8 +95,15 @@ describe("ramstack plan", () => {
     ["no machine", ["plan"], /--machine FILE.json is required/],
     ["unreadable file", ["plan", "--machine", "/nonexistent.json"], /cannot read \/nonexistent.json: ENOENT/],
     ["not JSON", ["plan", "--machine", write("bad.json", "{oops")], /is not valid JSON/],
-    ["wrong shape", ["plan", "--machine", write("shape.json", { ramMiB: -1, initrd: {}, disks: [{ name: "sda", transport: "floppy", partitions: [] }] })],
-      /machine.ramMiB: expected a number >= 0\n.*machine.initrd.DISTRO_SPECS: expected a string\n.*transport: expected one of/s],
+    [
+      "wrong shape",
+      [
+        "plan",
+        "--machine",
+        write("shape.json", { ramMiB: -1, initrd: {}, disks: [{ name: "sda", transport: "floppy", partitions: [] }] }),
+      ],
+      /machine.ramMiB: expected a number >= 0\n.*machine.initrd.DISTRO_SPECS: expected a string\n.*transport: expected one of/s,
+    ],
     ["unknown option", ["plan", "--machin", "x"], /unknown option --machin/],
     ["bad answer", ["plan", "--machine", good, "--answer", "colour=red"], /the questions are save-choice and upgrade/],
     ["unknown command", ["bogus"], /unknown command 'bogus'/],
@@ -90,7 +120,20 @@ describe("ramstack plan", () => {
     assert.match(run("--help").stdout, /Commands:\n\s+plan/);
     assert.match(run("plan", "--help").stdout, /Exit status: 0/);
     const params = run("plan", "--params").stdout;
-    for (const name of ["pmedia", "psubdir", "pupsfs", "psave", "pfix", "punionfs", "waitdev", "pkeys", "plang", "pimod", "psavemark"]) assert.match(params, new RegExp(`^  ${name}=`, "m"));
+    for (const name of [
+      "pmedia",
+      "psubdir",
+      "pupsfs",
+      "psave",
+      "pfix",
+      "punionfs",
+      "waitdev",
+      "pkeys",
+      "plang",
+      "pimod",
+      "psavemark",
+    ])
+      assert.match(params, new RegExp(`^  ${name}=`, "m"));
   });
   it("the shipped examples plan without errors", () => {
     const examples: Record<string, string> = {
@@ -115,19 +158,76 @@ describe("ramstack save's arguments", () => {
   it("without a subcommand: the merge, with the option table's defaults", () => {
     assert.deepEqual(parseSave([]), merge);
     assert.deepEqual(parseSave(["--keep", "5", "--json"]), { ...merge, keep: 5, json: true });
-    assert.deepEqual(parseSave(["--save-dir", "/s", "--ram", "/r", "--lower", "/a", "--lower=/b"]), { ...merge, saveDir: "/s", ram: "/r", lowers: ["/a", "/b"] });
+    assert.deepEqual(parseSave(["--save-dir", "/s", "--ram", "/r", "--lower", "/a", "--lower=/b"]), {
+      ...merge,
+      saveDir: "/s",
+      ram: "/r",
+      lowers: ["/a", "/b"],
+    });
   });
   it("each subcommand, and the older flag that means the same", () => {
     const same: [string[], string[], SaveRequest][] = [
-      [["new", "folder"], ["--new", "folder"], { do: "new", json: false, kind: "folder", sizeMiB: 512, encrypt: false }],
       [
-        ["new", "file", "--size", "64", "--fs", "ext2", "--encrypt", "--name", "work", "--partition", "sdb1", "--dir", "/saves", "--json"],
-        ["--new", "file", "--size", "64", "--fs", "ext2", "--encrypt", "--name", "work", "--partition", "sdb1", "--dir", "/saves", "--json"],
-        { do: "new", json: true, kind: "file", sizeMiB: 64, fs: "ext2", name: "work", encrypt: true, partition: "sdb1", dir: "/saves" },
+        ["new", "folder"],
+        ["--new", "folder"],
+        { do: "new", json: false, kind: "folder", sizeMiB: 512, encrypt: false },
       ],
-      [["new", "archive"], ["--new=archive"], { do: "new", json: false, kind: "archive", sizeMiB: 512, encrypt: false }],
+      [
+        [
+          "new",
+          "file",
+          "--size",
+          "64",
+          "--fs",
+          "ext2",
+          "--encrypt",
+          "--name",
+          "work",
+          "--partition",
+          "sdb1",
+          "--dir",
+          "/saves",
+          "--json",
+        ],
+        [
+          "--new",
+          "file",
+          "--size",
+          "64",
+          "--fs",
+          "ext2",
+          "--encrypt",
+          "--name",
+          "work",
+          "--partition",
+          "sdb1",
+          "--dir",
+          "/saves",
+          "--json",
+        ],
+        {
+          do: "new",
+          json: true,
+          kind: "file",
+          sizeMiB: 64,
+          fs: "ext2",
+          name: "work",
+          encrypt: true,
+          partition: "sdb1",
+          dir: "/saves",
+        },
+      ],
+      [
+        ["new", "archive"],
+        ["--new=archive"],
+        { do: "new", json: false, kind: "archive", sizeMiB: 512, encrypt: false },
+      ],
       [["list"], ["--list"], { do: "list", json: false }],
-      [["list", "--json", "--save-dir", "/s"], ["--list", "--json", "--save-dir", "/s"], { do: "list", json: true, saveDir: "/s" }],
+      [
+        ["list", "--json", "--save-dir", "/s"],
+        ["--list", "--json", "--save-dir", "/s"],
+        { do: "list", json: true, saveDir: "/s" },
+      ],
       [["revert", "2"], ["--revert", "2"], { do: "revert", json: false, generation: 2 }],
       [["revert", "0", "--json"], ["--revert=0", "--json"], { do: "revert", json: true, generation: 0 }],
       [["periodic"], ["--periodic"], { do: "periodic" }],
@@ -155,7 +255,11 @@ describe("ramstack save's arguments", () => {
     };
     assert.match(text(["--help"]), /^Usage: ramstack save \[--keep N\]/);
     assert.match(text(["--help"]), /--keep N +older generations to keep after a save \(default 3\)/);
-    assert.doesNotMatch(text(["--help"]), /^ +--(new|list|revert|periodic|shutdown|size)\b/m, "the older flags are not listed as options");
+    assert.doesNotMatch(
+      text(["--help"]),
+      /^ +--(new|list|revert|periodic|shutdown|size)\b/m,
+      "the older flags are not listed as options",
+    );
     assert.match(text(["new", "--help"]), /^Usage: ramstack save new folder\|file\|archive/);
     assert.match(text(["new", "-h"]), /--size MiB +with file: the save file's size \(default 512\)/);
     assert.match(text(["list", "--help"]), /^Usage: ramstack save list/);

@@ -13,7 +13,10 @@ describe("partition inventory", () => {
   ]);
   const inv = takeInventory(m);
   it("is in natural order with optical drives last", () => {
-    assert.deepEqual(inv.parts.map((p) => p.name), ["nvme0n1p2", "nvme0n1p10", "sda2", "sda10", "sr0"]);
+    assert.deepEqual(
+      inv.parts.map((p) => p.name),
+      ["nvme0n1p2", "nvme0n1p10", "sda2", "sda10", "sr0"],
+    );
   });
   it("skips swap, unformatted, loop, boot areas and filesystems the kernel lacks, saying why", () => {
     assert.deepEqual(Object.fromEntries(inv.skipped.map((s) => [s.name, s.reason])), {
@@ -46,7 +49,11 @@ describe("naming a partition by name, label or UUID", () => {
   );
   const name = (id: string): string => {
     const r = resolveId(id, inv.parts);
-    return r.kind === "found" ? r.part.name : r.kind === "ambiguous" ? `ambiguous:${r.candidates.map((c) => c.name).join("+")}` : "missing";
+    return r.kind === "found"
+      ? r.part.name
+      : r.kind === "ambiguous"
+        ? `ambiguous:${r.candidates.map((c) => c.name).join("+")}`
+        : "missing";
   };
   const cases: [string, string][] = [
     ["sda3", "sda3"],

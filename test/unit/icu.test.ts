@@ -42,7 +42,10 @@ describe("ICU data packages", () => {
 
   it("writes a smaller package when items are left out", () => {
     const all = writeIcuPackage(header(), items);
-    const some = writeIcuPackage(header(), items.filter((i) => keepIcuItem(i.name)));
+    const some = writeIcuPackage(
+      header(),
+      items.filter((i) => keepIcuItem(i.name)),
+    );
     assert.ok(some.length < all.length);
     assert.deepEqual(
       readIcuPackage(some).items.map((i) => i.name),
@@ -60,17 +63,46 @@ describe("ICU data packages", () => {
 
 describe("which ICU items stay", () => {
   it("keeps English and Spanish bundles in every tree, and root, pool and the indexes", () => {
-    for (const n of ["es.res", "en_US.res", "coll/es.res", "zone/en.res", "root.res", "coll/root.res", "pool.res", "res_index.res", "curr/res_index.res", "brkitr/en_US_POSIX.res"])
+    for (const n of [
+      "es.res",
+      "en_US.res",
+      "coll/es.res",
+      "zone/en.res",
+      "root.res",
+      "coll/root.res",
+      "pool.res",
+      "res_index.res",
+      "curr/res_index.res",
+      "brkitr/en_US_POSIX.res",
+    ])
       assert.ok(keepIcuItem(`icudt78l/${n}`), n);
   });
 
   it("drops other languages, legacy converters and word dictionaries", () => {
-    for (const n of ["fr.res", "sr_Latn_BA.res", "coll/de.res", "zone/yue_Hant_HK.res", "ibm-943_P15A-2003.cnv", "brkitr/cjdict.dict", "brkitr/thaidict.dict"])
+    for (const n of [
+      "fr.res",
+      "sr_Latn_BA.res",
+      "coll/de.res",
+      "zone/yue_Hant_HK.res",
+      "ibm-943_P15A-2003.cnv",
+      "brkitr/cjdict.dict",
+      "brkitr/thaidict.dict",
+    ])
       assert.ok(!keepIcuItem(`icudt78l/${n}`), n);
   });
 
   it("keeps the data that is not a language's", () => {
-    for (const n of ["supplementalData.res", "zoneinfo64.res", "metaZones.res", "cnvalias.icu", "unames.icu", "coll/ucadata.icu", "brkitr/word.brk", "nfkc.nrm", "likelySubtags.res"])
+    for (const n of [
+      "supplementalData.res",
+      "zoneinfo64.res",
+      "metaZones.res",
+      "cnvalias.icu",
+      "unames.icu",
+      "coll/ucadata.icu",
+      "brkitr/word.brk",
+      "nfkc.nrm",
+      "likelySubtags.res",
+    ])
       assert.ok(keepIcuItem(`icudt78l/${n}`), n);
   });
 });

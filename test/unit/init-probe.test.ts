@@ -5,7 +5,14 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { aliasBuses, deviceAliases, kernelFilesystems, moduleFilesystems, ramMiB, toMachineDisks } from "../../src/init/probe.js";
+import {
+  aliasBuses,
+  deviceAliases,
+  kernelFilesystems,
+  moduleFilesystems,
+  ramMiB,
+  toMachineDisks,
+} from "../../src/init/probe.js";
 import { FS_MODULES } from "../../src/init/system.js";
 import { listBlockDisks, transportOf } from "../../src/sys/blockdevs.js";
 import { qemuArgs } from "../../src/vm/qemu.js";
@@ -50,14 +57,32 @@ describe("block devices from sysfs", () => {
     assert.equal(disks.length, 1);
     assert.equal(disks[0]!.transport, "usb");
     assert.equal(disks[0]!.removable, true);
-    assert.deepEqual(disks[0]!.partitions.map((p) => [p.name, p.sizeMiB, p.id]), [["sda1", 100, null], ["sda2", 100, null]]);
+    assert.deepEqual(
+      disks[0]!.partitions.map((p) => [p.name, p.sizeMiB, p.id]),
+      [
+        ["sda1", 100, null],
+        ["sda2", 100, null],
+      ],
+    );
     const machine = toMachineDisks(disks);
-    assert.deepEqual(machine[0]!.partitions[0], { name: "sda1", fstype: "", label: "", uuid: "", sizeMiB: 100, freeMiB: 0, files: {} });
+    assert.deepEqual(machine[0]!.partitions[0], {
+      name: "sda1",
+      fstype: "",
+      label: "",
+      uuid: "",
+      sizeMiB: 100,
+      freeMiB: 0,
+      files: {},
+    });
   });
 
   it("collects every device's module alias once", () => {
     const sys = mkdtempSync(join(tmpdir(), "ramstack-bus-"));
-    for (const [bus, d, alias] of [["pci", "0000:00:02.0", "pci:v1AF4d1001"], ["virtio", "virtio0", "virtio:d00000002v00001AF4"], ["pci", "0000:00:03.0", "pci:v1AF4d1001"]]) {
+    for (const [bus, d, alias] of [
+      ["pci", "0000:00:02.0", "pci:v1AF4d1001"],
+      ["virtio", "virtio0", "virtio:d00000002v00001AF4"],
+      ["pci", "0000:00:03.0", "pci:v1AF4d1001"],
+    ]) {
       mkdirSync(join(sys, "bus", bus!, "devices", d!), { recursive: true });
       writeFileSync(join(sys, "bus", bus!, "devices", d!, "modalias"), alias + "\n");
     }
@@ -78,22 +103,34 @@ describe("block devices from sysfs", () => {
 
 describe("/proc parsers", () => {
   it("kernel filesystems, with Linux's names mapped to the planner's", () => {
-    assert.deepEqual(kernelFilesystems("nodev\tsysfs\nnodev\ttmpfs\n\text4\n\tisofs\nnodev\toverlay\n\tntfs3\n\tfuseblk\n"), ["sysfs", "tmpfs", "ext4", "iso9660", "overlay", "ntfs"]);
+    assert.deepEqual(
+      kernelFilesystems("nodev\tsysfs\nnodev\ttmpfs\n\text4\n\tisofs\nnodev\toverlay\n\tntfs3\n\tfuseblk\n"),
+      ["sysfs", "tmpfs", "ext4", "iso9660", "overlay", "ntfs"],
+    );
   });
   it("RAM in MiB from meminfo", () => {
     assert.equal(ramMiB("MemTotal:        1004512 kB\nMemFree: 1 kB\n"), 980);
     assert.equal(ramMiB("nothing"), 0);
-    assert.equal(ramMiB("MemTotal:        1004512 kB\nMemFree:          204800 kB\nMemAvailable:     307200 kB\n", "MemAvailable"), 300);
+    assert.equal(
+      ramMiB("MemTotal:        1004512 kB\nMemFree:          204800 kB\nMemAvailable:     307200 kB\n", "MemAvailable"),
+      300,
+    );
   });
 });
 
 describe("modules the initrd carries", () => {
   it("names the buses that have drivers, so coldplug skips the others", () => {
-    const alias = "# Aliases extracted from modules themselves.\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\nalias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb_storage\nalias virtio:d00000002v* virtio_blk\nalias mmc:block mmc_block\nalias cpu:type:x86,ven*fam*mod*:feature:*0099* aesni_intel\n";
-    assert.deepEqual([...aliasBuses(alias)].sort(), ["mmc", "pci", "usb", "virtio"], "CPU feature modules are left to the running system");
+    const alias =
+      "# Aliases extracted from modules themselves.\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\nalias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb_storage\nalias virtio:d00000002v* virtio_blk\nalias mmc:block mmc_block\nalias cpu:type:x86,ven*fam*mod*:feature:*0099* aesni_intel\n";
+    assert.deepEqual(
+      [...aliasBuses(alias)].sort(),
+      ["mmc", "pci", "usb", "virtio"],
+      "CPU feature modules are left to the running system",
+    );
   });
   it("counts a filesystem as mountable when its module is in the initrd", () => {
-    const dep = "kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko kernel/fs/mbcache.ko\nkernel/fs/jbd2/jbd2.ko:\nkernel/fs/isofs/isofs.ko:\nkernel/fs/overlayfs/overlay.ko:\n";
+    const dep =
+      "kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko kernel/fs/mbcache.ko\nkernel/fs/jbd2/jbd2.ko:\nkernel/fs/isofs/isofs.ko:\nkernel/fs/overlayfs/overlay.ko:\n";
     assert.deepEqual(moduleFilesystems(dep, FS_MODULES).sort(), ["ext2", "ext3", "ext4", "iso9660", "overlay"]);
   });
 });
@@ -106,17 +143,37 @@ describe("QEMU arguments", () => {
     assert.match(a, /-nodefaults/);
   });
   it("attaches each bus with its controller once", () => {
-    const a = qemuArgs({ ...base, disks: [{ file: "a", bus: "usb" }, { file: "b", bus: "usb" }, { file: "c", bus: "nvme" }, { file: "d", bus: "ata" }, { file: "e", bus: "cd" }, { file: "f", bus: "sd" }] }).join(" ");
+    const a = qemuArgs({
+      ...base,
+      disks: [
+        { file: "a", bus: "usb" },
+        { file: "b", bus: "usb" },
+        { file: "c", bus: "nvme" },
+        { file: "d", bus: "ata" },
+        { file: "e", bus: "cd" },
+        { file: "f", bus: "sd" },
+      ],
+    }).join(" ");
     assert.equal(a.match(/qemu-xhci/g)?.length, 1);
     assert.equal(a.match(/-device ahci/g)?.length, 1);
-    assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,id=dev0,removable=on/, "each disk's device has an id to unplug it by");
+    assert.match(
+      a,
+      /usb-storage,bus=xhci\.0,drive=disk0,id=dev0,removable=on/,
+      "each disk's device has an id to unplug it by",
+    );
     assert.match(a, /nvme,serial=ramstack2,drive=disk2/);
     assert.match(a, /ide-cd,drive=disk4/);
     assert.match(a, /file=e,format=raw,if=none,id=disk4,read-only=on,media=cdrom/);
     assert.match(a, /sdhci-pci.*sd-card,drive=disk5/);
   });
   it("boots a disk through the firmware when no kernel is given, OVMF for UEFI", () => {
-    const a = qemuArgs({ firmware: "uefi", disks: [{ file: "img", bus: "usb" }, { file: "x", bus: "virtio" }] }).join(" ");
+    const a = qemuArgs({
+      firmware: "uefi",
+      disks: [
+        { file: "img", bus: "usb" },
+        { file: "x", bus: "virtio" },
+      ],
+    }).join(" ");
     assert.doesNotMatch(a, /-kernel/);
     assert.match(a, /-bios \/usr\/share\/ovmf\/OVMF\.fd/);
     assert.match(a, /usb-storage,bus=xhci\.0,drive=disk0,id=dev0,removable=on,bootindex=0/);

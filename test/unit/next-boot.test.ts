@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatVars, parsePupstate } from "../../src/plan/handover.js";
-import { fsckFlagText, parseFsckFlag, parseMounts, pupmodeFacts, saveLayerLink, saveRootOfLayer, unionLowerDirs } from "../../src/plan/layout.js";
+import {
+  fsckFlagText,
+  parseFsckFlag,
+  parseMounts,
+  pupmodeFacts,
+  saveLayerLink,
+  saveRootOfLayer,
+  unionLowerDirs,
+} from "../../src/plan/layout.js";
 import { judgeNextBoot } from "../../src/save/next-boot.js";
 import { disk, frugal, machine, part, plan, saveFolder, specsText } from "../helpers/machines.js";
 
@@ -36,10 +44,19 @@ describe("layout shared by the init and the saver", () => {
 
 describe("will the next boot use the new save?", () => {
   const advice = "to use it, boot with psave=SAVES:/saves/";
-  const two = (saves: Parameters<typeof part>[2]) => machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/p"))]), disk("sdb", "ata", [part("sdb1", "ext4", saves, { label: "SAVES" })])]);
+  const two = (saves: Parameters<typeof part>[2]) =>
+    machine([
+      disk("sda", "ata", [part("sda1", "ext4", frugal("/p"))]),
+      disk("sdb", "ata", [part("sdb1", "ext4", saves, { label: "SAVES" })]),
+    ]);
 
   it("yes, when the plan stacks it", () => {
-    const v = judgeNextBoot(plan(two(saveFolder("/saves/tinysave")), "psubdir=p psave=SAVES:/saves/"), "sdb1", "/saves/tinysave", advice);
+    const v = judgeNextBoot(
+      plan(two(saveFolder("/saves/tinysave")), "psubdir=p psave=SAVES:/saves/"),
+      "sdb1",
+      "/saves/tinysave",
+      advice,
+    );
     assert.deepEqual(v, { uses: true, pupmode: 12, says: "the next boot uses it (PUPMODE 12)" });
   });
   it("no, when the next boot looks elsewhere: it says so, and what to do", () => {
@@ -48,7 +65,15 @@ describe("will the next boot use the new save?", () => {
     assert.match(v.says, /does NOT use it: it would find no save; to use it, boot with psave=SAVES:\/saves\//);
   });
   it("not for sure, when it is one of several saves: the next boot asks", () => {
-    const v = judgeNextBoot(plan(two({ ...saveFolder("/saves/tinysave"), ...saveFolder("/saves/tinysave-old") }), "psubdir=p psave=SAVES:/saves/"), "sdb1", "/saves/tinysave", advice);
+    const v = judgeNextBoot(
+      plan(
+        two({ ...saveFolder("/saves/tinysave"), ...saveFolder("/saves/tinysave-old") }),
+        "psubdir=p psave=SAVES:/saves/",
+      ),
+      "sdb1",
+      "/saves/tinysave",
+      advice,
+    );
     assert.equal(v.uses, false);
     assert.match(v.says, /finds it among 2 saves and asks which one to use \(no answer in 30 s: none\)/);
   });
@@ -62,7 +87,10 @@ describe("will the next boot use the new save?", () => {
 
 describe("PUPSTATE, written by the planner and read by the saver", () => {
   it("round-trips the values the saver uses, typed", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/p"))]), disk("sdb", "ata", [part("sdb1", "ext4", saveFolder("/saves/tinysave"), { label: "SAVES" })])]);
+    const m = machine([
+      disk("sda", "ata", [part("sda1", "ext4", frugal("/p"))]),
+      disk("sdb", "ata", [part("sdb1", "ext4", saveFolder("/saves/tinysave"), { label: "SAVES" })]),
+    ]);
     const p = plan(m, "psubdir=p psave=SAVES:/saves/");
     const s = parsePupstate(formatVars(p.pupstate));
     assert.equal(s.pupmode, 12);
@@ -76,6 +104,10 @@ describe("PUPSTATE, written by the planner and read by the saver", () => {
     assert.deepEqual([s.pupmode, s.pupsave, s.pupsfs], [5, null, null]);
   });
   it("the fsckme.flg line round-trips", () => {
-    assert.deepEqual(parseFsckFlag(fsckFlagText({ partition: "sda1", fstype: "ext4", file: "/tinysave.4fs" })), { partition: "sda1", fstype: "ext4", file: "/tinysave.4fs" });
+    assert.deepEqual(parseFsckFlag(fsckFlagText({ partition: "sda1", fstype: "ext4", file: "/tinysave.4fs" })), {
+      partition: "sda1",
+      fstype: "ext4",
+      file: "/tinysave.4fs",
+    });
   });
 });

@@ -5,9 +5,21 @@ import { decideCopies } from "../../src/plan/copy.js";
 import { A, disk, frugal, hasLog, machine, part, plan, saveFolder, SFS, Z } from "../helpers/machines.js";
 
 describe("copy to RAM (1.8)", () => {
-  const ram = (p: ReturnType<typeof plan>) => Object.fromEntries(p.layers.filter((l) => l.role !== "rw").map((l) => [l.role, l.ram]));
+  const ram = (p: ReturnType<typeof plan>) =>
+    Object.fromEntries(p.layers.filter((l) => l.role !== "rw").map((l) => [l.role, l.ram]));
   const m = (ramMiB: number, sizes: { main: number; z: number; a?: number }) =>
-    machine([disk("sda", "ata", [part("sda1", "ext4", { [`/${SFS}`]: sizes.main, [`/${Z}`]: sizes.z, ...(sizes.a ? { [`/${A}`]: sizes.a } : {}) })])], { ramMiB });
+    machine(
+      [
+        disk("sda", "ata", [
+          part("sda1", "ext4", {
+            [`/${SFS}`]: sizes.main,
+            [`/${Z}`]: sizes.z,
+            ...(sizes.a ? { [`/${A}`]: sizes.a } : {}),
+          }),
+        ]),
+      ],
+      { ramMiB },
+    );
   it("automatic: copies while 64 MiB stay free, in priority order (main, adrv, ..., zdrv)", () => {
     // tmpfs = 1024 MiB; main 600 fits (424 left); adrv 300 fits (124 left); zdrv 100 would leave 24 < 64.
     assert.deepEqual(ram(plan(m(2048, { main: 600, z: 100, a: 300 }))), { adrv: true, puppy: true, zdrv: false });
@@ -25,7 +37,8 @@ describe("copy to RAM (1.8)", () => {
     assert.deepEqual(ram(plan(m(1024, { main: 400, z: 100 }), "pfix=copy")), { puppy: true, zdrv: true });
     assert.deepEqual(ram(plan(m(512, { main: 300, z: 100 }), "pfix=copy")), { puppy: false, zdrv: true });
   });
-  it("pfix=ram copies like pfix=copy", () => assert.deepEqual(ram(plan(m(1024, { main: 100, z: 10 }), "pfix=ram")), { puppy: true, zdrv: true }));
+  it("pfix=ram copies like pfix=copy", () =>
+    assert.deepEqual(ram(plan(m(1024, { main: 100, z: 10 }), "pfix=ram")), { puppy: true, zdrv: true }));
   it("pfix=nocopy never copies", () => {
     const p = plan(m(16384, { main: 10, z: 10 }), "pfix=nocopy");
     assert.deepEqual(ram(p), { puppy: false, zdrv: false });
@@ -33,19 +46,42 @@ describe("copy to RAM (1.8)", () => {
   });
   it("copies only what fits in the memory still free, less what the running system needs", () => {
     // Half of 1024 MiB could hold both, but only 200 MiB is free (the initrd holds the rest).
-    const d = decideCopies(1024, "yes", [{ key: "puppy", sizeMiB: 100, inInitrd: false }, { key: "zdrv", sizeMiB: 90, inInitrd: false }], 200);
-    assert.deepEqual(d.map((x) => [x.key, x.ram]), [["puppy", true], ["zdrv", false]]);
+    const d = decideCopies(
+      1024,
+      "yes",
+      [
+        { key: "puppy", sizeMiB: 100, inInitrd: false },
+        { key: "zdrv", sizeMiB: 90, inInitrd: false },
+      ],
+      200,
+    );
+    assert.deepEqual(
+      d.map((x) => [x.key, x.ram]),
+      [
+        ["puppy", true],
+        ["zdrv", false],
+      ],
+    );
     assert.match(d[1]!.reason, /does not fit in the 36 MiB left in RAM/);
-    assert.deepEqual(decideCopies(1024, "yes", [{ key: "puppy", sizeMiB: 100, inInitrd: false }], 100).map((x) => x.ram), [false], "never the last of the RAM");
+    assert.deepEqual(
+      decideCopies(1024, "yes", [{ key: "puppy", sizeMiB: 100, inInitrd: false }], 100).map((x) => x.ram),
+      [false],
+      "never the last of the RAM",
+    );
   });
   it("an SFS in the initrd is in RAM even with nocopy", () => {
-    assert.deepEqual(decideCopies(512, "no", [{ key: "puppy", sizeMiB: 100, inInitrd: true }]), [{ key: "puppy", ram: true, reason: "in the initrd: already in RAM" }]);
+    assert.deepEqual(decideCopies(512, "no", [{ key: "puppy", sizeMiB: 100, inInitrd: true }]), [
+      { key: "puppy", ram: true, reason: "in the initrd: already in RAM" },
+    ]);
   });
 });
 
 describe("search order and pmedia (1.5)", () => {
   it("pmedia=usbflash searches USB drives only", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal())]), disk("sdb", "usb", [part("sdb1", "vfat", frugal())])]);
+    const m = machine([
+      disk("sda", "ata", [part("sda1", "ext4", frugal())]),
+      disk("sdb", "usb", [part("sdb1", "vfat", frugal())]),
+    ]);
     const p = plan(m, "pmedia=usbflash");
     assert.equal(p.bootPartition, "sdb1");
     assert.ok(hasLog(p, /only USB drives are searched \(sdb1\)/));
@@ -83,7 +119,10 @@ describe("boot from an ISO file", () => {
     assert.equal(p.pupstate.PDEV1, "sda1");
   });
   it("a SAVESPEC beside the ISO is used and sets pmedia=atahd", () => {
-    const p = plan(m({ "/isos/SAVESPEC": { content: "SS_DIR=/s\n" }, ...saveFolder("/s/tinysave") }), "findiso=/isos/tiny.iso");
+    const p = plan(
+      m({ "/isos/SAVESPEC": { content: "SS_DIR=/s\n" }, ...saveFolder("/s/tinysave") }),
+      "findiso=/isos/tiny.iso",
+    );
     assert.deepEqual([p.save.path, p.pmedia, p.pupmode], ["/s/tinysave", "atahd", 12]);
   });
   it("a missing ISO is fatal", () => {

@@ -1,11 +1,33 @@
 // Reference sections 1.2, 1.3, 1.5, 1.9: finding the SFS files and stacking them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { A, B, disk, F, frugal, hasLog, machine, part, plan, roles, saveFolder, SFS, SPECS, Y, Z } from "../helpers/machines.js";
+import {
+  A,
+  B,
+  disk,
+  F,
+  frugal,
+  hasLog,
+  machine,
+  part,
+  plan,
+  roles,
+  saveFolder,
+  SFS,
+  SPECS,
+  Y,
+  Z,
+} from "../helpers/machines.js";
 
 describe("finding the main SFS (1.3, 1.5)", () => {
   it("searches partitions in order and takes the first with the SFS in psubdir", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", { "/other": 1 }), part("sda2", "ext4", frugal("/puppy")), part("sda3", "ext4", frugal("/puppy"))])]);
+    const m = machine([
+      disk("sda", "ata", [
+        part("sda1", "ext4", { "/other": 1 }),
+        part("sda2", "ext4", frugal("/puppy")),
+        part("sda3", "ext4", frugal("/puppy")),
+      ]),
+    ]);
     const p = plan(m, "psubdir=puppy");
     assert.equal(p.fatal, null);
     assert.equal(p.bootPartition, "sda2");
@@ -32,7 +54,12 @@ describe("finding the main SFS (1.3, 1.5)", () => {
     assert.equal(plan(m, "pupsfs=sda2 psubdir=p").bootPartition, "sda2");
   });
   it("pupsfs=LABEL:/path names a file", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", {}, { label: "L1" }), part("sda2", "ext4", { "/x/main.sfs": 50 }, { label: "BOOT" })])]);
+    const m = machine([
+      disk("sda", "ata", [
+        part("sda1", "ext4", {}, { label: "L1" }),
+        part("sda2", "ext4", { "/x/main.sfs": 50 }, { label: "BOOT" }),
+      ]),
+    ]);
     const p = plan(m, "pupsfs=BOOT:/x/main.sfs");
     assert.equal(p.layers.find((l) => l.role === "puppy")?.path, "/x/main.sfs");
     assert.equal(p.bootPartition, "sda2");
@@ -51,14 +78,18 @@ describe("finding the main SFS (1.3, 1.5)", () => {
     assert.equal(plan(m, "pupsfs=:/x/m.sfs").bootPartition, "sda2");
   });
   it("an SFS inside the initrd (humongous initrd) is used first and is in RAM", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal())])], { initrd: { DISTRO_SPECS: SPECS, files: [`/${SFS}`] } });
+    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal())])], {
+      initrd: { DISTRO_SPECS: SPECS, files: [`/${SFS}`] },
+    });
     const p = plan(m);
     const l = p.layers.find((x) => x.role === "puppy")!;
     assert.deepEqual([l.source, l.partition, l.ram], ["initrd", null, true]);
     assert.equal(p.bootPartition, "initrd");
   });
   it("DISTRO_PUPPYSFS renames the main SFS", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", { "/main.sfs": 5 })])], { initrd: { DISTRO_SPECS: SPECS + "DISTRO_PUPPYSFS=main.sfs\n" } });
+    const m = machine([disk("sda", "ata", [part("sda1", "ext4", { "/main.sfs": 5 })])], {
+      initrd: { DISTRO_SPECS: SPECS + "DISTRO_PUPPYSFS=main.sfs\n" },
+    });
     assert.equal(plan(m).layers.find((l) => l.role === "puppy")?.path, "/main.sfs");
   });
   it("an unusable DISTRO_SPECS is fatal with the reason", () => {
@@ -69,16 +100,24 @@ describe("finding the main SFS (1.3, 1.5)", () => {
 
 describe("zdrv, fdrv, adrv, ydrv, bdrv (1.2, 1.3)", () => {
   it("default names are taken beside the main SFS", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/p", { [`/p/${A}`]: 1, [`/p/${Y}`]: 1, [`/p/${B}`]: 1, [`/p/${F}`]: 1 }))])]);
+    const m = machine([
+      disk("sda", "ata", [
+        part("sda1", "ext4", frugal("/p", { [`/p/${A}`]: 1, [`/p/${Y}`]: 1, [`/p/${B}`]: 1, [`/p/${F}`]: 1 })),
+      ]),
+    ]);
     assert.deepEqual(roles(plan(m, "psubdir=p")), ["rw", "adrv", "ydrv", "bdrv", "puppy", "fdrv", "zdrv"]);
   });
   it("a spec with another partition and path is used", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", frugal()), part("sda2", "ext4", { "/apps/a.sfs": 3 })])]);
+    const m = machine([
+      disk("sda", "ata", [part("sda1", "ext4", frugal()), part("sda2", "ext4", { "/apps/a.sfs": 3 })]),
+    ]);
     const l = plan(m, "adrv=sda2:/apps/a.sfs").layers.find((x) => x.role === "adrv")!;
     assert.deepEqual([l.partition, l.path, l.mountpoint], ["sda2", "/apps/a.sfs", "/pup_a"]);
   });
   it("a spec with no partition uses the main SFS partition", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", { "/other": 1 }), part("sda2", "ext4", frugal("", { "/alt.sfs": 2 }))])]);
+    const m = machine([
+      disk("sda", "ata", [part("sda1", "ext4", { "/other": 1 }), part("sda2", "ext4", frugal("", { "/alt.sfs": 2 }))]),
+    ]);
     const l = plan(m, "fdrv=:/alt.sfs").layers.find((x) => x.role === "fdrv")!;
     assert.deepEqual([l.partition, l.path], ["sda2", "/alt.sfs"]);
   });
@@ -94,7 +133,9 @@ describe("zdrv, fdrv, adrv, ydrv, bdrv (1.2, 1.3)", () => {
     assert.deepEqual(p.pending, ["NOLABEL"]);
   });
   it("zdrv inside the initrd is used", () => {
-    const m = machine([disk("sda", "ata", [part("sda1", "ext4", { [`/${SFS}`]: 9 })])], { initrd: { DISTRO_SPECS: SPECS, files: [`/${Z}`] } });
+    const m = machine([disk("sda", "ata", [part("sda1", "ext4", { [`/${SFS}`]: 9 })])], {
+      initrd: { DISTRO_SPECS: SPECS, files: [`/${Z}`] },
+    });
     assert.equal(plan(m).layers.find((x) => x.role === "zdrv")?.source, "initrd");
   });
 });
@@ -105,7 +146,14 @@ describe("the layer stack (1.9)", () => {
       [
         disk("sda", "ata", [
           part("sda1", "ext4", {
-            ...frugal("/p", { [`/p/${A}`]: 1, [`/p/${Y}`]: 1, [`/p/${B}`]: 1, [`/p/${F}`]: 1, "/p/devx_tiny_1.0.0.sfs": 1, "/p/kbuild-6.1.sfs": 1 }),
+            ...frugal("/p", {
+              [`/p/${A}`]: 1,
+              [`/p/${Y}`]: 1,
+              [`/p/${B}`]: 1,
+              [`/p/${F}`]: 1,
+              "/p/devx_tiny_1.0.0.sfs": 1,
+              "/p/kbuild-6.1.sfs": 1,
+            }),
             "/p/tinysave/work": "dir",
             "/p/tinysave/upper/etc/rc.d/BOOTCONFIG": { content: "EXTRASFSLIST='kodi.sfs retro.sfs'\n" },
             "/p/tinysave/upper/initrd/DISTRO_SPECS": { content: SPECS },
@@ -119,9 +167,39 @@ describe("the layer stack (1.9)", () => {
   it("is rw, adrv, ydrv, bdrv, puppy, devx, kbuild, fdrv, zdrv, extras, top first, at Puppy's mount points", () => {
     const p = plan(everything(), "psubdir=p pmedia=atahd");
     assert.equal(p.pupmode, 12);
-    assert.deepEqual(roles(p), ["rw", "adrv", "ydrv", "bdrv", "puppy", "extra:devx", "extra:kbuild", "fdrv", "zdrv", "extra", "extra"]);
-    assert.deepEqual(p.layers.map((l) => l.mountpoint), ["/pup_rw", "/pup_a", "/pup_y", "/pup_b", "/pup_ro2", "/pup_dev", "/pup_k", "/pup_f", "/pup_z", "/pup_ro3", "/pup_ro4"]);
-    assert.deepEqual(p.layers.slice(-2).map((l) => l.path), ["/p/kodi.sfs", "/retro.sfs"]);
+    assert.deepEqual(roles(p), [
+      "rw",
+      "adrv",
+      "ydrv",
+      "bdrv",
+      "puppy",
+      "extra:devx",
+      "extra:kbuild",
+      "fdrv",
+      "zdrv",
+      "extra",
+      "extra",
+    ]);
+    assert.deepEqual(
+      p.layers.map((l) => l.mountpoint),
+      [
+        "/pup_rw",
+        "/pup_a",
+        "/pup_y",
+        "/pup_b",
+        "/pup_ro2",
+        "/pup_dev",
+        "/pup_k",
+        "/pup_f",
+        "/pup_z",
+        "/pup_ro3",
+        "/pup_ro4",
+      ],
+    );
+    assert.deepEqual(
+      p.layers.slice(-2).map((l) => l.path),
+      ["/p/kodi.sfs", "/retro.sfs"],
+    );
     assert.deepEqual([p.layers[0]!.partition, p.layers[0]!.path, p.layers[0]!.source], ["sda1", "/p/tinysave", "save"]);
   });
   it("in flash mode the save sits under the RAM layer as /pup_ro1", () => {
@@ -140,9 +218,11 @@ describe("the layer stack (1.9)", () => {
 
 describe("union filesystem (1.2 punionfs)", () => {
   const m = (fs: string[]) => machine([disk("sda", "ata", [part("sda1", "ext4", frugal())])], { filesystems: fs });
-  it("aufs when the kernel has it", () => assert.equal(plan(m(["ext4", "squashfs", "aufs", "overlay"])).unionfs, "aufs"));
+  it("aufs when the kernel has it", () =>
+    assert.equal(plan(m(["ext4", "squashfs", "aufs", "overlay"])).unionfs, "aufs"));
   it("overlay otherwise", () => assert.equal(plan(m(["ext4", "squashfs", "overlay"])).unionfs, "overlay"));
-  it("punionfs=overlay forces overlay", () => assert.equal(plan(m(["ext4", "squashfs", "aufs", "overlay"]), "punionfs=overlay").unionfs, "overlay"));
+  it("punionfs=overlay forces overlay", () =>
+    assert.equal(plan(m(["ext4", "squashfs", "aufs", "overlay"]), "punionfs=overlay").unionfs, "overlay"));
   it("punionfs=aufs without aufs falls back to overlay with a warning", () => {
     const p = plan(m(["ext4", "squashfs", "overlay"]), "punionfs=aufs");
     assert.equal(p.unionfs, "overlay");
@@ -152,7 +232,9 @@ describe("union filesystem (1.2 punionfs)", () => {
 
 describe("BOOT_SPECS (1.2)", () => {
   const m = (bootSpecs: string) =>
-    machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a")), part("sda2", "ext4", frugal("/b"))])], { initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: bootSpecs } });
+    machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a")), part("sda2", "ext4", frugal("/b"))])], {
+      initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: bootSpecs },
+    });
   it("overrides the cmdline", () => {
     const p = plan(m("PDRV=sda2\nPSUBDIR=b\n"), "pupsfs=sda1 psubdir=a");
     assert.equal(p.bootPartition, "sda2");
@@ -180,19 +262,41 @@ describe("BOOT_SPECS (1.2)", () => {
   });
   it("PSAVEMARK is read as psavemark= and a SAVEMARK file are (one reader: spaces around the number are fine)", () => {
     const three = (files: Record<string, string>) =>
-      machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a", Object.fromEntries(Object.entries(files).map(([k, v]) => [k, { content: v }])))), part("sda2", "ext4", saveFolder("/a/tinysave"))])],
-        { initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: "PSAVEMARK=' 2 '\n" } });
+      machine(
+        [
+          disk("sda", "ata", [
+            part(
+              "sda1",
+              "ext4",
+              frugal("/a", Object.fromEntries(Object.entries(files).map(([k, v]) => [k, { content: v }]))),
+            ),
+            part("sda2", "ext4", saveFolder("/a/tinysave")),
+          ]),
+        ],
+        { initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: "PSAVEMARK=' 2 '\n" } },
+      );
     assert.equal(plan(three({}), "psubdir=a").save.partition, "sda2");
     assert.equal(plan(three({ "/a/SAVEMARK": " 2 \r\n" }), "psubdir=a").save.partition, "sda2");
-    const bad = plan(machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a"))])], { initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: "PSAVEMARK=0\n" } }), "psubdir=a psavemark=1");
+    const bad = plan(
+      machine([disk("sda", "ata", [part("sda1", "ext4", frugal("/a"))])], {
+        initrd: { DISTRO_SPECS: SPECS, BOOT_SPECS: "PSAVEMARK=0\n" },
+      }),
+      "psubdir=a psavemark=1",
+    );
     assert.match(bad.warnings.join(), /PSAVEMARK=0 is not a partition number; ignored/);
     assert.equal(bad.pupstate.PSAVEMARK, "1");
   });
 });
 
 describe("root= (1.2)", () => {
-  const m = machine([disk("sda", "ata", [part("sda1", "ext4", {}, { uuid: "abcd-1234" }), part("sda2", "ext4", frugal(), { uuid: "ef01-5678" })])]);
-  it("names the main SFS partition when no pupsfs is given", () => assert.equal(plan(m, "root=sda2").bootPartition, "sda2"));
+  const m = machine([
+    disk("sda", "ata", [
+      part("sda1", "ext4", {}, { uuid: "abcd-1234" }),
+      part("sda2", "ext4", frugal(), { uuid: "ef01-5678" }),
+    ]),
+  ]);
+  it("names the main SFS partition when no pupsfs is given", () =>
+    assert.equal(plan(m, "root=sda2").bootPartition, "sda2"));
   it("accepts UUID=", () => assert.equal(plan(m, "root=UUID=ef01").bootPartition, "sda2"));
   it("loses to pupsfs", () => assert.match(plan(m, "root=sda2 pupsfs=sda1").fatal ?? "", /sda1/));
 });

@@ -11,7 +11,7 @@ import { normalizePath } from "../../src/plan/tree.js";
 import { disk, frugal, machine, part, plan, saveFolder } from "../helpers/machines.js";
 
 const word = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/);
-const value = fc.string({ unit: fc.constantFrom(..."abcXYZ019/:._-, =") , maxLength: 20 });
+const value = fc.string({ unit: fc.constantFrom(..."abcXYZ019/:._-, ="), maxLength: 20 });
 const anyText = fc.string({ unit: "binary", maxLength: 80 });
 
 describe("parser properties", () => {
@@ -19,7 +19,10 @@ describe("parser properties", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(word, value), { maxLength: 8 }), (pairs) => {
         const text = pairs.map(([k, v]) => `${k}="${v}"`).join(" ");
-        assert.deepEqual(tokenizeCmdline(text), pairs.map(([name, v]) => ({ name, value: v })));
+        assert.deepEqual(
+          tokenizeCmdline(text),
+          pairs.map(([name, v]) => ({ name, value: v })),
+        );
       }),
     );
   });
@@ -29,13 +32,21 @@ describe("parser properties", () => {
   it("spec files: rendered values read back unchanged (any single-line text)", () => {
     const line = fc.string({ unit: "grapheme", maxLength: 30 }).filter((s) => !/[\r\n]/.test(s));
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), line), { selector: ([k]) => k, maxLength: 6 }), (entries) => {
-        assert.deepEqual([...parseShellVars(renderShellVars(entries)).vars], entries);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), line), {
+          selector: ([k]) => k,
+          maxLength: 6,
+        }),
+        (entries) => {
+          assert.deepEqual([...parseShellVars(renderShellVars(entries)).vars], entries);
+        },
+      ),
     );
   });
   it("spec files: parsing arbitrary text never throws and only keeps valid names", () => {
-    fc.assert(fc.property(anyText, (t) => [...parseShellVars(t).vars.keys()].every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))));
+    fc.assert(
+      fc.property(anyText, (t) => [...parseShellVars(t).vars.keys()].every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))),
+    );
   });
   it("decodeSpec: the id never holds a ':' and a path is always absolute and normalised", () => {
     fc.assert(
@@ -44,17 +55,30 @@ describe("parser properties", () => {
         assert.ok(!s.id.includes(":"));
         if (s.path !== "") {
           assert.ok(s.path.startsWith("/"));
-          assert.equal(s.isDir ? s.path === "/" || (s.path.endsWith("/") && normalizePath(s.path) + "/" === s.path) : normalizePath(s.path) === s.path, true);
+          assert.equal(
+            s.isDir
+              ? s.path === "/" || (s.path.endsWith("/") && normalizePath(s.path) + "/" === s.path)
+              : normalizePath(s.path) === s.path,
+            true,
+          );
         }
       }),
     );
   });
   it("boot parameters: parsing never throws and waitdev stays within bounds", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom("waitdev", "pfix", "psave", "pmedia", "psavemark", "punionfs", "plang", "pwireless"), value)), (pairs) => {
-        const r = parseParams(pairs.map(([k, v]) => `${k}="${v}"`).join(" "));
-        assert.ok(r.params.waitdev >= 0 && r.params.waitdev <= MAX_WAITDEV);
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("waitdev", "pfix", "psave", "pmedia", "psavemark", "punionfs", "plang", "pwireless"),
+            value,
+          ),
+        ),
+        (pairs) => {
+          const r = parseParams(pairs.map(([k, v]) => `${k}="${v}"`).join(" "));
+          assert.ok(r.params.waitdev >= 0 && r.params.waitdev <= MAX_WAITDEV);
+        },
+      ),
     );
   });
   it("natural order is a total order consistent with numbers", () => {
@@ -69,11 +93,26 @@ describe("parser properties", () => {
     const label = fc.stringMatching(/^[A-C]{1,4}$/);
     fc.assert(
       fc.property(fc.uniqueArray(label, { minLength: 1, maxLength: 5 }), label, (labels, id) => {
-        const inv = takeInventory(machine([disk("sda", "ata", labels.map((l, i) => part(`sda${i + 1}`, "ext4", {}, { label: l })))]));
+        const inv = takeInventory(
+          machine([
+            disk(
+              "sda",
+              "ata",
+              labels.map((l, i) => part(`sda${i + 1}`, "ext4", {}, { label: l })),
+            ),
+          ]),
+        );
         const r = resolveId(id, inv.parts);
         const exact = labels.filter((l) => l === id);
         const prefixed = labels.filter((l) => l.startsWith(id));
-        const want = exact.length === 1 ? "found" : prefixed.length === 1 ? "found" : prefixed.length > 1 ? "ambiguous" : "missing";
+        const want =
+          exact.length === 1
+            ? "found"
+            : prefixed.length === 1
+              ? "found"
+              : prefixed.length > 1
+                ? "ambiguous"
+                : "missing";
         assert.equal(r.kind, want);
       }),
     );
@@ -82,10 +121,28 @@ describe("parser properties", () => {
 
 describe("planner robustness", () => {
   const m = machine([
-    disk("sda", "ata", [part("sda1", "ext4", frugal("/p", saveFolder("/p/tinysave"))), part("sda2", "vfat", { "/x": 1 }, { label: "DATA" })]),
+    disk("sda", "ata", [
+      part("sda1", "ext4", frugal("/p", saveFolder("/p/tinysave"))),
+      part("sda2", "vfat", { "/x": 1 }, { label: "DATA" }),
+    ]),
     disk("sdb", "usb", [part("sdb1", "ext4", frugal("", { "/tinysave.4fs": 100 }), { label: "USB" })]),
   ]);
-  const params = fc.constantFrom("pmedia", "psubdir", "pupsfs", "psave", "pfix", "psavemark", "punionfs", "zdrv", "adrv", "waitdev", "root", "isofrom", "pkeys", "plang");
+  const params = fc.constantFrom(
+    "pmedia",
+    "psubdir",
+    "pupsfs",
+    "psave",
+    "pfix",
+    "psavemark",
+    "punionfs",
+    "zdrv",
+    "adrv",
+    "waitdev",
+    "root",
+    "isofrom",
+    "pkeys",
+    "plang",
+  );
   it("any cmdline gives a plan: never a crash, a fatal only for the main SFS, and a well-formed stack", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(params, value), { maxLength: 6 }), (pairs) => {
@@ -101,9 +158,12 @@ describe("planner robustness", () => {
     );
   });
   it("the same input always gives the same plan", () => {
-    fc.assert(fc.property(fc.array(fc.tuple(params, value), { maxLength: 4 }), (pairs) => {
-      const c = pairs.map(([k, v]) => `${k}="${v}"`).join(" ");
-      assert.deepEqual(plan(m, c), plan(m, c));
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(params, value), { maxLength: 4 }), (pairs) => {
+        const c = pairs.map(([k, v]) => `${k}="${v}"`).join(" ");
+        assert.deepEqual(plan(m, c), plan(m, c));
+      }),
+      { numRuns: 50 },
+    );
   });
 });

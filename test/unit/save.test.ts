@@ -20,9 +20,24 @@ const save = (...args: string[]) => spawnSync(process.execPath, [bin, "save", ..
 
 describe("what a save leaves out", () => {
   it("follows Puppy's list for the overlay merge", () => {
-    for (const p of ["tmp", "tmp/x", "dev/null", "mnt/sda1", "root/tmp/a", "var/tmp/b", "var/lock/c", "proc", "pup_ro1", "zdrv_tiny_1.sfs", "root/Downloads/f.part", "home/u/x.crdownload", "a/.wh.b"])
+    for (const p of [
+      "tmp",
+      "tmp/x",
+      "dev/null",
+      "mnt/sda1",
+      "root/tmp/a",
+      "var/tmp/b",
+      "var/lock/c",
+      "proc",
+      "pup_ro1",
+      "zdrv_tiny_1.sfs",
+      "root/Downloads/f.part",
+      "home/u/x.crdownload",
+      "a/.wh.b",
+    ])
       assert.ok(isExcluded(p), `${p} should be left out`);
-    for (const p of ["root/new.txt", "etc/hosts", "var/lib/x", "usr/share/tmp", "root/tmpfile", "home/pup_notes"]) assert.ok(!isExcluded(p), `${p} should be saved`);
+    for (const p of ["root/new.txt", "etc/hosts", "var/lib/x", "usr/share/tmp", "root/tmpfile", "home/pup_notes"])
+      assert.ok(!isExcluded(p), `${p} should be saved`);
   });
 });
 
@@ -89,7 +104,10 @@ describe("the save lock", () => {
 describe("where a first save goes (PUPSTATE, typed)", () => {
   const target = (text: string) => saveTargetOf(parsePupstate(text));
   it("PSAVEPART and PSAVEDIR when a place was given", () => {
-    assert.deepEqual(target("PUPMODE=5\nPUPSFS='sda1,ext4,/puppy/puppy.sfs'\nPSAVEPART='sdb2'\nPSAVEDIR='/saves/'\n"), { part: "sdb2", dir: "/saves" });
+    assert.deepEqual(target("PUPMODE=5\nPUPSFS='sda1,ext4,/puppy/puppy.sfs'\nPSAVEPART='sdb2'\nPSAVEDIR='/saves/'\n"), {
+      part: "sdb2",
+      dir: "/saves",
+    });
     assert.deepEqual(target("PSAVEPART='sdb2'\nPSAVEDIR=''\n"), { part: "sdb2", dir: "/" });
   });
   it("else beside the main SFS; nowhere for an SFS in the initrd", () => {

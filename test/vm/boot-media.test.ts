@@ -14,7 +14,17 @@ import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { humongousInitrd } from "../../src/build/cpio.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestMounts, guestVars, kernelVm, lowerDirs, makeTree, scratch, testBuild } from "../helpers/system.js";
+import {
+  boot,
+  bootDisk,
+  guestMounts,
+  guestVars,
+  kernelVm,
+  lowerDirs,
+  makeTree,
+  scratch,
+  testBuild,
+} from "../helpers/system.js";
 
 const SFS = "puppy_tiny_0.1.0.sfs";
 
@@ -38,21 +48,36 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
       "2026-02-01-10-00/bin/.wh.vi": "",
     });
     iso = join(dir, "ramstack.iso");
-    const r = spawnSync("xorriso", ["-as", "mkisofs", "-quiet", "-r", "-V", "RAMSTACK", "-o", iso, stage], { encoding: "utf8" });
+    const r = spawnSync("xorriso", ["-as", "mkisofs", "-quiet", "-r", "-V", "RAMSTACK", "-o", iso, stage], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
   });
   after(async () => Promise.all(vms.map((vm) => vm.kill())));
 
   it("isofrom=: the ISO on a disk is loop-mounted and its SFS stacked", async () => {
-    const disk = bootDisk({ build: testBuild(), dir, exclude: [SFS, "zdrv_tiny_0.1.0.sfs"], extra: { "isos/ramstack.iso": iso } });
-    const { vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "isofrom=/isos/ramstack.iso pfix=nocopy,nox");
+    const disk = bootDisk({
+      build: testBuild(),
+      dir,
+      exclude: [SFS, "zdrv_tiny_0.1.0.sfs"],
+      extra: { "isos/ramstack.iso": iso },
+    });
+    const { vm } = await boot(
+      testBuild(),
+      [{ file: disk, bus: "virtio" }],
+      "isofrom=/isos/ramstack.iso pfix=nocopy,nox",
+    );
     vms.push(vm);
     const mounts = await guestMounts(vm);
     assert.equal(mounts.get("/initrd/mnt/iso")?.fstype, "iso9660");
     assert.deepEqual(lowerDirs(mounts.get("/")!.options), ["/pup_ro2"]);
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /booting from the ISO vda1:\/isos\/ramstack\.iso/);
     assert.equal(await vm.check("test -x /bin/busybox && echo from-the-iso"), "from-the-iso");
-    assert.equal(await vm.check("test -e /tmp/bootcnt.txt && echo no-x"), "no-x", "pfix=nox leaves Puppy's flag that keeps X from starting");
+    assert.equal(
+      await vm.check("test -e /tmp/bootcnt.txt && echo no-x"),
+      "no-x",
+      "pfix=nox leaves Puppy's flag that keeps X from starting",
+    );
     await vm.kill();
   });
 
@@ -64,9 +89,17 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
     assert.equal(s.PUPMODE, "77");
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_ro1", "/pup_ro2"]);
     assert.equal(await vm.check("cat /root/b.txt /root/c.txt"), "newer session\nkept from the older session");
-    assert.equal(await vm.check("test -e /root/a.txt && echo there || echo gone"), "gone", "the newer session's whiteout");
+    assert.equal(
+      await vm.check("test -e /root/a.txt && echo there || echo gone"),
+      "gone",
+      "the newer session's whiteout",
+    );
     assert.equal(await vm.check("cat /root/e.txt"), "deleted in the older session, made again in the newer");
-    assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone", "a whiteout of a main SFS file stays one");
+    assert.equal(
+      await vm.check("test -e /bin/vi && echo there || echo gone"),
+      "gone",
+      "a whiteout of a main SFS file stays one",
+    );
     const usKeys = await vm.check("dumpkmap | md5sum");
     await vm.kill();
 
@@ -76,7 +109,11 @@ describe("booting from an ISO image, a CD, or the initrd alone", { timeout: 6000
     assert.match(vm.console, /Teclado: es/);
     assert.match(vm.console, /Cargando puppy_tiny_0\.1\.0\.sfs en \/pup_ro2/);
     assert.match(vm.console, /Pasando a la raíz por capas/);
-    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /Loading puppy_tiny_0\.1\.0\.sfs at \/pup_ro2/, "the log stays in English");
+    assert.match(
+      await vm.check("cat /initrd/tmp/bootinit.log"),
+      /Loading puppy_tiny_0\.1\.0\.sfs at \/pup_ro2/,
+      "the log stays in English",
+    );
     assert.notEqual(await vm.check("dumpkmap | md5sum"), usKeys, "the console's keymap changed");
     assert.equal(await vm.check("cat /root/a.txt"), "older session");
     assert.equal(await vm.check("test -e /root/b.txt && echo there || echo gone"), "gone");

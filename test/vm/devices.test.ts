@@ -23,10 +23,20 @@ describe("NVMe drives, SD cards, and SAVEMARK", { timeout: 600000 }, () => {
     for (const f of frugalFiles(testBuild())) linkSync(join(testBuild(), f), join(stage, f));
     writeFileSync(join(stage, "SAVEMARK"), "2\n");
     // initmodules.txt beside the save: dummy is a module of the zdrv only.
-    const save = makeTree(join(dir, "save"), { "tinysave/upper/root/where.txt": "partition 2\n", "tinysave/work/": "", "tinyinitmodules.txt": "dummy\n" });
+    const save = makeTree(join(dir, "save"), {
+      "tinysave/upper/root/where.txt": "partition 2\n",
+      "tinysave/work/": "",
+      "tinyinitmodules.txt": "dummy\n",
+    });
     // 256 MiB in all: QEMU's SD cards must be a power of two.
     disk = join(dir, "two-partitions.img");
-    makeDisk(disk, { table: "mbr", partitions: [{ fstype: "ext4", label: "BOOT", sizeMiB: 200, from: stage }, { fstype: "ext4", label: "SAVES", sizeMiB: 54, from: save }] });
+    makeDisk(disk, {
+      table: "mbr",
+      partitions: [
+        { fstype: "ext4", label: "BOOT", sizeMiB: 200, from: stage },
+        { fstype: "ext4", label: "SAVES", sizeMiB: 54, from: save },
+      ],
+    });
   });
   after(async () => Promise.all(vms.map((vm) => vm.kill())));
 

@@ -50,11 +50,23 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     // The stack's modules come with the first filesystem's, in one modprobe.
     assert.match(log, /# modprobe -a -q .*\bext4 loop squashfs overlay$/m);
     assert.doesNotMatch(log, /# modprobe -a -q (loop squashfs|overlay)$/m);
-    const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { plan: { pupmode: number; decisions: { topic: string }[] }; outcome: { steps: { name: string; result: string }[] } };
+    const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as {
+      plan: { pupmode: number; decisions: { topic: string }[] };
+      outcome: { steps: { name: string; result: string }[] };
+    };
     assert.equal(plan.plan.pupmode, 5);
     assert.ok(plan.plan.decisions.some((d) => d.topic === "puppy"));
     // Beside the plan, what was done: every step, in order.
-    assert.deepEqual(plan.outcome.steps.map((x) => `${x.name}: ${x.result}`), ["the RAM layer: done", "puppy puppy_tiny_0.1.0.sfs: done", "zdrv zdrv_tiny_0.1.0.sfs: done", "the union: done", "the hand-over: done"]);
+    assert.deepEqual(
+      plan.outcome.steps.map((x) => `${x.name}: ${x.result}`),
+      [
+        "the RAM layer: done",
+        "puppy puppy_tiny_0.1.0.sfs: done",
+        "zdrv zdrv_tiny_0.1.0.sfs: done",
+        "the union: done",
+        "the hand-over: done",
+      ],
+    );
     assert.match(await vm.check("cat /initrd/DISTRO_SPECS"), /DISTRO_FILE_PREFIX='tiny'/);
   });
 
@@ -79,7 +91,10 @@ describe("a machine with too little RAM for the initrd", { timeout: 300000 }, ()
     const disk = bootDisk({ build, dir: scratch("small-ram") });
     // The kernel unpacks what fits and drops the rest without a word; the stub notices the missing end.
     await withVm(kernelVm(build, [{ file: disk, bus: "virtio" }], "", 200), async (vm) => {
-      const m = await vm.waitFor(/this machine has (\d+) MiB of RAM; unpacking the initrd needs about (\d+) MiB/, 240000);
+      const m = await vm.waitFor(
+        /this machine has (\d+) MiB of RAM; unpacking the initrd needs about (\d+) MiB/,
+        240000,
+      );
       assert.ok(Number(m[1]) < Number(m[2]), m[0]);
       await vm.waitFor(/the initrd was not unpacked whole/, 1000).catch(() => assert.fail(vm.tail()));
     });

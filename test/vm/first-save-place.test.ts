@@ -27,7 +27,10 @@ describe("the first save goes where the next boot looks", { timeout: 900000 }, (
     const dir = scratch("place-psave");
     const saves = join(dir, "saves.img");
     makeDisk(saves, { table: "mbr", partitions: [{ fstype: "ext4", label: "SAVES", sizeMiB: 48 }] });
-    const disks = [{ file: bootDisk({ build: testBuild(), dir }), bus: "virtio" as const }, { file: saves, bus: "virtio" as const }];
+    const disks = [
+      { file: bootDisk({ build: testBuild(), dir }), bus: "virtio" as const },
+      { file: saves, bus: "virtio" as const },
+    ];
     const cmdline = "psave=SAVES:/saves/";
     let vm = await start(disks, cmdline);
     let s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
@@ -40,7 +43,10 @@ describe("the first save goes where the next boot looks", { timeout: 900000 }, (
 
     vm = await start(disks, cmdline);
     s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
-    assert.deepEqual([s.PUPMODE, s.PUPSAVE, s.PSAVEPART, s.PSAVEDIR], ["12", "vdb1,ext4,/saves/tinysave", "vdb1", "/saves/"]);
+    assert.deepEqual(
+      [s.PUPMODE, s.PUPSAVE, s.PSAVEPART, s.PSAVEDIR],
+      ["12", "vdb1,ext4,/saves/tinysave", "vdb1", "/saves/"],
+    );
     assert.equal(await vm.check("cat /root/mine.txt"), "in-the-first-session");
     assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/mnt/dev_save/saves/tinysave/upper");
     await vm.kill();
@@ -53,7 +59,13 @@ describe("the first save goes where the next boot looks", { timeout: 900000 }, (
     for (const f of frugalFiles(testBuild())) linkSync(join(testBuild(), f), join(stage, f));
     makeTree(stage, { SAVEMARK: "2\n" });
     const disk = join(dir, "two-partitions.img");
-    makeDisk(disk, { table: "mbr", partitions: [{ fstype: "ext4", label: "BOOT", sizeMiB: 200, from: stage }, { fstype: "ext4", label: "SAVES", sizeMiB: 48 }] });
+    makeDisk(disk, {
+      table: "mbr",
+      partitions: [
+        { fstype: "ext4", label: "BOOT", sizeMiB: 200, from: stage },
+        { fstype: "ext4", label: "SAVES", sizeMiB: 48 },
+      ],
+    });
     const disks = [{ file: disk, bus: "virtio" as const }];
     let vm = await start(disks);
     let s = await guestVars(vm, "/etc/rc.d/PUPSTATE");

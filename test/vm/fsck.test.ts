@@ -27,7 +27,10 @@ describe("filesystem checks", { timeout: 900000 }, () => {
     vms.push(vm);
     // Kernel messages may come between a check and its result.
     assert.match(vm.console, /Checking sda1 \(fsckme\.flg: unclean shutdown\)[\s\S]*?e2fsck: (clean|errors repaired)/);
-    assert.match(vm.console, /Checking sda1:\/tinysave\.4fs \(fsckme\.flg: unclean shutdown\)[\s\S]*?e2fsck: (clean|errors repaired)/);
+    assert.match(
+      vm.console,
+      /Checking sda1:\/tinysave\.4fs \(fsckme\.flg: unclean shutdown\)[\s\S]*?e2fsck: (clean|errors repaired)/,
+    );
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "13");
     assert.equal(await vm.check("cat /root/x"), "x");
     // A new mark for this session; a clean poweroff removes it.
@@ -46,7 +49,11 @@ describe("filesystem checks", { timeout: 900000 }, () => {
   it("pfix=fsck checks the save file at every boot; pfix=fsckp the partitions too", async () => {
     const dir = scratch("fsck-pfix");
     const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/x": "x\n" });
-    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "virtio" }], "pfix=fsck,fsckp");
+    const { vm } = await boot(
+      testBuild(),
+      [{ file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "virtio" }],
+      "pfix=fsck,fsckp",
+    );
     vms.push(vm);
     assert.match(vm.console, /Checking vda1 \(pfix=fsckp\)[\s\S]*?e2fsck: clean \(exit 0\)/);
     assert.match(vm.console, /Checking vda1:\/tinysave\.4fs \(pfix=fsck\)[\s\S]*?e2fsck: clean \(exit 0\)/);

@@ -12,7 +12,20 @@ import { bootImage, guestVars, scratch, testBuild } from "../helpers/system.js";
 
 function image(name: string, o: Partial<ImageOptions>): string {
   const out = join(scratch(`image-${name}`), `${name}.img`);
-  writeImage({ build: testBuild(), out, table: "mbr", fs: "ext4", label: "RAMSTACK", psubdir: "", firmware: ["bios", "uefi"], console: "serial", cmdline: "", menuTimeout: 0, extra: [], ...o });
+  writeImage({
+    build: testBuild(),
+    out,
+    table: "mbr",
+    fs: "ext4",
+    label: "RAMSTACK",
+    psubdir: "",
+    firmware: ["bios", "uefi"],
+    console: "serial",
+    cmdline: "",
+    menuTimeout: 0,
+    extra: [],
+    ...o,
+  });
   return out;
 }
 
@@ -33,7 +46,14 @@ describe("images boot through GRUB", { timeout: 900000 }, () => {
   });
 
   it("GPT + FAT on a USB stick with psubdir and extra parameters, on UEFI (OVMF)", async () => {
-    const img = image("gpt-vfat", { table: "gpt", fs: "vfat", label: "MYSTICK", psubdir: "boot/tiny", cmdline: "pfix=nocopy", extra: [{ fstype: "ext4", label: "SAVES", sizeMiB: 32 }] });
+    const img = image("gpt-vfat", {
+      table: "gpt",
+      fs: "vfat",
+      label: "MYSTICK",
+      psubdir: "boot/tiny",
+      cmdline: "pfix=nocopy",
+      extra: [{ fstype: "ext4", label: "SAVES", sizeMiB: 32 }],
+    });
     const { vm } = await bootImage(img, "uefi", "usb");
     vms.push(vm);
     assert.equal(await vm.check("test -d /sys/firmware/efi && echo uefi || echo bios"), "uefi");

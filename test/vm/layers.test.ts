@@ -7,7 +7,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Vm, VmDisk } from "../../src/vm/qemu.js";
-import { boot, bootDisk, guestMounts, guestVars, initrdWith, lowerDirs, makeSfs, scratch, testBuild } from "../helpers/system.js";
+import {
+  boot,
+  bootDisk,
+  guestMounts,
+  guestVars,
+  initrdWith,
+  lowerDirs,
+  makeSfs,
+  scratch,
+  testBuild,
+} from "../helpers/system.js";
 
 /**
  * The same frugal files in /boot/tiny twice: a virtio disk labelled DECOY,
@@ -17,7 +27,10 @@ import { boot, bootDisk, guestMounts, guestVars, initrdWith, lowerDirs, makeSfs,
 function decoyAndStick(build: string, dir: string): VmDisk[] {
   const decoy = bootDisk({ build, dir, psubdir: "boot/tiny", label: "DECOY" });
   const usb = bootDisk({ build, dir, psubdir: "boot/tiny", label: "MYSTICK", fstype: "vfat" });
-  return [{ file: decoy, bus: "virtio" }, { file: usb, bus: "usb" }];
+  return [
+    { file: decoy, bus: "virtio" },
+    { file: usb, bus: "usb" },
+  ];
 }
 
 describe("an adrv overrides the main SFS", { timeout: 600000 }, () => {
@@ -73,7 +86,10 @@ describe("psubdir and a label find the frugal files on a USB drive", { timeout: 
   });
 
   it("waited for the USB stick only until it appeared, far less than waitdev", async () => {
-    const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { bootSeconds: number; plan: { waitdev: number } };
+    const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as {
+      bootSeconds: number;
+      plan: { waitdev: number };
+    };
     assert.equal(plan.plan.waitdev, 60);
     assert.ok(plan.bootSeconds < 40, `the init took ${plan.bootSeconds} s`);
   });
@@ -86,7 +102,9 @@ describe("BOOT_SPECS in the initrd overrides the cmdline", { timeout: 600000 }, 
     const dir = scratch("boot-specs");
     // ifb is a module of the zdrv only: PIMOD loads it from the stack, as Puppy does.
     // The zdrv from the other disk: a layer's spec may name any partition.
-    const initrd = initrdWith(build, dir, { BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nZDRV='DECOY:/boot/tiny/zdrv_tiny_0.1.0.sfs'\nPIMOD='ifb'\n" });
+    const initrd = initrdWith(build, dir, {
+      BOOT_SPECS: "PSUBDIR='/boot/tiny'\nPUPSFS='MYSTICK'\nZDRV='DECOY:/boot/tiny/zdrv_tiny_0.1.0.sfs'\nPIMOD='ifb'\n",
+    });
     vm = (await boot(build, decoyAndStick(build, dir), "psubdir=/elsewhere pupsfs=DECOY", { initrd })).vm;
   });
   // Unset when before() failed.

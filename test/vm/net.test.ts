@@ -44,11 +44,16 @@ describe("networking in the guest: a forwarded port reaches its web server", { t
   it("serves a page to this machine through --forward, and serves the edited page after a change", async () => {
     const host = await freePort();
     const build = testBuild();
-    vm = VmClass.start({ ...kernelVm(build, [{ file: bootDisk({ build, dir: scratch("net") }), bus: "virtio" }]), net: { forwards: [{ host, guest: 8080 }] } });
+    vm = VmClass.start({
+      ...kernelVm(build, [{ file: bootDisk({ build, dir: scratch("net") }), bus: "virtio" }]),
+      net: { forwards: [{ host, guest: 8080 }] },
+    });
     await vm.waitFor(/ramstack: system up/, 240000);
     await vm.shellReady(60000);
     // The tiny system brings no network up by itself: the card's driver from the zdrv, QEMU's user network's address.
-    await vm.check("modprobe virtio_net && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2");
+    await vm.check(
+      "modprobe virtio_net && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2",
+    );
     assert.match(await vm.check("ip -o addr show eth0"), /inet 10\.0\.2\.15\/24/);
     await vm.check("mkdir -p /srv/www && echo 'first version' > /srv/www/index.html && httpd -p 8080 -h /srv/www");
     assert.equal(await get(`http://127.0.0.1:${host}/`), "200 first version\n");

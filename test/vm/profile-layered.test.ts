@@ -23,27 +23,43 @@ describe("the layered profile", { timeout: 900000 }, () => {
 
   it("builds each layer with Puppy's names and lists its packages once, in the lowest layer that needs them", () => {
     const m = readManifest(build);
-    for (const k of ["puppy", "zdrv", "adrv", "ydrv", "fdrv", "bdrv"]) assert.ok(m.files[`${k}_layered_0.1.0.sfs`], `${k} is missing`);
+    for (const k of ["puppy", "zdrv", "adrv", "ydrv", "fdrv", "bdrv"])
+      assert.ok(m.files[`${k}_layered_0.1.0.sfs`], `${k} is missing`);
     const names = (k: "adrv" | "bdrv"): string[] => (m.layers?.[k]?.packages ?? []).map((p) => p.split("=")[0]!);
     assert.ok(names("bdrv").includes("libc6"));
     assert.ok(names("adrv").includes("nano") && names("adrv").includes("libcryptsetup12"));
     assert.ok(!names("adrv").includes("libc6"), "libc6 is in bdrv, not again in adrv");
-    const adrv = execFileSync("unsquashfs", ["-l", "-d", "", join(build, "adrv_layered_0.1.0.sfs")], { encoding: "utf8" });
+    const adrv = execFileSync("unsquashfs", ["-l", "-d", "", join(build, "adrv_layered_0.1.0.sfs")], {
+      encoding: "utf8",
+    });
     assert.match(adrv, /^\/bin\/nano$/m);
     assert.doesNotMatch(adrv, /^\/usr\/share\/(doc|man)\//m, "documentation is left out");
   });
 
   it("stacks adrv, ydrv, bdrv over the main SFS and fdrv over zdrv, as PUPSTATE says", async () => {
-    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_a", "/pup_y", "/pup_b", "/pup_ro2", "/pup_f", "/pup_z"]);
+    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), [
+      "/pup_a",
+      "/pup_y",
+      "/pup_b",
+      "/pup_ro2",
+      "/pup_f",
+      "/pup_z",
+    ]);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
-    for (const [k, v] of Object.entries({ ADRV: "adrv", YDRV: "ydrv", BDRV: "bdrv", FDRV: "fdrv" })) assert.equal(s[k], `vda1,ext4,/${v}_layered_0.1.0.sfs`);
+    for (const [k, v] of Object.entries({ ADRV: "adrv", YDRV: "ydrv", BDRV: "bdrv", FDRV: "fdrv" }))
+      assert.equal(s[k], `vda1,ext4,/${v}_layered_0.1.0.sfs`);
   });
 
   it("runs Debian's programs from adrv on bdrv's C library", async () => {
     assert.match(await vm.check("nano --version"), /GNU nano, version \d/);
     assert.match(await vm.check("e2fsck -V 2>&1"), /^e2fsck 1\.\d+/m);
     assert.match(await vm.check("cryptsetup --version"), /^cryptsetup 2\./);
-    assert.equal(await vm.check("test -e /initrd/pup_a/bin/nano && test -e /initrd/pup_b/lib/x86_64-linux-gnu/libc.so.6 && echo yes"), "yes");
+    assert.equal(
+      await vm.check(
+        "test -e /initrd/pup_a/bin/nano && test -e /initrd/pup_b/lib/x86_64-linux-gnu/libc.so.6 && echo yes",
+      ),
+      "yes",
+    );
   });
 
   it("takes files from ydrv and firmware from fdrv", async () => {

@@ -39,14 +39,27 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     let { vm }: { vm: Vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]);
     vms.push(vm);
     await vm.check("echo private-notes > /root/secret.txt");
-    const made = await vm.check(`printf '%s\\n' '${PASSWORD}' | ramstack save --new file --encrypt --size 64 2>&1`, 240000);
+    const made = await vm.check(
+      `printf '%s\\n' '${PASSWORD}' | ramstack save --new file --encrypt --size 64 2>&1`,
+      240000,
+    );
     assert.match(made, /Saved the session in .*\/tinysave_luks\.2fs .*; the next boot uses it \(PUPMODE 12\)/);
-    assert.equal(await vm.check("head -c 6 /initrd/mnt/vda1/tinysave_luks.2fs 2>/dev/null | od -An -c | tr -s ' '"), " L U K S 272 276");
-    assert.match(await vm.check("ramstack save --shutdown 2>&1"), /made its first save earlier \(vda1:\/tinysave_luks\.2fs\)/);
+    assert.equal(
+      await vm.check("head -c 6 /initrd/mnt/vda1/tinysave_luks.2fs 2>/dev/null | od -An -c | tr -s ' '"),
+      " L U K S 272 276",
+    );
+    assert.match(
+      await vm.check("ramstack save --shutdown 2>&1"),
+      /made its first save earlier \(vda1:\/tinysave_luks\.2fs\)/,
+    );
     await vm.check("sync");
     await vm.kill();
     assert.equal(readFileSync(disk).includes(PASSWORD), false, "the password is nowhere on the disk");
-    assert.equal(readFileSync(disk).includes("private-notes"), false, "the session's files are not on the disk in clear");
+    assert.equal(
+      readFileSync(disk).includes("private-notes"),
+      false,
+      "the session's files are not on the disk in clear",
+    );
 
     // A wrong password, then the right one.
     vm = await atPasswordPrompt();
@@ -68,7 +81,9 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/pup_loop/upper");
     await vm.check("echo second > /root/second.txt; sync");
     // As if an older version had made it: the save's copy of DISTRO_SPECS, inside the encrypted file.
-    await vm.check("sed -i \"s/^DISTRO_VERSION=.*/DISTRO_VERSION='0.0.9'/\" /initrd/DISTRO_SPECS; grep -q 0.0.9 /initrd/pup_rw/initrd/DISTRO_SPECS; sync");
+    await vm.check(
+      "sed -i \"s/^DISTRO_VERSION=.*/DISTRO_VERSION='0.0.9'/\" /initrd/DISTRO_SPECS; grep -q 0.0.9 /initrd/pup_rw/initrd/DISTRO_SPECS; sync",
+    );
     await vm.kill();
 
     // No password: the boot goes on in RAM and the save is left exactly as it was.
@@ -76,7 +91,11 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     vm = await atPasswordPrompt();
     from = vm.console.length;
     vm.send("\n");
-    await vm.waitFor(/no password given: the encrypted save vda1:\/tinysave_luks\.2fs stays closed[\s\S]*in RAM/, 120000, from);
+    await vm.waitFor(
+      /no password given: the encrypted save vda1:\/tinysave_luks\.2fs stays closed[\s\S]*in RAM/,
+      120000,
+      from,
+    );
     await vm.waitFor(/ramstack: system up/, 240000, from);
     await vm.shellReady(60000);
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
@@ -100,13 +119,20 @@ describe("an encrypted save (LUKS2)", { timeout: 900000 }, () => {
     // "yes" cleans it up and uses it.
     vm = await atPasswordPrompt();
     vm.send(`${PASSWORD}\n`);
-    await vm.waitFor(/the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
+    await vm.waitFor(
+      /the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/,
+      240000,
+    );
     vm.send("yes\n");
     await vm.waitFor(/Save: cleaned up for this version/, 120000);
     await vm.waitFor(/ramstack: system up \(PUPMODE 12\)/, 240000);
     await vm.shellReady(60000);
     assert.equal(await vm.check("cat /root/second.txt"), "second");
-    assert.match(await vm.check("cat /initrd/pup_rw/initrd/DISTRO_SPECS"), /^DISTRO_VERSION='?0\.1\.0'?$/m, "the save now carries this version");
+    assert.match(
+      await vm.check("cat /initrd/pup_rw/initrd/DISTRO_SPECS"),
+      /^DISTRO_VERSION='?0\.1\.0'?$/m,
+      "the save now carries this version",
+    );
     await vm.kill();
   });
 });

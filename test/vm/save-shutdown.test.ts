@@ -52,7 +52,11 @@ describe("saving at shutdown", { timeout: 900000 }, () => {
     assert.equal(s.PUPMODE, "12");
     assert.equal(s.PUPSAVE, "vda1,ext4,/tinysave");
     assert.equal(await vm.check("cat /root/first.txt"), "first-session");
-    assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone", "the first save keeps the session's whiteouts");
+    assert.equal(
+      await vm.check("test -e /bin/vi && echo there || echo gone"),
+      "gone",
+      "the first save keeps the session's whiteouts",
+    );
     assert.match(await vm.check("ramstack save --list"), /^\*\s+1\s+\/initrd\/mnt\/dev_save\/tinysave\/\.gen\/0001$/m);
     assert.match(await vm.check("ramstack save"), /Nothing to save: PUPMODE 12/);
     await vm.kill();

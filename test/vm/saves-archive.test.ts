@@ -13,7 +13,8 @@ import type { Vm } from "../../src/vm/qemu.js";
 import { boot, bootDisk, guestMounts, guestVars, scratch, testBuild } from "../helpers/system.js";
 
 // /initrd/pup_rw is the RAM layer whatever holds it (the tmpfs in PUPMODE 5, the archive's in 66).
-const OPAQUE = "cd /initrd/pup_rw/ && LD_LIBRARY_PATH=/initrd/runtime/lib /initrd/runtime/bin/getfattr -n trusted.overlay.opaque --only-values var/log; echo";
+const OPAQUE =
+  "cd /initrd/pup_rw/ && LD_LIBRARY_PATH=/initrd/runtime/lib /initrd/runtime/bin/getfattr -n trusted.overlay.opaque --only-values var/log; echo";
 
 describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -28,8 +29,14 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     // A directory of the session replaced by a new one: overlay marks the new one opaque.
     await vm.check("rm -rf /var/log && mkdir /var/log && echo new > /var/log/new.log");
     assert.equal(await vm.check(OPAQUE), "y");
-    assert.match(await vm.check("ramstack save --new folder 2>&1; true", 120000), /folder needs a Linux filesystem.*--new archive/);
-    assert.match(await vm.check("ramstack save --new archive 2>&1", 120000), /Saved the session in .*\/tinysave66\.tar\.gz/);
+    assert.match(
+      await vm.check("ramstack save --new folder 2>&1; true", 120000),
+      /folder needs a Linux filesystem.*--new archive/,
+    );
+    assert.match(
+      await vm.check("ramstack save --new archive 2>&1", 120000),
+      /Saved the session in .*\/tinysave66\.tar\.gz/,
+    );
     await vm.check("sync");
     await vm.kill();
 
@@ -44,9 +51,16 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     assert.match(mounts.get("/")!.options, /upperdir=\/pup_rw66\/upper,workdir=\/pup_rw66\/work/);
     assert.equal(await vm.check("readlink /initrd/pup_rw"), "/initrd/pup_rw66/upper");
     // vfat with Puppy's options.
-    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /# mount -t vfat -o noatime,shortname=mixed,quiet,utf8 \/dev\/vda1 /);
+    assert.match(
+      await vm.check("cat /initrd/tmp/bootinit.log"),
+      /# mount -t vfat -o noatime,shortname=mixed,quiet,utf8 \/dev\/vda1 /,
+    );
     assert.equal(await vm.check("cat /root/a.txt"), "first");
-    assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone", "the whiteout came back from the archive");
+    assert.equal(
+      await vm.check("test -e /bin/vi && echo there || echo gone"),
+      "gone",
+      "the whiteout came back from the archive",
+    );
     assert.equal(await vm.check(OPAQUE), "y", "the opaque directory came back from the archive");
     assert.equal(await vm.check("ls /var/log"), "new.log");
     await vm.check("echo second > /root/b.txt; rm /root/a.txt");
@@ -61,11 +75,16 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "pkeys=es"));
     vms.push(vm);
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "66");
-    assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /# mount -t vfat -o noatime,shortname=mixed,quiet,utf8,codepage=850 \/dev\/vda1 /);
+    assert.match(
+      await vm.check("cat /initrd/tmp/bootinit.log"),
+      /# mount -t vfat -o noatime,shortname=mixed,quiet,utf8,codepage=850 \/dev\/vda1 /,
+    );
     assert.equal(await vm.check("cat /root/b.txt"), "second");
     assert.equal(await vm.check("test -e /root/a.txt && echo there || echo gone"), "gone");
     // As a power cut during the rename on FAT can leave it: only the new archive, under its temporary name.
-    await vm.check("mkdir -p /mnt/s && mount -t vfat /dev/vda1 /mnt/s && mv /mnt/s/tinysave66.tar.gz /mnt/s/tinysave66.tar.gz.new && umount /mnt/s && sync");
+    await vm.check(
+      "mkdir -p /mnt/s && mount -t vfat /dev/vda1 /mnt/s && mv /mnt/s/tinysave66.tar.gz /mnt/s/tinysave66.tar.gz.new && umount /mnt/s && sync",
+    );
     await vm.kill();
 
     ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }]));
@@ -74,7 +93,12 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     assert.equal(await vm.check("cat /root/b.txt"), "second", "the session came from tinysave66.tar.gz.new");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /only \/tinysave66\.tar\.gz\.new is there/);
     assert.match(await vm.check("ramstack save 2>&1", 120000), /Saved the session in vda1:\/tinysave66\.tar\.gz/);
-    assert.equal(await vm.check("mkdir -p /mnt/s && mount -t vfat /dev/vda1 /mnt/s && ls -1 /mnt/s | grep tinysave; umount /mnt/s"), "tinysave66.tar.gz");
+    assert.equal(
+      await vm.check(
+        "mkdir -p /mnt/s && mount -t vfat /dev/vda1 /mnt/s && ls -1 /mnt/s | grep tinysave; umount /mnt/s",
+      ),
+      "tinysave66.tar.gz",
+    );
     await vm.kill();
   });
 
@@ -83,7 +107,10 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     const disk = bootDisk({ build: testBuild(), dir });
     const other = join(dir, "saves.img");
     makeDisk(other, { table: "mbr", partitions: [{ fstype: "ext4", label: "SAVES", sizeMiB: 48 }] });
-    let { vm }: { vm: Vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }, { file: other, bus: "virtio" }]);
+    let { vm }: { vm: Vm } = await boot(testBuild(), [
+      { file: disk, bus: "virtio" },
+      { file: other, bus: "virtio" },
+    ]);
     vms.push(vm);
     await vm.check("echo elsewhere > /root/where.txt");
     const out = await vm.check("ramstack save --new folder --partition vdb1 --dir /keep 2>&1", 120000);
@@ -94,7 +121,10 @@ describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, 
     await vm.check("sync");
     await vm.kill();
 
-    ({ vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }, { file: other, bus: "virtio" }]));
+    ({ vm } = await boot(testBuild(), [
+      { file: disk, bus: "virtio" },
+      { file: other, bus: "virtio" },
+    ]));
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "12");

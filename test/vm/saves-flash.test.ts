@@ -8,7 +8,18 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
-import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeTree, scratch, testBuild } from "../helpers/system.js";
+import {
+  boot,
+  bootDisk,
+  kernelVm,
+  guestMounts,
+  guestVars,
+  lowerDirs,
+  makeSaveFile,
+  makeTree,
+  scratch,
+  testBuild,
+} from "../helpers/system.js";
 
 describe("a save on a USB stick, and switches that leave it alone", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -17,7 +28,9 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
   it("PUPMODE 13: the RAM layer on top, the save file below at /pup_ro1; writes stay in RAM", async () => {
     const dir = scratch("flash");
     const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/saved.txt": "from the save\n" });
-    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "usb" }]);
+    const { vm } = await boot(testBuild(), [
+      { file: bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } }), bus: "usb" },
+    ]);
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "13");
@@ -38,16 +51,35 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
 
   it("pmedia=usbflash: only USB drives are searched, though a fixed disk with a save comes first", async () => {
     const dir = scratch("pmedia-usb");
-    const fixed = bootDisk({ build: testBuild(), dir, extra: { tinysave: makeTree(join(dir, "ata"), { "upper/root/where.txt": "fixed disk\n", "work/": "" }) } });
-    const stick = bootDisk({ build: testBuild(), dir, extra: { tinysave: makeTree(join(dir, "usb"), { "upper/root/where.txt": "usb stick\n", "work/": "" }) } });
-    const { vm } = await boot(testBuild(), [{ file: fixed, bus: "ata" }, { file: stick, bus: "usb" }], "pmedia=usbflash");
+    const fixed = bootDisk({
+      build: testBuild(),
+      dir,
+      extra: { tinysave: makeTree(join(dir, "ata"), { "upper/root/where.txt": "fixed disk\n", "work/": "" }) },
+    });
+    const stick = bootDisk({
+      build: testBuild(),
+      dir,
+      extra: { tinysave: makeTree(join(dir, "usb"), { "upper/root/where.txt": "usb stick\n", "work/": "" }) },
+    });
+    const { vm } = await boot(
+      testBuild(),
+      [
+        { file: fixed, bus: "ata" },
+        { file: stick, bus: "usb" },
+      ],
+      "pmedia=usbflash",
+    );
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PMEDIA, "usbflash");
     assert.equal(s.PUPMODE, "13", "pmedia=usbflash means flash mode");
     assert.equal(await vm.check("cat /root/where.txt"), "usb stick");
     assert.match(await vm.check("readlink /initrd/pup_ro1"), /^\/initrd\/mnt\/dev_save\/tinysave\/upper$/);
-    assert.equal(await vm.check("cat /initrd/pup_ro1/root/where.txt"), "usb stick", "snapmergepuppy.overlay's BASE is the layer");
+    assert.equal(
+      await vm.check("cat /initrd/pup_ro1/root/where.txt"),
+      "usb stick",
+      "snapmergepuppy.overlay's BASE is the layer",
+    );
     const dev = s.PUPSFS!.split(",")[0]!.replace(/\d+$/, "");
     assert.match(await vm.check(`readlink -f /sys/block/${dev}`), /\/usb\d/, "the main SFS came from the USB drive");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /pmedia=usbflash: only USB drives are searched/);
@@ -56,15 +88,24 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
 
   it("ramstack save merges the session into the save as a new generation, there after a reboot", async () => {
     const dir = scratch("flash-save");
-    const save = makeSaveFile(join(dir, "tinysave.4fs"), { "upper/root/saved.txt": "from the save\n", "upper/root/doomed.txt": "x\n" });
+    const save = makeSaveFile(join(dir, "tinysave.4fs"), {
+      "upper/root/saved.txt": "from the save\n",
+      "upper/root/doomed.txt": "x\n",
+    });
     const disk = bootDisk({ build: testBuild(), dir, extra: { "tinysave.4fs": save } });
     let { vm } = await boot(testBuild(), [{ file: disk, bus: "usb" }]);
     vms.push(vm);
-    await vm.check("echo session > /root/new.txt; rm /root/doomed.txt; rm /bin/vi; mkdir -p /etc/x && setfattr -n user.k -v v /etc/x 2>/dev/null; true");
+    await vm.check(
+      "echo session > /root/new.txt; rm /root/doomed.txt; rm /bin/vi; mkdir -p /etc/x && setfattr -n user.k -v v /etc/x 2>/dev/null; true",
+    );
     // Periodic saves every 3 s from the next boot on (RAMSAVEINTERVAL is in minutes).
     await vm.check("sed -i 's/^RAMSAVEINTERVAL=.*/RAMSAVEINTERVAL=0.05/' /etc/eventmanager");
     const out = await vm.check("ramstack save --json", 120000);
-    const r = JSON.parse(out.slice(out.indexOf("{"))) as { saved: boolean; generation: number; stats: { files: number; whiteouts: number } };
+    const r = JSON.parse(out.slice(out.indexOf("{"))) as {
+      saved: boolean;
+      generation: number;
+      stats: { files: number; whiteouts: number };
+    };
     assert.equal(r.saved, true);
     assert.equal(r.generation, 1);
     assert.ok(r.stats.files >= 1);
@@ -82,7 +123,11 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
     assert.equal(await vm.check("test -e /bin/vi && echo there || echo gone"), "gone");
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options)[0], "/pup_ro1");
     assert.match(await vm.check("cat /initrd/tmp/bootinit.log"), /generation 1/);
-    assert.equal(await vm.check("cat /initrd/tmp/save-layer"), ".gen/0001", "the generation the union stacks, which no prune removes");
+    assert.equal(
+      await vm.check("cat /initrd/tmp/save-layer"),
+      ".gen/0001",
+      "the generation the union stacks, which no prune removes",
+    );
     // rc.sysinit started the periodic saver: a change is saved without asking.
     await vm.check("echo periodic > /root/periodic.txt");
     let saved = "";
@@ -99,7 +144,11 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
   it("pfix=ram: PUPMODE 5 with a save present, and the save is not mounted", async () => {
     const dir = scratch("pfix-ram");
     const save = makeTree(join(dir, "save"), { "upper/root/saved.txt": "x\n" });
-    const { vm } = await boot(testBuild(), [{ file: bootDisk({ build: testBuild(), dir, extra: { tinysave: save } }), bus: "virtio" }], "pfix=ram");
+    const { vm } = await boot(
+      testBuild(),
+      [{ file: bootDisk({ build: testBuild(), dir, extra: { tinysave: save } }), bus: "virtio" }],
+      "pfix=ram",
+    );
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
     assert.equal(s.PUPMODE, "5");
@@ -111,7 +160,9 @@ describe("a save on a USB stick, and switches that leave it alone", { timeout: 9
 
   it("pfix=rdsh: a shell in the initrd with the stack ready; 'exit' goes on with the boot", async () => {
     const build = testBuild();
-    const vm = VmClass.start(kernelVm(build, [{ file: bootDisk({ build, dir: scratch("rdsh") }), bus: "virtio" }], "pfix=rdsh"));
+    const vm = VmClass.start(
+      kernelVm(build, [{ file: bootDisk({ build, dir: scratch("rdsh") }), bus: "virtio" }], "pfix=rdsh"),
+    );
     vms.push(vm);
     await vm.waitFor(/pfix=rdsh: a shell before switch_root/, 240000);
     await vm.shellReady(60000);

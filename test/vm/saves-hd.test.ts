@@ -12,7 +12,19 @@ import type { Vm } from "../../src/vm/qemu.js";
 import { makeDisk } from "../../src/build/disk.js";
 import { mksquashfs } from "../../src/build/squashfs.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
-import { boot, bootDisk, kernelVm, guestMounts, guestVars, lowerDirs, makeSaveFile, makeSfs, makeTree, scratch, testBuild } from "../helpers/system.js";
+import {
+  boot,
+  bootDisk,
+  kernelVm,
+  guestMounts,
+  guestVars,
+  lowerDirs,
+  makeSaveFile,
+  makeSfs,
+  makeTree,
+  scratch,
+  testBuild,
+} from "../helpers/system.js";
 
 describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
@@ -48,7 +60,10 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     assert.equal(await vm.check("grep -c '^/dev/vda1 ' /proc/mounts"), "1");
     assert.equal(mounts.get("/initrd/mnt/dev_save")?.source, "/dev/vda1");
     // xino: one st_dev for every file of / (a file of the save, of the main SFS, of the zdrv, and a directory).
-    assert.equal(await vm.check("stat -c %d /root/from-before.txt /bin/busybox /lib/modules /etc | sort -u | wc -l"), "1");
+    assert.equal(
+      await vm.check("stat -c %d /root/from-before.txt /bin/busybox /lib/modules /etc | sort -u | wc -l"),
+      "1",
+    );
     assert.equal(await vm.check("cat /root/from-before.txt"), "kept");
     await vm.check("echo written-in-session-1 > /root/new.txt; rm /root/from-before.txt; sync");
     // An extra SFS to load from the next boot on, as Puppy's SFS loader records it.
@@ -57,7 +72,11 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
 
     vm = await start(disk);
     assert.equal(await vm.check("cat /root/new.txt"), "written-in-session-1");
-    assert.equal(await vm.check("test -e /root/from-before.txt && echo there || echo gone"), "gone", "a deletion is kept too");
+    assert.equal(
+      await vm.check("test -e /root/from-before.txt && echo there || echo gone"),
+      "gone",
+      "a deletion is kept too",
+    );
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_ro2", "/pup_z", "/pup_ro3"]);
     assert.equal(await vm.check("cat /usr/share/myapp/hello"), "from an extra SFS");
     assert.match(await vm.check("cat /etc/rc.d/BOOTCONFIG"), /^EXTRASFSLIST='myapp\.sfs'$/m, "the init keeps the list");
@@ -117,10 +136,22 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
 
   it("a whole-partition save (upper/ at the partition's root, psave=UUID-PREFIX:/) is the writable layer", async () => {
     const dir = scratch("save-partition");
-    const part = makeTree(join(dir, "part"), { "upper/etc/rc.d/PUPSTATE": "PUPMODE=12\n", "upper/root/where.txt": "whole partition\n", "work/": "" });
+    const part = makeTree(join(dir, "part"), {
+      "upper/etc/rc.d/PUPSTATE": "PUPMODE=12\n",
+      "upper/root/where.txt": "whole partition\n",
+      "work/": "",
+    });
     const saveDisk = join(dir, "save-partition.img");
-    makeDisk(saveDisk, { table: "mbr", partitions: [{ fstype: "ext4", label: "WHOLESAVE", uuid: "5eed0a11-1111-4222-8333-444455556666", sizeMiB: 32, from: part }] });
-    const disks = [{ file: bootDisk({ build: testBuild(), dir }), bus: "virtio" as const }, { file: saveDisk, bus: "virtio" as const }];
+    makeDisk(saveDisk, {
+      table: "mbr",
+      partitions: [
+        { fstype: "ext4", label: "WHOLESAVE", uuid: "5eed0a11-1111-4222-8333-444455556666", sizeMiB: 32, from: part },
+      ],
+    });
+    const disks = [
+      { file: bootDisk({ build: testBuild(), dir }), bus: "virtio" as const },
+      { file: saveDisk, bus: "virtio" as const },
+    ];
     let { vm } = await boot(testBuild(), disks, "psave=5eed0a:/");
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
@@ -153,14 +184,23 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     mkdirSync(join(save, "upper/bin"));
     assert.equal(spawnSync("mknod", [join(save, "upper/bin/vi"), "c", "0", "0"]).status, 0);
     const build = testBuild();
-    const vm = VmClass.start(kernelVm(build, [{ file: bootDisk({ build, dir, extra: { tinysave: save } }), bus: "virtio" }]));
+    const vm = VmClass.start(
+      kernelVm(build, [{ file: bootDisk({ build, dir, extra: { tinysave: save } }), bus: "virtio" }]),
+    );
     vms.push(vm);
-    await vm.waitFor(/the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/, 240000);
+    await vm.waitFor(
+      /the save was made by version 0\.0\.9, this is 0\.1\.0\. Use it anyway\?[\s\S]*Choice \[no\]/,
+      240000,
+    );
     vm.send("yes\n");
     await vm.waitFor(/ramstack: system up \(PUPMODE 12\)/, 120000);
     await vm.shellReady(60000);
     const log = await vm.check("cat /initrd/tmp/bootinit.log");
-    assert.deepEqual(Array.from(log.matchAll(/upgrade clean-up: removed (\S+)/g), (m) => m[1]).sort(), ["bin/vi", "etc/rc.d/rc.sysinit"], log);
+    assert.deepEqual(
+      Array.from(log.matchAll(/upgrade clean-up: removed (\S+)/g), (m) => m[1]).sort(),
+      ["bin/vi", "etc/rc.d/rc.sysinit"],
+      log,
+    );
     assert.equal(await vm.check("cat /root/kept.txt"), "kept");
     assert.equal(await vm.check("cat /etc/rc.d/rc.local"), "# mine");
     assert.notEqual(await vm.check("head -1 /etc/rc.d/rc.sysinit"), "# the old version's");
@@ -183,18 +223,39 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
     writeFileSync(join(ydrvTree, "usr/share/noise"), randomBytes(80 * 1048576));
     const ydrv = join(dir, "ydrv.sfs");
     mksquashfs(ydrvTree, ydrv, { compression: { comp: "gzip" }, epoch: 1767225600 });
-    const disk = bootDisk({ build: testBuild(), dir, extra: { "adrv_tiny_0.1.0.sfs": adrv, "ydrv_tiny_0.1.0.sfs": ydrv, tinysave: save } });
-    const { vm } = await boot(testBuild(), [{ file: disk, bus: "virtio" }], "pfix=copy fdrv=NOSUCH:/fdrv_tiny_0.1.0.sfs waitdev=2", { memMiB: 448 });
+    const disk = bootDisk({
+      build: testBuild(),
+      dir,
+      extra: { "adrv_tiny_0.1.0.sfs": adrv, "ydrv_tiny_0.1.0.sfs": ydrv, tinysave: save },
+    });
+    const { vm } = await boot(
+      testBuild(),
+      [{ file: disk, bus: "virtio" }],
+      "pfix=copy fdrv=NOSUCH:/fdrv_tiny_0.1.0.sfs waitdev=2",
+      { memMiB: 448 },
+    );
     vms.push(vm);
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
     const log = await vm.check("cat /initrd/tmp/bootinit.log");
     assert.match(log, /Warning: adrv .* is left out/);
-    const outcome = (JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as { outcome: { steps: { name: string; result: string }[] } }).outcome;
-    assert.equal(outcome.steps.find((x) => x.name.startsWith("adrv"))?.result, "left out", "the outcome beside the plan says so too");
+    const outcome = (
+      JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as {
+        outcome: { steps: { name: string; result: string }[] };
+      }
+    ).outcome;
+    assert.equal(
+      outcome.steps.find((x) => x.name.startsWith("adrv"))?.result,
+      "left out",
+      "the outcome beside the plan says so too",
+    );
     assert.match(log, /fdrv=NOSUCH:\/fdrv_tiny_0\.1\.0\.sfs: no partition NOSUCH; booting without it/);
     assert.match(log, /made for aufs, this boot uses overlay: booting in RAM/);
     assert.match(log, /copy: puppy: to RAM/);
-    assert.equal(await vm.check("ls /initrd/mnt/tmpfs | grep -c adrv; true"), "0", "the unusable adrv's copy is gone from RAM");
+    assert.equal(
+      await vm.check("ls /initrd/mnt/tmpfs | grep -c adrv; true"),
+      "0",
+      "the unusable adrv's copy is gone from RAM",
+    );
     assert.match(log, /copy: (ydrv|zdrv): stays on disk: \d+ MiB does not fit in the -?\d+ MiB left in RAM/);
     assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_y", "/pup_ro2", "/pup_z"]);
     assert.equal(await vm.check("ls -A /initrd/mnt/vda1/tinysave"), "etc", "the save gained no upper/ or work/");

@@ -51,12 +51,32 @@ export interface FatalState {
 }
 
 const MOUNTPOINT: Record<SfsKind, string> = {
-  puppy: "/pup_ro2", adrv: "/pup_a", ydrv: "/pup_y", bdrv: "/pup_b", zdrv: "/pup_z", fdrv: "/pup_f",
-  devx: "/pup_dev", nlsx: "/pup_nls", docx: "/pup_doc", kbuild: "/pup_k",
+  puppy: "/pup_ro2",
+  adrv: "/pup_a",
+  ydrv: "/pup_y",
+  bdrv: "/pup_b",
+  zdrv: "/pup_z",
+  fdrv: "/pup_f",
+  devx: "/pup_dev",
+  nlsx: "/pup_nls",
+  docx: "/pup_doc",
+  kbuild: "/pup_k",
 };
 
 /** The order SFS are copied to RAM in: the most used first (PR #3783). */
-const COPY_PRIORITY: (SfsKind | "extra")[] = ["puppy", "adrv", "ydrv", "bdrv", "devx", "nlsx", "docx", "zdrv", "fdrv", "kbuild", "extra"];
+const COPY_PRIORITY: (SfsKind | "extra")[] = [
+  "puppy",
+  "adrv",
+  "ydrv",
+  "bdrv",
+  "devx",
+  "nlsx",
+  "docx",
+  "zdrv",
+  "fdrv",
+  "kbuild",
+  "extra",
+];
 
 /** The union's order of the SFS layers, top first; EXTRASFSLIST's go below them. */
 const STACK_ORDER: SfsKind[] = ["adrv", "ydrv", "bdrv", "puppy", "devx", "nlsx", "docx", "kbuild", "fdrv", "zdrv"];
@@ -73,7 +93,12 @@ export function assemble(ctx: Ctx, d: Decisions): Plan {
   const copyMode = copyModeOf(p);
   const all = [main, ...d.sfs];
   const ordered = COPY_PRIORITY.flatMap((k) => all.filter((x) => x.kind === k));
-  const copies = decideCopies(ctx.machine.ramMiB, copyMode, ordered.map((x): CopyCandidate => ({ key: keyOf(x), sizeMiB: x.sizeMiB, inInitrd: x.source === "initrd" })), ctx.machine.availableMiB);
+  const copies = decideCopies(
+    ctx.machine.ramMiB,
+    copyMode,
+    ordered.map((x): CopyCandidate => ({ key: keyOf(x), sizeMiB: x.sizeMiB, inInitrd: x.source === "initrd" })),
+    ctx.machine.availableMiB,
+  );
   for (const c of copies) ctx.log.info("copy", `${c.key}: ${c.ram ? "to RAM" : "stays on disk"}: ${c.reason}`);
   const inRam = new Map(copies.map((c) => [c.key, c.ram]));
   const layers = stack(all, save, (x) => inRam.get(keyOf(x)) ?? false);
@@ -98,7 +123,10 @@ export function assemble(ctx: Ctx, d: Decisions): Plan {
   const tmpfsPercent = union === "overlay" && (pupmode === 13 || pupmode === 77) ? 75 : 50;
   const bootPartition = main.source === "initrd" ? "initrd" : main.source === "iso" ? iso!.host.name : main.part!.name;
   const bootPart = main.source === "partition" ? main.part! : main.source === "iso" ? iso!.host : null;
-  const sfsField = (x: Located | undefined): string => (x ? `${x.source === "initrd" ? "rootfs" : x.source === "iso" ? "iso" : x.part!.name},${x.source === "initrd" ? "rootfs" : x.part!.fstype},${x.path}` : "");
+  const sfsField = (x: Located | undefined): string =>
+    x
+      ? `${x.source === "initrd" ? "rootfs" : x.source === "iso" ? "iso" : x.part!.name},${x.source === "initrd" ? "rootfs" : x.part!.fstype},${x.path}`
+      : "";
   const sfsOf = (k: SfsKind): string => sfsField(all.find((x) => x.kind === k));
 
   const pupstate = renderPupstate({
@@ -106,13 +134,19 @@ export function assemble(ctx: Ctx, d: Decisions): Plan {
     pdev1: bootPart?.name ?? "rootfs",
     dev1fs: bootPart?.fstype ?? "rootfs",
     pupsfs: sfsField(main),
-    pupsave: save ? `${save.cand.part.name},${save.cand.part.fstype},${save.kind === "partition" ? "" : save.cand.path}` : "",
+    pupsave: save
+      ? `${save.cand.part.name},${save.cand.part.fstype},${save.kind === "partition" ? "" : save.cand.path}`
+      : "",
     pmedia: p.pmedia,
     drives: ctx.machine.disks.filter((x) => x.transport !== "cd").map((x) => x.name),
     opticalDrives: ctx.machine.disks.filter((x) => x.transport === "cd").map((x) => x.name),
     saveLayer: pupmode === 12 ? "/pup_rw" : pupmode === 13 || pupmode === 77 ? "/pup_ro1" : "",
     pupHome: isLayerSave(save) ? "/mnt/dev_save" : "",
-    zdrv: sfsOf("zdrv"), fdrv: sfsOf("fdrv"), adrv: sfsOf("adrv"), ydrv: sfsOf("ydrv"), bdrv: sfsOf("bdrv"),
+    zdrv: sfsOf("zdrv"),
+    fdrv: sfsOf("fdrv"),
+    adrv: sfsOf("adrv"),
+    ydrv: sfsOf("ydrv"),
+    bdrv: sfsOf("bdrv"),
     psavemark: p.psavemark !== null ? String(p.psavemark) : "",
     // Puppy's: empty for a save found beside the main SFS; the given place, even before a save is there.
     psavepart: d.saveTarget?.part.name ?? "",
@@ -122,14 +156,26 @@ export function assemble(ctx: Ctx, d: Decisions): Plan {
     lang: locale.lang,
   });
   const prevBootconfig = save ? layerFile(save, union, ctx.answers, "/etc/rc.d/BOOTCONFIG") : undefined;
-  const bootconfig = renderBootconfig(prevBootconfig, save ? basename(save.cand.path) || save.cand.part.name : null, layers.filter((l) => l.role !== "rw" && l.role !== "save").map((l) => basename(l.path ?? "")));
+  const bootconfig = renderBootconfig(
+    prevBootconfig,
+    save ? basename(save.cand.path) || save.cand.part.name : null,
+    layers.filter((l) => l.role !== "rw" && l.role !== "save").map((l) => basename(l.path ?? "")),
+  );
 
   return {
     pupmode,
     unionfs: union,
     layers,
     save: savePlan(save, d.saveDir, d.saveLayout),
-    saveTarget: d.saveTarget && !p.pfix.ram ? { partition: d.saveTarget.part.name, fstype: d.saveTarget.part.fstype, dir: d.saveTarget.dir, from: d.saveTarget.from } : null,
+    saveTarget:
+      d.saveTarget && !p.pfix.ram
+        ? {
+            partition: d.saveTarget.part.name,
+            fstype: d.saveTarget.part.fstype,
+            dir: d.saveTarget.dir,
+            from: d.saveTarget.from,
+          }
+        : null,
     fatal: null,
     warnings: ctx.log.warnings(),
     log: ctx.log.lines(),
@@ -157,7 +203,13 @@ export function assemble(ctx: Ctx, d: Decisions): Plan {
     codepage: locale.codepage,
     upgrade: d.upgrade,
     questions: d.questions,
-    flags: { rdsh: p.pfix.rdsh, nox: p.pfix.nox, xorgwizard: p.pfix.xorgwizard, forcePm5: d.forcePm5, versionUpdate: d.upgrade.clean },
+    flags: {
+      rdsh: p.pfix.rdsh,
+      nox: p.pfix.nox,
+      xorgwizard: p.pfix.xorgwizard,
+      forcePm5: d.forcePm5,
+      versionUpdate: d.upgrade.clean,
+    },
     wireless: p.wireless ? { ssid: p.wireless.ssid } : null,
     tz: d.tz,
     pupstate,
@@ -217,12 +269,44 @@ function stack(all: Located[], save: ChosenSave | null, inRam: (x: Located) => b
   const pupmode = pupmodeOf(save);
   const s = save?.cand;
   if (pupmode === 12 && s) {
-    layers.push({ role: "rw", partition: s.part.name, path: s.path, ram: false, mountpoint: "/pup_rw", source: "save", fstype: s.part.fstype });
+    layers.push({
+      role: "rw",
+      partition: s.part.name,
+      path: s.path,
+      ram: false,
+      mountpoint: "/pup_rw",
+      source: "save",
+      fstype: s.part.fstype,
+    });
   } else {
-    layers.push({ role: "rw", partition: null, path: "/mnt/tmpfs/pup_rw", ram: true, mountpoint: "/pup_rw", source: "tmpfs" });
+    layers.push({
+      role: "rw",
+      partition: null,
+      path: "/mnt/tmpfs/pup_rw",
+      ram: true,
+      mountpoint: "/pup_rw",
+      source: "tmpfs",
+    });
   }
-  if (pupmode === 13 && s) layers.push({ role: "save", partition: s.part.name, path: s.path, ram: false, mountpoint: "/pup_ro1", source: "save", fstype: s.part.fstype });
-  if (pupmode === 77 && s) layers.push({ role: "save", partition: null, path: "/mnt/tmpfs/pup_ro1", ram: true, mountpoint: "/pup_ro1", source: "tmpfs" });
+  if (pupmode === 13 && s)
+    layers.push({
+      role: "save",
+      partition: s.part.name,
+      path: s.path,
+      ram: false,
+      mountpoint: "/pup_ro1",
+      source: "save",
+      fstype: s.part.fstype,
+    });
+  if (pupmode === 77 && s)
+    layers.push({
+      role: "save",
+      partition: null,
+      path: "/mnt/tmpfs/pup_ro1",
+      ram: true,
+      mountpoint: "/pup_ro1",
+      source: "tmpfs",
+    });
   const layerOf = (x: Located, role: Layer["role"], mountpoint: string): Layer => {
     const l: Layer = {
       role,
@@ -240,7 +324,8 @@ function stack(all: Located[], save: ChosenSave | null, inRam: (x: Located) => b
   for (const kind of STACK_ORDER) {
     const x = all.find((y) => y.kind === kind);
     if (!x) continue;
-    const role: Layer["role"] = kind === "devx" || kind === "nlsx" || kind === "docx" || kind === "kbuild" ? "extra" : kind;
+    const role: Layer["role"] =
+      kind === "devx" || kind === "nlsx" || kind === "docx" || kind === "kbuild" ? "extra" : kind;
     layers.push(layerOf(x, role, MOUNTPOINT[kind]));
   }
   let n = 3;
@@ -251,7 +336,13 @@ function stack(all: Located[], save: ChosenSave | null, inRam: (x: Located) => b
 function savePlan(save: ChosenSave | null, dir: string | null, layout: Union): SavePlan {
   if (!save) return { kind: "none", partition: null, path: null, flash: false };
   const s = save.cand;
-  const plan: SavePlan = { kind: save.kind, partition: s.part.name, path: s.path, flash: pupmodeOf(save) === 13, fstype: s.part.fstype };
+  const plan: SavePlan = {
+    kind: save.kind,
+    partition: s.part.name,
+    path: s.path,
+    flash: pupmodeOf(save) === 13,
+    fstype: s.part.fstype,
+  };
   if (s.fileFs && save.kind === "file") plan.fileFs = s.fileFs;
   if (s.encrypted) plan.encrypted = true;
   if (save.kind === "multisession") plan.folders = save.folders;

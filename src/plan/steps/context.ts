@@ -69,7 +69,7 @@ export function namedPart(ctx: Ctx, parts: readonly Part[], n: NamedPart): Part 
     return r.part;
   }
   if (r.kind === "missing") ctx.pending.push(n.id);
-  const problem = r.kind === "missing" ? n.missing ?? `no partition ${n.id}` : ambiguous(r, n.id);
+  const problem = r.kind === "missing" ? (n.missing ?? `no partition ${n.id}`) : ambiguous(r, n.id);
   const message = `${n.given ? `${n.given}: ` : ""}${problem}`;
   if (n.otherwise === undefined) fatal(ctx, n.topic, message);
   ctx.log.warn(n.topic, `${message}; ${n.otherwise}`);
@@ -84,7 +84,10 @@ function ambiguous(r: Extract<IdMatch, { kind: "ambiguous" }>, id: string): stri
 export function searchParts(ctx: Ctx, parts: Part[], pmedia: string): Part[] {
   if (!pmedia.startsWith("usb")) return parts;
   const usb = parts.filter((p) => p.usb);
-  ctx.log.info("search", `pmedia=${pmedia}: only USB drives are searched (${usb.map((p) => p.name).join(", ") || "none present"})`);
+  ctx.log.info(
+    "search",
+    `pmedia=${pmedia}: only USB drives are searched (${usb.map((p) => p.name).join(", ") || "none present"})`,
+  );
   return usb;
 }
 

@@ -20,7 +20,13 @@ export function findIso(ctx: Ctx, p: BootParams, inv: Inventory): IsoBoot | null
   const path = normalizePath(p.isoFile);
   const devId = p.isoDev ?? p.root;
   const hosts = devId
-    ? [namedPart(ctx, inv.parts, { topic: "iso", id: devId, missing: `the partition ${devId} holding the ISO ${path} was not found` })!]
+    ? [
+        namedPart(ctx, inv.parts, {
+          topic: "iso",
+          id: devId,
+          missing: `the partition ${devId} holding the ISO ${path} was not found`,
+        })!,
+      ]
     : inv.parts;
   const host = hosts.find((h) => h.tree.stat(path)?.kind === "file");
   if (!host) {
@@ -29,7 +35,16 @@ export function findIso(ctx: Ctx, p: BootParams, inv: Inventory): IsoBoot | null
   }
   const st = host.tree.stat(path)!;
   if (!st.image) fatal(ctx, "iso", `${host.name}:${path} cannot be read as an ISO image`);
-  const part: Part = { ...host, name: "iso", fstype: st.fstype ?? "iso9660", label: "", uuid: "", optical: false, usb: host.usb, tree: st.image };
+  const part: Part = {
+    ...host,
+    name: "iso",
+    fstype: st.fstype ?? "iso9660",
+    label: "",
+    uuid: "",
+    optical: false,
+    usb: host.usb,
+    tree: st.image,
+  };
   ctx.log.info("iso", `booting from the ISO ${host.name}:${path}`);
   return { host, path, part };
 }

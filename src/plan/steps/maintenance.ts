@@ -15,7 +15,6 @@ import type { IsoBoot } from "./iso.js";
 import type { ChosenSave } from "./save.js";
 import type { Located } from "./sfs.js";
 
-
 /** Partitions the init mounts: where SFS files are, the ISO's, and the save's. */
 export function mountedParts(all: Located[], iso: IsoBoot | null, save: ChosenSave | null): Part[] {
   const parts = new Map<string, Part>();
@@ -51,14 +50,23 @@ export function fsckSteps(ctx: Ctx, p: BootParams, mounted: Part[], save: Chosen
     if (file) saveFile = true;
   }
   if (save?.kind === "file" && (p.pfix.fsck || saveFile)) {
-    steps.push({ target: `savefile:${save.cand.part.name}:${save.cand.path}`, reason: p.pfix.fsck ? "pfix=fsck" : "fsckme.flg: unclean shutdown" });
+    steps.push({
+      target: `savefile:${save.cand.part.name}:${save.cand.path}`,
+      reason: p.pfix.fsck ? "pfix=fsck" : "fsckme.flg: unclean shutdown",
+    });
   }
   for (const st of steps) ctx.log.info("fsck", `check ${st.target} (${st.reason})`);
   return steps;
 }
 
 /** pimod, else PREFIXinitmodules.txt beside the save (or in psubdir on the main SFS partition). */
-export function initModules(ctx: Ctx, p: BootParams, distro: DistroInfo, main: Located, save: ChosenSave | null): { modules: string[]; from: Plan["modulesFrom"] } {
+export function initModules(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  main: Located,
+  save: ChosenSave | null,
+): { modules: string[]; from: Plan["modulesFrom"] } {
   if (p.pimod.length) {
     ctx.log.info("modules", `pimod: ${p.pimod.join(", ")}`);
     return { modules: p.pimod, from: "pimod" };

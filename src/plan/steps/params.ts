@@ -18,13 +18,25 @@ export function readCmdline(cmdline: string, log: DecisionLog): BootParams {
   for (const w of warnings) log.warn("cmdline", w);
   for (const l of notes) log.info("cmdline", l);
   const given = Object.entries({
-    pmedia: p.pmedia, psubdir: p.psubdir, pupsfs: p.pupsfs, psave: p.psave, zdrv: p.zdrv, fdrv: p.fdrv,
-    adrv: p.adrv, ydrv: p.ydrv, bdrv: p.bdrv, psavemark: p.psavemark, punionfs: p.punionfs, isofrom: p.isoFile,
+    pmedia: p.pmedia,
+    psubdir: p.psubdir,
+    pupsfs: p.pupsfs,
+    psave: p.psave,
+    zdrv: p.zdrv,
+    fdrv: p.fdrv,
+    adrv: p.adrv,
+    ydrv: p.ydrv,
+    bdrv: p.bdrv,
+    psavemark: p.psavemark,
+    punionfs: p.punionfs,
+    isofrom: p.isoFile,
   }).filter(([, v]) => v !== null && v !== "");
   log.info("cmdline", given.length ? given.map(([k, v]) => `${k}=${v}`).join(" ") : "no Puppy boot parameters");
   const flags = Object.entries(p.pfix).filter(([k, v]) => v === true || (k === "ignoreNewest" && v !== 0));
-  if (flags.length) log.info("cmdline", `pfix: ${flags.map(([k, v]) => (k === "ignoreNewest" ? String(v) : k)).join(",")}`);
-  if (p.waitdev !== DEFAULT_WAITDEV) log.info("cmdline", `waitdev=${p.waitdev}: wait up to ${p.waitdev} s for missing devices`);
+  if (flags.length)
+    log.info("cmdline", `pfix: ${flags.map(([k, v]) => (k === "ignoreNewest" ? String(v) : k)).join(",")}`);
+  if (p.waitdev !== DEFAULT_WAITDEV)
+    log.info("cmdline", `waitdev=${p.waitdev}: wait up to ${p.waitdev} s for missing devices`);
   return p;
 }
 
@@ -33,7 +45,10 @@ export function readDistro(ctx: Ctx): DistroInfo {
   const { distro, errors, notes } = parseDistroSpecs(ctx.machine.initrd.DISTRO_SPECS, ctx.machine.kernelRelease);
   for (const n of notes) ctx.log.warn("distro_specs", n);
   if (!distro) fatal(ctx, "distro_specs", `the initrd's DISTRO_SPECS is unusable: ${errors.join("; ")}`);
-  ctx.log.info("distro_specs", `${distro.name} ${distro.version}, file prefix ${distro.prefix}, main SFS ${distro.sfs.puppy}`);
+  ctx.log.info(
+    "distro_specs",
+    `${distro.name} ${distro.version}, file prefix ${distro.prefix}, main SFS ${distro.sfs.puppy}`,
+  );
   return distro;
 }
 

@@ -11,7 +11,10 @@ export function upgradeQuestion(reason: string): Question {
   return {
     id: "upgrade",
     prompt: `${reason}. Use it anyway? Old system files in it will be cleaned up.`,
-    options: [{ value: "yes", label: "yes, use it" }, { value: "no", label: "no, boot in RAM and leave it alone" }],
+    options: [
+      { value: "yes", label: "yes, use it" },
+      { value: "no", label: "no, boot in RAM and leave it alone" },
+    ],
     default: "no",
     timeoutSec: PROMPT_TIMEOUT_SEC,
   };
@@ -22,7 +25,10 @@ export function saveChoiceQuestion(paths: string[]): Question {
   return {
     id: "save-choice",
     prompt: `${paths.length} saves found. Which one?`,
-    options: [{ value: "0", label: "none: boot without a save" }, ...paths.map((p, i) => ({ value: String(i + 1), label: p }))],
+    options: [
+      { value: "0", label: "none: boot without a save" },
+      ...paths.map((p, i) => ({ value: String(i + 1), label: p })),
+    ],
     default: "0",
     timeoutSec: PROMPT_TIMEOUT_SEC,
   };

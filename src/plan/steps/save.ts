@@ -9,7 +9,15 @@ import { UPPER_DIR } from "../overlay.js";
 import type { BootParams } from "../params.js";
 import { partitionNumber } from "../params.js";
 import type { SaveCandidate } from "../save.js";
-import { archivePath, archiveSave, classifySave, multisessionFolders, saveLayout, savesInDir, wholePartitionSave } from "../save.js";
+import {
+  archivePath,
+  archiveSave,
+  classifySave,
+  multisessionFolders,
+  saveLayout,
+  savesInDir,
+  wholePartitionSave,
+} from "../save.js";
 import { parseShellVars } from "../shellvars.js";
 import { decodeSpec } from "../spec.js";
 import type { FileTree } from "../tree.js";
@@ -66,7 +74,8 @@ export function pupmodeOf(save: ChosenSave | null): number {
 }
 
 /** A save that is the writable layer, or below it in flash mode (12, 13): its partition stays mounted. */
-export const isLayerSave = (save: ChosenSave | null): save is ChosenSave => save !== null && (save.kind === "folder" || save.kind === "file" || save.kind === "partition");
+export const isLayerSave = (save: ChosenSave | null): save is ChosenSave =>
+  save !== null && (save.kind === "folder" || save.kind === "file" || save.kind === "partition");
 
 function readSpecFile(ctx: Ctx, part: Part, path: string): Map<string, string> | undefined {
   const text = part.tree.read(path);
@@ -81,7 +90,15 @@ function readSpecFile(ctx: Ctx, part: Part, path: string): Map<string, string> |
  * psavemark), then SAVESPEC, which takes precedence; else a save found
  * during the search, else the partition of the main SFS (or of the ISO).
  */
-export function chooseSavePlace(ctx: Ctx, p: BootParams, distro: DistroInfo, parts: Part[], main: Located, iso: IsoBoot | null, searchedSaves: SaveCandidate[]): SavePlace {
+export function chooseSavePlace(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  parts: Part[],
+  main: Located,
+  iso: IsoBoot | null,
+  searchedSaves: SaveCandidate[],
+): SavePlace {
   let part: Part | null = null;
   // An ISO's SAVESPEC says where the save is; else saves are looked for beside it.
   let dir: string | null = iso ? asDir(dirname(iso.path)) : null;
@@ -91,16 +108,28 @@ export function chooseSavePlace(ctx: Ctx, p: BootParams, distro: DistroInfo, par
   const noSave = (): SavePlace => ({ part: null, dir: null, explicitPath: null, target: null, pmedia });
   if (p.psave !== null) {
     const spec = decodeSpec(p.psave, p.psubdir);
-    if (spec.id === "") part = main.part && main.source === "partition" ? main.part : iso?.host ?? null;
+    if (spec.id === "") part = main.part && main.source === "partition" ? main.part : (iso?.host ?? null);
     else {
-      part = namedPart(ctx, parts, { topic: "save", id: spec.id, given: `psave=${p.psave}`, otherwise: "booting without a save" });
+      part = namedPart(ctx, parts, {
+        topic: "save",
+        id: spec.id,
+        given: `psave=${p.psave}`,
+        otherwise: "booting without a save",
+      });
       if (!part) return noSave();
     }
     if (spec.isDir) dir = spec.path;
     else if (spec.path !== "") explicitPath = spec.path;
     if (part) {
-      target = { part, dir: asDir(spec.isDir ? spec.path : explicitPath !== null ? dirname(explicitPath) : p.psubdir), from: "psave" };
-      ctx.log.info("save", `psave=${p.psave}: save on ${part.name}${spec.isDir ? `, searched in ${spec.path}` : explicitPath ? ` at ${explicitPath}` : ""}`);
+      target = {
+        part,
+        dir: asDir(spec.isDir ? spec.path : explicitPath !== null ? dirname(explicitPath) : p.psubdir),
+        from: "psave",
+      };
+      ctx.log.info(
+        "save",
+        `psave=${p.psave}: save on ${part.name}${spec.isDir ? `, searched in ${spec.path}` : explicitPath ? ` at ${explicitPath}` : ""}`,
+      );
     }
   }
   const bootPart = main.source === "partition" ? main.part : null;
@@ -139,7 +168,13 @@ export function chooseSavePlace(ctx: Ctx, p: BootParams, distro: DistroInfo, par
       if (iso) pmedia = "atahd";
       const ssId = ss.get("SS_ID") ?? "";
       if (ssId) {
-        part = namedPart(ctx, parts, { topic: "save", id: ssId, given: `SAVESPEC SS_ID=${ssId}`, missing: "no such partition", otherwise: "booting without a save" });
+        part = namedPart(ctx, parts, {
+          topic: "save",
+          id: ssId,
+          given: `SAVESPEC SS_ID=${ssId}`,
+          missing: "no such partition",
+          otherwise: "booting without a save",
+        });
         if (!part) return noSave();
       }
       const ssDir = ss.get("SS_DIR");
@@ -176,7 +211,12 @@ export function chooseSavePlace(ctx: Ctx, p: BootParams, distro: DistroInfo, par
  * folders (optical), a whole-partition save, the one psave names, or the
  * only (or chosen) PREFIXsave* in the directory. Several: the user is asked.
  */
-export function findSave(ctx: Ctx, p: BootParams, distro: DistroInfo, place: SavePlace): { save: ChosenSave | null; question: Question | null } {
+export function findSave(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  place: SavePlace,
+): { save: ChosenSave | null; question: Question | null } {
   const part = place.part;
   const prefix = distro.prefix;
   const none = { save: null, question: null };
@@ -184,21 +224,31 @@ export function findSave(ctx: Ctx, p: BootParams, distro: DistroInfo, place: Sav
     ctx.log.info("save", "no save partition: PUPMODE 5, the session lives in RAM");
     return none;
   }
-  const chosen = (cand: SaveCandidate, kind: ChosenSave["kind"], folders: string[] = []) => ({ save: { cand, kind, folders, flash: false }, question: null });
+  const chosen = (cand: SaveCandidate, kind: ChosenSave["kind"], folders: string[] = []) => ({
+    save: { cand, kind, folders, flash: false },
+    question: null,
+  });
   const use = (c: SaveCandidate, why: string) => {
-    const what = c.kind === "folder" ? "save folder" : `save file (${c.fileFs}${c.encrypted ? ", LUKS encrypted" : ""})`;
+    const what =
+      c.kind === "folder" ? "save folder" : `save file (${c.fileFs}${c.encrypted ? ", LUKS encrypted" : ""})`;
     ctx.log.info("save", `${what} ${c.part.name}:${c.path}, ${why}`);
     return chosen(c, c.kind);
   };
-  const dir = place.dir ?? ((p.psubdir || "") + "/");
+  const dir = place.dir ?? (p.psubdir || "") + "/";
   // Archive on FAT/exFAT: PUPMODE 66.
   const archive = archiveSave(part, dir, prefix);
   if (archive) {
     const path = archivePath(dir, prefix);
-    const cand: SaveCandidate = { part, path, kind: "file", sizeMiB: part.tree.stat(archive === "new" ? `${path}.new` : path)!.sizeMiB };
+    const cand: SaveCandidate = {
+      part,
+      path,
+      kind: "file",
+      sizeMiB: part.tree.stat(archive === "new" ? `${path}.new` : path)!.sizeMiB,
+    };
     ctx.log.info("save", `archive save ${part.name}:${path}: PUPMODE 66, unpacked into RAM`);
     // The executor unpacks PATH.new then; the next save writes PATH again.
-    if (archive === "new") ctx.log.warn("save", `only ${path}.new is there (a save was cut off while renaming it): using it`);
+    if (archive === "new")
+      ctx.log.warn("save", `only ${path}.new is there (a save was cut off while renaming it): using it`);
     return chosen(cand, "archive");
   }
   if (part.fstype === "iso9660") {
@@ -208,10 +258,18 @@ export function findSave(ctx: Ctx, p: BootParams, distro: DistroInfo, place: Sav
       ctx.log.info("save", `no session folders on ${part.name}`);
       return none;
     }
-    ctx.log.info("save", `multisession: ${folders.length} session folder(s) on ${part.name}, newest ${folders[0]}: PUPMODE 77`);
+    ctx.log.info(
+      "save",
+      `multisession: ${folders.length} session folder(s) on ${part.name}, newest ${folders[0]}: PUPMODE 77`,
+    );
     return chosen({ part, path: folders[0]!, kind: "folder", sizeMiB: 0 }, "multisession", folders);
   }
-  if (p.psubdir === "" && place.explicitPath === null && (place.dir === null || place.dir === "/") && wholePartitionSave(part)) {
+  if (
+    p.psubdir === "" &&
+    place.explicitPath === null &&
+    (place.dir === null || place.dir === "/") &&
+    wholePartitionSave(part)
+  ) {
     ctx.log.info("save", `${part.name} is a whole-partition save (etc/rc.d/PUPSTATE at its root): PUPMODE 12`);
     return chosen({ part, path: "/", kind: "folder", sizeMiB: 0 }, "partition");
   }
@@ -237,7 +295,10 @@ export function findSave(ctx: Ctx, p: BootParams, distro: DistroInfo, place: Sav
     ctx.log.info("save", `answer '${answer}' to the save menu: no save`);
     return none;
   }
-  ctx.log.info("save", `${found.length} saves found (${found.map((c) => c.path).join(", ")}): the user is asked; none is used if nobody answers in ${PROMPT_TIMEOUT_SEC} s`);
+  ctx.log.info(
+    "save",
+    `${found.length} saves found (${found.map((c) => c.path).join(", ")}): the user is asked; none is used if nobody answers in ${PROMPT_TIMEOUT_SEC} s`,
+  );
   return { save: null, question: saveChoiceQuestion(found.map((c) => `${c.part.name} ${c.path}`)) };
 }
 
@@ -263,12 +324,19 @@ export function layerFile(save: ChosenSave | null, union: Union, answers: Answer
  * A save made for the other union type cannot be used safely: boot in RAM.
  * The layout recorded in the plan is the union's once the save was checked.
  */
-export function checkSaveFormat(ctx: Ctx, save: ChosenSave | null, union: Union): { save: ChosenSave | null; layout: Union } {
+export function checkSaveFormat(
+  ctx: Ctx,
+  save: ChosenSave | null,
+  union: Union,
+): { save: ChosenSave | null; layout: Union } {
   const r = saveRoot(save, ctx.answers);
   if (!r || !isLayerSave(save)) return { save, layout: "overlay" };
   const layout = saveLayout(r.tree, r.root);
   if (layout === "empty" || layout === union) return { save, layout: union };
-  ctx.log.warn("save", `the save ${save.cand.part.name}:${save.cand.path} was made for ${layout}, this boot uses ${union}: booting in RAM and leaving the save untouched (boot with punionfs=${layout} to use it)`);
+  ctx.log.warn(
+    "save",
+    `the save ${save.cand.part.name}:${save.cand.path} was made for ${layout}, this boot uses ${union}: booting in RAM and leaving the save untouched (boot with punionfs=${layout} to use it)`,
+  );
   return { save: null, layout: union };
 }
 
@@ -281,11 +349,26 @@ export interface UpgradeCheck {
 }
 
 /** A save of another version: cleaned up, asked about, or left alone (then the boot stays in RAM). */
-export function checkUpgrade(ctx: Ctx, p: BootParams, distro: DistroInfo, save: ChosenSave | null, union: Union): UpgradeCheck {
-  const result = (upgrade: Plan["upgrade"], keep = true, question: Question | null = null, forcePm5 = false): UpgradeCheck => ({ save: keep ? save : null, upgrade, forcePm5, question });
+export function checkUpgrade(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  save: ChosenSave | null,
+  union: Union,
+): UpgradeCheck {
+  const result = (
+    upgrade: Plan["upgrade"],
+    keep = true,
+    question: Question | null = null,
+    forcePm5 = false,
+  ): UpgradeCheck => ({ save: keep ? save : null, upgrade, forcePm5, question });
   if (!isLayerSave(save)) return result({ status: "none", reason: "no save", clean: false });
   if (save.cand.encrypted && !ctx.answers.saveUnlocked) {
-    const upgrade = { status: "deferred" as const, reason: "the save is encrypted: checked once it is opened", clean: p.pfix.clean };
+    const upgrade = {
+      status: "deferred" as const,
+      reason: "the save is encrypted: checked once it is opened",
+      clean: p.pfix.clean,
+    };
     ctx.log.info("upgrade", upgrade.reason);
     return result(upgrade);
   }
@@ -302,10 +385,18 @@ export function checkUpgrade(ctx: Ctx, p: BootParams, distro: DistroInfo, save: 
       ctx.log.warn("upgrade", "the user declined: booting in RAM; the save is not touched");
       return result({ status: "declined", reason: v.reason, clean: false }, false);
     }
-    ctx.log.warn("upgrade", `asking the user; without an answer in ${PROMPT_TIMEOUT_SEC} s the boot stays in RAM and the save is untouched`);
+    ctx.log.warn(
+      "upgrade",
+      `asking the user; without an answer in ${PROMPT_TIMEOUT_SEC} s the boot stays in RAM and the save is untouched`,
+    );
     return result({ status: "ask", reason: v.reason, clean: false }, false, upgradeQuestion(v.reason));
   }
-  return result({ status: v.status, reason: v.reason, clean: p.pfix.clean || v.status === "auto" }, true, null, v.status === "new");
+  return result(
+    { status: v.status, reason: v.reason, clean: p.pfix.clean || v.status === "auto" },
+    true,
+    null,
+    v.status === "new",
+  );
 }
 
 /** Flash mode (PUPMODE 13) for *flash media and removable drives: writes stay in RAM until saved. */
@@ -320,6 +411,9 @@ export function chooseFlash(ctx: Ctx, pmedia: string, save: ChosenSave | null): 
     ctx.log.info("save", `${disk.name} is removable: flash mode, PUPMODE 13 (writes stay in RAM until saved)`);
     return { ...save, flash: true };
   }
-  ctx.log.info("save", `${pmedia ? `pmedia=${pmedia}` : `${disk.name} is not removable`}: PUPMODE 12, the save is the writable layer`);
+  ctx.log.info(
+    "save",
+    `${pmedia ? `pmedia=${pmedia}` : `${disk.name} is not removable`}: PUPMODE 12, the save is the writable layer`,
+  );
   return save;
 }

@@ -25,15 +25,33 @@ export interface Located {
   sizeMiB: number;
 }
 
-const onPart = (kind: Located["kind"], source: Located["source"], part: Part, path: string): Located => ({ kind, source, part, path, sizeMiB: part.tree.stat(path)!.sizeMiB });
-const inInitrd = (kind: Located["kind"], name: string): Located => ({ kind, source: "initrd", part: null, path: "/" + name, sizeMiB: 0 });
+const onPart = (kind: Located["kind"], source: Located["source"], part: Part, path: string): Located => ({
+  kind,
+  source,
+  part,
+  path,
+  sizeMiB: part.tree.stat(path)!.sizeMiB,
+});
+const inInitrd = (kind: Located["kind"], name: string): Located => ({
+  kind,
+  source: "initrd",
+  part: null,
+  path: "/" + name,
+  sizeMiB: 0,
+});
 
 /**
  * The main SFS: in the initrd, in the ISO, where pupsfs (or pdrv, pdev1,
  * root=) says, or the first partition that has it. With pmedia=cd the search
  * also collects the saves on every partition it looks at.
  */
-export function findMainSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, parts: Part[], iso: IsoBoot | null): { main: Located; searchedSaves: SaveCandidate[] } {
+export function findMainSfs(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  parts: Part[],
+  iso: IsoBoot | null,
+): { main: Located; searchedSaves: SaveCandidate[] } {
   const name = distro.sfs.puppy;
   const psub = p.psubdir;
   if (initrdHas(ctx.machine, name)) {
@@ -52,7 +70,10 @@ export function findMainSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, parts: 
     const spec = decodeSpec(p.pupsfs, psub);
     const path = sfsPathFor(spec, name, psub);
     const given = `${p.pupsfsFrom}=${p.pupsfs}`;
-    const candidates = spec.id === "" ? searchParts(ctx, parts, p.pmedia) : [namedPart(ctx, parts, { topic: "puppy", id: spec.id, given })!];
+    const candidates =
+      spec.id === ""
+        ? searchParts(ctx, parts, p.pmedia)
+        : [namedPart(ctx, parts, { topic: "puppy", id: spec.id, given })!];
     for (const part of candidates) {
       const problem = sfsProblem(part.tree, path);
       if (!problem) {
@@ -84,7 +105,11 @@ export function findMainSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, parts: 
   }
   if (main) return { main, searchedSaves };
   ctx.pending.push(name);
-  fatal(ctx, "puppy", `${name} not found in ${psub || "/"} on any partition (searched: ${searched.map((x) => x.name).join(", ") || "none"})`);
+  fatal(
+    ctx,
+    "puppy",
+    `${name} not found in ${psub || "/"} on any partition (searched: ${searched.map((x) => x.name).join(", ") || "none"})`,
+  );
 }
 
 /** The saves in psubdir on a partition (the pmedia=cd search, and a main SFS in the initrd). */
@@ -93,7 +118,14 @@ export function savesOn(part: Part, p: BootParams, distro: DistroInfo): SaveCand
 }
 
 /** The other SFS: a/y/b/f/zdrv by parameter or default name, then devx, nlsx, docx and kbuild beside the main SFS. */
-export function findOtherSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, parts: Part[], main: Located, union: Union): Located[] {
+export function findOtherSfs(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  parts: Part[],
+  main: Located,
+  union: Union,
+): Located[] {
   const found: Located[] = [];
   for (const kind of ["adrv", "ydrv", "bdrv", "fdrv", "zdrv"] as const) {
     const value = p[kind];
@@ -118,7 +150,8 @@ export function findOtherSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, parts:
     const otherwise = "booting without it";
     const part = spec.id !== "" ? namedPart(ctx, parts, { topic: kind, id: spec.id, given, otherwise }) : main.part;
     if (!part) {
-      if (spec.id === "") ctx.log.warn(kind, `${given} names no partition and the main SFS is in the initrd; ${otherwise}`);
+      if (spec.id === "")
+        ctx.log.warn(kind, `${given} names no partition and the main SFS is in the initrd; ${otherwise}`);
       continue;
     }
     const path = sfsPathFor(spec, def, p.psubdir);
@@ -145,14 +178,23 @@ export function findOtherSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, parts:
 }
 
 /** EXTRASFSLIST in the save's BOOTCONFIG: more SFS by bare name, in psubdir or the root of the save's partition. */
-export function findExtraSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, savePart: Part, bootconfig: string | undefined): Located[] {
+export function findExtraSfs(
+  ctx: Ctx,
+  p: BootParams,
+  distro: DistroInfo,
+  savePart: Part,
+  bootconfig: string | undefined,
+): Located[] {
   if (bootconfig === undefined) return [];
   const list = (parseShellVars(bootconfig).vars.get("EXTRASFSLIST") ?? "").split(/\s+/).filter(Boolean);
   const own = new Set(Object.values(distro.sfs));
   const found: Located[] = [];
   for (const name of list) {
     if (name.includes("/") || own.has(name)) {
-      ctx.log.warn("extra", `EXTRASFSLIST entry '${name}' ignored: ${name.includes("/") ? "a bare file name is expected" : "it is one of the distro's own SFS"}`);
+      ctx.log.warn(
+        "extra",
+        `EXTRASFSLIST entry '${name}' ignored: ${name.includes("/") ? "a bare file name is expected" : "it is one of the distro's own SFS"}`,
+      );
       continue;
     }
     const path = [joinPath(p.psubdir, name), "/" + name].find((x) => !sfsProblem(savePart.tree, x));
