@@ -81,6 +81,10 @@ export interface RecordingOptions {
   env?: Record<string, string>;
   /** stdin: a terminal (default), or this text. */
   stdin?: string;
+  /** What a mount shows: a mount source (a device, an image file, "unionfs") -> a real directory with its files. */
+  contents?: Record<string, string>;
+  /** Called when a shell would start (it may throw to end a test's boot). */
+  onShell?: () => void;
 }
 
 function kindOf(st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice">): FileKind {
@@ -132,8 +136,24 @@ export class RecordingPort implements Port {
   }
 
   readAt(path: string, offset: number, length: number): Uint8Array | undefined {
-    const b = this.readText(path);
-    return b === undefined ? undefined : Buffer.from(b).subarray(offset, offset + length);
+    try {
+      return readFileSync(this.path(path)).subarray(offset, offset + length);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A path's device: 1 + the index of the mount it is under, 0 for the initramfs (freeInitramfs keeps off the others). */
+  private devOf(path: string): number {
+    let best = -1;
+    this.table.forEach((m, i) => {
+      if (
+        (path === m.target || path.startsWith(m.target === "/" ? "/" : `${m.target}/`)) &&
+        (best < 0 || m.target.length >= this.table[best]!.target.length)
+      )
+        best = i;
+    });
+    return best + 1;
   }
 
   writeText(path: string, text: string): void {
@@ -160,7 +180,7 @@ export class RecordingPort implements Port {
   lstat(path: string): FileStat | null {
     try {
       const st = lstatSync(this.path(path));
-      return { kind: kindOf(st), size: st.size, dev: st.dev, mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
+      return { kind: kindOf(st), size: st.size, dev: this.devOf(path), mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
     } catch {
       return null;
     }
@@ -169,7 +189,7 @@ export class RecordingPort implements Port {
   stat(path: string): FileStat | null {
     try {
       const st = statSync(this.path(path));
-      return { kind: kindOf(st), size: st.size, dev: st.dev, mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
+      return { kind: kindOf(st), size: st.size, dev: this.devOf(path), mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
     } catch {
       return null;
     }
@@ -248,6 +268,12 @@ export class RecordingPort implements Port {
       return;
     }
     this.table.push({ source: m.source, target: m.target, fstype: m.fstype, options });
+    // The mounted filesystem's files: the mount point shows the given directory.
+    const shown = this.o.contents?.[m.source];
+    if (shown) {
+      rmSync(this.path(m.target), { recursive: true, force: true });
+      symlinkSync(shown, this.path(m.target));
+    }
   }
 
   bind(source: string, target: string, readOnly: boolean): void {
@@ -263,7 +289,8 @@ export class RecordingPort implements Port {
         else if (m.target.startsWith(`${from}/`)) m.target = to + m.target.slice(from.length);
       }
       // The mount's files go along; the empty mount point stays behind.
-      if (from !== "." && this.lstat(from)?.kind === "dir") {
+      const kind = this.lstat(from)?.kind;
+      if (from !== "." && (kind === "dir" || kind === "symlink")) {
         rmSync(this.path(to), { recursive: true, force: true });
         mkdirSync(this.path(to.slice(0, to.lastIndexOf("/")) || "/"), { recursive: true });
         renameSync(this.path(from), this.path(to));
@@ -285,6 +312,11 @@ export class RecordingPort implements Port {
     const i = this.table.map((m) => m.target).lastIndexOf(target);
     if (i < 0) return false;
     this.table.splice(i, 1);
+    // What the mount showed goes; the empty mount point stays.
+    if (this.lstat(target)?.kind === "symlink") {
+      rmSync(this.path(target), { force: true });
+      mkdirSync(this.path(target), { recursive: true });
+    }
     return true;
   }
 
@@ -327,6 +359,7 @@ export class RecordingPort implements Port {
 
   shell(): void {
     this.calls.push("sh");
+    this.o.onShell?.();
   }
 
   chdir(path: string): void {

@@ -1,0 +1,271 @@
+// The init's boot, on any port (main.ts runs it as PID 1 on Node.js; the
+// host tests run it on the recording fake): find the frugal install with
+// the same planner as `ramstack plan`, turn the plan into steps (ops.ts),
+// perform them (execute.ts), fall back to RAM when the save cannot be used,
+// and switch root into the layered system.
+
+import { DEV_SAVE, PUP_LOOP } from "../plan/layout.js";
+import { chooseLocale, vfatOptions } from "../plan/locale.js";
+import { formatVars } from "../plan/handover.js";
+import { parseParams } from "../plan/params.js";
+import type { Answers } from "../plan/planner.js";
+import { planBoot } from "../plan/planner.js";
+import type { FileTree } from "../plan/tree.js";
+import type { Plan, Question } from "../plan/types.js";
+import type { Port } from "../port/port.js";
+import { listBlockDisks } from "../sys/blockdevs.js";
+import { BootLog } from "./bootlog.js";
+import type { Hooks, Outcome } from "./execute.js";
+import { newOutcome, runSteps, SaveError } from "./execute.js";
+import { translator } from "./messages.js";
+import { bootSteps, NEW_ROOT, switchSteps } from "./ops.js";
+import { aliasBuses, deviceAliases, initrdFacts, MountedTree, probeMachine } from "./probe.js";
+import { System } from "./system.js";
+
+const POLL_MS = 100;
+/** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
+const PASSWORD_TIMEOUT_SEC = 60;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class Init {
+  readonly log: BootLog;
+  readonly sys: System;
+  private readonly mounted = new Map<string, string | null>();
+  private readonly aliasesDone = new Set<string>();
+  private readonly started: number;
+  /** The user's answers to the plan's questions (several saves, a save of another version). */
+  private readonly answers: Answers = {};
+  /** vfat's mount options, with the codepage of the keyboard the command line asks for (as Puppy's). */
+  private vfat = vfatOptions(null).split(",");
+
+  /** `pollMs`: how long to sleep between looks for a missing device. */
+  constructor(
+    readonly port: Port,
+    private readonly pollMs = POLL_MS,
+  ) {
+    this.started = port.now();
+    this.log = new BootLog(port, "/tmp/bootinit.log");
+    this.sys = new System(port, this.log);
+  }
+
+  /** Mount a partition (or an ISO file, read-only) at /mnt/NAME on first use; null when it cannot be mounted. */
+  readonly mountPartition = (name: string, fstype: string, imageFile?: string): string | null => {
+    const known = this.mounted.get(name);
+    if (known !== undefined) return known === null ? null : this.whereNow(name, known);
+    const target = `/mnt/${name}`;
+    const err = imageFile
+      ? this.sys.tryMount({ fstype, source: imageFile, target, options: ["loop", "ro"] })
+      : this.sys.tryMount({
+          fstype,
+          source: `/dev/${name}`,
+          target,
+          options: fstype === "vfat" ? this.vfat : ["noatime"],
+        });
+    if (err) this.log.console(`Cannot mount ${name} (${fstype}): ${err}`);
+    const result = err ? null : target;
+    this.mounted.set(name, result);
+    return result;
+  };
+
+  /** Where a partition mounted at `at` is now: the save's is moved to /mnt/dev_save. */
+  private whereNow(name: string, at: string): string {
+    if (at !== DEV_SAVE && this.sys.isMounted(at)) return at;
+    const now = this.sys.mounts().find((m) => m.source === `/dev/${name}`)?.target ?? at;
+    this.mounted.set(name, now);
+    return now;
+  }
+
+  private aliasBuses: Set<string> | undefined;
+  /**
+   * Time spent idle waiting for devices, which waitdev bounds. Loading
+   * drivers is work, not waiting: on a slow machine it must not use up the
+   * time a device (an SD card behind the driver just loaded) needs to appear.
+   */
+  private waitedMs = 0;
+
+  private disks(): ReturnType<typeof listBlockDisks> {
+    return listBlockDisks({ sys: "/sys", dev: "/dev" }, this.port);
+  }
+
+  /** Load drivers for devices not seen yet; true when something new was loaded. */
+  coldplug(): boolean {
+    // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
+    this.aliasBuses ??= aliasBuses(this.port.readText(`/lib/modules/${this.port.kernelRelease()}/modules.alias`) ?? "");
+    const fresh = deviceAliases("/sys", this.aliasBuses, this.port).filter((a) => !this.aliasesDone.has(a));
+    for (const a of fresh) this.aliasesDone.add(a);
+    const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
+    if (wanted.length) this.sys.modprobe(wanted);
+    return wanted.length > 0;
+  }
+
+  /** The planner on the machine as it is now (partitions read through their mounts). */
+  private planNow(cmdline: string, answers: Answers, unlocked?: { partition: string; path: string }): Plan {
+    const machine = probeMachine(this.disks(), "/", this.port);
+    // An encrypted save, once open, is read through its filesystem's mount.
+    const image =
+      (partition: string) =>
+      (path: string): FileTree | undefined =>
+        unlocked && unlocked.partition === partition && unlocked.path === path
+          ? new MountedTree("unlocked-save", "ext4", () => PUP_LOOP, undefined, undefined, this.port)
+          : undefined;
+    return planBoot({
+      machine,
+      cmdline,
+      answers,
+      treeFor: (p) => new MountedTree(p.name, p.fstype, this.mountPartition, undefined, image(p.name), this.port),
+    });
+  }
+
+  /** Plan, waiting (up to waitdev seconds) while devices the plan needs are missing. */
+  async plan(cmdline: string): Promise<Plan> {
+    let lastDevices = "";
+    let plan: Plan | null = null;
+    for (;;) {
+      // Drivers bring buses with devices of their own (PCI, then virtio or
+      // USB): load round after round before looking, not once per poll.
+      let loaded = false;
+      while (this.coldplug()) loaded = true;
+      const key = JSON.stringify(this.disks());
+      if (plan === null || key !== lastDevices || loaded) {
+        lastDevices = key;
+        plan = this.planNow(cmdline, this.answers);
+      }
+      if (plan.pending.length === 0 || this.waitedMs / 1000 >= plan.waitdev) {
+        if (plan.pending.length)
+          this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
+        return plan;
+      }
+      await sleep(this.pollMs);
+      this.waitedMs += this.pollMs;
+    }
+  }
+
+  async boot(): Promise<void> {
+    const given = (this.port.readText("/proc/cmdline") ?? "").trim();
+    this.log.debug(`cmdline: ${given}`);
+    // Where the time before the init's first line went: the kernel and stub, then the runtime's own start.
+    const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]);
+    this.log.debug(
+      `started at ${uptime.toFixed(2)} s of uptime, ${this.port.processUptime().toFixed(2)} s after the runtime's exec`,
+    );
+    let cmdline = given;
+    const p = parseParams(given).params;
+    this.vfat = vfatOptions(chooseLocale(p.plang, p.pkeys, initrdFacts("/", this.port)).codepage).split(",");
+    for (;;) {
+      const plan = await this.plan(cmdline);
+      this.localize(plan);
+      if (plan.questions.length && !plan.fatal) {
+        this.ask(plan);
+        continue;
+      }
+      for (const line of plan.log) this.log.debug(line);
+      for (const w of plan.warnings) this.log.console(`Warning: ${w}`);
+      if (plan.distro) this.log.console(`*** ${plan.distro.name} ${plan.distro.version} - PUPMODE ${plan.pupmode}`);
+      if (plan.modules.length) this.sys.modprobe(plan.modules);
+      const mark = this.sys.mark();
+      try {
+        if (plan.fatal) throw new Error(plan.fatal);
+        this.run(plan, cmdline);
+      } catch (e) {
+        this.sys.rollback(mark);
+        // The save's partition goes back to its own name: the next attempt may not use it as the save.
+        const atDevSave = this.sys.mounts().find((m) => m.target === DEV_SAVE);
+        const name = atDevSave && /^\/dev\/(.+)$/.exec(atDevSave.source)?.[1];
+        if (name) this.mounted.set(name, this.sys.move(DEV_SAVE, `/mnt/${name}`));
+        // A partition the attempt mounted (or remounted after e2fsck) is mounted again when next read.
+        for (const [n, target] of this.mounted)
+          if (target !== null && !this.sys.isMounted(target)) this.mounted.delete(n);
+        this.log.console(`*** ${(e as Error).message}`);
+        if (e instanceof SaveError && cmdline === given) {
+          // The safest mode: the session in RAM, the save left exactly as it was.
+          this.log.console("*** Booting with the session in RAM (as with pfix=ram); the save is not touched.");
+          cmdline = `${given} pfix=ram`;
+          continue;
+        }
+        this.sys.shell("The boot cannot go on. A shell follows; 'exit' tries the boot again.");
+        continue;
+      }
+    }
+  }
+
+  private localized = false;
+
+  /** pkeys/plang: the keyboard layout (before any question) and the console's language, once. */
+  private localize(plan: Plan): void {
+    if (this.localized) return;
+    this.localized = true;
+    const t = translator(plan.lang);
+    if (t) this.log.translate = t;
+    if (plan.keymapFile) {
+      const err = this.sys.loadKeymap(plan.keymapFile);
+      this.log.console(err ? `Warning: the keymap ${plan.keymap} did not load: ${err}` : `Keyboard: ${plan.keymap}`);
+    }
+  }
+
+  /** Ask the plan's questions on the console; no answer in time takes the safe default. */
+  private ask(plan: Plan): void {
+    for (const q of plan.questions) {
+      const answer = this.askQuestion(q);
+      if (q.id === "save-choice") this.answers.saveChoice = answer;
+      else this.answers.upgrade = answer;
+    }
+  }
+
+  /** One question as a menu; its default when the answer is late or not a choice. */
+  private askQuestion(q: Question): string {
+    const t = this.log.translate;
+    const menu = [t(q.prompt), ...q.options.map((o) => `  ${o.value}) ${t(o.label)}`)].join("\n");
+    const a = this.port.ask(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
+    const known = a !== null && q.options.some((o) => o.value === a);
+    const answer = known ? a : q.default;
+    this.log.console(
+      a === null
+        ? `No answer in ${q.timeoutSec} s: ${answer}`
+        : known
+          ? `Answer: ${answer}`
+          : `'${a}' is not a choice: ${answer}`,
+    );
+    return answer;
+  }
+
+  /**
+   * An encrypted save, open at /pup_loop: the plan made again with its files
+   * readable decides its version, and asks when it is another one.
+   */
+  private checkUnlockedSave(plan: Plan, cmdline: string): ReturnType<Hooks["checkUnlockedSave"]> {
+    const unlocked = { partition: plan.save.partition!, path: plan.save.path! };
+    const answers: Answers = { ...this.answers, saveUnlocked: true };
+    let again = this.planNow(cmdline, answers, unlocked);
+    const q = again.questions.find((x) => x.id === "upgrade");
+    if (q) {
+      answers.upgrade = this.askQuestion(q);
+      again = this.planNow(cmdline, answers, unlocked);
+    }
+    this.log.debug(`upgrade: ${again.upgrade.reason}`);
+    const kept =
+      again.save.partition === unlocked.partition && again.save.path === unlocked.path && again.pupmode !== 5;
+    return kept ? { use: true, upgrade: again.upgrade } : { use: false, reason: again.upgrade.reason };
+  }
+
+  private run(plan: Plan, cmdline: string): void {
+    const outcome: Outcome = newOutcome();
+    const hooks: Hooks = {
+      password: (prompt) => this.port.ask(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
+      checkUnlockedSave: () => this.checkUnlockedSave(plan, cmdline),
+    };
+    const ctx = { sys: this.sys, port: this.port, log: this.log, hooks, plan, outcome };
+    runSteps(ctx, bootSteps(plan, formatVars));
+    // What the running system finds of this boot: the plan, unchanged, and what happened.
+    const json =
+      JSON.stringify({ plan, outcome, bootSeconds: (this.port.now() - this.started) / 1000 }, null, 2) + "\n";
+    this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.json`, json);
+    const last = switchSteps(plan);
+    // The log the running system sees is the copy under /initrd/tmp; keep it whole up to the switch.
+    this.log.console(
+      `Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`,
+    );
+    this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.log`, this.port.readText(this.log.file) ?? "");
+    runSteps(ctx, last);
+  }
+}

@@ -1,0 +1,125 @@
+// Host tier: the whole init (src/init/boot.ts) run against the recording
+// fake of the port, as Alpine's mkinitfs tests run their init: a fake root
+// with /proc, /sys and /dev (a real ext4 superblock for the partition), the
+// partition's files shown when it is mounted, and every action recorded. A
+// save that cannot be mounted: the attempt is unwound, and the boot is tried
+// again in RAM, up to the switch into the new root.
+
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, describe, it } from "node:test";
+import { Init } from "../../src/init/boot.js";
+import { RecordingPort } from "../../src/port/recording.js";
+import { run } from "../../src/sys/exec.js";
+
+class Stop extends Error {}
+
+const dir = mkdtempSync(join(tmpdir(), "ramstack-boot-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function files(root: string, map: Record<string, string>): string {
+  for (const [path, text] of Object.entries(map)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+/** The expected lines appear in `calls` in this order (others may come between). */
+function inOrder(calls: readonly string[], expected: readonly string[]): void {
+  let at = 0;
+  for (const e of expected) {
+    const i = calls.indexOf(e, at);
+    assert.ok(i >= 0, `'${e}' is not in the calls after line ${at}:\n${calls.slice(at).join("\n")}`);
+    at = i + 1;
+  }
+}
+
+describe("the init on the recording fake", () => {
+  it("a save that cannot be mounted: the attempt is unwound, the boot goes on in RAM, up to the switch", async () => {
+    const root = join(dir, "root");
+    const specs = "DISTRO_NAME='ramstack tiny'\nDISTRO_VERSION='0.1.0'\nDISTRO_FILE_PREFIX='tiny'\n";
+    files(root, {
+      "/proc/cmdline": "console=ttyS0\n",
+      "/proc/meminfo": "MemTotal:        1048576 kB\nMemAvailable:     900000 kB\n",
+      "/DISTRO_SPECS": specs,
+      "/sys/block/vda/size": "204800\n",
+      "/sys/block/vda/removable": "0\n",
+      "/sys/block/vda/queue/rotational": "1\n",
+      "/sys/block/vda/vda1/partition": "1\n",
+      "/sys/block/vda/vda1/size": "200000\n",
+      "/tmp/.keep": "",
+    });
+    // The partition's superblock is a real ext4 one, labelled as the build's disks are.
+    mkdirSync(join(root, "dev"), { recursive: true });
+    run("mke2fs", ["-q", "-F", "-t", "ext4", "-L", "RAMSTACK", join(root, "dev/vda1"), "2M"]);
+    const partition = files(join(dir, "vda1"), {
+      "/puppy_tiny_0.1.0.sfs": "sfs",
+      "/zdrv_tiny_0.1.0.sfs": "zdrv",
+      "/tinysave.4fs": "not a filesystem",
+    });
+    const union = files(join(dir, "union"), { "/sbin/init": "", "/etc/motd": "" });
+    const port = new RecordingPort({
+      root,
+      contents: { "/dev/vda1": partition, unionfs: union },
+      // The kernel mounts these without a module (Debian loads ext4 as one; the log would show its modprobe).
+      filesystems: ["ext4", "squashfs", "overlay", "tmpfs"],
+      fail: (c) =>
+        c.startsWith("mount -t ext4 -o loop,rw,noatime /mnt/dev_save/tinysave.4fs")
+          ? "wrong fs type, bad option, bad superblock on /dev/loop2"
+          : null,
+      onShell: () => {
+        throw new Stop("the shell after the (fake) execve");
+      },
+    });
+    const init = new Init(port, 1);
+    await assert.rejects(init.boot(), Stop, port.said.join("\n"));
+    inOrder(port.calls, [
+      // The planner reads the partition: mounted on first look.
+      "mount -t ext4 -o noatime /dev/vda1 /mnt/vda1",
+      // The first attempt: PUPMODE 12 with the save file, which will not mount.
+      "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
+      "mount -o move /mnt/vda1 /mnt/dev_save",
+      "mount -t ext4 -o loop,rw,noatime /mnt/dev_save/tinysave.4fs /pup_loop",
+      // Unwound: the attempt's tmpfs goes, the partition gets its own name back.
+      "umount /mnt/tmpfs",
+      "mount -o move /mnt/dev_save /mnt/vda1",
+      // The second attempt, as with pfix=ram: everything copied to RAM, the partition let go.
+      "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
+      "cp /mnt/vda1/puppy_tiny_0.1.0.sfs /mnt/tmpfs/puppy_tiny_0.1.0.sfs",
+      "mount -t squashfs -o loop,ro,noatime /mnt/tmpfs/puppy_tiny_0.1.0.sfs /pup_ro2",
+      "cp /mnt/vda1/zdrv_tiny_0.1.0.sfs /mnt/tmpfs/zdrv_tiny_0.1.0.sfs",
+      "mount -t squashfs -o loop,ro,noatime /mnt/tmpfs/zdrv_tiny_0.1.0.sfs /pup_z",
+      "mount -t overlay -o lowerdir=/pup_ro2:/pup_z,upperdir=/mnt/tmpfs/pup_rw,workdir=/mnt/tmpfs/pup_work,metacopy=off,xino=on unionfs /pup_new",
+      "write /pup_new/etc/rc.d/PUPSTATE",
+      "umount /mnt/vda1",
+      "mount -o move /mnt/tmpfs /pup_new/initrd/mnt/tmpfs",
+      "ln -s /initrd/mnt/tmpfs/pup_rw /pup_new/initrd/pup_rw",
+      "write /pup_new/initrd/tmp/bootinit.json",
+      "mount -o move /dev /pup_new/dev",
+      "mount -o move /proc /pup_new/proc",
+      "mount -o move /sys /pup_new/sys",
+      "cd /pup_new",
+      "mount -o move . /",
+      "exec /bin/busybox chroot . /sbin/init",
+    ]);
+    assert.ok(
+      !port.calls.some((c) => c.includes("tinysave.4fs") && /^(write|rm|mv|cp)/.test(c)),
+      "nothing was written to the save",
+    );
+    assert.ok(
+      port.said.includes("*** Booting with the session in RAM (as with pfix=ram); the save is not touched."),
+      port.said.join("\n"),
+    );
+    assert.match(readFileSync(join(union, "etc/rc.d/PUPSTATE"), "utf8"), /^PUPMODE='5'$/m);
+    const json = JSON.parse(readFileSync(join(union, "initrd/tmp/bootinit.json"), "utf8")) as {
+      plan: { pupmode: number };
+      outcome: { steps: { name: string; result: string }[] };
+    };
+    assert.equal(json.plan.pupmode, 5);
+    assert.equal(json.outcome.steps.at(-1)?.name, "the hand-over");
+    assert.equal(readFileSync(join(partition, "tinysave.4fs"), "utf8"), "not a filesystem");
+  });
+});
