@@ -100,8 +100,13 @@ export class Init {
   }
 
   /** The planner on the machine as it is now (partitions read through their mounts). */
-  private planNow(cmdline: string, answers: Answers, unlocked?: { partition: string; path: string }): Plan {
-    const machine = probeMachine(this.disks(), "/", this.port);
+  private planNow(
+    cmdline: string,
+    answers: Answers,
+    disks = this.disks(),
+    unlocked?: { partition: string; path: string },
+  ): Plan {
+    const machine = probeMachine(disks, "/", this.port);
     // An encrypted save, once open, is read through its filesystem's mount.
     const image =
       (partition: string) =>
@@ -126,10 +131,12 @@ export class Init {
       // USB): load round after round before looking, not once per poll.
       let loaded = false;
       while (this.coldplug()) loaded = true;
-      const key = JSON.stringify(this.disks());
+      // Each listing reads every partition's superblock: once per look.
+      const disks = this.disks();
+      const key = JSON.stringify(disks);
       if (plan === null || key !== lastDevices || loaded) {
         lastDevices = key;
-        plan = this.planNow(cmdline, this.answers);
+        plan = this.planNow(cmdline, this.answers, disks);
       }
       if (plan.pending.length === 0 || this.waitedMs / 1000 >= plan.waitdev) {
         if (plan.pending.length)
@@ -236,11 +243,11 @@ export class Init {
   private checkUnlockedSave(plan: Plan, cmdline: string): ReturnType<Hooks["checkUnlockedSave"]> {
     const unlocked = { partition: plan.save.partition!, path: plan.save.path! };
     const answers: Answers = { ...this.answers, saveUnlocked: true };
-    let again = this.planNow(cmdline, answers, unlocked);
+    let again = this.planNow(cmdline, answers, this.disks(), unlocked);
     const q = again.questions.find((x) => x.id === "upgrade");
     if (q) {
       answers.upgrade = this.askQuestion(q);
-      again = this.planNow(cmdline, answers, unlocked);
+      again = this.planNow(cmdline, answers, this.disks(), unlocked);
     }
     this.log.debug(`upgrade: ${again.upgrade.reason}`);
     const kept =

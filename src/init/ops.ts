@@ -192,17 +192,21 @@ function checkSteps(plan: Plan): Step[] {
   return steps;
 }
 
-/** The save's root: a folder (or the whole partition) on /mnt/dev_save, or a save file's filesystem at /pup_loop. */
+/** The save's root (upper/, work/, .gen/): a folder (or the whole partition) on /mnt/dev_save, or a save file's filesystem at /pup_loop. */
+function saveRoot(plan: Plan, l: Layer): string {
+  return plan.save.kind === "file" ? PUP_LOOP : join(DEV_SAVE, l.path ?? "/");
+}
+
+/** The save mounted at its root, its generation recovered, and the link that names its layer. */
 function saveSteps(plan: Plan, l: Layer, linkName: string): Step {
   const save = plan.save;
   const ops: Op[] = [];
   if (partitionPath(plan, l.partition!) === DEV_SAVE)
     ops.push({ op: "move", from: `/mnt/${l.partition}`, to: DEV_SAVE });
   const path = join(DEV_SAVE, l.path ?? "/");
-  let root = path;
+  const root = saveRoot(plan, l);
   const label = `${l.partition}:${l.path}`;
   if (save.kind === "file") {
-    root = PUP_LOOP;
     const fs = save.fileFs ?? "ext4";
     if (save.encrypted) {
       const fsck = plan.fsck.find((f) => f.target === `savefile:${label}`)?.reason ?? null;
@@ -342,13 +346,12 @@ function stackSteps(plan: Plan): Step[] {
 function layerLinks(plan: Plan): { name: string; target: string }[] {
   const links: { name: string; target: string }[] = [];
   const s = plan.save;
-  const saveRoot = (l: Layer): string => (s.kind === "file" ? PUP_LOOP : join(DEV_SAVE, l.path ?? "/"));
   const rw = plan.layers.find((l) => l.role === "rw");
-  if (rw?.source === "save") links.push({ name: PUP_RW, target: join(saveRoot(rw), "upper") });
+  if (rw?.source === "save") links.push({ name: PUP_RW, target: join(saveRoot(plan, rw), "upper") });
   else if (s.kind === "archive") links.push({ name: PUP_RW, target: join(PUP_RW66, "upper") });
   else links.push({ name: PUP_RW, target: RAM_LAYER });
   const ro1 = plan.layers.find((l) => l.role === "save" && l.source === "save");
-  if (ro1) links.push({ name: PUP_RO1, target: join(saveRoot(ro1), "upper") });
+  if (ro1) links.push({ name: PUP_RO1, target: join(saveRoot(plan, ro1), "upper") });
   return links;
 }
 

@@ -55,7 +55,8 @@ import type {
   XattrEntry,
 } from "./port.js";
 
-function kindOf(
+/** What kind of file Node's Stats describe (the recording fake uses it too). */
+export function kindOf(
   st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice" | "isFIFO" | "isSocket">,
 ): FileKind {
   if (st.isSymbolicLink()) return "symlink";

@@ -28,14 +28,13 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import type { Stats } from "node:fs";
 import { join } from "node:path/posix";
 import type { MountEntry } from "../plan/layout.js";
+import { kindOf } from "./node.js";
 import type {
   AskOptions,
   CommandResult,
   DirEntry,
-  FileKind,
   FileStat,
   FsSpace,
   FullStat,
@@ -85,14 +84,6 @@ export interface RecordingOptions {
   contents?: Record<string, string>;
   /** Called when a shell would start (it may throw to end a test's boot). */
   onShell?: () => void;
-}
-
-function kindOf(st: Pick<Stats, "isSymbolicLink" | "isDirectory" | "isCharacterDevice" | "isBlockDevice">): FileKind {
-  if (st.isSymbolicLink()) return "symlink";
-  if (st.isDirectory()) return "dir";
-  if (st.isCharacterDevice()) return "char";
-  if (st.isBlockDevice()) return "block";
-  return "file";
 }
 
 export class RecordingPort implements Port {
