@@ -20,8 +20,8 @@
  * the .qbc name, not the content, says which a file is, as a source file may
  * begin with any byte.
  *
- * Unhandled promise rejections are printed: in an init a failure that nobody
- * sees is the worst kind.
+ * Unhandled promise rejections are printed (track_rejection): in an init a
+ * failure that nobody sees is the worst kind.
  */
 
 #include <stdio.h>
@@ -32,6 +32,76 @@
 #include "quickjs.h"
 
 JSModuleDef *js_init_module_ramstack_sys(JSContext *ctx, const char *module_name);
+
+/*
+ * Unhandled promise rejections, reported once the jobs queued when they
+ * happened have run: `init.boot().catch(...)` attaches its handler just after
+ * the async call has already rejected, which QuickJS's own tracker would
+ * report as unhandled. What is still unhandled then is printed with its stack.
+ */
+typedef struct Rejection {
+    JSValue promise, reason;
+    struct Rejection *next;
+} Rejection;
+static Rejection *rejections;
+
+static void print_error(JSContext *ctx, JSValueConst e)
+{
+    const char *text = JS_ToCString(ctx, e), *stack = NULL;
+    JSValue st = JS_UNDEFINED;
+    if (JS_IsError(ctx, e)) {
+        st = JS_GetPropertyStr(ctx, e, "stack");
+        if (!JS_IsUndefined(st))
+            stack = JS_ToCString(ctx, st);
+    }
+    fprintf(stderr, "Unhandled promise rejection: %s\n%s", text ? text : "?", stack ? stack : "");
+    fflush(stderr);
+    if (stack)
+        JS_FreeCString(ctx, stack);
+    if (text)
+        JS_FreeCString(ctx, text);
+    JS_FreeValue(ctx, st);
+}
+
+static JSValue report_rejections(JSContext *ctx, int argc, JSValueConst *argv)
+{
+    Rejection *r;
+    while ((r = rejections)) {
+        rejections = r->next;
+        print_error(ctx, r->reason);
+        JS_FreeValue(ctx, r->promise);
+        JS_FreeValue(ctx, r->reason);
+        free(r);
+    }
+    return JS_UNDEFINED;
+}
+
+static void track_rejection(JSContext *ctx, JSValueConst promise, JSValueConst reason, JS_BOOL is_handled,
+                            void *opaque)
+{
+    Rejection **p, *r;
+    if (is_handled) {
+        for (p = &rejections; *p; p = &(*p)->next) {
+            if (JS_VALUE_GET_PTR((*p)->promise) == JS_VALUE_GET_PTR(promise)) {
+                r = *p;
+                *p = r->next;
+                JS_FreeValue(ctx, r->promise);
+                JS_FreeValue(ctx, r->reason);
+                free(r);
+                return;
+            }
+        }
+        return;
+    }
+    r = malloc(sizeof *r);
+    if (!r)
+        return;
+    r->promise = JS_DupValue(ctx, promise);
+    r->reason = JS_DupValue(ctx, reason);
+    r->next = rejections;
+    rejections = r;
+    JS_EnqueueJob(ctx, report_rejections, 0, NULL);
+}
 
 /* Also the context of every os.Worker, which should see the same modules. */
 static JSContext *new_context(JSRuntime *rt)
@@ -147,7 +217,7 @@ int main(int argc, char **argv)
         return 2;
     }
     JS_SetModuleLoaderFunc(rt, NULL, js_module_loader, NULL);
-    JS_SetHostPromiseRejectionTracker(rt, js_std_promise_rejection_tracker, NULL);
+    JS_SetHostPromiseRejectionTracker(rt, track_rejection, NULL);
 
     if (compile)
         return compile_module(ctx, argv[2], argv[3]);

@@ -44,7 +44,9 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
+#include <signal.h>
 #include <linux/loop.h>
 
 #include "quickjs.h"
@@ -1347,6 +1349,236 @@ out:
     return ret;
 }
 
+/* A pipe's bytes as they arrive (spawn's stdout and stderr). */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} Buf;
+
+static int buf_read(Buf *b, int fd)
+{
+    uint8_t *tmp;
+    ssize_t n;
+    if (b->cap - b->n < 65536) {
+        tmp = realloc(b->p, b->cap + 65536 + b->cap / 2);
+        if (!tmp)
+            return -2;
+        b->p = tmp;
+        b->cap += 65536 + b->cap / 2;
+    }
+    n = read(fd, b->p + b->n, b->cap - b->n);
+    if (n > 0)
+        b->n += (size_t)n;
+    return n > 0 ? 1 : n == 0 ? 0 : (errno == EINTR || errno == EAGAIN) ? 1 : -1;
+}
+
+static JSValue buf_string(JSContext *ctx, Buf *b)
+{
+    uint8_t *tmp = malloc(b->n * 3 + 1);
+    JSValue s;
+    if (!tmp)
+        return JS_ThrowOutOfMemory(ctx);
+    s = JS_NewStringLen(ctx, (const char *)tmp, utf8_sanitize(tmp, b->p ? b->p : tmp, b->n));
+    free(tmp);
+    return s;
+}
+
+/* spawn(argv, {env, cwd, input, inherit}) -> {status, stdout, stderr}
+ *
+ * The one way the QuickJS port runs a program, as Node's spawnSync does for
+ * the Node port: the program is looked up on PATH; input (a string or bytes)
+ * is written to its stdin, which is otherwise /dev/null; stdout and stderr
+ * are collected (UTF-8) unless inherit, which gives the program this
+ * process's stdio (an interactive shell). status is the exit status, or 128 +
+ * the signal that ended it. A program that cannot be started throws (code
+ * ENOENT when it does not exist), reported from the child through a pipe
+ * closed on exec. The child closes every other descriptor: a lock or a save
+ * file this process holds open must not outlive it in a daemon. */
+static JSValue js_spawn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    StrList av = { NULL, 0 }, ev = { NULL, 0 };
+    JSValue opts = argc > 1 ? argv[1] : JS_UNDEFINED, v, ret = JS_EXCEPTION;
+    const char *cwd = NULL;
+    Bytes in = { NULL, 0, JS_UNDEFINED, NULL };
+    int inherit = 0, has_env = 0, has_in = 0, in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
+    int exec_p[2] = { -1, -1 }, child_errno = 0, status, fd;
+    size_t written = 0;
+    Buf out = { NULL, 0, 0 }, err = { NULL, 0, 0 };
+    pid_t pid;
+    ssize_t n;
+    void (*old_pipe)(int) = SIG_DFL;
+
+    if (get_strlist(ctx, &av, argv[0], "spawn argv"))
+        goto done;
+    if (av.n == 0) {
+        JS_ThrowTypeError(ctx, "spawn: empty argv");
+        goto done;
+    }
+    if (JS_IsObject(opts)) {
+        v = JS_GetPropertyStr(ctx, opts, "env");
+        if (!JS_IsUndefined(v)) {
+            has_env = 1;
+            if (get_strlist(ctx, &ev, v, "spawn env")) {
+                JS_FreeValue(ctx, v);
+                goto done;
+            }
+        }
+        JS_FreeValue(ctx, v);
+        v = JS_GetPropertyStr(ctx, opts, "cwd");
+        if (!JS_IsUndefined(v) && !(cwd = JS_ToCString(ctx, v))) {
+            JS_FreeValue(ctx, v);
+            goto done;
+        }
+        JS_FreeValue(ctx, v);
+        v = JS_GetPropertyStr(ctx, opts, "input");
+        if (!JS_IsUndefined(v)) {
+            has_in = 1;
+            if (get_bytes(ctx, &in, v)) {
+                JS_FreeValue(ctx, v);
+                goto done;
+            }
+        }
+        JS_FreeValue(ctx, v);
+        v = JS_GetPropertyStr(ctx, opts, "inherit");
+        inherit = JS_ToBool(ctx, v);
+        JS_FreeValue(ctx, v);
+    }
+    if (pipe2(exec_p, O_CLOEXEC) || (has_in && pipe2(in_p, O_CLOEXEC)) ||
+        (!inherit && (pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC)))) {
+        throw_errno(ctx, "spawn: pipe", av.v[0]);
+        goto done;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        throw_errno(ctx, "spawn: fork", av.v[0]);
+        goto done;
+    }
+    if (pid == 0) {
+        if (has_in)
+            dup2(in_p[0], 0);
+        else if (!inherit && (fd = open("/dev/null", O_RDONLY)) >= 0 && fd != 0)
+            dup2(fd, 0);
+        if (!inherit) {
+            dup2(out_p[1], 1);
+            dup2(err_p[1], 2);
+        }
+        for (fd = 3; fd < 1024; fd++)
+            if (fd != exec_p[1])
+                close(fd);
+        signal(SIGPIPE, SIG_DFL);
+        if (cwd && chdir(cwd) != 0)
+            goto child_fail;
+        if (has_env)
+            execvpe(av.v[0], av.v, ev.v);
+        else
+            execvp(av.v[0], av.v);
+    child_fail:
+        child_errno = errno;
+        if (write(exec_p[1], &child_errno, sizeof child_errno) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    close(exec_p[1]);
+    exec_p[1] = -1;
+    /* A program that exits without reading its input must not kill this one. */
+    old_pipe = signal(SIGPIPE, SIG_IGN);
+    if (has_in) {
+        close(in_p[0]);
+        in_p[0] = -1;
+        fcntl(in_p[1], F_SETFL, O_NONBLOCK);
+        if (in.n == 0) {
+            close(in_p[1]);
+            in_p[1] = -1;
+        }
+    }
+    if (!inherit) {
+        close(out_p[1]);
+        close(err_p[1]);
+        out_p[1] = err_p[1] = -1;
+    }
+    while (in_p[1] >= 0 || out_p[0] >= 0 || err_p[0] >= 0) {
+        struct pollfd pf[3];
+        int k = 0, r, i;
+        if (in_p[1] >= 0)
+            pf[k++] = (struct pollfd){ in_p[1], POLLOUT, 0 };
+        if (out_p[0] >= 0)
+            pf[k++] = (struct pollfd){ out_p[0], POLLIN, 0 };
+        if (err_p[0] >= 0)
+            pf[k++] = (struct pollfd){ err_p[0], POLLIN, 0 };
+        if (poll(pf, (nfds_t)k, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (i = 0; i < k; i++) {
+            if (!pf[i].revents)
+                continue;
+            if (pf[i].fd == in_p[1]) {
+                n = write(in_p[1], in.p + written, in.n - written);
+                if (n > 0)
+                    written += (size_t)n;
+                if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == in.n) {
+                    close(in_p[1]);
+                    in_p[1] = -1;
+                }
+                continue;
+            }
+            r = buf_read(pf[i].fd == out_p[0] ? &out : &err, pf[i].fd);
+            if (r == -2) {
+                signal(SIGPIPE, old_pipe);
+                JS_ThrowOutOfMemory(ctx);
+                goto done;
+            }
+            if (r <= 0) {
+                close(pf[i].fd);
+                if (pf[i].fd == out_p[0])
+                    out_p[0] = -1;
+                else
+                    err_p[0] = -1;
+            }
+        }
+    }
+    signal(SIGPIPE, old_pipe);
+    /* The child's exec error, if it got that far. */
+    n = read(exec_p[0], &child_errno, sizeof child_errno);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)sizeof child_errno) {
+        errno = child_errno;
+        throw_errno(ctx, "spawn", av.v[0]);
+        goto done;
+    }
+    ret = JS_NewObject(ctx);
+    SET_NUM(ret, "status", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    JS_SetPropertyStr(ctx, ret, "stdout", buf_string(ctx, &out));
+    JS_SetPropertyStr(ctx, ret, "stderr", buf_string(ctx, &err));
+done:
+    for (fd = 0; fd < 2; fd++) {
+        if (in_p[fd] >= 0)
+            close(in_p[fd]);
+        if (out_p[fd] >= 0)
+            close(out_p[fd]);
+        if (err_p[fd] >= 0)
+            close(err_p[fd]);
+        if (exec_p[fd] >= 0)
+            close(exec_p[fd]);
+    }
+    free(out.p);
+    free(err.p);
+    free_bytes(ctx, &in);
+    if (cwd)
+        JS_FreeCString(ctx, cwd);
+    free_strlist(&av);
+    free_strlist(&ev);
+    return ret;
+}
+
+static JSValue js_getpid(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    return JS_NewInt32(ctx, (int32_t)getpid());
+}
+
 /* ------------------------------------------------------------------------ */
 /* The module                                                               */
 
@@ -1389,6 +1621,8 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_DEF("utf8Decode", 1, js_utf8_decode),
     JS_CFUNC_DEF("utf8Encode", 1, js_utf8_encode),
     JS_CFUNC_DEF("sha256", 1, js_sha256),
+    JS_CFUNC_DEF("spawn", 2, js_spawn),
+    JS_CFUNC_DEF("getpid", 0, js_getpid),
 
     INT(MS_RDONLY), INT(MS_NOSUID), INT(MS_NODEV), INT(MS_NOEXEC), INT(MS_SYNCHRONOUS),
     INT(MS_REMOUNT), INT(MS_MANDLOCK), INT(MS_DIRSYNC), INT(MS_NOATIME), INT(MS_NODIRATIME),

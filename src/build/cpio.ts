@@ -2,7 +2,7 @@
 // names, owner root, one fixed time) and able to hold device nodes without
 // root privileges.
 
-import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { run } from "../sys/exec.js";
 
@@ -82,7 +82,7 @@ export type InitrdCompression = "zstd" | "lz4";
 
 /**
  * The initrd's last entry. The kernel silently stops unpacking an initramfs
- * that does not fit in RAM; the stub init runs node only when this is there.
+ * that does not fit in RAM; the stub runs the init only when this is there.
  */
 export const INITRD_END = "initrd.end";
 
@@ -103,6 +103,8 @@ export function writeInitrd(tree: string, out: string, mtime: number, compressio
   writeFileSync(`${out}.cpio`, cpioArchive(entries, mtime));
   if (compression === "lz4") run("lz4", ["-q", "-l", "-9", "-f", "--rm", `${out}.cpio`, out]);
   else run("zstd", ["-q", "-19", "-T2", "-f", "--rm", `${out}.cpio`, "-o", out]);
+  // lz4 1.9.4 keeps its input despite --rm when an output name is given.
+  rmSync(`${out}.cpio`, { force: true });
 }
 
 /**

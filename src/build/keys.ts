@@ -169,8 +169,10 @@ export interface BuildInputs {
   /** Hashes of the bundled init and ramstack command. */
   initBundle: string;
   cliBundle: string;
-  /** The hash of the runtime's files (node, its libraries, the runtime's tools). */
+  /** The hash of the runtime's files (the JavaScript engine, the runtime's tools and their libraries). */
   runtime: string;
+  /** The hash of the JavaScript engine alone: it compiles the bundles to bytecode. */
+  jsEngine: string;
   /** The hash of the keymap sources, by name. */
   keymaps: string;
   specs: string;
@@ -202,6 +204,7 @@ export function rootfsKey(i: BuildInputs): unknown {
     profile: i.profile,
     busybox: i.busybox,
     cli: i.cliBundle,
+    jsEngine: i.jsEngine,
     specs: i.specs,
     sfsOpts: sfsOpts(i),
     tools: sfsTools(i),

@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
-import { LUKS_MODULES } from "../sys/luks.js";
+import { LUKS_MODULES } from "../plan/luks.js";
 
 /** Drivers and filesystems needed to find and mount the boot files and saves. */
 export const INITRD_MODULES = [

@@ -5,8 +5,10 @@
 import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
+import { RUNTIME_JS } from "../plan/layout.js";
 import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
 import { installKeymaps } from "./keymaps.js";
+import type { Bundle } from "./bundle.js";
 import type { Components } from "./components.js";
 import { copyInto } from "./components.js";
 import type { FetchedDeb } from "./cache.js";
@@ -38,7 +40,7 @@ export function distroSpecs(d: DistroIdentity, kernelRelease: string, extra: rea
   ].join("\n");
 }
 
-function write(root: string, path: string, text: string, mode = 0o644): void {
+function write(root: string, path: string, text: string | Uint8Array, mode = 0o644): void {
   const full = join(root, path);
   mkdirSync(dirname(full), { recursive: true });
   // A busybox applet link in the way would make the write overwrite busybox itself.
@@ -75,35 +77,33 @@ export function installBusybox(root: string, busybox: string, fullPaths: boolean
 }
 
 /**
- * Node.js and its C libraries, unpacked in the initrd at /runtime: node's
- * pages are then the initramfs's own, mapped without a copy (a loop-mounted
- * SFS made the kernel read ~100 MiB through a block device at every boot).
- * The running system keeps it at /initrd/runtime.
+ * The JavaScript runtime (static, ~1 MB) and the programs it carries with
+ * their C libraries, unpacked in the initrd at /runtime; the running system
+ * keeps it at /initrd/runtime, where its ramstack command runs from.
  */
 export function runtimeTree(root: string, c: Components): void {
-  copyInto(c.node.binary, join(root, "bin/node"), 0o755);
+  copyInto(c.js.binary, join(root, "bin", RUNTIME_JS), 0o755);
   for (const [soname, file] of [...c.libs].sort()) copyInto(file, join(root, "lib", soname), 0o755);
   for (const [name, file] of [...c.tools].sort()) copyInto(file, join(root, "bin", name), 0o755);
 }
 
 export const STUB_INIT = (release: string): string => `#!/bin/busybox sh
-# ramstack: mount the basics, then run the init on the Node.js runtime.
+# ramstack: mount the basics, then run the init on the JavaScript runtime.
 export PATH=/bin:/sbin
 busybox mount -t proc proc /proc
 busybox mount -t sysfs sysfs /sys
 busybox mount -t devtmpfs devtmpfs /dev
 # The initrd's last file: without it the kernel did not unpack it whole.
 if [ -e /${INITRD_END} ]; then
-  # A head start for the PCI drivers while Node.js starts: with more than one
+  # A head start for the PCI drivers while the init starts: with more than one
   # CPU the two overlap. The init loads what is still missing, round by round.
-  echo "stub: modprobe -a -q (the PCI devices' aliases), in the background while Node.js starts" > /tmp/bootinit.log
+  echo "stub: modprobe -a -q (the PCI devices' aliases), in the background while the init starts" > /tmp/bootinit.log
   busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) </dev/null >/dev/null 2>&1 &
-  export LD_LIBRARY_PATH=/runtime/lib
-  exec /runtime/bin/node /ramstack/init.mjs
+  exec /runtime/bin/${RUNTIME_JS} /ramstack/init.qbc
 fi
 # The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
 mem=$(busybox awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
-echo "ramstack: the initrd was not unpacked whole, so the Node.js runtime is incomplete (kernel ${release}); a shell follows"
+echo "ramstack: the initrd was not unpacked whole, so the JavaScript runtime is incomplete (kernel ${release}); a shell follows"
 echo "ramstack: this machine has \${mem} MiB of RAM; unpacking the initrd needs about ${INITRD_RAM_MIB} MiB"
 exec busybox sh
 `;
@@ -112,7 +112,7 @@ exec busybox sh
 export function initrdTree(
   root: string,
   c: Components,
-  init: Buffer,
+  init: Bundle,
   specs: string,
   keymaps: Map<string, string>,
 ): { missingModules: string[]; keymapsSkipped: string[] } {
@@ -120,10 +120,10 @@ export function initrdTree(
   dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
   write(root, "init", STUB_INIT(c.kernel.release), 0o755);
-  write(root, "ramstack/init.mjs", init.toString("utf8"));
+  write(root, "ramstack/init.qbc", init.bytecode);
   write(root, "DISTRO_SPECS", specs);
   runtimeTree(join(root, "runtime"), c);
-  // node's ELF interpreter path, resolved inside the runtime.
+  // The runtime's tools' ELF interpreter path, resolved inside the runtime.
   link(root, "lib64", "runtime/lib");
   const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, INITRD_MODULES);
   installModules(c.kernel.root, c.kernel.release, files, root);
@@ -184,7 +184,7 @@ PS1='ramstack# '
 `;
 
 /** The tiny profile: a busybox userland and the ramstack command. */
-export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: string): void {
+export function tinyRootfs(root: string, c: Components, cli: Bundle, specs: string): void {
   installBusybox(root, c.busybox.binary, true);
   dirs(root, [
     "dev",
@@ -213,16 +213,15 @@ export function tinyRootfs(root: string, c: Components, cli: Buffer, specs: stri
   write(root, "etc/group", "root:x:0:\n");
   write(root, "etc/fstab", "# the ramstack init mounts everything\n");
   write(root, "etc/DISTRO_SPECS", specs);
-  write(root, "usr/lib/ramstack/ramstack.mjs", cli.toString("utf8"));
-  // Node.js stays in the initrd's runtime, mounted at /initrd/runtime after the boot.
+  write(root, "usr/lib/ramstack/ramstack.qbc", cli.bytecode);
+  // The runtime stays in the initrd's, kept at /initrd/runtime after the boot; its tools' ELF interpreter too.
   link(root, "lib64", "/initrd/runtime/lib");
   write(
     root,
-    "usr/bin/node",
-    '#!/bin/sh\nLD_LIBRARY_PATH=/initrd/runtime/lib exec /initrd/runtime/bin/node "$@"\n',
+    "usr/bin/ramstack",
+    `#!/bin/sh\nexec /initrd/runtime/bin/${RUNTIME_JS} /usr/lib/ramstack/ramstack.qbc "$@"\n`,
     0o755,
   );
-  write(root, "usr/bin/ramstack", '#!/bin/sh\nexec /usr/bin/node /usr/lib/ramstack/ramstack.mjs "$@"\n', 0o755);
 }
 
 /** zdrv: every module of the kernel, and the free firmware unless an fdrv holds it. */

@@ -3,8 +3,8 @@
 // one, save periodically or at shutdown. parseSave turns the arguments into
 // a request without touching the system; runSave carries it out.
 
-import { resolve } from "node:path/posix";
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
+import { resolveFrom } from "../lib/path.js";
 import type { Port } from "../port/port.js";
 import type { SaveFs } from "../save/first.js";
 import { firstSave } from "../save/first.js";
@@ -326,7 +326,7 @@ function newPassword(port: Port): string {
 export async function runSave(
   argv: readonly string[],
   out: (s: string) => void,
-  port: Port = new NodePort(),
+  port: Port = defaultPort(),
 ): Promise<number> {
   const r = parseSave(argv);
   switch (r.do) {
@@ -384,7 +384,7 @@ function newSave(q: Request<"new">, out: (s: string) => void, port: Port): numbe
 }
 
 function generations(q: Request<"list"> | Request<"revert">, out: (s: string) => void, port: Port): number {
-  const saveRoot = q.saveDir !== undefined ? resolve(q.saveDir) : runningSaveRoot("/", port);
+  const saveRoot = q.saveDir !== undefined ? resolveFrom(port.cwd(), q.saveDir) : runningSaveRoot("/", port);
   if (typeof saveRoot !== "string") throw new Error(saveRoot.nothing);
   const gens = new SaveGenerations(saveRoot, port);
   if (q.do === "revert") {
@@ -415,7 +415,12 @@ function merge(q: Request<"merge">, out: (s: string) => void, port: Port): numbe
   }
   const target: SaveTarget | { nothing: string } =
     q.saveDir !== undefined
-      ? { save: resolve(q.saveDir), ram: resolve(q.ram!), lowers: q.lowers.map((l) => resolve(l)), protect: [] }
+      ? {
+          save: resolveFrom(port.cwd(), q.saveDir),
+          ram: resolveFrom(port.cwd(), q.ram!),
+          lowers: q.lowers.map((l) => resolveFrom(port.cwd(), l)),
+          protect: [],
+        }
       : runningTarget("/", port);
   if ("nothing" in target) {
     if (json) out(JSON.stringify({ saved: false, reason: target.nothing }));

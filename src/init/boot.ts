@@ -26,8 +26,6 @@ const POLL_MS = 100;
 /** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
 const PASSWORD_TIMEOUT_SEC = 60;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export class Init {
   readonly log: BootLog;
   readonly sys: System;
@@ -143,7 +141,7 @@ export class Init {
           this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
         return plan;
       }
-      await sleep(this.pollMs);
+      await this.port.sleep(this.pollMs);
       this.waitedMs += this.pollMs;
     }
   }

@@ -3,8 +3,8 @@
 // an outcome recorded beside the plan, which stays as it was made: what was
 // done, what fell back, what was left out, what was asked.
 
-import { basename, dirname, join, relative } from "node:path/posix";
-import { underInitrd } from "../plan/layout.js";
+import { basename, dirname, join, relative } from "../lib/path.js";
+import { RUNTIME_JS, underInitrd } from "../plan/layout.js";
 import { aufsWhiteoutTarget, isAufsMeta } from "../plan/overlay.js";
 import type { Plan } from "../plan/types.js";
 import type { MountSpec, Port } from "../port/port.js";
@@ -210,8 +210,8 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
       return;
     }
     case "bind-runtime":
-      // Node.js stays for the running system (the saver runs on it), read-only.
-      if (port.stat(join(o.source, "bin/node")) !== null) sys.bind(o.source, o.target, { readOnly: true });
+      // The runtime stays for the running system (its ramstack runs on it), read-only.
+      if (port.stat(join(o.source, "bin", RUNTIME_JS)) !== null) sys.bind(o.source, o.target, { readOnly: true });
       return;
     case "copy-tree":
       copyTreeInto(port, o.from, o.into);

@@ -1,13 +1,17 @@
 // PID 1 in the initramfs. A small sh stub mounts /proc, /sys and /dev, then
-// execs this on the runtime unpacked in the initrd: the boot (boot.ts) on
-// the Node.js port. Whatever escapes it ends in a shell, never in a kernel
-// panic.
+// execs this on the runtime unpacked in the initrd (QuickJS with
+// ramstack:sys): the boot (boot.ts) on the small engine's port. Whatever
+// escapes it ends in a shell, never in a kernel panic.
 
-import { NodePort } from "../port/node.js";
+import { setDefaultPort } from "../port/default.js";
+import { QuickJsPort } from "../port/quickjs.js";
+import { errorText } from "../lib/errors.js";
 import { Init } from "./boot.js";
 
-const init = new Init(new NodePort());
+const port = new QuickJsPort();
+setDefaultPort(port);
+const init = new Init(port);
 init.boot().catch((e: unknown) => {
-  init.log.console(`*** the init failed: ${(e as Error).stack ?? String(e)}`);
+  init.log.console(`*** the init failed: ${errorText(e)}`);
   init.sys.shell("A shell follows.");
 });

@@ -6,7 +6,7 @@
 // room, an optional layer that will not mount) is decided by the interpreter
 // and written in the outcome, beside the plan.
 
-import { basename, join } from "node:path/posix";
+import { basename, join } from "../lib/path.js";
 import {
   DEV_SAVE,
   FSCK_FLAG,

@@ -1,12 +1,12 @@
 // The real machine as the planner sees it: disks and partitions from sysfs
 // and superblocks, files read through partitions mounted on first look.
 
-import { join } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import { FS_ALIASES, FS_MODULES } from "../plan/filesystems.js";
 import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js";
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
-import { NodePort } from "../port/node.js";
 import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { identifyPath } from "../sys/blkid.js";
@@ -41,7 +41,7 @@ export class MountedTree implements FileTree {
     private readonly imageFile?: string,
     /** The files inside an image file (an encrypted save once opened), when they can be read. */
     private readonly imageOf?: (path: string) => FileTree | undefined,
-    private readonly port: Port = new NodePort(),
+    private readonly port: Port = defaultPort(),
   ) {}
 
   private base(): string | null {
@@ -107,7 +107,7 @@ export function toMachineDisks(disks: readonly BlockDisk[]): MachineDisk[] {
 }
 
 /** The initrd's own facts: spec files and the SFS files it carries. */
-export function initrdFacts(root = "/", port: Port = new NodePort()): Machine["initrd"] {
+export function initrdFacts(root = "/", port: Port = defaultPort()): Machine["initrd"] {
   const read = (name: string): string | undefined => port.readText(join(root, name));
   const files: string[] = [];
   for (const name of port.list(root)) if (/\.sfs$/.test(name)) files.push("/" + name);
@@ -134,7 +134,7 @@ export function moduleFilesystems(modulesDep: string, fsModules: Record<string, 
     .map(([fs]) => fs);
 }
 
-export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port: Port = new NodePort()): Machine {
+export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port: Port = defaultPort()): Machine {
   // No modules.dep: only what the kernel has built in.
   const modulesDep = port.readText(join(initrdRoot, "lib/modules", port.kernelRelease(), "modules.dep")) ?? "";
   const meminfo = port.readText("/proc/meminfo") ?? "";
@@ -168,7 +168,7 @@ function deviceAlias(dev: string, port: Port): string | undefined {
 }
 
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */
-export function deviceAliases(sys = "/sys", buses?: ReadonlySet<string>, port: Port = new NodePort()): string[] {
+export function deviceAliases(sys = "/sys", buses?: ReadonlySet<string>, port: Port = defaultPort()): string[] {
   const out = new Set<string>();
   const busDir = join(sys, "bus");
   for (const bus of port.list(busDir)) {

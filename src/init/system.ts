@@ -7,7 +7,7 @@ import type { MountEntry } from "../plan/layout.js";
 import { FS_MODULES, KERNEL_FS_NAME } from "../plan/filesystems.js";
 import { WHITEOUT_DEV } from "../plan/overlay.js";
 import type { MountSpec, Port } from "../port/port.js";
-import { LUKS_MODULES } from "../sys/luks.js";
+import { LUKS_MODULES } from "../plan/luks.js";
 import type { BootLog } from "./bootlog.js";
 
 export type { MountSpec };

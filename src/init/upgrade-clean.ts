@@ -3,7 +3,7 @@
 // copies of the boot scripts and module indexes would shadow the new
 // system's, and its whiteouts could hide files the new version brings back.
 
-import { join } from "node:path/posix";
+import { join } from "../lib/path.js";
 import { isWhiteoutDevice } from "../plan/overlay.js";
 import type { Port } from "../port/port.js";
 

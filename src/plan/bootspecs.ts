@@ -3,6 +3,7 @@
 // each upper-case variable goes through its parameter's own reader (the
 // table in params.ts), with the same checks and limits as on the cmdline.
 
+import { clonePlain } from "../lib/clone.js";
 import type { DecisionLog } from "./log.js";
 import type { BootParams } from "./params.js";
 import { PARAMS } from "./params.js";
@@ -36,7 +37,7 @@ export function applyBootSpecs(
     const v = raw.trim();
     const value =
       v === "" && EMPTY_RESETS.has(def.kind)
-        ? structuredClone(s.default)
+        ? clonePlain(s.default)
         : s.read(v, name, fields[s.field] as never, (w) => log.warn("boot_specs", w));
     if (value === undefined) continue;
     fields[s.field] = value;

@@ -3,6 +3,7 @@
 // value is read and checked, and its BOOT_SPECS name. parseParams and
 // applyBootSpecs are loops over this table.
 
+import { clonePlain } from "../lib/clone.js";
 import { cmdlineEnvironment, tokenizeCmdline } from "./cmdline.js";
 
 export type ParamKind = "text" | "int" | "list" | "spec" | "enum" | "flag" | "pfix";
@@ -237,8 +238,7 @@ export interface ParsedParams {
 /** Every field at its default. */
 export function defaultParams(): BootParams {
   const p = { pupsfsFrom: null } as Partial<BootParams> as Record<string, unknown>;
-  for (const d of PARAMS)
-    if (d.setting && !(d.setting.field in p)) p[d.setting.field] = structuredClone(d.setting.default);
+  for (const d of PARAMS) if (d.setting && !(d.setting.field in p)) p[d.setting.field] = clonePlain(d.setting.default);
   return p as unknown as BootParams;
 }
 

@@ -39,6 +39,7 @@ import { askOnConsole } from "../sys/console.js";
 import { commandLine, run, runAll } from "../sys/exec.js";
 import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
+import { LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
 import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
 import type {
   AskOptions,
@@ -261,14 +262,7 @@ export class NodePort implements Port {
   }
 
   moduleLoaded(name: string): boolean {
-    return (
-      this.stat(
-        `/sys/module/${name
-          .replace(/\.ko(\.\w+)?$/, "")
-          .replace(/^.*\//, "")
-          .replace(/-/g, "_")}`,
-      ) !== null
-    );
+    return this.stat(moduleSysPath(name)) !== null;
   }
 
   fsck(target: string): CommandResult {
@@ -291,7 +285,7 @@ export class NodePort implements Port {
   }
 
   loadKeymap(file: string): string | null {
-    const r = run("sh", ["-c", 'busybox zcat "$1" | busybox loadkmap', "sh", file], { allowFail: true });
+    const r = run("sh", ["-c", LOAD_KEYMAP_SCRIPT, "sh", file], { allowFail: true });
     return r.status === 0 ? null : (r.stdout + r.stderr).trim() || "loadkmap failed";
   }
 
@@ -327,6 +321,10 @@ export class NodePort implements Port {
 
   ask(prompt: string, timeoutSec: number, o: AskOptions = {}): string | null {
     return askOnConsole(prompt, timeoutSec, o);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
   }
 
   now(): number {
@@ -448,6 +446,10 @@ export class NodePort implements Port {
 
   luksFormat(file: string, password: string): void {
     luksFormat(file, password);
+  }
+
+  cwd(): string {
+    return process.cwd();
   }
 
   pid(): number {

@@ -153,6 +153,8 @@ export interface Port {
   say(line: string): void;
   /** A question with a time limit: the answer, or null when nobody answered in time. */
   ask(prompt: string, timeoutSec: number, o?: AskOptions): string | null;
+  /** Wait without blocking the event loop. */
+  sleep(ms: number): Promise<void>;
   /** Milliseconds since some fixed point, for durations. */
   now(): number;
   /** Seconds since this process started: what the runtime's own start took, seen from its first line. */
@@ -193,6 +195,8 @@ export interface Port {
   run(cmd: string, args: readonly string[], o?: ProgramOptions): ProgramResult;
   /** Format a file as LUKS2 (the password on a pipe only). */
   luksFormat(file: string, password: string): void;
+  /** The current directory (relative paths on a command line are resolved from it). */
+  cwd(): string;
   /** This process's id. */
   pid(): number;
   /** Whether a process exists (kill(pid, 0); one of another user's counts). */

@@ -28,7 +28,7 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path/posix";
+import { join } from "../lib/path.js";
 import type { MountEntry } from "../plan/layout.js";
 import { kindOf } from "./node.js";
 import type {
@@ -372,6 +372,12 @@ export class RecordingPort implements Port {
     return this.answers.length ? this.answers.shift()! : null;
   }
 
+  /** No real wait: the clock moves on. */
+  sleep(ms: number): Promise<void> {
+    this.clock += ms;
+    return Promise.resolve();
+  }
+
   now(): number {
     return (this.clock += 10);
   }
@@ -489,6 +495,10 @@ export class RecordingPort implements Port {
 
   luksFormat(file: string, _password: string): void {
     this.record(`cryptsetup luksFormat ${file}`);
+  }
+
+  cwd(): string {
+    return "/";
   }
 
   pid(): number {

@@ -5,13 +5,13 @@
 // The new archive is written beside the old one and renamed over it only
 // when whole, so a failed save leaves the previous archive.
 
-import { dirname, join } from "node:path/posix";
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
+import { dirname, join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
 import { isExcluded } from "./excludes.js";
 
 /** The archive's members: everything in the layer but what saves leave out (a directory left out takes its contents). */
-export function archiveMembers(layer: string, port: Port = new NodePort()): string[] {
+export function archiveMembers(layer: string, port: Port = defaultPort()): string[] {
   const out: string[] = [];
   const walk = (rel: string): void => {
     for (const e of port.readDir(join(layer, rel))) {
@@ -32,7 +32,7 @@ export function writeArchive(
   layer: string,
   archive: string,
   progress?: (s: string) => void,
-  port: Port = new NodePort(),
+  port: Port = defaultPort(),
 ): { members: number; bytes: number } {
   const members = archiveMembers(layer, port);
   const list = `/tmp/ramstack-archive-${port.pid()}.list`;

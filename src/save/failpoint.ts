@@ -3,7 +3,7 @@
 // (SIGKILL: no cleanup runs, as in a power cut) just before its Nth step;
 // RAMSTACK_SAVE_COUNT_STEPS=FILE writes how many steps a save took.
 
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
 import type { Port } from "../port/port.js";
 
 let port: Port | undefined;
@@ -19,7 +19,7 @@ export function useFailpointPort(p: Port): void {
 }
 
 export function step(): void {
-  if (!port) useFailpointPort(new NodePort());
+  if (!port) useFailpointPort(defaultPort());
   steps++;
   if (crashAt > 0 && steps === crashAt) port!.kill(port!.pid(), "SIGKILL");
   if (countFile) port!.writeText(countFile, String(steps));

@@ -7,11 +7,11 @@
 // name only when it is complete. Then the next boot is planned, to tell the
 // user whether it will use the save.
 
-import { dirname, join } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { dirname, join } from "../lib/path.js";
 import type { Pupstate } from "../plan/handover.js";
 import { ARCHIVE_FS, LINUX_FS, WRITABLE_FS } from "../plan/filesystems.js";
 import { parseShellVars } from "../plan/shellvars.js";
-import { NodePort } from "../port/node.js";
 import type { Port } from "../port/port.js";
 import { LUKS_MODULES } from "../plan/luks.js";
 import { SaveGenerations } from "./generations.js";
@@ -71,11 +71,11 @@ export const FIRST_SAVE_MARK = "/tmp/ramstack-first-save";
 export { WRITABLE_FS };
 
 /** e2fsprogs' mke2fs does ext3/4; busybox's only ext2. */
-export function fullMke2fs(port: Port = new NodePort()): boolean {
+export function fullMke2fs(port: Port = defaultPort()): boolean {
   return /mke2fs \d/.test(port.run("mke2fs", ["-V"], { allowFail: true }).stderr);
 }
 
-export function firstSave(o: FirstSaveOptions, root = "/", port: Port = new NodePort()): FirstSaveResult {
+export function firstSave(o: FirstSaveOptions, root = "/", port: Port = defaultPort()): FirstSaveResult {
   const state = readPupstate(root, port);
   const mode = state.pupmode;
   if (mode !== 5) throw new Error(`this session already has a save (PUPMODE ${mode}); 'ramstack save' merges into it`);

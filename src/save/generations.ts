@@ -5,8 +5,8 @@
 // sees either the old generation or the new one, whole. Older generations
 // are kept for --revert and pruned to a number.
 
-import { join } from "node:path/posix";
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
 import { step } from "./failpoint.js";
 
@@ -26,7 +26,7 @@ const genName = (n: number): string => String(n).padStart(4, "0");
 export class SaveGenerations {
   constructor(
     readonly root: string,
-    private readonly port: Port = new NodePort(),
+    private readonly port: Port = defaultPort(),
   ) {}
 
   /** Flush the save's filesystem: what is renamed next must be on disk before. */
@@ -82,7 +82,7 @@ export class SaveGenerations {
       done.push(n.endsWith(".partial") ? `dropped the unfinished generation ${n}` : `finished removing ${n}`);
     }
     if (this.port.lstat(this.upper) === null) {
-      const newest = this.list().at(-1);
+      const newest = this.list().slice(-1)[0];
       if (newest) {
         this.point(newest.number);
         done.push(`upper was missing: now generation ${genName(newest.number)}`);

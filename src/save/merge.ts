@@ -5,9 +5,9 @@
 // so it gets a new inode and the old generation is never touched. Nothing
 // is visible to the next boot until the generation is committed.
 
-import { join } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import { isWhiteoutDevice } from "../plan/overlay.js";
-import { NodePort } from "../port/node.js";
 import type { FullStat, Port } from "../port/port.js";
 import { isExcluded } from "./excludes.js";
 import { step } from "./failpoint.js";
@@ -250,7 +250,7 @@ class Merger {
 }
 
 /** Write a new generation: the base hard-linked, the RAM layer's changes applied, attributes copied. */
-export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = new NodePort()): MergeStats {
+export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = defaultPort()): MergeStats {
   if (o.base) {
     linkTree(port, o.base, o.target);
     // Directories are new inodes: give them the base's attributes (opaque marks among them).

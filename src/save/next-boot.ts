@@ -3,13 +3,13 @@
 // initrd's spec files, the very decision the init will make. A first save is
 // only called "used from the next boot" when the plan says so.
 
-import { join } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import { kernelFilesystems, MountedTree, ramMiB, toMachineDisks } from "../init/probe.js";
 import { FS_MODULES } from "../plan/filesystems.js";
 import type { Machine } from "../plan/machine.js";
 import { planBoot } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
-import { NodePort } from "../port/node.js";
 import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
@@ -55,7 +55,7 @@ function machineNow(root: string, disks: readonly BlockDisk[], port: Port): Mach
  * Plan the next boot with this boot's command line. Partitions are read
  * where they are mounted, or mounted read-only for the time of the plan.
  */
-export function planNextBoot(root = "/", port: Port = new NodePort()): Plan {
+export function planNextBoot(root = "/", port: Port = defaultPort()): Plan {
   const mounts = port.mounts();
   const made: string[] = [];
   const mounter = (name: string, fstype: string, imageFile?: string): string | null => {

@@ -3,10 +3,10 @@
 // every interval. The interval is read again at each tick, so changing
 // /etc/eventmanager takes effect without a restart; 0 pauses it.
 
-import { join } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import { pupmodeFacts } from "../plan/layout.js";
 import { parseShellVars } from "../plan/shellvars.js";
-import { NodePort } from "../port/node.js";
 import type { Port } from "../port/port.js";
 import { readPupstate, saveLock, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
@@ -20,7 +20,7 @@ export function parseInterval(text: string): number | null {
 }
 
 /** Puppy's /etc/eventmanager as variables (none when it is missing). */
-export function eventManagerVars(root = "/", port: Port = new NodePort()): Map<string, string> {
+export function eventManagerVars(root = "/", port: Port = defaultPort()): Map<string, string> {
   const text = port.readText(join(root, "etc/eventmanager"));
   return text !== undefined ? parseShellVars(text).vars : new Map<string, string>();
 }
@@ -40,7 +40,6 @@ export interface PeriodicOptions {
   port?: Port;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** With RAMSAVEINTERVAL=0, look again this often. */
 const IDLE_CHECK_SEC = 60;
 
@@ -68,7 +67,7 @@ function saveOnce(root: string, say: (l: string) => void, port: Port): boolean {
 
 export async function runPeriodic(o: PeriodicOptions): Promise<number> {
   const root = o.root ?? "/";
-  const port = o.port ?? new NodePort();
+  const port = o.port ?? defaultPort();
   const mode = readPupstate(root, port).pupmode;
   const f = pupmodeFacts(mode);
   if (!f.flash && !f.archive) {
@@ -86,10 +85,10 @@ export async function runPeriodic(o: PeriodicOptions): Promise<number> {
   for (;;) {
     const every = o.everySec ?? saveInterval(eventManagerVars(root, port));
     if (every <= 0) {
-      await sleep(IDLE_CHECK_SEC * 1000);
+      await port.sleep(IDLE_CHECK_SEC * 1000);
       continue;
     }
-    await sleep(every * 1000);
+    await port.sleep(every * 1000);
     if (!saveOnce(root, o.say, port)) return 0;
     saves++;
     if (o.maxSaves !== undefined && saves >= o.maxSaves) return 0;

@@ -1,16 +1,16 @@
 // What the saver reads of the running system: PUPSTATE and the layers of the
 // root overlay, as the init left them under /initrd.
 
-import { join, resolve } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { join, resolveFrom } from "../lib/path.js";
 import type { Pupstate, PupstatePlace } from "../plan/handover.js";
 import { parsePupstate } from "../plan/handover.js";
 import { PUP_RO1, PUP_RW, saveLayerLink, saveRootOfLayer, underInitrd, unionLowerDirs } from "../plan/layout.js";
-import { NodePort } from "../port/node.js";
 import type { Port } from "../port/port.js";
-import { sha256 } from "../sys/hash.js";
+import { sha256Hex } from "../lib/sha256.js";
 
 /** /etc/rc.d/PUPSTATE, typed; an error outside a ramstack system. */
-export function readPupstate(root = "/", port: Port = new NodePort()): Pupstate {
+export function readPupstate(root = "/", port: Port = defaultPort()): Pupstate {
   const text = port.readText(join(root, "etc/rc.d/PUPSTATE"));
   if (text === undefined) throw new Error("this is not a running ramstack system (no /etc/rc.d/PUPSTATE)");
   return parsePupstate(text);
@@ -21,7 +21,7 @@ export function readPupstate(root = "/", port: Port = new NodePort()): Pupstate 
  * a symlink to the layer itself (the save's upper/, the RAM layer, an
  * archive's tmpfs); its target, under ROOT.
  */
-export function layerOf(name: string, root = "/", port: Port = new NodePort()): string {
+export function layerOf(name: string, root = "/", port: Port = defaultPort()): string {
   const target = port.readlink(join(root, underInitrd(name)));
   if (target === null)
     throw new Error(`${underInitrd(name)} is not a link to a layer: this system was not started by ramstack's init`);
@@ -29,12 +29,12 @@ export function layerOf(name: string, root = "/", port: Port = new NodePort()): 
 }
 
 /** The RAM layer the init left: /initrd/pup_rw in PUPMODE 5, 13 and 66 (the writable layer). */
-export function ramLayer(root = "/", port: Port = new NodePort()): string {
+export function ramLayer(root = "/", port: Port = defaultPort()): string {
   return layerOf(PUP_RW, root, port);
 }
 
 /** The save's root (upper/, work/, .gen/) in PUPMODE 12 or 13, from the link that names its layer. */
-export function saveRootOf(pupmode: number, root = "/", port: Port = new NodePort()): string {
+export function saveRootOf(pupmode: number, root = "/", port: Port = defaultPort()): string {
   const link = saveLayerLink(pupmode);
   if (!link) throw new Error(`PUPMODE ${pupmode} has no save layer`);
   const layer = layerOf(link, root, port);
@@ -51,14 +51,14 @@ export const SAVE_LOCK = "/tmp/ramstack-save.lock";
  * saver, shutdown, the command): the lock is named after the folder's real
  * path, so saves into different folders do not wait for each other.
  */
-export function saveLock(save: string, port: Port = new NodePort()): string {
-  let path = resolve(save);
+export function saveLock(save: string, port: Port = defaultPort()): string {
+  let path = resolveFrom(port.cwd(), save);
   try {
     path = port.realpath(path);
   } catch {
     // Not there yet: its own name will do.
   }
-  return `/tmp/ramstack-save-${sha256(path).slice(0, 16)}.lock`;
+  return `/tmp/ramstack-save-${sha256Hex(path).slice(0, 16)}.lock`;
 }
 
 /** Where the main SFS is, as PUPSTATE's PUPSFS says (partition,fs,path); null when it does not. */
@@ -76,7 +76,7 @@ export function placeOf(p: PupstatePlace | null): { part: string; fs: string; pa
  * (where the init moved them); the save in flash mode (/pup_ro1) is not one
  * of them: it is what a merge writes.
  */
-export function unionLowers(root = "/", port: Port = new NodePort()): string[] {
+export function unionLowers(root = "/", port: Port = defaultPort()): string[] {
   return unionLowerDirs(port.mounts())
     .filter((d) => d !== PUP_RO1)
     .map((d) => join(root, underInitrd(d)));
@@ -88,7 +88,7 @@ function mountPointOf(dev: string, port: Port): string | undefined {
 }
 
 /** Run fn with the partition mounted read-write: where it already is, or mounted for the time of fn. */
-export function withPartition<T>(part: string, fstype: string, fn: (mnt: string) => T, port: Port = new NodePort()): T {
+export function withPartition<T>(part: string, fstype: string, fn: (mnt: string) => T, port: Port = defaultPort()): T {
   const mounted = mountPointOf(`/dev/${part}`, port);
   if (mounted) return fn(mounted);
   const mnt = `/mnt/ramstack-save-${part}`;

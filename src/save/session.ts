@@ -2,9 +2,9 @@
 // which layers lie below, from PUPSTATE and the root overlay; one save at a
 // time (a lock); the merge written as a new generation, committed, pruned.
 
-import { join } from "node:path/posix";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import { pupmodeFacts, SAVE_LAYER_RECORD } from "../plan/layout.js";
-import { NodePort } from "../port/node.js";
 import type { Port } from "../port/port.js";
 import { writeArchive } from "./archive.js";
 import { SaveGenerations } from "./generations.js";
@@ -34,7 +34,7 @@ export interface SaveResult {
 /** PUPMODE 66: the archive save as PUPSTATE names it (PUPSAVE=partition,fs,path). */
 export function runningArchive(
   root = "/",
-  port: Port = new NodePort(),
+  port: Port = defaultPort(),
 ): { part: string; fs: string; path: string } | null {
   const state = readPupstate(root, port);
   if (!pupmodeFacts(state.pupmode).archive) return null;
@@ -47,7 +47,7 @@ export function runningArchive(
 export function saveArchiveSession(
   a: { part: string; fs: string; path: string },
   o: { lock: string; root?: string; progress?: (s: string) => void },
-  port: Port = new NodePort(),
+  port: Port = defaultPort(),
 ): { members: number; bytes: number; seconds: number } {
   return withLock(port, o.lock, () => {
     const started = port.now();
@@ -62,7 +62,7 @@ export function saveArchiveSession(
 }
 
 /** The running system's save root (PUPMODE 12 or 13), for listing and reverting generations. */
-export function runningSaveRoot(root = "/", port: Port = new NodePort()): string | { nothing: string } {
+export function runningSaveRoot(root = "/", port: Port = defaultPort()): string | { nothing: string } {
   const mode = readPupstate(root, port).pupmode;
   const f = pupmodeFacts(mode);
   if (!f.saveIsWritable && !f.flash) return { nothing: `PUPMODE ${mode}: this session has no save` };
@@ -70,7 +70,7 @@ export function runningSaveRoot(root = "/", port: Port = new NodePort()): string
 }
 
 /** The flash-mode save of the running system, or why there is nothing to merge. */
-export function runningTarget(root = "/", port: Port = new NodePort()): SaveTarget | { nothing: string } {
+export function runningTarget(root = "/", port: Port = defaultPort()): SaveTarget | { nothing: string } {
   const mode = readPupstate(root, port).pupmode;
   const f = pupmodeFacts(mode);
   if (f.saveIsWritable)
@@ -101,7 +101,7 @@ export function withLock<T>(port: Port, lock: string, fn: () => T): T {
 export function saveSession(
   t: SaveTarget,
   o: { keep: number; lock: string; progress?: (s: string) => void },
-  port: Port = new NodePort(),
+  port: Port = defaultPort(),
 ): SaveResult {
   return withLock(port, o.lock, () => {
     const started = port.now();

@@ -3,8 +3,8 @@
 // (or make it as an AUTOSAVE file beside the main SFS says). A question not
 // answered in time means "do not save", never a lost save.
 
-import { dirname, join } from "node:path/posix";
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
+import { dirname, join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
 import type { FirstSaveOptions } from "./first.js";
 import { tokenizeCmdline } from "../plan/cmdline.js";
@@ -127,7 +127,7 @@ function askNewPassword(o: ShutdownOptions, timeout: number): string | undefined
 
 export function shutdownSave(o: ShutdownOptions): number {
   const root = o.root ?? "/";
-  const port = o.port ?? new NodePort();
+  const port = o.port ?? defaultPort();
   try {
     return shutdownSaveSteps(o, root, port);
   } finally {

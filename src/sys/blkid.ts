@@ -2,8 +2,9 @@
 // blkid does: no spawn (each costs ~40 ms in an emulated guest), and FAT and
 // exFAT labels, which busybox's blkid misses.
 
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
 import type { Port } from "../port/port.js";
+import { hex, latin1, u16le, u32le, utf8Decode } from "../lib/bytes.js";
 
 export interface FsIdentity {
   fstype: string;
@@ -12,29 +13,30 @@ export interface FsIdentity {
 }
 
 /** Bytes of a device or image at an offset; shorter at the end of the device. */
-export type ReadAt = (offset: number, length: number) => Buffer;
+export type ReadAt = (offset: number, length: number) => Uint8Array;
 
-const hex = (b: Buffer): string => b.toString("hex");
-const ascii = (b: Buffer): string => b.toString("latin1").replace(/\0.*$/s, "").trimEnd();
-const utf8z = (b: Buffer): string => b.toString("utf8").replace(/\0.*$/s, "").trimEnd();
+const ascii = (b: Uint8Array): string => latin1(b).replace(/\0.*$/s, "").trimEnd();
+const utf8z = (b: Uint8Array): string => utf8Decode(b).replace(/\0.*$/s, "").trimEnd();
+const utf16le = (b: Uint8Array): string =>
+  String.fromCharCode(...Array.from({ length: b.length >> 1 }, (_, i) => u16le(b, i * 2)));
 
-function dashedUuid(b: Buffer): string {
+function dashedUuid(b: Uint8Array): string {
   const h = hex(b);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A 32-bit FAT/exFAT volume serial as blkid shows it: ABCD-1234. */
-function serial32(b: Buffer, at: number): string {
-  const v = b.readUInt32LE(at).toString(16).toUpperCase().padStart(8, "0");
+function serial32(b: Uint8Array, at: number): string {
+  const v = u32le(b, at).toString(16).toUpperCase().padStart(8, "0");
   return `${v.slice(0, 4)}-${v.slice(4)}`;
 }
 
 function ext(read: ReadAt): FsIdentity | null {
   const sb = read(1024, 256);
-  if (sb.length < 256 || sb.readUInt16LE(0x38) !== 0xef53) return null;
-  const compat = sb.readUInt32LE(0x5c);
-  const incompat = sb.readUInt32LE(0x60);
-  const roCompat = sb.readUInt32LE(0x64);
+  if (sb.length < 256 || u16le(sb, 0x38) !== 0xef53) return null;
+  const compat = u32le(sb, 0x5c);
+  const incompat = u32le(sb, 0x60);
+  const roCompat = u32le(sb, 0x64);
   // ext4: extents, 64bit, flex_bg (incompat) or huge_file, gdt_csum, dir_nlink, extra_isize (ro_compat).
   const isExt4 = (incompat & (0x40 | 0x80 | 0x200)) !== 0 || (roCompat & (0x8 | 0x10 | 0x20 | 0x40)) !== 0;
   const fstype = isExt4 ? "ext4" : compat & 0x4 ? "ext3" : "ext2";
@@ -43,9 +45,9 @@ function ext(read: ReadAt): FsIdentity | null {
 
 function vfat(read: ReadAt): FsIdentity | null {
   const bs = read(0, 512);
-  if (bs.length < 512 || bs.readUInt16LE(510) !== 0xaa55) return null;
-  const fat32 = bs.toString("latin1", 0x52, 0x57) === "FAT32";
-  const fat1x = /^FAT1[26]/.test(bs.toString("latin1", 0x36, 0x3b)) || bs.toString("latin1", 0x36, 0x39) === "FAT";
+  if (bs.length < 512 || u16le(bs, 510) !== 0xaa55) return null;
+  const fat32 = latin1(bs, 0x52, 0x57) === "FAT32";
+  const fat1x = /^FAT1[26]/.test(latin1(bs, 0x36, 0x3b)) || latin1(bs, 0x36, 0x39) === "FAT";
   if (!fat32 && !fat1x) return null;
   const [idAt, labelAt] = fat32 ? [0x43, 0x47] : [0x27, 0x2b];
   const label = ascii(bs.subarray(labelAt, labelAt + 11));
@@ -54,11 +56,11 @@ function vfat(read: ReadAt): FsIdentity | null {
 
 function exfat(read: ReadAt): FsIdentity | null {
   const bs = read(0, 512);
-  if (bs.length < 512 || bs.toString("latin1", 3, 11) !== "EXFAT   ") return null;
-  const sectorShift = bs.readUInt8(0x6c);
-  const clusterShift = bs.readUInt8(0x6d);
-  const heapSector = bs.readUInt32LE(0x58);
-  const rootCluster = bs.readUInt32LE(0x60);
+  if (bs.length < 512 || latin1(bs, 3, 11) !== "EXFAT   ") return null;
+  const sectorShift = bs[0x6c]!;
+  const clusterShift = bs[0x6d]!;
+  const heapSector = u32le(bs, 0x58);
+  const rootCluster = u32le(bs, 0x60);
   let label = "";
   if (sectorShift >= 9 && sectorShift <= 12 && clusterShift <= 25 && rootCluster >= 2) {
     // The label is an entry (type 0x83) of the root directory's first cluster.
@@ -66,11 +68,11 @@ function exfat(read: ReadAt): FsIdentity | null {
     const at = heapSector * 2 ** sectorShift + (rootCluster - 2) * clusterBytes;
     const dir = read(at, Math.min(clusterBytes, 64 * 1024));
     for (let o = 0; o + 32 <= dir.length; o += 32) {
-      const type = dir.readUInt8(o);
+      const type = dir[o]!;
       if (type === 0) break;
       if (type !== 0x83) continue;
-      const n = Math.min(dir.readUInt8(o + 1), 11);
-      label = dir.subarray(o + 2, o + 2 + n * 2).toString("utf16le");
+      const n = Math.min(dir[o + 1]!, 11);
+      label = utf16le(dir.subarray(o + 2, o + 2 + n * 2));
       break;
     }
   }
@@ -79,9 +81,9 @@ function exfat(read: ReadAt): FsIdentity | null {
 
 function iso9660(read: ReadAt): FsIdentity | null {
   const pvd = read(0x8000, 2048);
-  if (pvd.length < 2048 || pvd.toString("latin1", 1, 6) !== "CD001") return null;
+  if (pvd.length < 2048 || latin1(pvd, 1, 6) !== "CD001") return null;
   // blkid's UUID for ISO9660 is the creation time: 2024-01-31-12-00-00-00.
-  const t = pvd.toString("latin1", 813, 829);
+  const t = latin1(pvd, 813, 829);
   const uuid = /^\d{16}$/.test(t)
     ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}-${t.slice(8, 10)}-${t.slice(10, 12)}-${t.slice(12, 14)}-${t.slice(14, 16)}`
     : "";
@@ -90,8 +92,8 @@ function iso9660(read: ReadAt): FsIdentity | null {
 
 function luks(read: ReadAt): FsIdentity | null {
   const h = read(0, 512);
-  if (h.length < 512 || h.toString("latin1", 0, 6) !== "LUKS\xba\xbe") return null;
-  const version = h.readUInt16BE(6);
+  if (h.length < 512 || latin1(h, 0, 6) !== "LUKS\xba\xbe") return null;
+  const version = (h[6]! << 8) | h[7]!;
   return {
     fstype: "crypto_LUKS",
     uuid: ascii(h.subarray(0xa8, 0xa8 + 40)),
@@ -101,25 +103,25 @@ function luks(read: ReadAt): FsIdentity | null {
 
 function btrfs(read: ReadAt): FsIdentity | null {
   const sb = read(0x10000, 0x200);
-  if (sb.length < 0x200 || sb.toString("latin1", 0x40, 0x48) !== "_BHRfS_M") return null;
+  if (sb.length < 0x200 || latin1(sb, 0x40, 0x48) !== "_BHRfS_M") return null;
   return { fstype: "btrfs", uuid: dashedUuid(sb.subarray(0x20, 0x30)), label: utf8z(sb.subarray(0x12b, 0x12b + 256)) };
 }
 
 function squashfs(read: ReadAt): FsIdentity | null {
   const sb = read(0, 4);
-  return sb.toString("latin1") === "hsqs" ? { fstype: "squashfs", uuid: "", label: "" } : null;
+  return latin1(sb) === "hsqs" ? { fstype: "squashfs", uuid: "", label: "" } : null;
 }
 
 function ntfs(read: ReadAt): FsIdentity | null {
   const bs = read(0, 512);
-  if (bs.length < 512 || bs.toString("latin1", 3, 11) !== "NTFS    ") return null;
-  const uuid = Buffer.from(bs.subarray(0x48, 0x50)).reverse().toString("hex").toUpperCase();
+  if (bs.length < 512 || latin1(bs, 3, 11) !== "NTFS    ") return null;
+  const uuid = hex(bs.slice(0x48, 0x50).reverse()).toUpperCase();
   return { fstype: "ntfs", uuid, label: "" };
 }
 
 function swap(read: ReadAt): FsIdentity | null {
   const page = read(4096 - 10, 10);
-  return page.toString("latin1") === "SWAPSPACE2" ? { fstype: "swap", uuid: "", label: "" } : null;
+  return latin1(page) === "SWAPSPACE2" ? { fstype: "swap", uuid: "", label: "" } : null;
 }
 
 // Order matters: a FAT boot sector can sit in front of other signatures, so
@@ -135,12 +137,11 @@ export function identify(read: ReadAt): FsIdentity | null {
 }
 
 /** Identify a block device or image file through the port; null when nothing is recognised. */
-export function identifyPath(path: string, offset = 0, port: Pick<Port, "readAt"> = new NodePort()): FsIdentity | null {
+export function identifyPath(path: string, offset = 0, port: Pick<Port, "readAt"> = defaultPort()): FsIdentity | null {
   // Unreadable (no such device, no permission): nothing to identify.
   if (port.readAt(path, offset, 1) === undefined) return null;
   const read: ReadAt = (at, length) => {
-    const b = port.readAt(path, offset + at, length);
-    return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.alloc(0);
+    return port.readAt(path, offset + at, length) ?? new Uint8Array(0);
   };
   return identify(read);
 }

@@ -2,8 +2,8 @@
 // disk hangs on, whether it is removable or rotational, its partitions and
 // their filesystems. The roots are parameters so tests can use a fake sysfs.
 
-import { join } from "node:path/posix";
-import { NodePort } from "../port/node.js";
+import { defaultPort } from "../port/default.js";
+import { join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
 import type { Transport } from "../plan/machine.js";
 import type { FsIdentity } from "./blkid.js";
@@ -47,7 +47,7 @@ const sectorsToMiB = (text: string): number => Math.floor((Number(text) || 0) / 
 
 export function listBlockDisks(
   roots: BlockRoots = { sys: "/sys", dev: "/dev" },
-  port: Port = new NodePort(),
+  port: Port = defaultPort(),
 ): BlockDisk[] {
   /** A sysfs attribute's value; "" when the device has none. */
   const attr = (path: string): string => (port.readText(path) ?? "").trim();

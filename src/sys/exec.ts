@@ -4,6 +4,9 @@
 
 import type { ChildProcess, SpawnOptions } from "node:child_process";
 import { spawn, spawnSync } from "node:child_process";
+import { commandLine, failureMessage } from "../port/commands.js";
+
+export { commandLine };
 
 export interface RunOptions {
   cwd?: string;
@@ -31,16 +34,8 @@ export class CommandError extends Error {
     readonly status: number,
     readonly stderr: string,
   ) {
-    super(`${command} failed (exit ${status})${stderr.trim() ? `: ${lastLines(stderr, 6)}` : ""}`);
+    super(failureMessage(command, status, stderr));
   }
-}
-
-function lastLines(text: string, n: number): string {
-  return text.trim().split("\n").slice(-n).join("\n");
-}
-
-export function commandLine(cmd: string, args: readonly string[]): string {
-  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
 export function run(cmd: string, args: readonly string[] = [], opts: RunOptions = {}): RunResult {

@@ -1,11 +1,10 @@
-// Programs the initrd's runtime carries beside Node.js (getfattr, setfattr,
-// e2fsck, cryptsetup) with the libraries they need: at /runtime in the init,
-// at /initrd/runtime once the system runs. Elsewhere the PATH's own are used.
-// Node-only: reached through the port (port/node.ts), never by the saver.
+// Programs the initrd's runtime carries (e2fsck, cryptsetup, tar) with the
+// libraries they need: at /runtime in the init, at /initrd/runtime once the
+// system runs. Elsewhere the PATH's own are used. Node-only: reached through
+// the port (port/node.ts), never by the saver.
 
 import { existsSync } from "node:fs";
-
-const RUNTIMES = ["/runtime", "/initrd/runtime"];
+import { runtimeTool as findTool } from "../port/commands.js";
 
 export interface Tool {
   cmd: string;
@@ -13,9 +12,6 @@ export interface Tool {
 }
 
 export function runtimeTool(name: string): Tool {
-  for (const dir of RUNTIMES) {
-    const bundled = `${dir}/bin/${name}`;
-    if (existsSync(bundled)) return { cmd: bundled, env: { ...process.env, LD_LIBRARY_PATH: `${dir}/lib` } };
-  }
-  return { cmd: name };
+  const t = findTool(name, existsSync);
+  return t.libraryPath ? { cmd: t.cmd, env: { ...process.env, LD_LIBRARY_PATH: t.libraryPath } } : { cmd: t.cmd };
 }

@@ -1,6 +1,7 @@
 // Host tier: the superblock reader against filesystems made by the real
 // mkfs tools, compared with what they were told to write.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { closeSync, ftruncateSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -5,6 +5,7 @@
 // save that cannot be mounted: the attempt is unwound, and the boot is tried
 // again in RAM, up to the switch into the new root.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -3,6 +3,7 @@
 // to any of them rebuilds that step and no other; and a real build notices a
 // tool's new version.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +36,7 @@ const base = (): BuildInputs => ({
   initBundle: "init",
   cliBundle: "cli",
   runtime: "runtime",
+  jsEngine: "js",
   keymaps: "keymaps",
   specs: "DISTRO_NAME='ramstack tiny'\n",
   epoch: 1767225600,
@@ -100,7 +102,9 @@ describe("build step keys", () => {
     ["the firmware", (i) => void (i.firmware = "20240101-1"), ["zdrv"]],
     ["the init's bundle", (i) => void (i.initBundle = "init2"), ["initrd"]],
     ["the command's bundle", (i) => void (i.cliBundle = "cli2"), ["rootfs"]],
-    ["the runtime", (i) => void (i.runtime = "runtime2"), ["initrd"]],
+    ["the runtime's tools", (i) => void (i.runtime = "runtime2"), ["initrd"]],
+    // It is part of the runtime, and compiles the command's bytecode in the main SFS.
+    ["the JavaScript engine", (i) => void ((i.jsEngine = "js2"), (i.runtime = "runtime2")), ["rootfs", "initrd"]],
     ["the keymaps", (i) => void (i.keymaps = "keymaps2"), ["initrd"]],
     ["DISTRO_SPECS", (i) => void (i.specs += "DISTRO_VERSION='2'\n"), ["rootfs", "initrd"]],
     ["DEB_EXCLUDES", (i) => void (i.debExcludes = [...i.debExcludes, "usr/share/info"]), ["adrv"]],
@@ -142,7 +146,7 @@ describe("what the keys are gathered from", () => {
       "build/keymaps.js",
       "build/components.js",
       "sys/exec.js",
-      "sys/luks.js",
+      "build/quickjs.js",
     ])
       assert.ok(initrd.includes(f), `${f} is not in the initrd's code`);
     // Not called by the initrd's step, and build.js's own imports are not followed.

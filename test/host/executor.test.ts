@@ -5,6 +5,7 @@
 // checked line by line. Files the executor reads (a save's upper/, an SFS to
 // copy, an archive) are made under the fake's root.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

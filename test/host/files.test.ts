@@ -1,6 +1,7 @@
 // Host tier: the init's copy of its /tmp into the new root, and the port's
 // removal (/tmp and /initrd/pup_rw turned into symlinks), on real files.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import {
   existsSync,

@@ -2,6 +2,7 @@
 // does, keeping the runtime), on a real tmpfs with real mounts inside it, in
 // a private mount namespace.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,7 +25,7 @@ describe("freeing the initramfs before the switch", { timeout: 60000 }, () => {
       mount -t tmpfs tmpfs ${root}
       cd ${root}
       mkdir -p bin runtime/bin runtime/lib lib/modules/k tmp pup_new mnt/data ramstack
-      echo bb > bin/busybox; ln -s busybox bin/mount; echo node > runtime/bin/node; echo c > runtime/lib/libc.so.6
+      echo bb > bin/busybox; ln -s busybox bin/mount; echo js > runtime/bin/ramstack-js; echo c > runtime/lib/libc.so.6
       echo ko > lib/modules/k/ext4.ko; echo log > tmp/bootinit.log; echo init > init; echo js > ramstack/init.mjs
       mount -t tmpfs tmpfs pup_new; echo system > pup_new/system-file
       mount -t tmpfs tmpfs mnt/data; echo save > mnt/data/save-file
@@ -51,7 +52,7 @@ describe("freeing the initramfs before the switch", { timeout: 60000 }, () => {
       "./pup_new/system-file",
       "./runtime",
       "./runtime/bin",
-      "./runtime/bin/node",
+      "./runtime/bin/ramstack-js",
       "./runtime/lib",
       "./runtime/lib/libc.so.6",
       "./tmp",

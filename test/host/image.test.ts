@@ -2,6 +2,7 @@
 // the partition layout, GRUB's boot code where BIOS and UEFI look for it, the
 // menu, the same bytes for the same inputs, and clear refusals.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";

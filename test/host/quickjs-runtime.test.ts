@@ -4,6 +4,7 @@
 // a real pipe and a real terminal, its answers checked against Node and the
 // usual tools. Also the arm64 cross-build, checked from its ELF header.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";

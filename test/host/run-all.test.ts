@@ -1,6 +1,7 @@
 // Host tier: several commands in one shell (the init's mount moves), with the
 // failure pinned on the right command.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

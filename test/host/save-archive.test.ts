@@ -4,6 +4,7 @@
 // and times come back as they were; what saves leave out stays out; a new
 // archive is written beside the old one and renamed over it.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chownSync, existsSync, linkSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";

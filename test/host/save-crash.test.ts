@@ -4,6 +4,7 @@
 // previous session or the new one, whole, and the older generation must be
 // untouched.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -4,6 +4,7 @@
 // the merge, the save stacked on the same lower layers must show exactly
 // what the session saw, and the previous generation must be unchanged.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -3,6 +3,7 @@
 // of the running system as PUPSTATE and /initrd describe it, checked call by
 // call. The files live under the fake's root.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import {
   chmodSync,

@@ -2,6 +2,7 @@
 // (an accepted upgrade or pfix=clean), on a real directory with real
 // whiteouts (character devices 0/0, made with mknod).
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

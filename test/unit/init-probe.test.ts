@@ -1,5 +1,6 @@
 // The init's view of a real machine: sysfs, /proc parsers, QEMU arguments.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

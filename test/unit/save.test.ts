@@ -1,6 +1,7 @@
 // The saver's pure parts: Puppy's exclusion list, the AUTOSAVE file, and the
 // command's refusals of bad options.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";

@@ -6,6 +6,7 @@
 // the system boots with no disk at all. Copied to RAM (pfix=copy): the USB
 // stick they came from can be pulled out while the system runs.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { linkSync, mkdirSync } from "node:fs";

@@ -4,6 +4,7 @@
 // Puppy's SAVEMARK got wrong). The SD card also needs a second round of
 // drivers: the card appears only once the SDHCI controller's driver is in.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { linkSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -2,6 +2,7 @@
 // A first boot with no save: PUPMODE 5, the stack in Puppy's order, and the
 // handover the running system relies on.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";

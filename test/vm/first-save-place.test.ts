@@ -5,6 +5,7 @@
 // shutdown dialog's default answer make the save there, and a second boot
 // with the same command line has the session.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { linkSync, mkdirSync } from "node:fs";
 import { join } from "node:path";

@@ -3,6 +3,7 @@
 // cut the next boot finds it and runs e2fsck on the partition and the save
 // file before using them. pfix=fsck checks the save file every boot.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";

@@ -2,6 +2,7 @@
 // and OVMF) through GRUB, on the layouts users make: MBR + ext4, GPT + FAT on
 // a USB stick with a psubdir, exFAT.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";

@@ -3,6 +3,7 @@
 // USB drive, with a decoy of the same files on another disk; the same choices
 // stored in the initrd's BOOT_SPECS instead of the cmdline.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";

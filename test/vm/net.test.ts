@@ -3,6 +3,7 @@
 // through a forwarded port on 127.0.0.1, and a change made in the guest
 // shows on the next request.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, describe, it } from "node:test";

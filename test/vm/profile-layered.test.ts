@@ -3,6 +3,7 @@
 // init finds them by DISTRO_SPECS and stacks them; programs from adrv run on
 // bdrv's libraries.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";

@@ -4,6 +4,7 @@
 // and boots in RAM, leaving the file as it was, when no password is given.
 // The password is never written to the disk.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";

@@ -2,6 +2,7 @@
 // reboot: the save holds the old session or the new one, whole. A few rounds
 // here; `npm run bench` runs many (BENCH_POWERCUT_ROUNDS).
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { powerCutRound } from "../helpers/powercut.js";

@@ -3,6 +3,7 @@
 // /etc/eventmanager allows); without a save it offers the first one on the
 // console, and the answer makes a save folder the next boot uses.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";

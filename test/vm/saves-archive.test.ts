@@ -5,6 +5,7 @@
 // under its temporary name, the next boot uses it. A save folder on another disk: the first
 // save writes a SAVESPEC beside the main SFS and the next boot follows it.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";

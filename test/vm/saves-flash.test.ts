@@ -3,6 +3,7 @@
 // down. Also the boot switches that leave a save alone (pfix=ram), the
 // initrd shell (pfix=rdsh), and a boot without the main SFS.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";

@@ -2,6 +2,7 @@
 // layer, so what is written is on disk and there after a reboot. A save that
 // cannot be used leaves the boot in RAM and the save untouched.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
