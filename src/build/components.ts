@@ -2,22 +2,9 @@
 // JavaScript runtime (QuickJS with ramstack's native module, built here:
 // quickjs.ts), and the programs the runtime carries with their C libraries.
 
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { run } from "../sys/exec.js";
-import { cacheDir, debDependency, extractDeb, fetchDeb, fetchNpm } from "./cache.js";
-import { sha256 } from "../sys/hash.js";
+import { cacheDir, debDependency, extractDeb, fetchDeb } from "./cache.js";
 import { buildQuickjs, QUICKJS_VERSION } from "./quickjs.js";
 import { ensureDepmod } from "./modules.js";
 
