@@ -29,12 +29,12 @@ export interface Bundles {
   cli: Bundle;
 }
 
-/** One entry (relative to dist/src) as a single ES module for the small engine. */
+/** One entry (relative to dist/src, or an absolute path) as a single ES module for the small engine. */
 export async function bundleForEngine(entry: string): Promise<Buffer> {
   // esbuild is loaded only here: the running system has no build tools.
   const esbuild = await import("esbuild");
   const r = esbuild.buildSync({
-    entryPoints: [distSrc + entry],
+    entryPoints: [entry.startsWith("/") ? entry : distSrc + entry],
     bundle: true,
     // Not "node": a Node.js module reaching the bundle is an error, not a silent import that fails at boot.
     platform: "neutral",

@@ -1,36 +1,15 @@
 // A recording fake of the port, for testing the executor's decisions: files
-// live under a real directory that stands for "/", mounts are a table (a
+// live under a real directory that stands for "/" (kept through a real port,
+// so the fake runs on either engine), mounts are a table (a
 // mount point's directory is made, a move carries its files along), and
 // every action on the machine is written to `calls`, one line each, in the
 // words of the command it stands for. Calls can be made to fail, passwords
 // and console answers are given up front, and execve ends the run by
 // throwing Exec.
 
-import {
-  appendFileSync,
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  truncateSync,
-  writeFileSync,
-} from "node:fs";
+import { defaultPort } from "./default.js";
 import { join } from "../lib/path.js";
 import type { MountEntry } from "../plan/layout.js";
-import { kindOf } from "./node.js";
 import type {
   AskOptions,
   CommandResult,
@@ -84,6 +63,8 @@ export interface RecordingOptions {
   contents?: Record<string, string>;
   /** Called when a shell would start (it may throw to end a test's boot). */
   onShell?: () => void;
+  /** The real port the fake's own files are kept through (default: the default port). */
+  host?: Port;
 }
 
 export class RecordingPort implements Port {
@@ -98,7 +79,10 @@ export class RecordingPort implements Port {
   /** Extended attributes, by machine path (the fake's files have none of their own). */
   private readonly xattrTable = new Map<string, Map<string, string>>();
 
+  private readonly fs: Port;
+
   constructor(private readonly o: RecordingOptions) {
+    this.fs = o.host ?? defaultPort();
     this.table = [...(o.mounts ?? [])];
     this.answers = [...(o.answers ?? [])];
   }
@@ -119,19 +103,11 @@ export class RecordingPort implements Port {
       return this.table.map((m) => `${m.source} ${m.target} ${m.fstype} ${m.options || "rw"} 0 0`).join("\n") + "\n";
     if (path === "/proc/filesystems")
       return (this.o.filesystems ?? ["ext4", "vfat", "tmpfs"]).map((f) => `\t${f}`).join("\n") + "\n";
-    try {
-      return readFileSync(this.path(path), "utf8");
-    } catch {
-      return undefined;
-    }
+    return this.fs.readText(this.path(path));
   }
 
   readAt(path: string, offset: number, length: number): Uint8Array | undefined {
-    try {
-      return readFileSync(this.path(path)).subarray(offset, offset + length);
-    } catch {
-      return undefined;
-    }
+    return this.fs.readAt(this.path(path), offset, length);
   }
 
   /** A path's device: 1 + the index of the mount it is under, 0 for the initramfs (freeInitramfs keeps off the others). */
@@ -149,95 +125,73 @@ export class RecordingPort implements Port {
 
   writeText(path: string, text: string): void {
     this.record(`write ${path}`);
-    writeFileSync(this.path(path), text);
+    this.fs.writeText(this.path(path), text);
   }
 
   appendText(path: string, text: string): void {
-    appendFileSync(this.path(path), text);
+    this.fs.appendText(this.path(path), text);
   }
 
   mkdir(path: string): void {
-    mkdirSync(this.path(path), { recursive: true });
+    this.fs.mkdir(this.path(path));
   }
 
   list(path: string): string[] {
-    try {
-      return readdirSync(this.path(path)).sort();
-    } catch {
-      return [];
-    }
+    return this.fs.list(this.path(path));
+  }
+
+  /** The fake's device numbers are its mount table's; whiteouts are empty files, so no device numbers. */
+  private fakeStat(st: FileStat | null, path: string): FileStat | null {
+    return st && { kind: st.kind, size: st.size, dev: this.devOf(path), mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
   }
 
   lstat(path: string): FileStat | null {
-    try {
-      const st = lstatSync(this.path(path));
-      return { kind: kindOf(st), size: st.size, dev: this.devOf(path), mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
-    } catch {
-      return null;
-    }
+    return this.fakeStat(this.fs.lstat(this.path(path)), path);
   }
 
   stat(path: string): FileStat | null {
-    try {
-      const st = statSync(this.path(path));
-      return { kind: kindOf(st), size: st.size, dev: this.devOf(path), mode: st.mode, rdevMajor: 0, rdevMinor: 0 };
-    } catch {
-      return null;
-    }
+    return this.fakeStat(this.fs.stat(this.path(path)), path);
   }
 
   symlink(target: string, path: string): void {
     this.record(`ln -s ${target} ${path}`);
-    symlinkSync(target, this.path(path));
+    this.fs.symlink(target, this.path(path));
   }
 
   readlink(path: string): string | null {
-    try {
-      return readlinkSync(this.path(path));
-    } catch {
-      return null;
-    }
+    return this.fs.readlink(this.path(path));
   }
 
   /** Relative links are followed inside the fake; the result is a machine path. */
   realpath(path: string): string {
-    const real = realpathSync(this.path(path));
-    const root = realpathSync(this.o.root);
+    const real = this.fs.realpath(this.path(path));
+    const root = this.fs.realpath(this.o.root);
     return real === root ? "/" : real.slice(root.length);
   }
 
   rename(from: string, to: string): void {
     this.record(`mv ${from} ${to}`);
-    renameSync(this.path(from), this.path(to));
+    this.fs.rename(this.path(from), this.path(to));
   }
 
   remove(path: string): void {
     if (this.lstat(path) === null) return;
     this.record(`rm -rf ${path}`);
-    rmSync(this.path(path), { recursive: true, force: true });
+    this.fs.remove(this.path(path));
   }
 
   removeEmptyDir(path: string): boolean {
-    try {
-      rmdirSync(this.path(path));
-      return true;
-    } catch {
-      return false;
-    }
+    return this.fs.removeEmptyDir(this.path(path));
   }
 
   copyFile(from: string, to: string): void {
     this.record(`cp ${from} ${to}`);
-    copyFileSync(this.path(from), this.path(to));
+    this.fs.copyFile(this.path(from), this.path(to));
   }
 
   copyTree(from: string, intoDir: string): void {
     this.record(`cp -af ${from} ${intoDir}`);
-    cpSync(this.path(from), join(this.path(intoDir), from.slice(from.lastIndexOf("/") + 1)), {
-      recursive: true,
-      force: true,
-      verbatimSymlinks: true,
-    });
+    this.fs.copyTree(this.path(from), this.path(intoDir));
   }
 
   syncFs(path: string): void {
@@ -246,12 +200,12 @@ export class RecordingPort implements Port {
 
   mknodChar(path: string, major: number, minor: number): void {
     this.record(`mknod ${path} c ${major} ${minor}`);
-    writeFileSync(this.path(path), "");
+    this.fs.writeText(this.path(path), "");
   }
 
   mount(m: MountSpec): void {
     this.record(`mount -t ${m.fstype}${m.options?.length ? ` -o ${m.options.join(",")}` : ""} ${m.source} ${m.target}`);
-    mkdirSync(this.path(m.target), { recursive: true });
+    this.fs.mkdir(this.path(m.target));
     const options = (m.options ?? []).join(",");
     if (m.options?.includes("remount")) {
       const t = this.table.filter((x) => x.target === m.target).pop();
@@ -262,8 +216,8 @@ export class RecordingPort implements Port {
     // The mounted filesystem's files: the mount point shows the given directory.
     const shown = this.o.contents?.[m.source];
     if (shown) {
-      rmSync(this.path(m.target), { recursive: true, force: true });
-      symlinkSync(shown, this.path(m.target));
+      this.fs.remove(this.path(m.target));
+      this.fs.symlink(shown, this.path(m.target));
     }
   }
 
@@ -282,10 +236,10 @@ export class RecordingPort implements Port {
       // The mount's files go along; the empty mount point stays behind.
       const kind = this.lstat(from)?.kind;
       if (from !== "." && (kind === "dir" || kind === "symlink")) {
-        rmSync(this.path(to), { recursive: true, force: true });
-        mkdirSync(this.path(to.slice(0, to.lastIndexOf("/")) || "/"), { recursive: true });
-        renameSync(this.path(from), this.path(to));
-        mkdirSync(this.path(from), { recursive: true });
+        this.fs.remove(this.path(to));
+        this.fs.mkdir(this.path(to.slice(0, to.lastIndexOf("/")) || "/"));
+        this.fs.rename(this.path(from), this.path(to));
+        this.fs.mkdir(this.path(from));
       }
     }
   }
@@ -305,8 +259,8 @@ export class RecordingPort implements Port {
     this.table.splice(i, 1);
     // What the mount showed goes; the empty mount point stays.
     if (this.lstat(target)?.kind === "symlink") {
-      rmSync(this.path(target), { force: true });
-      mkdirSync(this.path(target), { recursive: true });
+      this.fs.remove(this.path(target));
+      this.fs.mkdir(this.path(target));
     }
     return true;
   }
@@ -391,67 +345,40 @@ export class RecordingPort implements Port {
   }
 
   lstatFull(path: string): FullStat | null {
-    try {
-      const st = lstatSync(this.path(path), { bigint: true });
-      const whiteout = st.isCharacterDevice() && st.rdev === 0n;
-      return {
-        kind: kindOf(st),
-        size: Number(st.size),
-        dev: Number(st.dev),
-        mode: Number(st.mode),
-        rdevMajor: whiteout ? 0 : Number(st.rdev >> 8n),
-        rdevMinor: whiteout ? 0 : Number(st.rdev & 0xffn),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
-        ino: Number(st.ino),
-        nlink: Number(st.nlink),
-        atimeNs: st.atimeNs,
-        mtimeNs: st.mtimeNs,
-      };
-    } catch {
-      return null;
-    }
+    return this.fs.lstatFull(this.path(path));
   }
 
   readDir(path: string): DirEntry[] {
-    return readdirSync(this.path(path), { withFileTypes: true })
-      .map((e) => ({ name: e.name, kind: kindOf(e) }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.fs.readDir(this.path(path));
   }
 
   mkdirNew(path: string): void {
-    mkdirSync(this.path(path));
+    this.fs.mkdirNew(this.path(path));
   }
 
   writeNew(path: string, text: string): boolean {
     this.record(`write ${path} (new)`);
-    try {
-      writeFileSync(this.path(path), text, { flag: "wx" });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw e;
-    }
+    return this.fs.writeNew(this.path(path), text);
   }
 
   link(existing: string, path: string): void {
     this.record(`ln ${existing} ${path}`);
-    linkSync(this.path(existing), this.path(path));
+    this.fs.link(this.path(existing), this.path(path));
   }
 
   lchown(path: string, uid: number, gid: number): void {
     this.record(`chown -h ${uid}:${gid} ${path}`);
-    lchownSync(this.path(path), uid, gid);
+    this.fs.lchown(this.path(path), uid, gid);
   }
 
   chmod(path: string, mode: number): void {
     this.record(`chmod ${(mode & 0o7777).toString(8).padStart(4, "0")} ${path}`);
-    chmodSync(this.path(path), mode & 0o7777);
+    this.fs.chmod(this.path(path), mode & 0o7777);
   }
 
   lutimes(path: string, atimeNs: bigint, mtimeNs: bigint): void {
     this.record(`touch -h ${path}`);
-    lutimesSync(this.path(path), Number(atimeNs) / 1e9, Number(mtimeNs) / 1e9);
+    this.fs.lutimes(this.path(path), atimeNs, mtimeNs);
   }
 
   statfs(_path: string): FsSpace {
@@ -464,8 +391,8 @@ export class RecordingPort implements Port {
 
   allocate(path: string, bytes: number): void {
     this.record(`fallocate -l ${bytes} ${path}`);
-    writeFileSync(this.path(path), "");
-    truncateSync(this.path(path), bytes);
+    // Sparse: a test's save file of hundreds of MiB takes no room.
+    this.fs.run("truncate", ["-s", String(bytes), this.path(path)]);
   }
 
   xattrs(dir: string): XattrEntry[] {

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest } from "../../src/build/build.js";
 import { humongousInitrd } from "../../src/build/cpio.js";
+import { shippedRamstack as unpackShipped } from "../../src/build/shipped.js";
 import { mksquashfs } from "../../src/build/squashfs.js";
 import { parseMounts, unionLowerDirs } from "../../src/plan/layout.js";
 import { parseShellVars } from "../../src/plan/shellvars.js";
@@ -201,4 +202,9 @@ export async function waitExit(vm: Vm, ms: number): Promise<void> {
     if (Date.now() > end) throw new Error(`the guest did not power off in ${ms / 1000} s:\n${vm.tail(30)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The running system's ramstack exactly as the test build ships it (unpacked once per test file): [engine, bytecode]. */
+export function shippedRamstack(): string[] {
+  return unpackShipped(testBuild(), scratch("shipped"));
 }

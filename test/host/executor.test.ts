@@ -7,86 +7,36 @@
 
 import "../helpers/node-port.js";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import { BootLog } from "../../src/init/bootlog.js";
-import type { Hooks, Outcome } from "../../src/init/execute.js";
-import { newOutcome, runSteps, SaveError } from "../../src/init/execute.js";
+import { bundleForEngine } from "../../src/build/bundle.js";
+import { SaveError } from "../../src/init/execute.js";
+import { run } from "../../src/sys/exec.js";
 import { bootSteps, describeOp, switchSteps } from "../../src/init/ops.js";
-import { System } from "../../src/init/system.js";
 import { formatVars } from "../../src/plan/handover.js";
 import type { Plan } from "../../src/plan/types.js";
-import type { RecordingOptions } from "../../src/port/recording.js";
-import { RecordingPort } from "../../src/port/recording.js";
-import { disk, frugal, machine, part, plan, saveFile, saveFolder, SFS, Z } from "../helpers/machines.js";
+import type { ExecutorCaseName } from "../helpers/executor-cases.js";
+import { EXECUTOR_CASES, oneDisk } from "../helpers/executor-cases.js";
+import type { Run } from "../helpers/executor-run.js";
+import { execute, machineCalls, roots, runRecord } from "../helpers/executor-run.js";
+import { frugal, plan, saveFile, saveFolder, SFS, Z } from "../helpers/machines.js";
+import { scratch, shippedRamstack } from "../helpers/system.js";
 
-const roots: string[] = [];
 after(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
-interface Run {
-  calls: string[];
-  outcome: Outcome;
-  error: Error | null;
-  port: RecordingPort;
-  root: string;
+/** A named case, run on Node.js. */
+function runCase(name: ExecutorCaseName): Run & { p: Plan } {
+  const c = EXECUTOR_CASES[name]();
+  return { ...execute(c.plan, c.options), p: c.plan };
 }
-
-/** Run a plan's boot steps against the fake; `files` are made under its root first (a path ending in / is a directory, "-> T" a symlink to T). */
-function execute(
-  p: Plan,
-  o: { files?: Record<string, string>; mounts?: string[]; hooks?: Partial<Hooks> } & Partial<
-    Omit<RecordingOptions, "root" | "mounts">
-  > = {},
-): Run {
-  const { files, mounts: names, hooks: given, ...options } = o;
-  const root = mkdtempSync(join(tmpdir(), "ramstack-exec-"));
-  roots.push(root);
-  for (const [path, content] of Object.entries({ "/tmp/": "", ...files })) {
-    const full = join(root, path);
-    if (path.endsWith("/")) mkdirSync(full, { recursive: true });
-    else if (content.startsWith("-> ")) {
-      mkdirSync(dirname(full), { recursive: true });
-      symlinkSync(content.slice(3), full);
-    } else {
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, content);
-    }
-  }
-  // The partitions the planner's reads mounted, at /mnt/NAME.
-  const mounts = (names ?? []).map((name) => ({
-    source: `/dev/${name}`,
-    target: `/mnt/${name}`,
-    fstype: "ext4",
-    options: "rw",
-  }));
-  const port = new RecordingPort({ ...options, root, mounts });
-  const log = new BootLog(port, "/tmp/bootinit.log");
-  const hooks: Hooks = { password: () => null, checkUnlockedSave: () => ({ use: true, upgrade: p.upgrade }), ...given };
-  const outcome = newOutcome();
-  let error: Error | null = null;
-  try {
-    runSteps({ sys: new System(port, log), port, log, hooks, plan: p, outcome }, bootSteps(p, formatVars));
-  } catch (e) {
-    error = e as Error;
-  }
-  return { calls: port.calls, outcome, error, port, root };
-}
-
-/** The calls that act on mounts, modules and containers (file writes left out), for the shorter checks. */
-const machineCalls = (r: Run): string[] =>
-  r.calls.filter((c) => /^(mount|umount|modprobe|cryptsetup|e2fsck|tar|cp|mknod) /.test(c));
-
-const oneDisk = (files: Parameters<typeof part>[2], fs = "ext4") =>
-  machine([disk("sda", "ata", [part("sda1", fs, files)])]);
 
 describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   it("PUPMODE 5: the RAM layer, the SFS, the union, the hand-over; line by line", () => {
-    const p = plan(oneDisk(frugal()), "pfix=nocopy");
-    const r = execute(p, { mounts: ["sda1"] });
+    const r = runCase("pupmode5");
     assert.equal(r.error, null);
     assert.deepEqual(r.calls, [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
@@ -112,8 +62,7 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   });
 
   it("PUPMODE 12, save folder: the partition moved to /mnt/dev_save once, /pup_rw a link to the save's upper; line by line", () => {
-    const p = plan(oneDisk(frugal("", saveFolder("/tinysave"))), "pfix=nocopy");
-    const r = execute(p, { mounts: ["sda1"], files: { "/mnt/sda1/tinysave/upper/root/": "" } });
+    const r = runCase("saveFolder");
     assert.equal(r.error, null);
     assert.deepEqual(r.calls, [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
@@ -146,11 +95,7 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   });
 
   it("PUPMODE 12, save file: its filesystem at /pup_loop; the current generation recorded", () => {
-    const p = plan(oneDisk(frugal("", { "/tinysave.4fs": saveFile() })), "pfix=nocopy");
-    const r = execute(p, {
-      mounts: ["sda1"],
-      files: { "/pup_loop/.gen/0003/root/": "", "/pup_loop/upper": "-> .gen/0003" },
-    });
+    const r = runCase("saveFile");
     assert.equal(r.error, null);
     assert.deepEqual(machineCalls(r).slice(0, 4), [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
@@ -170,15 +115,8 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   });
 
   it("PUPMODE 12, whole partition: the partition's root is the save", () => {
-    const m = machine([
-      disk("sda", "ata", [
-        part("sda1", "ext4", frugal()),
-        part("sda2", "ext4", { "/upper/etc/rc.d/PUPSTATE": { content: "PUPMODE=12\n" }, "/work": "dir" }),
-      ]),
-    ]);
-    const p = plan(m, "psave=sda2:/ pfix=nocopy");
-    assert.equal(p.save.kind, "partition");
-    const r = execute(p, { mounts: ["sda1", "sda2"], files: { "/mnt/sda2/upper/etc/": "" } });
+    const r = runCase("savePartition");
+    assert.equal(r.p.save.kind, "partition");
     assert.equal(r.error, null);
     assert.ok(r.calls.includes("mount -o move /mnt/sda2 /mnt/dev_save"));
     assert.ok(r.calls.includes("ln -s /mnt/dev_save/upper /pup_rw"));
@@ -247,10 +185,8 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   });
 
   it("PUPMODE 13: the save below the RAM layer, named /pup_ro1, a link to its upper", () => {
-    const m = machine([disk("sdb", "usb", [part("sdb1", "ext4", frugal("", saveFolder("/tinysave")))])]);
-    const p = plan(m, "pfix=nocopy");
-    assert.equal(p.pupmode, 13);
-    const r = execute(p, { mounts: ["sdb1"], files: { "/mnt/sdb1/tinysave/upper/": "" } });
+    const r = runCase("pupmode13");
+    assert.equal(r.p.pupmode, 13);
     assert.equal(r.error, null);
     assert.ok(r.calls.includes("ln -s /mnt/dev_save/tinysave/upper /pup_ro1"));
     assert.ok(
@@ -263,9 +199,10 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   });
 
   it("PUPMODE 66: the archive unpacked into a tmpfs at /pup_rw66, which /initrd/pup_rw names", () => {
-    const p = plan(oneDisk(frugal("", { "/tinysave66.tar.gz": 2 }), "vfat"), "pfix=nocopy");
+    const r = runCase("pupmode66");
+    const p = r.p;
     assert.equal(p.pupmode, 66);
-    const r = execute(p, { mounts: ["sda1"], files: { "/mnt/sda1/tinysave66.tar.gz": "x" } });
+
     assert.equal(r.error, null);
     assert.deepEqual(machineCalls(r).slice(0, 3), [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
@@ -277,14 +214,8 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   });
 
   it("PUPMODE 77: the session folders copied to RAM oldest first; an aufs whiteout becomes an overlay one", () => {
-    const files = { [`/${SFS}`]: 50, "/2026-01-01-10-00/root/a": 1, "/2026-02-01-10-00/root/b": 1 };
-    const m = machine([disk("sr0", "cd", [part("sr0", "iso9660", files)], { removable: true })]);
-    const p = plan(m, "pfix=nocopy");
-    assert.equal(p.pupmode, 77);
-    const r = execute(p, {
-      mounts: ["sr0"],
-      files: { "/mnt/sr0/2026-01-01-10-00/root/a": "old", "/mnt/sr0/2026-02-01-10-00/root/.wh.a": "" },
-    });
+    const r = runCase("pupmode77");
+    assert.equal(r.p.pupmode, 77);
     assert.equal(r.error, null);
     assert.deepEqual(
       machineCalls(r).filter((c) => /^(cp|mknod)/.test(c)),
@@ -301,13 +232,9 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
 
 describe("the executor, recorded: what the machine decides at run time", () => {
   it("a copy to RAM that fails: the SFS is read from the disk, and the outcome says so", () => {
-    const p = plan(oneDisk(frugal()), "pfix=copy");
+    const r = runCase("copyFails");
+    const p = r.p;
     assert.ok(p.layers.find((l) => l.role === "puppy")!.ram);
-    const r = execute(p, {
-      mounts: ["sda1"],
-      files: { [`/mnt/sda1/${SFS}`]: "sfs", [`/mnt/sda1/${Z}`]: "z" },
-      fail: (c) => (c === `cp /mnt/sda1/${SFS} /mnt/tmpfs/${SFS}` ? "No space left on device" : null),
-    });
     assert.equal(r.error, null);
     assert.ok(r.calls.includes(`mount -t squashfs -o loop,ro,noatime /mnt/sda1/${SFS} /pup_ro2`), "from the disk");
     assert.ok(
@@ -324,11 +251,7 @@ describe("the executor, recorded: what the machine decides at run time", () => {
   });
 
   it("an optional layer that fails to mount is left out of the union; the boot goes on", () => {
-    const p = plan(oneDisk(frugal("", { "/adrv_tiny_1.0.0.sfs": 5 })), "pfix=nocopy");
-    const r = execute(p, {
-      mounts: ["sda1"],
-      fail: (c) => (c.includes("/pup_a") && c.startsWith("mount -t squashfs") ? "wrong fs type, bad superblock" : null),
-    });
+    const r = runCase("optionalLayerFails");
     assert.equal(r.error, null);
     assert.ok(
       r.calls.some((c) => c.startsWith("mount -t overlay -o lowerdir=/pup_ro2:/pup_z,")),
@@ -339,18 +262,13 @@ describe("the executor, recorded: what the machine decides at run time", () => {
   });
 
   it("the main SFS failing to mount stops the attempt (a shell follows in the init)", () => {
-    const p = plan(oneDisk(frugal()), "pfix=nocopy");
-    const r = execute(p, { mounts: ["sda1"], fail: (c) => (c.includes("/pup_ro2") ? "I/O error" : null) });
+    const r = runCase("mainSfsFails");
     assert.ok(r.error && !(r.error instanceof SaveError));
     assert.match(r.error.message, /I\/O error/);
   });
 
   it("a failed attempt is unwound: the save's mounts undone newest first, the error a SaveError (the init boots in RAM)", () => {
-    const p = plan(oneDisk(frugal("", { "/tinysave.4fs": saveFile() })), "pfix=nocopy");
-    const r = execute(p, {
-      mounts: ["sda1"],
-      fail: (c) => (c === "write /tmp/save-layer" ? "read-only file system" : null),
-    });
+    const r = runCase("unwound");
     assert.ok(r.error instanceof SaveError);
     assert.match(r.error.message, /the save sda1:\/tinysave\.4fs cannot be used: .*read-only file system/);
     assert.deepEqual(machineCalls(r).slice(-2), [
@@ -364,8 +282,7 @@ describe("the executor, recorded: what the machine decides at run time", () => {
   });
 
   it("a save file e2fsck cannot repair is not used", () => {
-    const p = plan(oneDisk(frugal("", { "/tinysave.4fs": saveFile() })), "pfix=nocopy,fsck");
-    const r = execute(p, { mounts: ["sda1"], fsckStatus: { "/mnt/sda1/tinysave.4fs": 8 } });
+    const r = runCase("fsckUnrepairable");
     assert.ok(r.error instanceof SaveError);
     assert.deepEqual(machineCalls(r), ["e2fsck -p /mnt/sda1/tinysave.4fs"]);
   });
@@ -384,5 +301,24 @@ describe("the steps as data", () => {
     const p = plan(oneDisk({}));
     assert.ok(p.fatal);
     assert.deepEqual(bootSteps(p, formatVars), []);
+  });
+});
+
+describe("the executor on QuickJS, as the system ships it", () => {
+  it("every case gives the same calls, console lines, outcome and error as on Node.js", async () => {
+    const [engine] = shippedRamstack();
+    const harness = join(scratch("engine-executor"), "executor.js");
+    writeFileSync(harness, await bundleForEngine(fileURLToPath(new URL("../engine/executor.js", import.meta.url))));
+    const r = run(engine!, [harness], { allowFail: true });
+    assert.equal(r.status, 0, r.stderr);
+    const onEngine = JSON.parse(r.stdout) as Record<string, unknown>;
+    const names = Object.keys(EXECUTOR_CASES) as ExecutorCaseName[];
+    assert.deepEqual(Object.keys(onEngine), names);
+    for (const name of names) {
+      const c = EXECUTOR_CASES[name]();
+      // Through JSON, as the engine's record came: the outcome's undefined fields drop out alike.
+      const onNode = JSON.parse(JSON.stringify(runRecord(execute(c.plan, c.options)))) as unknown;
+      assert.deepEqual(onEngine[name], onNode, `case ${name}`);
+    }
   });
 });

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { SaveGenerations } from "../../src/save/generations.js";
 import { mergeInto } from "../../src/save/merge.js";
-import { cli, makeTree, scratch } from "../helpers/system.js";
+import { cli, makeTree, scratch, shippedRamstack } from "../helpers/system.js";
 
 /** Run a shell script in a private mount namespace; its stdout. */
 function inNamespace(script: string): string {
@@ -97,6 +97,8 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
       mkdir -p tmp var/tmp && echo scratch > tmp/x && echo scratch > var/tmp/y
       cd / && ${LISTING(`${dir}/view`)}
       umount ${dir}/view`);
+    // The same session and save for the shipped QuickJS saver (cp -a keeps whiteouts and trusted.* as root).
+    inNamespace(`cp -a ${gens.root} ${dir}/save-qjs && cp -a ${ram} ${dir}/ram-qjs`);
   });
 
   const viewOfSave = (): string =>
@@ -114,6 +116,23 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
     assertSameView(viewOfSave(), sessionView);
     assert.ok(stats.whiteouts >= 1, "deleting a file of a lower layer leaves a whiteout in the save");
     assert.ok(stats.hardlinks >= 1);
+  });
+
+  it("on QuickJS, as the system ships it: the same merge gives the same view, the first generation untouched", () => {
+    const [engine, ...args] = shippedRamstack();
+    const save = `${dir}/save-qjs`;
+    const out = inNamespace(
+      `${engine} ${args.join(" ")} save --save-dir ${save} --ram ${dir}/ram-qjs --lower ${lower} --keep 5 --json`,
+    );
+    const { saved, stats } = JSON.parse(out) as { saved: boolean; stats: { whiteouts: number; hardlinks: number } };
+    assert.ok(saved && stats.whiteouts >= 1 && stats.hardlinks >= 1, out);
+    assertSameView(
+      inNamespace(
+        `mount -t overlay -o lowerdir=${save}/upper:${lower} overlay ${dir}/view; ${LISTING(`${dir}/view`)}; umount ${dir}/view`,
+      ),
+      sessionView,
+    );
+    assert.equal(inNamespace(LISTING(`${save}/.gen/0001`)), baseBefore);
   });
 
   it("leaves the previous generation exactly as it was", () => {
