@@ -27,11 +27,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "quickjs-libc.h"
 #include "quickjs.h"
 
 JSModuleDef *js_init_module_ramstack_sys(JSContext *ctx, const char *module_name);
+
+/* CLOCK_BOOTTIME when main() began, in seconds: sys.startedAt() (PID 1's own
+ * start time in /proc is the kernel's, from before the stub exec'd this). */
+double ramstack_started_at;
 
 /*
  * Unhandled promise rejections, reported once the jobs queued when they
@@ -186,6 +191,10 @@ int main(int argc, char **argv)
     uint8_t *buf;
     size_t len;
     int i = 1, status, compile = 0;
+    struct timespec t;
+
+    clock_gettime(CLOCK_BOOTTIME, &t);
+    ramstack_started_at = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 
     if (i < argc && !strcmp(argv[i], "-c")) {
         if (argc != 4)

@@ -1579,6 +1579,21 @@ static JSValue js_getpid(JSContext *ctx, JSValueConst this_val, int argc, JSValu
     return JS_NewInt32(ctx, (int32_t)getpid());
 }
 
+/* startedAt() -> seconds of CLOCK_BOOTTIME when the runtime's main() began. */
+extern double ramstack_started_at;
+static JSValue js_started_at(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    return JS_NewFloat64(ctx, ramstack_started_at);
+}
+
+/* uptime() -> seconds of CLOCK_BOOTTIME now (what /proc/uptime shows). */
+static JSValue js_uptime(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_BOOTTIME, &t);
+    return JS_NewFloat64(ctx, (double)t.tv_sec + (double)t.tv_nsec / 1e9);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The module                                                               */
 
@@ -1623,6 +1638,8 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_DEF("sha256", 1, js_sha256),
     JS_CFUNC_DEF("spawn", 2, js_spawn),
     JS_CFUNC_DEF("getpid", 0, js_getpid),
+    JS_CFUNC_DEF("startedAt", 0, js_started_at),
+    JS_CFUNC_DEF("uptime", 0, js_uptime),
 
     INT(MS_RDONLY), INT(MS_NOSUID), INT(MS_NODEV), INT(MS_NOEXEC), INT(MS_SYNCHRONOUS),
     INT(MS_REMOUNT), INT(MS_MANDLOCK), INT(MS_DIRSYNC), INT(MS_NOATIME), INT(MS_NODIRATIME),

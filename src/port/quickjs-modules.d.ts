@@ -71,6 +71,9 @@ declare module "ramstack:sys" {
     o?: { env?: Record<string, string>; cwd?: string; input?: string; inherit?: boolean },
   ): SpawnResult;
   export function getpid(): number;
+  /** CLOCK_BOOTTIME seconds when the runtime started, and now. */
+  export function startedAt(): number;
+  export function uptime(): number;
   export function mount(
     source: string | null,
     target: string,

@@ -446,13 +446,9 @@ export class QuickJsPort implements Port {
     return Date.now();
   }
 
-  /** From the kernel's clock: this process's start time (clock ticks, 100 a second) against the uptime. */
+  /** Since the runtime's main() began (PID 1's start time in /proc is the kernel's, before the stub exec'd it). */
   processUptime(): number {
-    const stat = this.readText("/proc/self/stat") ?? "";
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const started = Number(fields[19]) / 100;
-    const up = Number((this.readText("/proc/uptime") ?? "").split(" ")[0]);
-    return Number.isFinite(started) && Number.isFinite(up) ? Math.max(0, up - started) : 0;
+    return sys.uptime() - sys.startedAt();
   }
 
   kernelRelease(): string {

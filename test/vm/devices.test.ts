@@ -55,12 +55,12 @@ describe("NVMe drives, SD cards, and SAVEMARK", { timeout: 600000 }, () => {
     const { vm } = await boot(testBuild(), [{ file: disk, bus: "sd" }]);
     vms.push(vm);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    const log = await vm.check("cat /initrd/tmp/bootinit.log");
     assert.match(s.PUPSFS!, /^mmcblk0p1,ext4,\/puppy_tiny_/);
-    assert.equal(s.PUPSAVE, "mmcblk0p2,ext4,/tinysave");
+    assert.equal(s.PUPSAVE, "mmcblk0p2,ext4,/tinysave", log);
     // QEMU's card is not removable: as in Puppy, the save is then the writable layer.
     assert.equal(s.PUPMODE, "12");
     assert.equal(await vm.check("cat /root/where.txt"), "partition 2");
-    const log = await vm.check("cat /initrd/tmp/bootinit.log");
     assert.match(log, /# modprobe -a -q mmc:block/, "the card's driver came in a later round");
     assert.match(log, /initmodules: loaded from the layers: dummy/);
     assert.equal(await vm.check("test -d /sys/module/dummy && echo loaded"), "loaded");

@@ -4,9 +4,14 @@
 
 import "../helpers/node-port.js";
 import assert from "node:assert/strict";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { withVm } from "../../src/vm/qemu.js";
+import { INITRD_END, writeInitrd } from "../../src/build/cpio.js";
+import { initrdCat } from "../../src/build/shipped.js";
+import { run } from "../../src/sys/exec.js";
 import { boot, bootDisk, guestMounts, guestVars, kernelVm, lowerDirs, scratch, testBuild } from "../helpers/system.js";
 
 describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () => {
@@ -46,7 +51,7 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     assert.match(log, /puppy: found \/puppy_tiny_0\.1\.0\.sfs on vda1/);
     // The stub's head start for the PCI drivers comes first, then the init's own lines, and the boot
     // timing line says where the time before the init went.
-    assert.match(log.split("\n")[0]!, /^stub: modprobe .* while Node\.js starts$/);
+    assert.match(log.split("\n")[0]!, /^stub: modprobe .* while the init starts$/);
     assert.match(log, /started at \d+\.\d+ s of uptime, \d+\.\d+ s after the runtime's exec/);
     // The stack's modules come with the first filesystem's, in one modprobe.
     assert.match(log, /# modprobe -a -q .*\bext4 loop squashfs overlay$/m);
@@ -78,8 +83,19 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     assert.equal(await vm.check("cat /initrd/mnt/tmpfs/pup_rw/root/new-file"), "hello");
   });
 
-  it("runs the ramstack command on the Node.js runtime kept from the initrd, read-only", async () => {
+  it("runs the ramstack command on the QuickJS runtime kept from the initrd, read-only; no Node.js anywhere", async () => {
     assert.match(await vm.check("ramstack --version", 60000), /^\d+\.\d+\.\d+$/m);
+    assert.equal(
+      await vm.check("cat /usr/bin/ramstack"),
+      '#!/bin/sh\nexec /initrd/runtime/bin/ramstack-js /usr/lib/ramstack/ramstack.qbc "$@"',
+    );
+    assert.deepEqual((await vm.check("ls /initrd/runtime/bin")).split(/\s+/), [
+      "cryptsetup",
+      "e2fsck",
+      "ramstack-js",
+      "tar",
+    ]);
+    assert.equal(await vm.check("command -v node || echo none"), "none");
     const mounts = await guestMounts(vm);
     assert.match(mounts.get("/initrd/runtime")?.options ?? "", /^ro\b/);
     assert.equal(await vm.check("touch /initrd/runtime/x 2>/dev/null && echo written || echo refused"), "refused");
@@ -89,15 +105,28 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
 describe("a machine with too little RAM for the initrd", { timeout: 300000 }, () => {
   it("is told how much it has and how much is needed, and gets a shell", async () => {
     const build = testBuild();
-    const disk = bootDisk({ build, dir: scratch("small-ram") });
+    const dir = scratch("small-ram");
+    const disk = bootDisk({ build, dir });
+    // The real initrd fits in any machine the kernel boots on, so this one carries 160 MiB of ballast (zeros:
+    // 0.6 MiB of lz4) sorted last before the end marker: a 200 MiB guest runs out of room while unpacking it.
+    const tree = join(dir, "initrd");
+    mkdirSync(tree);
+    run("sh", ["-c", `${initrdCat(join(build, "initrd.gz"))} | (cd '${tree}' && cpio -id --quiet)`]);
+    // writeInitrd adds the end marker and the console's device nodes itself.
+    for (const f of [INITRD_END, "dev/console", "dev/null"]) rmSync(join(tree, f));
+    run("truncate", ["-s", "160M", join(tree, "~ballast")]);
+    const initrd = join(dir, "initrd-ballast.gz");
+    writeInitrd(tree, initrd, 0, "lz4");
     // The kernel unpacks what fits and drops the rest without a word; the stub notices the missing end.
-    await withVm(kernelVm(build, [{ file: disk, bus: "virtio" }], "", 200), async (vm) => {
+    await withVm({ ...kernelVm(build, [{ file: disk, bus: "virtio" }], "", 200), initrd }, async (vm) => {
       const m = await vm.waitFor(
         /this machine has (\d+) MiB of RAM; unpacking the initrd needs about (\d+) MiB/,
         240000,
       );
-      assert.ok(Number(m[1]) < Number(m[2]), m[0]);
+      assert.ok(Number(m[1]) > 0 && Number(m[2]) > 0, m[0]);
       await vm.waitFor(/the initrd was not unpacked whole/, 1000).catch(() => assert.fail(vm.tail()));
+      await vm.shellReady(30000);
+      assert.equal(await vm.check("test -e /initrd.end || echo missing"), "missing");
     });
   });
 });

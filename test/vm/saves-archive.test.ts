@@ -13,9 +13,9 @@ import { makeDisk } from "../../src/build/disk.js";
 import type { Vm } from "../../src/vm/qemu.js";
 import { boot, bootDisk, guestMounts, guestVars, scratch, testBuild } from "../helpers/system.js";
 
-// /initrd/pup_rw is the RAM layer whatever holds it (the tmpfs in PUPMODE 5, the archive's in 66).
-const OPAQUE =
-  "cd /initrd/pup_rw/ && LD_LIBRARY_PATH=/initrd/runtime/lib /initrd/runtime/bin/getfattr -n trusted.overlay.opaque --only-values var/log; echo";
+// /initrd/pup_rw is the RAM layer whatever holds it (the tmpfs in PUPMODE 5, the archive's in 66). The
+// guest has no getfattr: the runtime's engine asks the kernel (an empty line when the attribute is not set).
+const OPAQUE = `/initrd/runtime/bin/ramstack-js -e 'import * as sys from "ramstack:sys"; print(sys.lgetxattr("/initrd/pup_rw/var/log", "trusted.overlay.opaque", true) ?? "")'`;
 
 describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, () => {
   const vms: Vm[] = [];

@@ -233,7 +233,7 @@ describe("saves on a fixed disk (PUPMODE 12)", { timeout: 900000 }, () => {
       testBuild(),
       [{ file: disk, bus: "virtio" }],
       "pfix=copy fdrv=NOSUCH:/fdrv_tiny_0.1.0.sfs waitdev=2",
-      { memMiB: 448 },
+      { memMiB: 256 },
     );
     vms.push(vm);
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
