@@ -3,7 +3,12 @@
 // save's measured duration; every reboot must find the old session or the
 // new one, whole. Prints how often each was found.
 
+import { setDefaultPort } from "../src/port/default.js";
+import { NodePort } from "../src/port/node.js";
 import { powerCutRound } from "../test/helpers/powercut.js";
+
+// The host side of the bench (its fixtures) works through Node.js's port.
+setDefaultPort(new NodePort());
 
 const build = process.argv[2] ?? "out/tiny";
 const rounds = Number(process.env.BENCH_POWERCUT_ROUNDS ?? 20);

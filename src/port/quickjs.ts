@@ -110,10 +110,10 @@ function tryStat(f: (p: string) => sys.Stat, path: string): sys.Stat | null {
   }
 }
 
-/** All of BYTES to a descriptor (a write may take only part). */
-function writeAll(fd: number, bytes: ArrayBuffer, what: string): void {
-  for (let off = 0; off < bytes.byteLength;) {
-    const n = os.write(fd, bytes, off, bytes.byteLength - off);
+/** The first LENGTH bytes of BYTES (all by default) to a descriptor: a write may take only part. */
+function writeAll(fd: number, bytes: ArrayBuffer, what: string, length = bytes.byteLength): void {
+  for (let off = 0; off < length;) {
+    const n = os.write(fd, bytes, off, length - off);
     check("write", what, n);
     off += n;
   }
@@ -127,6 +127,8 @@ function fromHex(h: string): Uint8Array {
 }
 
 export class QuickJsPort implements Port {
+  /** One buffer for every copy: a save copies thousands of small files, each must not cost a fresh 64 KiB. */
+  private readonly chunk = new ArrayBuffer(CHUNK);
   private exists = (p: string): boolean => tryStat(sys.stat, p) !== null;
 
   /** A program, waited for; its output collected. */
@@ -287,12 +289,11 @@ export class QuickJsPort implements Port {
       const mode = sys.stat(from).mode & 0o7777;
       const dst = sys.open(to, sys.O_WRONLY | sys.O_CREAT | sys.O_TRUNC | sys.O_CLOEXEC, mode);
       try {
-        const buf = new ArrayBuffer(CHUNK);
         for (;;) {
-          const n = os.read(src, buf, 0, CHUNK);
+          const n = os.read(src, this.chunk, 0, CHUNK);
           check("read", from, n);
           if (n === 0) break;
-          writeAll(dst, buf.slice(0, n), to);
+          writeAll(dst, this.chunk, to, n);
         }
       } finally {
         sys.close(dst);

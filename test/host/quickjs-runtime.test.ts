@@ -300,6 +300,34 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
     assert.deepEqual(rest, ["A=1", "B=2", ""], "the environment given, only it, and no 'after'");
   });
 
+  it("spawn: output collected, input given, cwd and env, exit and signal statuses, a missing program, a program that ignores its input", () => {
+    const { r } = script(
+      `out(sys.spawn(["sh", "-c", "echo out; echo err >&2; cat; exit 3"], { input: "in put ü" }));
+       out(sys.spawn(["pwd"], { cwd: "/etc", env: { PATH: "/bin:/usr/bin" } }));
+       out(sys.spawn(["sh", "-c", "echo \\"$A\\""], { env: ["A=one", "PATH=/bin:/usr/bin"] }));
+       out(sys.spawn(["sh", "-c", "kill -9 $$"]));
+       out(sys.spawn(["sh", "-c", "head -c 300000 /dev/zero | tr '\\\\0' a"]).stdout.length);
+       out(sys.spawn(["true"], { input: "x".repeat(1 << 20) }));
+       out(err(() => sys.spawn(["/nonexistent/prog"])));
+       out([sys.getpid() === Number(os.readlink("/proc/self")[0]), sys.startedAt() > 0, sys.uptime() >= sys.startedAt()]);`,
+    );
+    const o = outputs(r);
+    assert.deepEqual(o[0], { status: 3, stdout: "out\nin put ü", stderr: "err\n" });
+    assert.deepEqual(o[1], { status: 0, stdout: "/etc\n", stderr: "" });
+    assert.deepEqual(o[2], { status: 0, stdout: "one\n", stderr: "" });
+    assert.deepEqual(o[3], { status: 137, stdout: "", stderr: "" }, "128 + SIGKILL");
+    assert.equal(o[4], 300000, "more than a pipe holds, read while the program writes");
+    assert.deepEqual(o[5], { status: 0, stdout: "", stderr: "" }, "EPIPE on its input does not kill the caller");
+    assert.deepEqual(o[6], {
+      message: "spawn(/nonexistent/prog): No such file or directory",
+      code: "ENOENT",
+      errno: 2,
+      syscall: "spawn",
+      path: "/nonexistent/prog",
+    });
+    assert.deepEqual(o[7], [true, true, true]);
+  });
+
   it("chroot and chdir", () => {
     const root = join(dir, "newroot");
     mkdirSync(join(root, "sub"), { recursive: true });
