@@ -200,9 +200,21 @@ describe("choosing the save partition (1.10)", () => {
     assert.equal(plan(twoParts(), "psubdir=p psavemark=3").save.partition, "sda3"));
   it("a SAVEMARK file beside the SFS wins over psavemark (CR stripped)", () =>
     assert.equal(plan(twoParts("2\r\n"), "psubdir=p psavemark=3").save.partition, "sda2"));
-  it("a SAVEMARK that names no partition is reported", () => {
+  it("a SAVEMARK that names no partition is reported, and waited for (partitions appear one by one)", () => {
     const p = plan(twoParts("9"), "psubdir=p");
     assert.ok(p.warnings.some((w) => /names sda9, which is not a usable partition/.test(w)));
+    assert.deepEqual(p.pending, ["sda9"]);
+  });
+  it("a SAVEMARK that names a partition with no filesystem is reported, not waited for", () => {
+    const m = machine([
+      disk("sda", "ata", [
+        part("sda1", "vfat", frugal("/p", { "/p/SAVEMARK": { content: "2" } })),
+        part("sda2", "swap", {}),
+      ]),
+    ]);
+    const p = plan(m, "psubdir=p");
+    assert.ok(p.warnings.some((w) => /names sda2, which is not a usable partition/.test(w)));
+    assert.deepEqual(p.pending, []);
   });
   it("SAVESPEC (SS_ID, SS_DIR, SS_MEDIA) takes precedence", () => {
     const m = machine([

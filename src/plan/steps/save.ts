@@ -155,7 +155,11 @@ export function chooseSavePlace(
         dir = (p.psubdir || "") + "/";
         target = { part: marked, dir: asDir(p.psubdir), from };
         ctx.log.info("save", `${from} = ${mark}: the save is on ${describePart(marked)}`);
-      } else ctx.log.warn("save", `${from} = ${mark} names ${name}, which is not a usable partition; ignored`);
+      } else {
+        // Not there yet (a card's partitions appear one by one): the init waits for it, up to waitdev.
+        if (!ctx.machine.disks.some((d) => d.partitions.some((x) => x.name === name))) ctx.pending.push(name);
+        ctx.log.warn("save", `${from} = ${mark} names ${name}, which is not a usable partition; ignored`);
+      }
     }
   }
   // SAVESPEC (written by the first-save dialog) takes precedence.
