@@ -51,6 +51,8 @@ export const DEBIAN_PACKAGES = [
   "adduser",
   "procps",
   "netbase",
+  // the saver's mke2fs (save files); e2fsck comes with the init's runtime
+  "e2fsprogs",
 ];
 
 export interface SystemFile {
