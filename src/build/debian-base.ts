@@ -117,6 +117,16 @@ mkdir -m 1777 /run/lock
 mount -t devpts -o noexec,nosuid,gid=5,mode=0620 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
 read -r host < /etc/hostname && echo "$host" > /proc/sys/kernel/hostname
+# apt's package lists and downloaded packages in RAM of their own, never in a
+# save (they are large, and apt-get update fetches them again), unless
+# /etc/default/ramstack says RAM_APT=no.
+RAM_APT=yes
+. /etc/default/ramstack 2>/dev/null
+if [ "$RAM_APT" = yes ]; then
+  mount -t tmpfs -o mode=0755 tmpfs /var/lib/apt/lists
+  mount -t tmpfs -o mode=0755 tmpfs /var/cache/apt
+  install -d -o _apt -g root -m 0700 /var/lib/apt/lists/partial /var/cache/apt/archives/partial
+fi
 # There is no udev: the ramstack init loaded only the drivers that reach the
 # disks, so the other devices' drivers are loaded here, from their aliases.
 modprobe -a -b -q $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | grep -v '^cpu:') 2>/dev/null
@@ -194,6 +204,15 @@ export const DEBIAN_FILES: Record<string, SystemFile> = {
   "usr/lib/ramstack/console-getty": { text: CONSOLE_GETTY, mode: 0o755 },
   "usr/lib/ramstack/hotplug": { text: HOTPLUG, mode: 0o755 },
   "etc/network/interfaces": { text: INTERFACES, mode: 0o644 },
+  "etc/default/ramstack": {
+    text: `# ramstack's settings for the debian profile, read at boot by /etc/rc.d/rc.sysinit.
+# RAM_APT=yes: apt's package lists (/var/lib/apt/lists) and downloaded
+# packages (/var/cache/apt) are kept in RAM of their own and never saved;
+# no: they are files like any other, kept by a save.
+RAM_APT=yes
+`,
+    mode: 0o644,
+  },
   "etc/hostname": { text: "ramstack\n", mode: 0o644 },
   "etc/hosts": {
     text: "127.0.0.1 localhost\n127.0.1.1 ramstack\n::1 localhost ip6-localhost ip6-loopback\n",

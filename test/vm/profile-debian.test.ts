@@ -1,8 +1,11 @@
 // VM tier: the debian profile. One system, built once, booted three times
-// from one disk with user-mode networking: in RAM (PUPMODE 5), where the
-// boot, the login, DHCP and the logs are checked and poweroff offers the
-// first save; then twice from that save (PUPMODE 12), where a file of the
-// session is kept across a reboot.
+// from one disk with user-mode networking and a local apt repository served
+// from this machine: in RAM (PUPMODE 5), where the boot, the login, DHCP and
+// the logs are checked, a package is installed with apt, and poweroff
+// offers the first save; then from that save (PUPMODE 12), where the
+// package still works and a file of the session is written before a
+// reboot; then in RAM again (pfix=ram), where the package is gone and the
+// save on the disk holds what the sessions wrote.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -11,6 +14,8 @@ import { after, before, describe, it } from "node:test";
 import { readManifest } from "../../src/build/build.js";
 import type { Vm } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
+import type { AptRepo } from "../helpers/apt-repo.js";
+import { makeAptRepo, serveAptRepo } from "../helpers/apt-repo.js";
 import {
   bootDisk,
   cli,
@@ -42,13 +47,20 @@ describe("the debian profile", { timeout: 1200000 }, () => {
   let build: string;
   let disk: string;
   let vm: Vm;
+  let repo: AptRepo | undefined;
   before(async () => {
     build = testBuild("debian");
-    disk = bootDisk({ build, dir: scratch("debian"), spareMiB: 128 });
+    const dir = scratch("debian");
+    disk = bootDisk({ build, dir, spareMiB: 128 });
+    makeAptRepo(["hello"], join(dir, "repo"));
+    repo = await serveAptRepo(join(dir, "repo"));
     vm = await start(build, disk);
   });
-  // Unset when before() failed.
-  after(async () => (vm as Vm | undefined)?.kill());
+  after(async () => {
+    // Unset when before() failed.
+    await (vm as Vm | undefined)?.kill();
+    await repo?.close();
+  });
 
   it("puts Debian's base in bdrv, the ramstack system in the main SFS, modules in zdrv; a second build does nothing", () => {
     const m = readManifest(build);
@@ -113,7 +125,16 @@ describe("the debian profile", { timeout: 1200000 }, () => {
     assert.equal(await vm.check("ls /var/log/syslog /var/log/messages 2>/dev/null | wc -l"), "0");
   });
 
-  it("poweroff offers the first save; the next boots use it (PUPMODE 12) and keep the session's files", async () => {
+  it("installs a package from the local repository with apt, its lists in RAM of their own", async () => {
+    // Only the local repository: the tests never reach an outside mirror.
+    await vm.check(`echo '${repo!.source}' > /etc/apt/sources.list; apt-get update -q`, 120000);
+    await vm.check("DEBIAN_FRONTEND=noninteractive apt-get install -y -q hello", 120000);
+    assert.equal(await vm.check("hello"), "Hello, world!");
+    assert.match(await vm.check("ls -1 /var/lib/apt/lists"), /_Packages$/m);
+    assert.match(await vm.check("grep ' /var/lib/apt/lists ' /proc/mounts"), /^tmpfs /);
+  });
+
+  it("poweroff offers the first save; the package and the files are kept (PUPMODE 12), and gone in RAM mode", async () => {
     await vm.check("echo first-session > /root/first.txt; sync");
     vm.send("poweroff\n");
     let from = vm.console.length;
@@ -129,14 +150,26 @@ describe("the debian profile", { timeout: 1200000 }, () => {
     assert.equal(s.PUPMODE, "12");
     assert.equal(s.PUPSAVE, "vda1,ext4,/debiansave");
     assert.equal(await vm.check("cat /root/first.txt"), "first-session");
+    assert.equal(await vm.check("hello"), "Hello, world!", "the package installed before the first save works");
+    assert.equal(
+      await vm.check("ls -1 /var/lib/apt/lists | grep -c _Packages || true"),
+      "0",
+      "apt's lists were not saved",
+    );
     await vm.check("echo second-session > /root/second.txt");
     from = vm.console.length;
     vm.send("reboot\n");
     await waitExit(vm, 120000);
     assert.doesNotMatch(vm.console.slice(from), /ramstack save: .*(error|failed)/i);
 
-    vm = await start(build, disk);
-    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "12");
-    assert.equal(await vm.check("cat /root/first.txt /root/second.txt"), "first-session\nsecond-session");
+    vm = await start(build, disk, "pfix=ram");
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
+    assert.equal(await vm.check("command -v hello || echo gone"), "gone");
+    assert.equal(await vm.check("test -e /root/first.txt || echo gone"), "gone");
+    // The save on the disk holds what the PUPMODE 12 session wrote before its reboot.
+    await vm.check("mkdir -p /mnt/disk && mount -o ro /dev/vda1 /mnt/disk");
+    const save = "/mnt/disk/debiansave/upper";
+    assert.equal(await vm.check(`cat ${save}/root/first.txt ${save}/root/second.txt`), "first-session\nsecond-session");
+    assert.equal(await vm.check(`test -x ${save}/usr/bin/hello && echo kept`), "kept");
   });
 });
