@@ -233,6 +233,9 @@ RAM_APT=yes
     text: "[ -n \"$BASH_VERSION\" ] && [ -t 0 ] && bind 'set enable-bracketed-paste off' 2>/dev/null\n",
     mode: 0o644,
   },
+  // Debian's rc then runs the scripts one after another in the order of their links, not through startpar:
+  // the shutdown save's K01 link surely runs before sendsigs (K03), and on one CPU parallel starts gain nothing.
+  "etc/init.d/.legacy-bootordering": { text: "", mode: 0o644 },
   "etc/inittab.d/README": { text: "sysvinit reads *.tab files here as well as /etc/inittab.\n", mode: 0o644 },
 };
 

@@ -144,6 +144,12 @@ describe("the debian profile", { timeout: 1200000 }, () => {
     vm.send("\n");
     await vm.waitFor(/Saved the session in .*debiansave; the next boot uses it \(PUPMODE 12\)/, 120000, from);
     await waitExit(vm, 120000);
+    // The save ran before sendsigs killed what was left and umountfs unmounted.
+    const shutdown = vm.console.slice(from);
+    assert.ok(
+      shutdown.indexOf("Saved the session") < shutdown.indexOf("Asking all remaining processes to terminate"),
+      shutdown,
+    );
 
     vm = await start(build, disk);
     const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
