@@ -28,7 +28,8 @@ import { hostFacts, initrdKey, keymapsHash, layerKey, rootfsKey, vmlinuzKey, zdr
 import type { ExtraLayer, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, EXTRA_LAYERS } from "./profiles.js";
 import { debianBase } from "./debian-base.js";
-import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs, mergedUsrModules } from "./debian.js";
+import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs, debianZdrvKey } from "./debian.js";
+import { mergedUsrModules } from "./merged-usr.js";
 import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export interface BuildOptions {
@@ -170,9 +171,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   // Firmware goes in zdrv unless the profile gives it an fdrv.
   const zdrvFirmware = !o.profile.layers.fdrv?.firmware;
-  const zdrvKeyed = debian
-    ? { ...(zdrvKey(inputs, zdrvFirmware) as object), usrMerged: true }
-    : zdrvKey(inputs, zdrvFirmware);
+  const zdrvKeyed = debian ? debianZdrvKey(zdrvKey(inputs, zdrvFirmware)) : zdrvKey(inputs, zdrvFirmware);
   steps.step(sfsName("zdrv", o.distro), zdrvKeyed, (tmp) =>
     sfsFromTree(
       "zdrv",

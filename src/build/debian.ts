@@ -4,22 +4,12 @@
 // - the main SFS: the ramstack system, i.e. ramstack's own files (the
 //   command, /etc/rc.d, /etc/eventmanager, DISTRO_SPECS) and its integration
 //   with Debian (inittab, init scripts and their links, network settings);
-// - zdrv: the kernel's modules and firmware, also under /usr/lib, where a
+// - zdrv: the kernel's modules and firmware, also under /usr/lib (merged-usr.ts), where a
 //   merged-/usr system looks (bdrv's /lib link hides zdrv's /lib).
 // bdrv is stacked above the main SFS, so the paths the main SFS holds are
 // left out of bdrv: the union shows exactly the tree mmdebstrap made.
 
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { run } from "../sys/exec.js";
 import type { Components } from "./components.js";
@@ -116,15 +106,6 @@ export function debianMainTree(root: string, base: DebianBase, c: Components, cl
   chmodSync(root, 0o755);
 }
 
-/** zdrv's modules and firmware under /usr/lib as well (hard links: mksquashfs stores them once). */
-export function mergedUsrModules(root: string): void {
-  mkdirSync(join(root, "usr/lib"), { recursive: true, mode: 0o755 });
-  for (const d of ["modules", "firmware"])
-    if (existsSync(join(root, "lib", d))) run("cp", ["-al", join(root, "lib", d), join(root, "usr/lib", d)]);
-  chmodSync(join(root, "usr"), 0o755);
-  chmodSync(join(root, "usr/lib"), 0o755);
-}
-
 const sfsOpts = (i: BuildInputs): { compression: Compression; epoch: number } => ({
   compression: i.compression,
   epoch: i.epoch,
@@ -151,6 +132,11 @@ export function debianBdrvKey(i: BuildInputs, base: DebianBase): unknown {
     tools: { mksquashfs: i.tools.mksquashfs },
     code: codeHash(["debian.js"]),
   };
+}
+
+/** zdrv for a merged-/usr system: the usual key, and the code that adds /usr/lib. */
+export function debianZdrvKey(zdrvKey: unknown): unknown {
+  return { zdrv: zdrvKey, usrMerged: codeHash(["merged-usr.js"]) };
 }
 
 /** An SFS from a tree filled in a scratch directory; keepOwners for Debian's own files. */
