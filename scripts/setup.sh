@@ -19,6 +19,8 @@ APT_PACKAGES=(
   busybox-static kmod cpio zstd lz4 xz-utils cryptsetup-bin
   qemu-system-x86 qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   rsync util-linux binutils exfat-fuse attr xorriso kbd console-data
+  # the debian profile: a Debian system made with its maintainer scripts run
+  mmdebstrap
   # the small JavaScript runtime (QuickJS, static with musl) for x86_64 and, cross-built, arm64
   make gcc libc6-dev linux-libc-dev musl-dev
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross musl-dev:arm64

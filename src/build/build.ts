@@ -27,6 +27,9 @@ import type { BuildInputs } from "./keys.js";
 import { hostFacts, initrdKey, keymapsHash, layerKey, rootfsKey, vmlinuzKey, zdrvKey } from "./keys.js";
 import type { ExtraLayer, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, EXTRA_LAYERS } from "./profiles.js";
+import { debianBase } from "./debian-base.js";
+import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs, debianZdrvKey } from "./debian.js";
+import { mergedUsrModules } from "./merged-usr.js";
 import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export interface BuildOptions {
@@ -156,19 +159,41 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   steps.step("vmlinuz", vmlinuzKey(inputs), (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
-  steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp) =>
-    sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
-  );
+  // The debian profile: a tree made by mmdebstrap, split into the main SFS and bdrv (src/build/debian.ts).
+  const debian = o.profile.debian ? debianBase(o.epoch, log) : null;
+  if (debian)
+    steps.step(sfsName("puppy", o.distro), debianMainKey(inputs, debian), (tmp) =>
+      debianSfs("rootfs", (tree) => debianMainTree(tree, debian, c, bundles.cli, specs), tmp, inputs, true),
+    );
+  else
+    steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp) =>
+      sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
+    );
 
   // Firmware goes in zdrv unless the profile gives it an fdrv.
   const zdrvFirmware = !o.profile.layers.fdrv?.firmware;
-  steps.step(sfsName("zdrv", o.distro), zdrvKey(inputs, zdrvFirmware), (tmp) =>
-    sfsFromTree("zdrv", (tree) => zdrvTree(tree, c, zdrvFirmware), tmp, sfsOpts),
+  const zdrvKeyed = debian ? debianZdrvKey(zdrvKey(inputs, zdrvFirmware)) : zdrvKey(inputs, zdrvFirmware);
+  steps.step(sfsName("zdrv", o.distro), zdrvKeyed, (tmp) =>
+    sfsFromTree(
+      "zdrv",
+      (tree) => {
+        zdrvTree(tree, c, zdrvFirmware);
+        if (debian) mergedUsrModules(tree);
+      },
+      tmp,
+      sfsOpts,
+    ),
   );
 
   const layers = planLayers(o.profile, log);
   for (const kind of extra) {
     const layer = layers.get(kind)!;
+    if (debian && kind === "bdrv") {
+      steps.step(sfsName(kind, o.distro), debianBdrvKey(inputs, debian), (tmp) =>
+        debianSfs(kind, (tree) => debianBdrvTree(tree, debian), tmp, inputs, true),
+      );
+      continue;
+    }
     const packages = layer.packages.map((p) => `${p.name}=${p.version}`);
     steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp) =>
       sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts),
@@ -203,7 +228,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     layers: Object.fromEntries(
       [...layers].map(([k, l]) => [
         k,
-        { purpose: l.recipe.purpose, packages: l.packages.map((p) => `${p.name}=${p.version}`) },
+        {
+          purpose: l.recipe.purpose,
+          packages: debian && k === "bdrv" ? debian.packages : l.packages.map((p) => `${p.name}=${p.version}`),
+        },
       ]),
     ),
     kernelRelease: c.kernel.release,

@@ -37,7 +37,7 @@ export function refreshAnswers(): void {
 }
 
 /** What apt's answers depend on: its package lists and its configuration (sources, pinning). */
-function aptState(): string {
+export function aptState(): string {
   const parts: string[] = [];
   const add = (dir: string): void => {
     let names: string[];

@@ -21,6 +21,8 @@ export interface ProfileDef {
   name: string;
   description: string;
   layers: Partial<Record<ExtraLayer, LayerRecipe>>;
+  /** A Debian system made by mmdebstrap (src/build/debian.ts) instead of the busybox userland: its base goes in bdrv. */
+  debian?: boolean;
 }
 
 /** Paths of Debian packages that a RAM-resident system leaves out. */
@@ -70,6 +72,15 @@ export const PROFILES: Record<string, ProfileDef> = {
         files: { "etc/motd": "ramstack (layered profile): adrv, ydrv, fdrv and bdrv are stacked over the main SFS.\n" },
       },
     },
+  },
+  debian: {
+    name: "debian",
+    description:
+      "Debian bookworm made by mmdebstrap (apt, dpkg, sysvinit, ifupdown with DHCP, syslog in RAM): Debian's base in bdrv, the ramstack system in the main SFS, modules and firmware in zdrv",
+    layers: {
+      bdrv: { purpose: "Debian's base system as mmdebstrap makes it (with apt and dpkg), less ramstack's files" },
+    },
+    debian: true,
   },
 };
 

@@ -29,7 +29,7 @@ export function parseCompression(text: string): Compression {
 export function mksquashfs(
   srcDir: string,
   out: string,
-  opts: { compression: Compression; epoch: number; blockSize?: string },
+  opts: { compression: Compression; epoch: number; blockSize?: string; keepOwners?: boolean },
 ): void {
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
@@ -44,8 +44,8 @@ export function mksquashfs(
     ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
     "-b",
     opts.blockSize ?? "256K",
-    "-all-root",
-    "-no-xattrs",
+    // A Debian tree made by its maintainer scripts has owners (shadow, _apt) and file capabilities of its own.
+    ...(opts.keepOwners ? ["-xattrs"] : ["-all-root", "-no-xattrs"]),
     "-mkfs-time",
     String(opts.epoch),
     "-all-time",

@@ -6,6 +6,7 @@ import { build, DEFAULT_EPOCH, defaultDistro } from "../build/build.js";
 import { refreshAnswers } from "../build/cache.js";
 import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
+import { DEBIAN_HELP } from "../build/debian-help.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
@@ -50,7 +51,9 @@ changed are kept, and building twice gives identical files.
 ${optionsHelp(OPTIONS)}
 
 Profiles:
-${PROFILE_NAMES.map((n) => `  ${n.padEnd(9)} ${PROFILES[n]!.description}`).join("\n")}`;
+${PROFILE_NAMES.map((n) => `  ${n.padEnd(9)} ${PROFILES[n]!.description}`).join("\n")}
+
+${DEBIAN_HELP}`;
 
 export async function runBuild(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const a = parseArgs(argv, OPTIONS);

@@ -3,7 +3,11 @@
 // does the waiting; no answer in time gives null. Node-only: reached
 // through the port's ask (port/node.ts).
 
+import { existsSync } from "node:fs";
 import { run } from "./exec.js";
+
+/** A shell whose read has -t: busybox's where it is (Debian's /bin/sh, dash, has no -t). */
+const READ_SHELL: [string, ...string[]] = existsSync("/bin/busybox") ? ["/bin/busybox", "sh"] : ["sh"];
 
 export interface AskOptions {
   /** Do not echo what is typed (passwords). */
@@ -18,7 +22,9 @@ export function askOnConsole(question: string, timeoutSec: number, o: AskOptions
   const script = o.silent
     ? `stty -echo < "$3"; printf "%s" "$1" > "$3"; IFS= read -t "$2" -r answer < "$3"; s=$?; stty echo < "$3"; echo > "$3"; [ $s = 0 ] || exit 1; printf "%s" "$answer"`
     : `printf "%s" "$1" > "$3"; read -t "$2" -r answer < "$3" || exit 1; printf "%s" "$answer"`;
-  const r = run("sh", ["-c", script, "sh", question, String(timeoutSec), dev], { allowFail: true });
+  const r = run(READ_SHELL[0], [...READ_SHELL.slice(1), "-c", script, "sh", question, String(timeoutSec), dev], {
+    allowFail: true,
+  });
   if (r.status !== 0) {
     // End the prompt's line (a silent read has done so already).
     if (!o.silent) run("sh", ["-c", 'echo > "$1"', "sh", dev], { allowFail: true });

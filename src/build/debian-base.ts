@@ -1,0 +1,391 @@
+// The debian profile's base: a Debian bookworm system made by mmdebstrap,
+// which runs the maintainer scripts (users and groups, alternatives,
+// ldconfig, tzdata are right), with ramstack's integration written into it
+// and registered with update-rc.d, so that insserv orders the boot and the
+// shutdown. The tree is kept in the cache: it changes only when the recipe
+// below, this module or apt's package lists change.
+
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "../sys/exec.js";
+import { sha256 } from "../sys/hash.js";
+import { aptState, cacheDir } from "./cache.js";
+import { DEB_EXCLUDES } from "./profiles.js";
+
+export const DEBIAN_SUITE = "bookworm";
+
+/** Where mmdebstrap fetches from (RAMSTACK_DEBIAN_MIRROR replaces the first). */
+export function debianSources(): string[] {
+  const mirror = process.env.RAMSTACK_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
+  return [
+    `deb ${mirror} ${DEBIAN_SUITE} main`,
+    `deb ${mirror} ${DEBIAN_SUITE}-updates main`,
+    `deb http://deb.debian.org/debian-security ${DEBIAN_SUITE}-security main`,
+  ];
+}
+
+/**
+ * On top of mmdebstrap's "apt" variant (the Essential packages, apt and
+ * dpkg). sysvinit: one small PID 1 and shell scripts whose order insserv
+ * computes from their headers, so the shutdown save is one script placed
+ * before sendsigs. No udev (its hardware database alone is ~10 MiB):
+ * ramstack-hw loads drivers. busybox's syslogd keeps the log in a RAM ring.
+ */
+export const DEBIAN_PACKAGES = [
+  "sysvinit-core",
+  "kmod",
+  "ifupdown",
+  "udhcpc",
+  "busybox-syslogd",
+  "passwd",
+  "adduser",
+  "procps",
+  "netbase",
+  // the saver's mke2fs (save files); e2fsck comes with the init's runtime
+  "e2fsprogs",
+];
+
+export interface SystemFile {
+  text: string;
+  mode: number;
+}
+
+const INITTAB = `# sysvinit's table, written by ramstack's debian profile.
+id:2:initdefault:
+si::sysinit:/etc/rc.d/rc.sysinit
+~~:S:wait:/sbin/sulogin --force
+l0:0:wait:/etc/init.d/rc 0
+l1:1:wait:/etc/init.d/rc 1
+l2:2:wait:/etc/init.d/rc 2
+l3:3:wait:/etc/init.d/rc 3
+l4:4:wait:/etc/init.d/rc 4
+l5:5:wait:/etc/init.d/rc 5
+l6:6:wait:/etc/init.d/rc 6
+z6:6:respawn:/sbin/sulogin --force
+ca:12345:ctrlaltdel:/sbin/shutdown -t1 -a -r now
+# root logs in by itself, as in Puppy: on the serial console when the kernel
+# was given one (console=ttyS0), and on the first virtual terminal.
+S0:2345:respawn:/usr/lib/ramstack/console-getty ttyS0
+1:2345:respawn:/sbin/agetty --autologin root --noclear tty1 linux
+2:23:respawn:/sbin/agetty tty2 linux
+`;
+
+const CONSOLE_GETTY = `#!/bin/sh
+# A getty on a serial line only when the kernel's console is there: on a
+# machine without it, agetty would fail and init respawn it in a loop.
+tty=$1
+grep -qw "$tty" /sys/class/tty/console/active 2>/dev/null || exec sleep infinity
+exec /sbin/agetty --autologin root --noclear -L "$tty" 115200 vt100
+`;
+
+const HOTPLUG = `#!/bin/sh
+# busybox uevent runs this for every kernel device event (Debian's kernel has
+# no uevent helper): a device that appears later gets its driver.
+[ "$ACTION" = add ] && [ -n "$MODALIAS" ] && exec /sbin/modprobe -b -q "$MODALIAS"
+exit 0
+`;
+
+/**
+ * sysvinit's sysinit: what Debian's early rcS scripts (mountkernfs,
+ * mountdevsubfs, hostname, the fsck and mount scripts) do, in a few
+ * commands, then Debian's rcS for the rest (sysctl, /etc/modules,
+ * networking, bootmisc, and whatever packages add). Under emulation each
+ * program started costs ~70 ms and those scripts took ~25 s; on a layered
+ * root in RAM they have little to do.
+ */
+const RC_SYSINIT = `#!/bin/sh
+# The debian profile's system start; Debian's /etc/init.d/rcS follows.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# The ramstack init hands over /proc, /sys and /dev mounted.
+[ -e /proc/mounts ] || mount -t proc -o nodev,noexec,nosuid proc /proc
+[ -d /sys/kernel ] || mount -t sysfs -o nodev,noexec,nosuid sysfs /sys
+[ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o nosuid,nodev,noexec,mode=0755,size=10% tmpfs /run
+mkdir -p /run/sendsigs.omit.d /run/network/interfaces.d /dev/pts /dev/shm
+mkdir -m 1777 /run/lock
+: > /run/.tmpfs
+mount -t devpts -o noexec,nosuid,gid=5,mode=0620 devpts /dev/pts
+mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
+read -r host < /etc/hostname && echo "$host" > /proc/sys/kernel/hostname
+# Logs in RAM from here on: busybox's syslogd keeps them in a ring buffer
+# (logread), with the options of /etc/default/busybox-syslogd, and klogd
+# passes it the kernel's. (Their init scripts, which would start them in
+# runlevel 2, took 4 s under emulation and are disabled.)
+SYSLOG_OPTS=-C128
+KLOG_OPTS=
+. /etc/default/busybox-syslogd 2>/dev/null
+syslogd $SYSLOG_OPTS
+klogd $KLOG_OPTS
+# apt's package lists and downloaded packages in RAM of their own, never in a
+# save (they are large, and apt-get update fetches them again), unless
+# /etc/default/ramstack says RAM_APT=no.
+RAM_APT=yes
+. /etc/default/ramstack 2>/dev/null
+if [ "$RAM_APT" = yes ]; then
+  mount -t tmpfs -o mode=0755 tmpfs /var/lib/apt/lists
+  mount -t tmpfs -o mode=0755 tmpfs /var/cache/apt
+  install -d -o _apt -g root -m 0700 /var/lib/apt/lists/partial /var/cache/apt/archives/partial
+fi
+# There is no udev: the ramstack init loaded only the drivers that reach the
+# disks, so the other devices' drivers are loaded here, from their aliases.
+modprobe -a -b -q $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | grep -v '^cpu:') 2>/dev/null
+# Devices that appear later (a USB stick, a card): busybox passes each kernel event to the hotplug script.
+setsid busybox uevent /usr/lib/ramstack/hotplug </dev/null >/dev/null 2>&1 &
+# The first Ethernet card by DHCP, unless /etc/network/interfaces names it.
+# Without udev the kernel's names stay (eth0, ...). ifupdown reads this file.
+: > /run/network/interfaces.d/ramstack
+for dev in /sys/class/net/*; do
+  i=\${dev##*/}
+  read -r type < "$dev/type" 2>/dev/null
+  [ "$type" = 1 ] && [ -e "$dev/device" ] && [ ! -d "$dev/wireless" ] || continue
+  grep -qs "^iface $i " /etc/network/interfaces /etc/network/interfaces.d/* ||
+    printf 'auto %s\\niface %s inet dhcp\\n' "$i" "$i" > /run/network/interfaces.d/ramstack
+  break
+done
+exec /etc/init.d/rcS
+`;
+
+/**
+ * The session: periodic saves while running, and the save at shutdown. Its
+ * K-link in rc0 and rc6 comes before sendsigs (X-Stop-Before), so it runs
+ * while every file system is mounted and writable, the console is free
+ * (init has ended the gettys and their shells when the runlevel changed) and
+ * nothing has been killed yet; after it, sendsigs, umountfs and umountroot
+ * find the save written and flushed.
+ */
+const RAMSTACK_SESSION = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ramstack
+# Required-Start:    $local_fs $syslog $network
+# Required-Stop:     $local_fs $syslog
+# X-Stop-Before:     sendsigs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 6
+# Short-Description: ramstack's session saves: periodic, and at shutdown
+### END INIT INFO
+case "$1" in
+start)
+  . /etc/rc.d/PUPSTATE 2>/dev/null
+  # Periodic saves when /etc/eventmanager sets RAMSAVEINTERVAL (flash mode and archive saves).
+  RAMSAVEINTERVAL=0
+  . /etc/eventmanager 2>/dev/null
+  case "$PUPMODE:$RAMSAVEINTERVAL" in
+    13:0|66:0|13:|66:) ;;
+    13:*|66:*) setsid /usr/bin/ramstack save periodic </dev/null >>/var/log/ramstack-save.log 2>&1 & ;;
+  esac
+  echo "ramstack: system up (PUPMODE $PUPMODE) at $(cut -d' ' -f1 /proc/uptime) s" > /dev/console
+  ;;
+stop)
+  # Flash mode asks first (see /etc/eventmanager); without a save, the first-save dialog.
+  /usr/bin/ramstack save shutdown </dev/console >/dev/console 2>&1
+  sync
+  ;;
+restart|force-reload|status) ;;
+*) echo "Usage: $0 start|stop" >&2; exit 3 ;;
+esac
+exit 0
+`;
+
+const INTERFACES = `# ramstack: the loopback here; the first Ethernet card is configured by DHCP
+# from /run/network/interfaces.d/ramstack, which /etc/rc.d/rc.sysinit
+# writes at boot. An interface named here is left to this file.
+auto lo
+iface lo inet loopback
+
+source /run/network/interfaces.d/*
+`;
+
+/** ramstack's integration, written over mmdebstrap's tree; these files go in the main SFS. */
+export const DEBIAN_FILES: Record<string, SystemFile> = {
+  "etc/inittab": { text: INITTAB, mode: 0o644 },
+  "etc/rc.d/rc.sysinit": { text: RC_SYSINIT, mode: 0o755 },
+  "etc/init.d/ramstack": { text: RAMSTACK_SESSION, mode: 0o755 },
+  "usr/lib/ramstack/console-getty": { text: CONSOLE_GETTY, mode: 0o755 },
+  "usr/lib/ramstack/hotplug": { text: HOTPLUG, mode: 0o755 },
+  "etc/network/interfaces": { text: INTERFACES, mode: 0o644 },
+  "etc/default/ramstack": {
+    text: `# ramstack's settings for the debian profile, read at boot by /etc/rc.d/rc.sysinit.
+# RAM_APT=yes: apt's package lists (/var/lib/apt/lists) and downloaded
+# packages (/var/cache/apt) are kept in RAM of their own and never saved;
+# no: they are files like any other, kept by a save.
+RAM_APT=yes
+`,
+    mode: 0o644,
+  },
+  "etc/hostname": { text: "ramstack\n", mode: 0o644 },
+  "etc/hosts": {
+    text: "127.0.0.1 localhost\n127.0.1.1 ramstack\n::1 localhost ip6-localhost ip6-loopback\n",
+    mode: 0o644,
+  },
+  "etc/fstab": { text: "# the ramstack init mounts everything\n", mode: 0o644 },
+  // Scripts that drive the serial console see no bracketed-paste codes.
+  "etc/profile.d/ramstack.sh": {
+    text: "[ -n \"$BASH_VERSION\" ] && [ -t 0 ] && bind 'set enable-bracketed-paste off' 2>/dev/null\n",
+    mode: 0o644,
+  },
+  // Debian's rc then runs the scripts one after another in the order of their links, not through startpar:
+  // the shutdown save's K01 link surely runs before sendsigs (K03), and on one CPU parallel starts gain nothing.
+  "etc/init.d/.legacy-bootordering": { text: "", mode: 0o644 },
+  "etc/inittab.d/README": { text: "sysvinit reads *.tab files here as well as /etc/inittab.\n", mode: 0o644 },
+};
+
+/** The init scripts above, registered with update-rc.d. */
+export const DEBIAN_SCRIPTS = ["ramstack"];
+
+/**
+ * Debian's boot scripts that rc.sysinit does instead (the kernel file
+ * systems, /dev/pts, the host name) or that have nothing to do on a layered
+ * root in RAM: the root's fsck and remount (the init mounts the union
+ * read-write), fstab's file systems and NFS (none), the RTC (the kernel
+ * reads it), the random seed, backlight and boot log (kept nowhere in RAM
+ * mode), and syslogd and klogd (started by rc.sysinit). Under emulation
+ * each cost 0.5 to 7 s. Disabled, not removed:
+ * upgrades keep them off.
+ */
+export const DEBIAN_DISABLED = [
+  "mountkernfs.sh",
+  "mountdevsubfs.sh",
+  "hostname.sh",
+  "checkroot-bootclean.sh",
+  "mountall-bootclean.sh",
+  "mount-configfs",
+  "bootlogs",
+  "busybox-syslogd",
+  "busybox-klogd",
+  "hwclock.sh",
+  "checkroot.sh",
+  "checkfs.sh",
+  "mountall.sh",
+  "mountnfs.sh",
+  "mountnfs-bootclean.sh",
+  "brightness",
+  "urandom",
+];
+
+/**
+ * Run in the tree once the packages are installed: register the scripts;
+ * root without a password, as in Puppy (it logs in by itself on the
+ * console); /etc/mtab as checkroot.sh would link it; no copy of the build
+ * host's resolv.conf (udhcpc writes one).
+ */
+const CUSTOMIZE = [
+  ...DEBIAN_SCRIPTS.map((s) => `update-rc.d ${s} defaults`),
+  ...DEBIAN_DISABLED.map((s) => `update-rc.d ${s} disable >/dev/null 2>&1`),
+  "ln -sf ../proc/self/mounts /etc/mtab",
+  "passwd -d root >/dev/null",
+  "rm -f /etc/resolv.conf",
+].join(" && ");
+
+/** Files the customize step changes besides DEBIAN_FILES: they go in the main SFS too. */
+export const DEBIAN_CHANGED = ["etc/shadow", "etc/mtab"];
+
+/** dpkg's path excludes: documentation and the like never reach the tree, nor a package installed later. */
+export const dpkgExcludes = (): string[] => DEB_EXCLUDES.map((p) => `path-exclude=/${p}/*`);
+
+export interface DebianBase {
+  /** The tree, as mmdebstrap left it with ramstack's integration. */
+  dir: string;
+  /** Everything it was made from, hashed: part of the keys of the steps that read it. */
+  key: string;
+  /** Debian's packages in it, "name=version". */
+  packages: string[];
+}
+
+const ownCode = (): string => sha256(readFileSync(fileURLToPath(import.meta.url)));
+
+/** mmdebstrap's version: its output depends on it. */
+function mmdebstrapVersion(): string {
+  const r = run("mmdebstrap", ["--version"], { allowFail: true });
+  if (r.status !== 0)
+    throw new Error("mmdebstrap is not installed (Debian package mmdebstrap; scripts/setup.sh installs it)");
+  return r.stdout.trim();
+}
+
+/** The recipe's key: the tree is made again when, and only when, it changes. */
+export function debianBaseKey(epoch: number): string {
+  return sha256(
+    JSON.stringify({
+      suite: DEBIAN_SUITE,
+      sources: debianSources(),
+      packages: DEBIAN_PACKAGES,
+      files: DEBIAN_FILES,
+      customize: CUSTOMIZE,
+      excludes: dpkgExcludes(),
+      epoch,
+      mmdebstrap: mmdebstrapVersion(),
+      // A new package list on this machine is the sign that the mirror has new versions.
+      apt: aptState(),
+      code: ownCode(),
+    }),
+  );
+}
+
+function installedPackages(dir: string): string[] {
+  const r = run("dpkg-query", [`--admindir=${join(dir, "var/lib/dpkg")}`, "-W", "-f", "${Package}=${Version}\\n"]);
+  return r.stdout.split("\n").filter(Boolean).sort();
+}
+
+/** The Debian tree for this epoch: made by mmdebstrap unless the cache holds it. */
+export function debianBase(epoch: number, log: (s: string) => void): DebianBase {
+  const key = debianBaseKey(epoch);
+  const root = join(cacheDir(), "debian");
+  const dir = join(root, key.slice(0, 16));
+  if (existsSync(join(dir, ".done"))) {
+    log("the Debian base (mmdebstrap) is up to date");
+    return { dir: join(dir, "tree"), key, packages: installedPackages(join(dir, "tree")) };
+  }
+  log(
+    `building the Debian base with mmdebstrap (${DEBIAN_SUITE}, ${DEBIAN_PACKAGES.length} packages and their dependencies)`,
+  );
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const stage = join(tmp, "stage");
+  for (const [path, f] of Object.entries(DEBIAN_FILES)) {
+    const full = join(stage, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, f.text);
+    chmodSync(full, f.mode);
+  }
+  const tree = join(tmp, "tree");
+  try {
+    run(
+      "mmdebstrap",
+      [
+        "--variant=apt",
+        "--format=directory",
+        // /bin, /sbin and /lib as links into /usr, as bookworm's packages expect, without the usrmerge package (and its Perl).
+        "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+        `--include=${DEBIAN_PACKAGES.join(",")}`,
+        ...dpkgExcludes().map((e) => `--dpkgopt=${e}`),
+        `--customize-hook=sync-in ${stage} /`,
+        `--customize-hook=chroot "$1" sh -c '${CUSTOMIZE}'`,
+        DEBIAN_SUITE,
+        tree,
+        ...debianSources(),
+      ],
+      { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } },
+    );
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  rmSync(stage, { recursive: true, force: true });
+  writeFileSync(join(tmp, ".done"), key + "\n");
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  // Older trees (another recipe) are not used again.
+  for (const other of readdirSync(root))
+    if (other !== key.slice(0, 16) && !other.includes(".tmp-"))
+      rmSync(join(root, other), { recursive: true, force: true });
+  return { dir: join(dir, "tree"), key, packages: installedPackages(join(dir, "tree")) };
+}

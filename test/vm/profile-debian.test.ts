@@ -1,0 +1,182 @@
+// VM tier: the debian profile. One system, built once, booted three times
+// from one disk with user-mode networking and a local apt repository served
+// from this machine: in RAM (PUPMODE 5), where the boot, the login, DHCP and
+// the logs are checked, a package is installed with apt, and poweroff
+// offers the first save; then from that save (PUPMODE 12), where the
+// package still works and a file of the session is written before a
+// reboot; then in RAM again (pfix=ram), where the package is gone and the
+// save on the disk holds what the sessions wrote.
+
+import "../helpers/node-port.js";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { readManifest } from "../../src/build/build.js";
+import type { Vm } from "../../src/vm/qemu.js";
+import { Vm as VmClass } from "../../src/vm/qemu.js";
+import type { AptRepo } from "../helpers/apt-repo.js";
+import { makeAptRepo, serveAptRepo } from "../helpers/apt-repo.js";
+import {
+  bootDisk,
+  cli,
+  guestMounts,
+  guestVars,
+  kernelVm,
+  lowerDirs,
+  scratch,
+  testBuild,
+  waitExit,
+} from "../helpers/system.js";
+
+/** Boot the build from this disk with a network card; the console's shell is ready when this returns. */
+async function start(build: string, disk: string, cmdline = ""): Promise<Vm> {
+  const vm = VmClass.start({ ...kernelVm(build, [{ file: disk, bus: "virtio" }], cmdline), net: { forwards: [] } });
+  try {
+    await vm.waitFor(/ramstack: system up/, 300000);
+    await vm.shellReady(90000);
+    return vm;
+  } catch (e) {
+    await vm.kill();
+    throw e;
+  }
+}
+
+const listing = (sfs: string): string => execFileSync("unsquashfs", ["-l", "-d", "", sfs], { encoding: "utf8" });
+
+describe("the debian profile", { timeout: 1200000 }, () => {
+  let build: string;
+  let disk: string;
+  let vm: Vm;
+  let repo: AptRepo | undefined;
+  before(async () => {
+    build = testBuild("debian");
+    const dir = scratch("debian");
+    disk = bootDisk({ build, dir, spareMiB: 128 });
+    makeAptRepo(["hello"], join(dir, "repo"));
+    repo = await serveAptRepo(join(dir, "repo"));
+    vm = await start(build, disk);
+  });
+  after(async () => {
+    // Unset when before() failed.
+    await (vm as Vm | undefined)?.kill();
+    await repo?.close();
+  });
+
+  it("puts Debian's base in bdrv, the ramstack system in the main SFS, modules in zdrv; a second build does nothing", () => {
+    const m = readManifest(build);
+    const bdrvPackages = (m.layers?.bdrv?.packages ?? []).map((p) => p.split("=")[0]!);
+    for (const p of ["apt", "dpkg", "sysvinit-core", "ifupdown", "udhcpc", "busybox-syslogd", "libc6"])
+      assert.ok(bdrvPackages.includes(p), `${p} is in bdrv`);
+    const bdrv = listing(join(build, "bdrv_debian_0.1.0.sfs"));
+    const main = listing(join(build, "puppy_debian_0.1.0.sfs"));
+    const zdrv = listing(join(build, "zdrv_debian_0.1.0.sfs"));
+    for (const p of ["/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/sbin/init", "/var/lib/dpkg/status"])
+      assert.match(bdrv, new RegExp(`^${p}$`, "m"), `${p} is in bdrv`);
+    assert.doesNotMatch(bdrv, /^\/usr\/share\/(doc|man|locale)\/./m, "documentation and locales are left out");
+    assert.doesNotMatch(bdrv, /^\/var\/lib\/apt\/lists\/.*_Packages/m, "apt's lists are left out");
+    for (const p of [
+      "/usr/bin/ramstack",
+      "/etc/inittab",
+      "/etc/rc.d/rc.sysinit",
+      "/etc/init.d/ramstack",
+      "/etc/eventmanager",
+    ]) {
+      assert.match(main, new RegExp(`^${p}$`, "m"), `${p} is in the main SFS`);
+      assert.doesNotMatch(bdrv, new RegExp(`^${p}$`, "m"), `${p} is not in bdrv, which would hide it`);
+    }
+    assert.match(zdrv, /^\/usr\/lib\/modules\/[^/]+\/modules\.dep$/m, "modules where merged /usr looks");
+    const again = JSON.parse(
+      execFileSync(process.execPath, [cli, "build", "--fast", "--profile", "debian", "--out", build, "--json"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }),
+    ) as { files: { name: string; rebuilt: boolean }[] };
+    assert.deepEqual(
+      again.files.filter((f) => f.rebuilt).map((f) => f.name),
+      [],
+    );
+  });
+
+  it("stacks bdrv over the main SFS, writes PUPSTATE and runs sysvinit as PID 1", async () => {
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "5");
+    assert.equal(s.BDRV, "vda1,ext4,/bdrv_debian_0.1.0.sfs");
+    assert.deepEqual(lowerDirs((await guestMounts(vm)).get("/")!.options), ["/pup_b", "/pup_ro2", "/pup_z"]);
+    assert.equal(await vm.check("readlink /proc/1/exe"), "/usr/sbin/init");
+    assert.match(await vm.check("dpkg-query -W -f '${Status}\\n' apt"), /install ok installed/);
+  });
+
+  it("logs root in on the console", async () => {
+    assert.match(vm.console, /ramstack login: root \(automatic login\)/);
+    assert.match(await vm.check("who"), /^root\s+ttyS0\b/m);
+  });
+
+  it("configures the first Ethernet card by DHCP", async () => {
+    assert.match(await vm.check("ip -o -4 addr show eth0"), /inet 10\.0\.2\.15\/24/);
+    assert.match(await vm.check("ip route show default"), /default via 10\.0\.2\.2 dev eth0/);
+    // udhcpc wrote it from the lease: QEMU's DNS.
+    assert.match(await vm.check("cat /etc/resolv.conf"), /^nameserver 10\.0\.2\.3$/m);
+  });
+
+  it("keeps the logs in RAM", async () => {
+    assert.match(await vm.check("ps -o args= -C syslogd"), /syslogd -C/);
+    await vm.check("logger ramstack-log-check");
+    assert.match(await vm.check("logread"), /ramstack-log-check/);
+    assert.equal(await vm.check("ls /var/log/syslog /var/log/messages 2>/dev/null | wc -l"), "0");
+  });
+
+  it("installs a package from the local repository with apt, its lists in RAM of their own", async () => {
+    // Only the local repository: the tests never reach an outside mirror.
+    await vm.check(`echo '${repo!.source}' > /etc/apt/sources.list; apt-get update -q`, 120000);
+    await vm.check("DEBIAN_FRONTEND=noninteractive apt-get install -y -q hello", 120000);
+    assert.equal(await vm.check("hello"), "Hello, world!");
+    assert.match(await vm.check("ls -1 /var/lib/apt/lists"), /_Packages$/m);
+    assert.match(await vm.check("grep ' /var/lib/apt/lists ' /proc/mounts"), /^tmpfs /);
+  });
+
+  it("poweroff offers the first save; the package and the files are kept (PUPMODE 12), and gone in RAM mode", async () => {
+    await vm.check("echo first-session > /root/first.txt; sync");
+    vm.send("poweroff\n");
+    let from = vm.console.length;
+    await vm.waitFor(/Save it in a \[f\]older/, 120000, from);
+    vm.send("f\n");
+    await vm.waitFor(/A name for the save/, 60000, from);
+    vm.send("\n");
+    await vm.waitFor(/Saved the session in .*debiansave; the next boot uses it \(PUPMODE 12\)/, 120000, from);
+    await waitExit(vm, 120000);
+    // The save ran before sendsigs killed what was left and umountfs unmounted.
+    const shutdown = vm.console.slice(from);
+    assert.ok(
+      shutdown.indexOf("Saved the session") < shutdown.indexOf("Asking all remaining processes to terminate"),
+      shutdown,
+    );
+
+    vm = await start(build, disk);
+    const s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
+    assert.equal(s.PUPMODE, "12");
+    assert.equal(s.PUPSAVE, "vda1,ext4,/debiansave");
+    assert.equal(await vm.check("cat /root/first.txt"), "first-session");
+    assert.equal(await vm.check("hello"), "Hello, world!", "the package installed before the first save works");
+    assert.equal(
+      await vm.check("ls -1 /var/lib/apt/lists | grep -c _Packages || true"),
+      "0",
+      "apt's lists were not saved",
+    );
+    await vm.check("echo second-session > /root/second.txt");
+    from = vm.console.length;
+    vm.send("reboot\n");
+    await waitExit(vm, 120000);
+    assert.doesNotMatch(vm.console.slice(from), /ramstack save: .*(error|failed)/i);
+
+    vm = await start(build, disk, "pfix=ram");
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
+    assert.equal(await vm.check("command -v hello || echo gone"), "gone");
+    assert.equal(await vm.check("test -e /root/first.txt || echo gone"), "gone");
+    // The save on the disk holds what the PUPMODE 12 session wrote before its reboot.
+    await vm.check("mkdir -p /mnt/disk && mount -o ro /dev/vda1 /mnt/disk");
+    const save = "/mnt/disk/debiansave/upper";
+    assert.equal(await vm.check(`cat ${save}/root/first.txt ${save}/root/second.txt`), "first-session\nsecond-session");
+    assert.equal(await vm.check(`test -x ${save}/usr/bin/hello && echo kept`), "kept");
+  });
+});
