@@ -541,7 +541,8 @@ export class QuickJsPort implements Port {
 
   xattrs(dir: string): XattrEntry[] {
     const out: XattrEntry[] = [];
-    const visit = (rel: string): void => {
+    // The kind comes with the directory's listing: one lstat per entry, not two.
+    const visit = (rel: string, kind: FileKind): void => {
       const path = rel === "." ? dir : join(dir, rel);
       const names = sys.llistxattr(path);
       if (names.length) {
@@ -552,10 +553,10 @@ export class QuickJsPort implements Port {
         }
         out.push({ path: rel, attrs });
       }
-      if (kindOfMode(sys.lstat(path).mode) !== "dir") return;
-      for (const e of this.readDir(path)) visit(`${rel}/${e.name}`);
+      if (kind !== "dir") return;
+      for (const e of this.readDir(path)) visit(`${rel}/${e.name}`, e.kind);
     };
-    visit(".");
+    visit(".", kindOfMode(sys.lstat(dir).mode));
     return out;
   }
 
