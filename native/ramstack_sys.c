@@ -1244,7 +1244,7 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* readLine(fd, timeoutMs, echo = true) -> string | null
+/* readLine(fd, timeoutMs, echo = true, prompt) -> string | null
  *
  * The boot prompts ("password for the save file", "press a key within 5 s")
  * need a wait that ends, which std's blocking getline cannot give, and no
@@ -1277,6 +1277,25 @@ static JSValue js_read_line(JSContext *ctx, JSValueConst this_val, int argc, JSV
         quiet.c_lflag |= ECHONL;
         if (tcsetattr(fd, TCSANOW, &quiet) == 0)
             restore = 1;
+    }
+    /* The prompt only once echo is off: what is typed as soon as it shows is not echoed. */
+    if (argc > 3 && !JS_IsUndefined(argv[3])) {
+        const char *prompt = JS_ToCString(ctx, argv[3]);
+        size_t off = 0, plen;
+        if (!prompt) {
+            ret = JS_EXCEPTION;
+            goto out;
+        }
+        plen = strlen(prompt);
+        while (off < plen) {
+            n = write(fd, prompt + off, plen - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+        JS_FreeCString(ctx, prompt);
     }
     deadline = timeout >= 0 ? now_ms() + timeout : 0;
     while (!done) {
@@ -1632,7 +1651,7 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_DEF("lsetxattr", 4, js_lsetxattr),
     JS_CFUNC_DEF("llistxattr", 1, js_llistxattr),
     JS_CFUNC_DEF("lremovexattr", 2, js_lremovexattr),
-    JS_CFUNC_DEF("readLine", 3, js_read_line),
+    JS_CFUNC_DEF("readLine", 4, js_read_line),
     JS_CFUNC_DEF("utf8Decode", 1, js_utf8_decode),
     JS_CFUNC_DEF("utf8Encode", 1, js_utf8_encode),
     JS_CFUNC_DEF("sha256", 1, js_sha256),

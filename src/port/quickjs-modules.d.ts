@@ -108,7 +108,8 @@ declare module "ramstack:sys" {
   export function lgetxattr(path: string, name: string): ArrayBuffer | null;
   export function lsetxattr(path: string, name: string, value: ArrayBuffer | Uint8Array, flags?: number): void;
   export function llistxattr(path: string): string[];
-  export function readLine(fd: number, timeoutMs: number, echo: boolean): string | null;
+  /** The prompt is written once echo is off. */
+  export function readLine(fd: number, timeoutMs: number, echo: boolean, prompt?: string): string | null;
   export function utf8Encode(s: string): ArrayBuffer;
   export const MS_MOVE: number;
   export const MNT_DETACH: number;

@@ -426,8 +426,8 @@ export class QuickJsPort implements Port {
     const dev = o.device ?? "/dev/console";
     const fd = sys.open(dev, sys.O_RDWR | sys.O_NOCTTY | sys.O_CLOEXEC);
     try {
-      writeAll(fd, sys.utf8Encode(prompt), dev);
-      const answer = sys.readLine(fd, timeoutSec * 1000, !o.silent);
+      // Echo goes off before the prompt shows (in readLine), so nothing typed after it is echoed.
+      const answer = sys.readLine(fd, timeoutSec * 1000, !o.silent, prompt);
       // End the prompt's line when nobody answered (an answer's Enter has done so).
       if (answer === null) writeAll(fd, sys.utf8Encode("\n"), dev);
       // A password is kept as typed: spaces can be part of it.
