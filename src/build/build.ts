@@ -140,6 +140,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     runtime: sha256(
       JSON.stringify({
         js: fileSha(c.js.binary),
+        initrdTools: [...c.initrdTools.values()].map(fileSha),
         libs: [...c.libs.values()].map(fileSha),
         tools: [...c.tools.values()].map(fileSha),
       }),
@@ -205,7 +206,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
   steps.step("initrd.gz", initrdKey(inputs, humongous), (tmp) => {
     const tree = scratchDir("initrd");
-    const made = initrdTree(tree, c, bundles.init, specs, keymaps);
+    const made = initrdTree(tree, c, bundles.init, specs, keymaps, sfsOpts);
     missingModules = made.missingModules;
     if (made.keymapsSkipped.length) log(`keymaps loadkeys could not compile: ${made.keymapsSkipped.join(", ")}`);
     writeInitrd(tree, tmp, o.epoch, initrdCompression);

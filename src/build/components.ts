@@ -24,27 +24,25 @@ export interface Components {
   busybox: { version: string; binary: string };
   /** The static JavaScript runtime (ramstack-js) for the init and the running system's ramstack. */
   js: { version: string; binary: string };
-  /** The shared libraries the runtime's tools need, by soname, resolved to real files. */
+  /** Static programs the initrd's runtime carries beside the engine (e2fsck), name -> file. */
+  initrdTools: Map<string, string>;
+  /** The shared libraries the main SFS's runtime tools need, by soname, resolved to real files. */
   libs: Map<string, string>;
-  /** Programs kept beside the JavaScript runtime (e2fsck, cryptsetup, tar), name -> file. */
+  /** Programs the main SFS's runtime carries (cryptsetup, tar), name -> file. */
   tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
 }
 
-/** What the runtime's tools link against, and where Debian puts each one (checked at build: runtimeTree). */
+/** What the main SFS's runtime tools link against, and where Debian puts each one (checked by the build test). */
 const RUNTIME_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
   ["libc6", "ld-linux-x86-64.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libc6", "libc.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libc6", "libm.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libc6", "libpthread.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libgcc-s1", "libgcc_s.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  // e2fsck's
-  ["libext2fs2", "libext2fs.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libext2fs2", "libe2p.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libcom-err2", "libcom_err.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  // cryptsetup's
   ["libblkid1", "libblkid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libuuid1", "libuuid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  // cryptsetup's
   ["libcryptsetup12", "libcryptsetup.so.12", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libpopt0", "libpopt.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
   ["libdevmapper1.02.1", "libdevmapper.so.1.02.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
@@ -59,15 +57,21 @@ const RUNTIME_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
 ];
 
 /**
- * e2fsck for pfix=fsck and unclean shutdowns; cryptsetup for LUKS saves
- * (opened by the init, made by the first save); GNU tar for archive saves
- * (PUPMODE 66), which must keep whiteouts and overlay's xattrs. Extended
- * attributes need no program: ramstack:sys has the calls.
+ * In the initrd, static: e2fsck for pfix=fsck, fsckp and unclean shutdowns,
+ * which must run before anything is mounted from the partition it checks.
  */
-const RUNTIME_TOOLS: [pkg: string, path: string][] = [
-  ["e2fsprogs", "sbin/e2fsck"],
-  ["cryptsetup-bin", "sbin/cryptsetup"],
-  ["tar", "bin/tar"],
+const INITRD_TOOLS: [pkg: string, path: string, name: string][] = [["e2fsck-static", "sbin/e2fsck.static", "e2fsck"]];
+
+/**
+ * In the main SFS, with their C library: cryptsetup for LUKS saves (opened
+ * by the init once the main SFS is mounted, made by the first save), GNU tar
+ * for archive saves (PUPMODE 66), which must keep whiteouts and overlay's
+ * xattrs. They cost the initrd nothing and the running system only page
+ * cache. Extended attributes need no program: ramstack:sys has the calls.
+ */
+const SYSTEM_TOOLS: [pkg: string, path: string, name: string][] = [
+  ["cryptsetup-bin", "sbin/cryptsetup", "cryptsetup"],
+  ["tar", "bin/tar", "tar"],
 ];
 
 export function fetchKernel(log: (s: string) => void): Kernel {
@@ -93,12 +97,17 @@ export function fetchComponents(log: (s: string) => void): Components {
     if (!found) throw new Error(`${soname} is not in Debian's ${pkg}`);
     libs.set(soname, realpathSync(found));
   }
-  const tools = new Map<string, string>();
-  for (const [pkg, path] of RUNTIME_TOOLS) {
-    const file = join(extractDeb(fetchDeb(pkg, log)), path);
-    if (!existsSync(file)) throw new Error(`${path} is not in Debian's ${pkg}`);
-    tools.set(path.slice(path.lastIndexOf("/") + 1), file);
-  }
+  const programs = (list: typeof SYSTEM_TOOLS): Map<string, string> => {
+    const found = new Map<string, string>();
+    for (const [pkg, path, name] of list) {
+      const file = join(extractDeb(fetchDeb(pkg, log)), path);
+      if (!existsSync(file)) throw new Error(`${path} is not in Debian's ${pkg}`);
+      found.set(name, file);
+    }
+    return found;
+  };
+  const initrdTools = programs(INITRD_TOOLS);
+  const tools = programs(SYSTEM_TOOLS);
   let firmware: Components["firmware"] = null;
   try {
     const fw = fetchDeb("firmware-linux-free", log);
@@ -106,7 +115,7 @@ export function fetchComponents(log: (s: string) => void): Components {
   } catch (e) {
     log(`no free firmware package: ${(e as Error).message}`);
   }
-  return { kernel, busybox, js, libs, tools, firmware };
+  return { kernel, busybox, js, initrdTools, libs, tools, firmware };
 }
 
 /** A version string for each component: what a build's output depends on. */

@@ -26,7 +26,6 @@ import { tinyRootfs } from "./trees.js";
 /** What the tiny profile writes for its busybox userland, which Debian provides instead. */
 const TINY_ONLY = new Set([
   "bin/busybox",
-  "lib64",
   "etc/inittab",
   "etc/rc.d/rc.sysinit",
   "etc/rc.d/rc.shutdown",
@@ -120,6 +119,7 @@ export function debianMainKey(i: BuildInputs, base: DebianBase): unknown {
     busybox: i.busybox,
     cli: i.cliBundle,
     jsEngine: i.jsEngine,
+    runtime: i.runtime,
     specs: i.specs,
     sfsOpts: sfsOpts(i),
     tools: { mksquashfs: i.tools.mksquashfs },

@@ -153,7 +153,7 @@ export const STEP_CODE = {
   rootfs: ["trees.js", "squashfs.js"],
   zdrv: ["trees.js", "squashfs.js"],
   layer: ["trees.js", "squashfs.js"],
-  initrd: ["trees.js", "cpio.js", "keymaps.js", "modules.js"],
+  initrd: ["trees.js", "cpio.js", "keymaps.js", "modules.js", "squashfs.js"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type StepKind = keyof typeof STEP_CODE;
@@ -169,7 +169,7 @@ export interface BuildInputs {
   /** Hashes of the bundled init and ramstack command. */
   initBundle: string;
   cliBundle: string;
-  /** The hash of the runtime's files (the JavaScript engine, the runtime's tools and their libraries). */
+  /** The hash of the runtime's files (the JavaScript engine, the initrd's and the main SFS's tools, their libraries). */
   runtime: string;
   /** The hash of the JavaScript engine alone: it compiles the bundles to bytecode. */
   jsEngine: string;
@@ -205,6 +205,8 @@ export function rootfsKey(i: BuildInputs): unknown {
     busybox: i.busybox,
     cli: i.cliBundle,
     jsEngine: i.jsEngine,
+    // The main SFS carries the system's runtime (the engine, cryptsetup, tar).
+    runtime: i.runtime,
     specs: i.specs,
     sfsOpts: sfsOpts(i),
     tools: sfsTools(i),
@@ -252,7 +254,10 @@ export function initrdKey(i: BuildInputs, humongous: readonly string[] | null): 
     stub: i.stubInit,
     compression: i.initrdCompression,
     humongous,
+    // The drivers are a squashfs image inside it.
+    sfsOpts: sfsOpts(i),
     tools: {
+      mksquashfs: i.tools.mksquashfs,
       compressor: i.tools[i.initrdCompression],
       depmod: i.tools.depmod,
       // Keymaps are compiled only when there are any.

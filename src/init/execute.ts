@@ -4,7 +4,7 @@
 // done, what fell back, what was left out, what was asked.
 
 import { basename, dirname, join, relative } from "../lib/path.js";
-import { RUNTIME_JS, underInitrd } from "../plan/layout.js";
+import { underInitrd } from "../plan/layout.js";
 import { aufsWhiteoutTarget, isAufsMeta } from "../plan/overlay.js";
 import type { Plan } from "../plan/types.js";
 import type { MountSpec, Port } from "../port/port.js";
@@ -209,12 +209,12 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
       sys.moveAll(moves.map((m) => [m.target, join(o.newRoot, underInitrd(m.target))] as const));
       return;
     }
-    case "bind-runtime":
-      // The runtime stays for the running system (its ramstack runs on it), read-only.
-      if (port.stat(join(o.source, "bin", RUNTIME_JS)) !== null) sys.bind(o.source, o.target, { readOnly: true });
-      return;
     case "copy-tree":
       copyTreeInto(port, o.from, o.into);
+      return;
+    case "umount-if-mounted":
+      if (sys.isMounted(o.target) && !sys.umount(o.target))
+        log.console(`Warning: ${o.target} is busy, so it stays in RAM (${o.why})`);
       return;
     case "shell":
       sys.shell(o.message);

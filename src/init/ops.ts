@@ -25,6 +25,7 @@ import {
 } from "../plan/layout.js";
 import type { Layer, Plan } from "../plan/types.js";
 import type { MountSpec } from "../port/port.js";
+import { INITRD_MODULES_DIR } from "../port/commands.js";
 
 export const NEW_ROOT = "/pup_new";
 /** The LUKS mapper name of an encrypted save. */
@@ -65,9 +66,9 @@ export type Op =
   | { op: "unmount-unneeded"; keep: string[] }
   /** Every /pup_* and /mnt/* mount moves under the new root's /initrd. */
   | { op: "move-under-initrd"; newRoot: string }
-  /** The runtime stays for the running system, read-only, when there is one. */
-  | { op: "bind-runtime"; source: string; target: string }
   | { op: "copy-tree"; from: string; into: string }
+  /** Unmounted when mounted; a failure is a warning (what stays mounted only costs RAM). */
+  | { op: "umount-if-mounted"; target: string; why: string }
   | { op: "shell"; message: string }
   | { op: "switch-root"; newRoot: string };
 
@@ -129,14 +130,14 @@ export function describeOp(o: Op): string {
       return `umount /mnt/* but ${["tmpfs", "dev_save", ...o.keep].join(", ")}`;
     case "move-under-initrd":
       return `mount -o move /pup_* /mnt/* ${o.newRoot}/initrd/...`;
-    case "bind-runtime":
-      return `mount -o bind,ro ${o.source} ${o.target} (if there is a runtime)`;
     case "copy-tree":
       return `cp -a ${o.from}/. ${o.into}`;
+    case "umount-if-mounted":
+      return `umount ${o.target} (if mounted: ${o.why})`;
     case "shell":
       return `sh (${o.message})`;
     case "switch-root":
-      return `switch_root ${o.newRoot} /sbin/init (keeping the runtime)`;
+      return `switch_root ${o.newRoot} /sbin/init`;
   }
 }
 
@@ -201,8 +202,6 @@ function saveRoot(plan: Plan, l: Layer): string {
 function saveSteps(plan: Plan, l: Layer, linkName: string): Step {
   const save = plan.save;
   const ops: Op[] = [];
-  if (partitionPath(plan, l.partition!) === DEV_SAVE)
-    ops.push({ op: "move", from: `/mnt/${l.partition}`, to: DEV_SAVE });
   const path = join(DEV_SAVE, l.path ?? "/");
   const root = saveRoot(plan, l);
   const label = `${l.partition}:${l.path}`;
@@ -235,7 +234,25 @@ function saveSteps(plan: Plan, l: Layer, linkName: string): Step {
   return { name: `the save ${label}`, onFail: "save", ops };
 }
 
-/** Every layer, then the union at /pup_new. */
+/** An SFS layer mounted; only the main SFS is needed to boot: a broken optional layer is left out. */
+function sfsStep(plan: Plan, l: Layer): Step {
+  const file = layerFile(plan, l);
+  return {
+    name: `${l.role} ${basename(file)}`,
+    onFail: l.role === "puppy" ? "abort" : "skip",
+    ops: [
+      {
+        op: "sfs",
+        role: l.role,
+        file,
+        ramCopy: l.ram && l.source !== "initrd" ? join(TMPFS, basename(file)) : null,
+        target: l.mountpoint,
+      },
+    ],
+  };
+}
+
+/** Every layer (the main SFS first), then the union at /pup_new. */
 function stackSteps(plan: Plan): Step[] {
   const steps: Step[] = [];
   steps.push({
@@ -249,6 +266,17 @@ function stackSteps(plan: Plan): Step[] {
       ...["pup_rw", "pup_work", "tmp"].map((d): Op => ({ op: "mkdir", path: join(TMPFS, d) })),
     ],
   });
+  // The save's partition takes its one name first: the layers on it are read from there.
+  const moved = savePartitionMoved(plan);
+  if (moved)
+    steps.push({
+      name: `the save's partition ${moved}`,
+      onFail: "save",
+      ops: [{ op: "move", from: `/mnt/${moved}`, to: DEV_SAVE }],
+    });
+  // The main SFS next: it carries the tools a save may need (cryptsetup, tar).
+  const main = plan.layers.find((l) => l.role === "puppy");
+  if (main) steps.push(sfsStep(plan, main));
   let upper = RAM_LAYER;
   let work = RAM_WORK;
   const s = plan.save;
@@ -303,21 +331,7 @@ function stackSteps(plan: Plan): Step[] {
       lower.push(PUP_RO1);
       continue;
     }
-    const file = layerFile(plan, l);
-    steps.push({
-      name: `${l.role} ${basename(file)}`,
-      // Only the main SFS is needed to boot: a broken optional layer is left out.
-      onFail: l.role === "puppy" ? "abort" : "skip",
-      ops: [
-        {
-          op: "sfs",
-          role: l.role,
-          file,
-          ramCopy: l.ram && l.source !== "initrd" ? join(TMPFS, basename(file)) : null,
-          target: l.mountpoint,
-        },
-      ],
-    });
+    if (l !== main) steps.push(sfsStep(plan, l));
     lower.push(l.mountpoint);
   }
   steps.push({
@@ -394,7 +408,6 @@ function handOverSteps(plan: Plan, formatVars: (v: Record<string, string>) => st
       keep: [...plan.keepMounted, ...(plan.layers.some((l) => l.source === "iso" && !l.ram) ? ["iso"] : [])],
     },
     { op: "move-under-initrd", newRoot: nr },
-    { op: "bind-runtime", source: "/runtime", target: initrd("runtime") },
     ...layerLinks(plan).flatMap((l): Op[] => [
       { op: "remove", path: initrd(l.name) },
       { op: "symlink", path: initrd(l.name), target: join("/initrd", l.target) },
@@ -422,6 +435,11 @@ export function switchSteps(plan: Plan): Step[] {
       op: "shell",
       message: "pfix=rdsh: a shell before switch_root; the new root is at /pup_new; 'exit' goes on with the boot.",
     });
+  ops.push({
+    op: "umount-if-mounted",
+    target: INITRD_MODULES_DIR,
+    why: "the initrd's driver image, deleted with the initramfs",
+  });
   ops.push(...["dev", "proc", "sys"].map((fs): Op => ({ op: "move", from: `/${fs}`, to: join(NEW_ROOT, fs) })), {
     op: "switch-root",
     newRoot: NEW_ROOT,

@@ -261,12 +261,12 @@ export class System {
   }
 
   /**
-   * Replace this process (PID 1) with the system's init in the new root.
-   * busybox switch_root would delete every file of the initramfs, the
-   * runtime too, which the running system keeps at /initrd/runtime (a bind
-   * of /runtime: its saver runs on it). So the same steps are taken here:
-   * the initramfs's other files are deleted to free their RAM, the new root
-   * is moved over /, and busybox chroot execs the init inside it.
+   * Replace this process (PID 1) with the system's init in the new root, as
+   * busybox switch_root does: the initramfs's files are deleted to free
+   * their RAM (all but /tmp, the log, should the last steps fail: the
+   * running system has its own engine and tools in the main SFS), the new
+   * root is moved over /, and the init is exec'd inside it. Only the port's
+   * own calls are used once the files are gone.
    */
   switchRoot(newRoot: string, init: string): never {
     if (this.port.stat(`${newRoot}${init}`) === null && this.port.stat(`${newRoot}/sbin/init`) === null)
@@ -274,14 +274,15 @@ export class System {
     this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
     freeInitramfs(this.port, "/", newRoot, KEPT_IN_INITRAMFS);
     this.port.chdir(newRoot);
-    this.act(`${BUSYBOX} mount -o move . /`, () => this.port.moveCwdToRoot());
-    return this.port.execve(BUSYBOX, ["chroot", ".", init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: "linux" });
+    this.act(`mount -o move . /`, () => this.port.moveCwdToRoot());
+    this.act(`chroot .`, () => this.port.chroot("."));
+    this.port.chdir("/");
+    return this.port.execve(init, [init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: "linux" });
   }
 }
 
-const BUSYBOX = "/bin/busybox";
-/** What stays of the initramfs: the runtime, busybox for the last two steps, and /tmp (the log) should they fail. */
-const KEPT_IN_INITRAMFS = ["/runtime", BUSYBOX, "/tmp"];
+/** What stays of the initramfs: /tmp (the log), should the last steps fail. */
+const KEPT_IN_INITRAMFS = ["/tmp"];
 
 /**
  * Delete the initramfs's files under `root`, as switch_root does, but not

@@ -22,7 +22,7 @@ export const PUP_WORK = "/pup_work";
 export const UNION_SOURCE = "unionfs";
 /** The generation the running union stacks, relative to the save's root: the saver never prunes it. */
 export const SAVE_LAYER_RECORD = "/tmp/save-layer";
-/** The JavaScript engine in the runtime's bin/ (the initrd's /runtime, the running system's /initrd/runtime). */
+/** The JavaScript engine in a runtime's bin/ (the initrd's /runtime, the main SFS's /usr/lib/ramstack/runtime). */
 export const RUNTIME_JS = "ramstack-js";
 
 /** Where the running system sees an initrd path (every /pup_* and /mnt/* mount moves under /initrd). */

@@ -16,22 +16,50 @@ export function failureMessage(command: string, status: number, output: string):
   return `${command} failed (exit ${status})${output.trim() ? `: ${lastLines(output, 6)}` : ""}`;
 }
 
-/** Where the initrd's runtime is: /runtime in the init, /initrd/runtime once the system runs. */
-export const RUNTIME_DIRS = ["/runtime", "/initrd/runtime"];
+/** The initrd's runtime: the engine the init runs on, and a static e2fsck. */
+export const INITRD_RUNTIME = "/runtime";
+/**
+ * The main SFS's runtime: the engine the running system's ramstack runs on,
+ * and cryptsetup and GNU tar with their own C library. The init reaches it
+ * where it mounts the main SFS; the running system at the same path in /.
+ */
+export const SYSTEM_RUNTIME = "/usr/lib/ramstack/runtime";
+/** The initrd's drivers: a squashfs image the stub init mounts here (loop and squashfs, which mount it, are plain files). */
+export const INITRD_MODULES_IMAGE = "/ramstack/modules.sfs";
+export const INITRD_PLAIN_MODULES = "/ramstack/modules";
+export const INITRD_MODULES_DIR = "/lib/modules";
+/** Where the init mounts the main SFS (Puppy's name). */
+export const MAIN_SFS_MOUNT = "/pup_ro2";
+/** Where the runtime's programs are looked for, in order. */
+export const RUNTIME_DIRS = [INITRD_RUNTIME, `${MAIN_SFS_MOUNT}${SYSTEM_RUNTIME}`, SYSTEM_RUNTIME];
+/** The ELF loaders a runtime's lib/ may hold: x86_64's and arm64's. */
+const LOADERS = ["ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"];
 
 export interface Tool {
+  /** What is started: the program, or its runtime's ELF loader. */
   cmd: string;
-  /** The runtime's libraries for its tools (they are not the system's). */
-  libraryPath?: string;
+  /** Arguments before the program's own (the loader's). */
+  args: string[];
+  /** The program's path, for messages. */
+  program: string;
 }
 
-/** A program the runtime carries (e2fsck, cryptsetup, tar), or the PATH's own elsewhere. */
+/**
+ * A program the runtime carries (e2fsck, cryptsetup, tar), or the PATH's own
+ * elsewhere. A program with a C library beside it runs through that
+ * library's own loader, so the system's C library (Debian's, or none) never
+ * mixes with it.
+ */
 export function runtimeTool(name: string, exists: (path: string) => boolean): Tool {
   for (const dir of RUNTIME_DIRS) {
-    const bundled = `${dir}/bin/${name}`;
-    if (exists(bundled)) return { cmd: bundled, libraryPath: `${dir}/lib` };
+    const program = `${dir}/bin/${name}`;
+    if (!exists(program)) continue;
+    const loader = LOADERS.map((l) => `${dir}/lib/${l}`).find(exists);
+    return loader
+      ? { cmd: loader, args: ["--library-path", `${dir}/lib`, program], program }
+      : { cmd: program, args: [], program };
   }
-  return { cmd: name };
+  return { cmd: name, args: [], program: name };
 }
 
 /** The /sys/module entry a loaded (or built-in) module has. */

@@ -11,11 +11,7 @@ import type { XattrEntry } from "./port.js";
 export function dumpXattrs(dir: string): XattrEntry[] {
   const t = runtimeTool("getfattr");
   // Exit status 1 only means some file has none.
-  const r = run(t.cmd, ["-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "."], {
-    cwd: dir,
-    ...(t.env ? { env: t.env } : {}),
-    allowFail: true,
-  });
+  const r = run(t.cmd, [...t.args, "-R", "-P", "-h", "-d", "-m", "-", "-e", "hex", "."], { cwd: dir, allowFail: true });
   if (r.status > 1) throw new Error(`getfattr failed in ${dir}: ${r.stderr.trim()}`);
   const out: XattrEntry[] = [];
   let cur: XattrEntry | undefined;
@@ -63,5 +59,5 @@ export function restoreXattrs(dir: string, entries: readonly XattrEntry[], scrat
   if (lines.length === 0) return;
   writeFileSync(scratchFile, lines.join("\n"));
   const t = runtimeTool("setfattr");
-  run(t.cmd, ["-h", `--restore=${scratchFile}`], { cwd: dir, ...(t.env ? { env: t.env } : {}) });
+  run(t.cmd, [...t.args, "-h", `--restore=${scratchFile}`], { cwd: dir });
 }

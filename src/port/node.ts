@@ -39,7 +39,7 @@ import { askOnConsole } from "../sys/console.js";
 import { commandLine, run, runAll } from "../sys/exec.js";
 import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
-import { LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
+import { failureMessage, LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
 import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
 import type {
   AskOptions,
@@ -267,7 +267,7 @@ export class NodePort implements Port {
 
   fsck(target: string): CommandResult {
     const t = runtimeTool("e2fsck");
-    const r = run(t.cmd, ["-p", target], { allowFail: true, ...(t.env ? { env: t.env } : {}) });
+    const r = run(t.cmd, [...t.args, "-p", target], { allowFail: true });
     return { status: r.status, output: (r.stdout + r.stderr).trim() };
   }
 
@@ -281,7 +281,10 @@ export class NodePort implements Port {
 
   tool(name: string, args: readonly string[]): CommandResult {
     const t = runtimeTool(name);
-    return must(t.cmd, args, t.env);
+    const r = run(t.cmd, [...t.args, ...args], { allowFail: true });
+    const output = (r.stdout + r.stderr).trim();
+    if (r.status !== 0) throw new Error(failureMessage(commandLine(t.program, args), r.status, output));
+    return { status: 0, output };
   }
 
   loadKeymap(file: string): string | null {
@@ -295,6 +298,11 @@ export class NodePort implements Port {
 
   chdir(path: string): void {
     process.chdir(path);
+  }
+
+  chroot(): void {
+    // Node.js has no chroot(2); the init runs on the QuickJS port.
+    throw new Error("chroot is not available on Node.js");
   }
 
   execve(path: string, argv: readonly string[], env: Record<string, string>): never {

@@ -145,6 +145,8 @@ export interface Port {
   /** An interactive shell on the console; returns when it exits. */
   shell(): void;
   chdir(path: string): void;
+  /** This process's root directory (the last steps of switch_root). */
+  chroot(path: string): void;
   /** Replace this process; never returns. */
   execve(path: string, argv: readonly string[], env: Record<string, string>): never;
 

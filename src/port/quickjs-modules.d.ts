@@ -84,6 +84,7 @@ declare module "ramstack:sys" {
   export function umount2(target: string, flags: number): void;
   export function execve(path: string, argv: readonly string[], env?: Record<string, string>): never;
   export function chdir(path: string): void;
+  export function chroot(path: string): void;
   export function open(path: string, flags: number, mode?: number): number;
   export function close(fd: number): void;
   export function syncfs(fd: number): void;

@@ -135,12 +135,10 @@ export class QuickJsPort implements Port {
   private spawn(
     cmd: string,
     args: readonly string[],
-    o: { input?: string; libraryPath?: string; inherit?: boolean; cwd?: string } = {},
+    o: { input?: string; inherit?: boolean; cwd?: string } = {},
   ): ProgramResult {
-    const env = o.libraryPath ? { ...this.environment(), LD_LIBRARY_PATH: o.libraryPath } : undefined;
     try {
       return sys.spawn([cmd, ...args], {
-        ...(env ? { env } : {}),
         ...(o.input !== undefined ? { input: o.input } : {}),
         ...(o.inherit ? { inherit: true } : {}),
         ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
@@ -153,13 +151,9 @@ export class QuickJsPort implements Port {
     }
   }
 
-  private environment(): Record<string, string> {
-    return std.getenviron();
-  }
-
   /** A program that must succeed: its failure throws in the one format. */
-  private must(cmd: string, args: readonly string[], libraryPath?: string): CommandResult {
-    const r = this.spawn(cmd, args, libraryPath ? { libraryPath } : {});
+  private must(cmd: string, args: readonly string[]): CommandResult {
+    const r = this.spawn(cmd, args);
     const output = (r.stdout + r.stderr).trim();
     if (r.status !== 0) throw new Error(failureMessage(commandLine(cmd, args), r.status, output));
     return { status: 0, output };
@@ -360,17 +354,14 @@ export class QuickJsPort implements Port {
 
   fsck(target: string): CommandResult {
     const t = runtimeTool("e2fsck", this.exists);
-    const r = this.spawn(t.cmd, ["-p", target], t.libraryPath ? { libraryPath: t.libraryPath } : {});
+    const r = this.spawn(t.cmd, [...t.args, "-p", target]);
     return { status: r.status, output: (r.stdout + r.stderr).trim() };
   }
 
   private cryptsetup(args: string[], password?: string): ProgramResult {
     this.mkdir(CRYPTSETUP_LOCK_DIR);
     const t = runtimeTool("cryptsetup", this.exists);
-    return this.spawn(t.cmd, args, {
-      ...(t.libraryPath ? { libraryPath: t.libraryPath } : {}),
-      ...(password !== undefined ? { input: password } : {}),
-    });
+    return this.spawn(t.cmd, [...t.args, ...args], password !== undefined ? { input: password } : {});
   }
 
   luksOpen(file: string, name: string, password: string): boolean {
@@ -393,7 +384,10 @@ export class QuickJsPort implements Port {
 
   tool(name: string, args: readonly string[]): CommandResult {
     const t = runtimeTool(name, this.exists);
-    return this.must(t.cmd, args, t.libraryPath);
+    const r = this.spawn(t.cmd, [...t.args, ...args]);
+    const output = (r.stdout + r.stderr).trim();
+    if (r.status !== 0) throw new Error(failureMessage(commandLine(t.program, args), r.status, output));
+    return { status: 0, output };
   }
 
   loadKeymap(file: string): string | null {
@@ -407,6 +401,10 @@ export class QuickJsPort implements Port {
 
   chdir(path: string): void {
     sys.chdir(path);
+  }
+
+  chroot(path: string): void {
+    sys.chroot(path);
   }
 
   execve(path: string, argv: readonly string[], env: Record<string, string>): never {

@@ -311,6 +311,10 @@ export class RecordingPort implements Port {
     this.calls.push(`cd ${path}`);
   }
 
+  chroot(path: string): void {
+    this.calls.push(`chroot ${path}`);
+  }
+
   execve(path: string, argv: readonly string[]): never {
     this.calls.push(`exec ${path} ${argv.join(" ")}`);
     throw new Exec(path, argv);

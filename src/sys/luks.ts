@@ -11,7 +11,10 @@ import { CRYPTSETUP_LOCK_DIR, LUKS_WRONG_PASSWORD, luksFormatArgs, luksOpenArgs 
 function cryptsetup(args: string[], password?: string): { status: number; out: string } {
   mkdirSync(CRYPTSETUP_LOCK_DIR, { recursive: true });
   const t = runtimeTool("cryptsetup");
-  const r = run(t.cmd, args, { env: t.env, allowFail: true, ...(password !== undefined ? { input: password } : {}) });
+  const r = run(t.cmd, [...t.args, ...args], {
+    allowFail: true,
+    ...(password !== undefined ? { input: password } : {}),
+  });
   return { status: r.status, out: (r.stderr + r.stdout).trim() };
 }
 

@@ -104,7 +104,9 @@ describe("the init on the recording fake", () => {
       "mount -o move /sys /pup_new/sys",
       "cd /pup_new",
       "mount -o move . /",
-      "exec /bin/busybox chroot . /sbin/init",
+      "chroot .",
+      "cd /",
+      "exec /sbin/init /sbin/init",
     ]);
     assert.ok(
       !port.calls.some((c) => c.includes("tinysave.4fs") && /^(write|rm|mv|cp)/.test(c)),

@@ -52,15 +52,23 @@ describe("the debian profile's layers", () => {
       "etc/rc.d/rc.sysinit": "#!/bin/sh\n",
       "etc/passwd": "root::0:0:root:/root:/bin/sh\n",
       "sbin/newtool": "a file a later version may add",
+      "usr/lib/ramstack/runtime/bin/ramstack-js": "the engine",
+      "usr/lib/ramstack/runtime/lib/libc.so.6": "the tools' C library",
     });
     run("chmod", ["755", join(tiny, "usr/bin/ramstack")]);
     link(tiny, "bin/sh", "busybox");
     link(tiny, "usr/bin/vi", "../../bin/busybox");
-    link(tiny, "lib64", "/initrd/runtime/lib");
     const main = join(dir, "main");
     mkdirSync(main);
     copyRamstackFiles(tiny, main);
-    for (const p of ["usr/bin/ramstack", "usr/lib/ramstack/ramstack.qbc", "etc/eventmanager", "etc/DISTRO_SPECS"])
+    for (const p of [
+      "usr/bin/ramstack",
+      "usr/lib/ramstack/ramstack.qbc",
+      "usr/lib/ramstack/runtime/bin/ramstack-js",
+      "usr/lib/ramstack/runtime/lib/libc.so.6",
+      "etc/eventmanager",
+      "etc/DISTRO_SPECS",
+    ])
       assert.ok(existsSync(join(main, p)), `${p} is kept`);
     assert.equal(statSync(join(main, "usr/bin/ramstack")).mode & 0o777, 0o755);
     assert.ok(existsSync(join(main, "usr/sbin/newtool")), "sbin/ goes to usr/sbin/");

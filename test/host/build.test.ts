@@ -38,15 +38,25 @@ describe("ramstack build", { timeout: 900000 }, () => {
       "init",
       "ramstack/init.qbc",
       "runtime/bin/ramstack-js",
-      "runtime/lib/libc.so.6",
+      "runtime/bin/e2fsck",
       "DISTRO_SPECS",
       "bin/busybox",
       "dev/console",
-      "lib64",
     ])
       assert.ok(list.includes(f), `${f} is missing`);
+    // cryptsetup, tar and their C library are the main SFS's: none of it costs the initrd.
+    for (const f of ["runtime/lib", "runtime/bin/cryptsetup", "runtime/bin/tar", "lib64"])
+      assert.ok(!list.includes(f), `${f} is in the initrd`);
     // Last, so that the stub init knows the kernel unpacked the whole archive.
     assert.equal(list.filter(Boolean).at(-1), "initrd.end");
+    // The drivers are a squashfs image; only the two that mount it are plain files.
+    assert.deepEqual(
+      list.filter((f) => f.endsWith(".ko")),
+      ["ramstack/modules/loop.ko", "ramstack/modules/squashfs.ko"],
+    );
+    const dir = scratch("initrd-modules");
+    run("sh", ["-c", `lz4 -dc '${initrd}' | (cd '${dir}' && cpio -id --quiet ramstack/modules.sfs)`]);
+    const image = run("unsquashfs", ["-l", "-d", "", join(dir, "ramstack/modules.sfs")]).stdout.split("\n");
     const m = readManifest(build);
     for (const mod of [
       "virtio_blk.ko",
@@ -60,15 +70,15 @@ describe("ramstack build", { timeout: 900000 }, () => {
       "dm-crypt.ko",
     ])
       assert.ok(
-        list.some((f) => f.endsWith(`/${mod}`)),
+        image.some((f) => f.endsWith(`/${mod}`)),
         `${mod} is missing`,
       );
-    assert.ok(list.includes(`lib/modules/${m.kernelRelease}/modules.dep`));
+    assert.ok(image.includes(`/${m.kernelRelease}/modules.dep`));
     // Only the disk modules: the rest are in zdrv.
-    assert.ok(list.filter((f) => f.endsWith(".ko")).length < 120);
+    assert.ok(image.filter((f) => f.endsWith(".ko")).length < 120);
   });
 
-  it("carries a static JavaScript engine that runs the init's bytecode, and every library its tools need", () => {
+  it("carries a static JavaScript engine that runs the init's bytecode, and a static e2fsck", () => {
     const dir = scratch("runtime");
     run("sh", ["-c", `lz4 -dc '${join(build, "initrd.gz")}' | (cd '${dir}' && cpio -id --quiet)`]);
     const js = join(dir, "runtime/bin/ramstack-js");
@@ -79,16 +89,32 @@ describe("ramstack build", { timeout: 900000 }, () => {
     run(js, ["-c", join(dir, "probe.js"), probe]);
     assert.equal(run(js, [probe]).stdout, "42");
     assert.ok(statSync(join(dir, "ramstack/init.qbc")).size > 50_000, "the init is bytecode in the initrd");
+    const e2fsck = join(dir, "runtime/bin/e2fsck");
+    assert.equal(readElf(e2fsck).interpreter, false, "e2fsck is static");
+    assert.match(run(e2fsck, ["-V"], { allowFail: true }).stderr, /^e2fsck 1\.\d+/);
+    assert.ok(!existsSync(join(dir, "runtime/bin/node")), "no Node.js in the initrd");
+  });
+
+  it("carries the system's runtime in the main SFS: the engine, and cryptsetup and tar with every library they need", () => {
+    const dir = scratch("system-runtime");
+    run("unsquashfs", ["-q", "-d", dir, join(build, "puppy_tiny_0.1.0.sfs"), "usr/lib/ramstack/runtime"]);
+    const rt = join(dir, "usr/lib/ramstack/runtime");
+    assert.equal(readElf(join(rt, "bin/ramstack-js")).interpreter, false, "the engine is static");
     // Every shared library a tool asks for is in the runtime's lib/ (readelf: no tool is run on the host's libraries).
-    const libs = new Set(readdirSync(join(dir, "runtime/lib")));
-    for (const tool of ["e2fsck", "cryptsetup", "tar"]) {
-      const needed = [
-        ...run("readelf", ["-d", join(dir, "runtime/bin", tool)]).stdout.matchAll(/\(NEEDED\).*\[(.+)\]/g),
-      ];
+    const libs = new Set(readdirSync(join(rt, "lib")));
+    for (const tool of ["cryptsetup", "tar"]) {
+      const needed = [...run("readelf", ["-d", join(rt, "bin", tool)]).stdout.matchAll(/\(NEEDED\).*\[(.+)\]/g)];
       assert.ok(needed.length > 0, `${tool} has no NEEDED entries`);
       for (const [, lib] of needed) assert.ok(libs.has(lib!), `${tool} needs ${lib}, which the runtime lacks`);
+      // Run as the port runs it: through the runtime's own loader, with its own libraries only.
+      const r = run(join(rt, "lib/ld-linux-x86-64.so.2"), [
+        "--library-path",
+        join(rt, "lib"),
+        join(rt, "bin", tool),
+        "--version",
+      ]);
+      assert.match(r.stdout, tool === "tar" ? /^tar \(GNU tar\)/ : /^cryptsetup 2\./);
     }
-    assert.ok(!existsSync(join(dir, "runtime/bin/node")), "no Node.js in the initrd");
   });
 
   it("makes the main SFS a busybox userland whose applet links leave busybox whole", () => {

@@ -67,11 +67,12 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
     assert.deepEqual(r.calls, [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
       "mount -o move /mnt/sda1 /mnt/dev_save",
+      // The main SFS before the save: it carries the tools a save may need.
+      "modprobe loop squashfs overlay",
+      `mount -t squashfs -o loop,ro,noatime /mnt/dev_save/${SFS} /pup_ro2`,
       "write /tmp/save-layer",
       "ln -s /mnt/dev_save/tinysave/upper /pup_rw",
       "ln -s /mnt/dev_save/tinysave/work /pup_work",
-      "modprobe loop squashfs overlay",
-      `mount -t squashfs -o loop,ro,noatime /mnt/dev_save/${SFS} /pup_ro2`,
       `mount -t squashfs -o loop,ro,noatime /mnt/dev_save/${Z} /pup_z`,
       "mount -t overlay -o lowerdir=/pup_ro2:/pup_z,upperdir=/pup_rw,workdir=/pup_work,metacopy=off,xino=on unionfs /pup_new",
       "write /mnt/dev_save/fsckme.flg",
@@ -97,11 +98,12 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
   it("PUPMODE 12, save file: its filesystem at /pup_loop; the current generation recorded", () => {
     const r = runCase("saveFile");
     assert.equal(r.error, null);
-    assert.deepEqual(machineCalls(r).slice(0, 4), [
+    assert.deepEqual(machineCalls(r).slice(0, 5), [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
       "mount -o move /mnt/sda1 /mnt/dev_save",
       // The first filesystem's modules bring the stack's own (one modprobe).
       "modprobe loop squashfs overlay",
+      `mount -t squashfs -o loop,ro,noatime /mnt/dev_save/${SFS} /pup_ro2`,
       "mount -t ext4 -o loop,rw,noatime /mnt/dev_save/tinysave.4fs /pup_loop",
     ]);
     assert.equal(
@@ -204,8 +206,11 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
     assert.equal(p.pupmode, 66);
 
     assert.equal(r.error, null);
-    assert.deepEqual(machineCalls(r).slice(0, 3), [
+    assert.deepEqual(machineCalls(r).slice(0, 5), [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
+      // The main SFS first: its runtime has GNU tar.
+      "modprobe loop squashfs overlay",
+      `mount -t squashfs -o loop,ro,noatime /mnt/sda1/${SFS} /pup_ro2`,
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /pup_rw66",
       "tar --extract --gzip --file /mnt/sda1/tinysave66.tar.gz --xattrs --xattrs-include=* --numeric-owner --same-permissions --same-owner --directory /pup_rw66/upper",
     ]);
@@ -277,7 +282,12 @@ describe("the executor, recorded: what the machine decides at run time", () => {
     ]);
     assert.deepEqual(
       r.outcome.steps.map((s) => `${s.name}: ${s.result}`),
-      ["the RAM layer: done", "the save sda1:/tinysave.4fs: failed"],
+      [
+        "the RAM layer: done",
+        "the save's partition sda1: done",
+        `puppy ${SFS}: done`,
+        "the save sda1:/tinysave.4fs: failed",
+      ],
     );
   });
 
@@ -294,8 +304,12 @@ describe("the steps as data", () => {
     const lines = [...bootSteps(p, formatVars), ...switchSteps(p)].flatMap((s) => s.ops.map(describeOp));
     assert.ok(lines.includes("mount -o move /mnt/sda1 /mnt/dev_save"));
     assert.ok(lines.includes("ln -s /mnt/dev_save/tinysave/upper /pup_rw"));
-    assert.equal(lines.at(-1), "switch_root /pup_new /sbin/init (keeping the runtime)");
-    assert.match(lines.at(-5)!, /^sh \(pfix=rdsh/);
+    assert.equal(lines.at(-1), "switch_root /pup_new /sbin/init");
+    assert.match(lines.at(-6)!, /^sh \(pfix=rdsh/);
+    assert.equal(
+      lines.at(-5),
+      "umount /lib/modules (if mounted: the initrd's driver image, deleted with the initramfs)",
+    );
   });
   it("a fatal plan has no steps", () => {
     const p = plan(oneDisk({}));

@@ -41,7 +41,7 @@ describe("ramstack plan", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^the save sdb1:\/puppy\/tinysave \(if it fails: boot in RAM, the save untouched\):\n {2}mount -o move \/mnt\/sdb1 \/mnt\/dev_save$/m,
+      /^the save's partition sdb1 \(if it fails: boot in RAM, the save untouched\):\n {2}mount -o move \/mnt\/sdb1 \/mnt\/dev_save$/m,
     );
     assert.match(r.stdout, /^ {2}ln -s \/mnt\/dev_save\/puppy\/tinysave\/upper \/pup_ro1$/m);
     assert.match(
@@ -51,7 +51,16 @@ describe("ramstack plan", () => {
     assert.match(r.stdout, /^ {2}switch_root \/pup_new \/sbin\/init/m);
     const j = run("plan", "--machine", good, "--cmdline", "psubdir=puppy", "--ops", "--json");
     const steps = JSON.parse(j.stdout) as { name: string; onFail: string; ops: { op: string }[] }[];
-    assert.deepEqual(steps.map((x) => x.onFail).slice(0, 2), ["abort", "save"]);
+    // The RAM layer, the save's partition, the main SFS (it carries the save's tools), then the save.
+    assert.deepEqual(
+      steps.slice(0, 4).map((x) => [x.name, x.onFail]),
+      [
+        ["the RAM layer", "abort"],
+        ["the save's partition sdb1", "save"],
+        ["puppy puppy_tiny_1.0.0.sfs", "abort"],
+        ["the save sdb1:/puppy/tinysave", "save"],
+      ],
+    );
     assert.equal(steps.at(-1)!.ops.at(-1)!.op, "switch-root");
   });
   it("prints JSON in the documented shape", () => {

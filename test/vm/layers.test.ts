@@ -123,6 +123,5 @@ describe("BOOT_SPECS in the initrd overrides the cmdline", { timeout: 600000 }, 
 
   it("loads PIMOD's module from the zdrv, which the initrd does not carry", async () => {
     assert.equal(await vm.check("test -d /sys/module/ifb && echo loaded"), "loaded");
-    assert.equal(await vm.check("find /initrd/runtime /lib/modules -name 'ifb.ko*' | grep -c /initrd/; true"), "0");
   });
 });

@@ -15,7 +15,7 @@ import { boot, bootDisk, guestMounts, guestVars, scratch, testBuild } from "../h
 
 // /initrd/pup_rw is the RAM layer whatever holds it (the tmpfs in PUPMODE 5, the archive's in 66). The
 // guest has no getfattr: the runtime's engine asks the kernel (an empty line when the attribute is not set).
-const OPAQUE = `/initrd/runtime/bin/ramstack-js -e 'import * as sys from "ramstack:sys"; print(sys.lgetxattr("/initrd/pup_rw/var/log", "trusted.overlay.opaque", true) ?? "")'`;
+const OPAQUE = `/usr/lib/ramstack/runtime/bin/ramstack-js -e 'import * as sys from "ramstack:sys"; print(sys.lgetxattr("/initrd/pup_rw/var/log", "trusted.overlay.opaque", true) ?? "")'`;
 
 describe("archive saves and saves found through SAVESPEC", { timeout: 900000 }, () => {
   const vms: Vm[] = [];
