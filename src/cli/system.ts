@@ -9,13 +9,15 @@ import { QuickJsPort } from "../port/quickjs.js";
 import type { Verb } from "./dispatch.js";
 import { dispatch } from "./dispatch.js";
 import { runSave, SAVE_HELP } from "./save.js";
+import { runSfs, SFS_HELP } from "./sfs.js";
 
 const HELP = `Usage: ramstack COMMAND [OPTIONS]
 
-The running system's ramstack: save the session, list or revert saves.
+The running system's ramstack: save the session, list or revert saves, load SFS.
 
 Commands:
   save      merge the session into the save; list or revert generations; make the first save
+  sfs       load an SFS into the running system, unload it, list them (--boot: at every boot)
 
 Options:
   --help     show help (also: ramstack COMMAND --help)
@@ -25,6 +27,7 @@ Building, disk images and QEMU are the host's ramstack (build, image, run, plan)
 
 const VERBS: Record<string, Verb> = {
   save: { run: runSave, help: SAVE_HELP },
+  sfs: { run: runSfs, help: SFS_HELP },
 };
 
 setDefaultPort(new QuickJsPort());

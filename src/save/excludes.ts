@@ -1,5 +1,8 @@
 // What a save leaves out: Puppy's lists for the overlay merge (snapmergepuppy),
-// so a ramstack save holds what a Puppy save would.
+// so a ramstack save holds what a Puppy save would, and the links of an SFS
+// loaded while running.
+
+import { LOADED_SFS_DIR } from "../sfs/live.js";
 
 /** Top-level and nested directories never saved. */
 const EXCLUDED_DIRS = [
@@ -28,4 +31,9 @@ export function isExcluded(rel: string): boolean {
   if (!rel.includes("/") && (/^pup_/.test(rel) || /zdrv_/.test(rel))) return true;
   const name = rel.slice(rel.lastIndexOf("/") + 1);
   return EXCLUDED_NAMES.some((re) => re.test(name));
+}
+
+/** A link `ramstack sfs load` made: it points into a loaded SFS, and goes with it (never into a save). */
+export function isLoadedSfsLink(target: string | null): boolean {
+  return target !== null && target.startsWith(`${LOADED_SFS_DIR}/`);
 }

@@ -9,7 +9,7 @@ import { defaultPort } from "../port/default.js";
 import { join } from "../lib/path.js";
 import { isWhiteoutDevice } from "../plan/overlay.js";
 import type { FullStat, Port } from "../port/port.js";
-import { isExcluded } from "./excludes.js";
+import { isExcluded, isLoadedSfsLink } from "./excludes.js";
 import { step } from "./failpoint.js";
 import type { XattrEntry } from "./xattrs.js";
 import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
@@ -147,6 +147,10 @@ class Merger {
       }
       const s = join(src, name);
       const st = lstatOf(this.port, s);
+      if (st.kind === "symlink" && isLoadedSfsLink(this.port.readlink(s))) {
+        this.stats.skipped++;
+        continue;
+      }
       const t = join(this.o.target, r);
       const tl = this.port.lstatFull(t);
       if (isWhiteout(st)) {

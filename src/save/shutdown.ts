@@ -3,6 +3,7 @@
 // (or make it as an AUTOSAVE file beside the main SFS says). A question not
 // answered in time means "do not save", never a lost save.
 
+import { listLoaded, unloadSfs } from "../sfs/live.js";
 import { defaultPort } from "../port/default.js";
 import { dirname, join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
@@ -128,6 +129,13 @@ function askNewPassword(o: ShutdownOptions, timeout: number): string | undefined
 export function shutdownSave(o: ShutdownOptions): number {
   const root = o.root ?? "/";
   const port = o.port ?? defaultPort();
+  // An SFS loaded while running goes first: in PUPMODE 12 its links are in the save itself.
+  for (const l of listLoaded(port, { root }))
+    try {
+      unloadSfs(port, l.name, { root });
+    } catch (e) {
+      o.say(`Warning: ${l.name} could not be unloaded: ${(e as Error).message}`);
+    }
   try {
     return shutdownSaveSteps(o, root, port);
   } finally {

@@ -71,7 +71,8 @@ export function makeSfs(path: string, files: Record<string, string>): string {
   for (const [p, content] of Object.entries(files)) {
     const full = join(dir, p);
     mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, content);
+    // A script (#!) is a program.
+    writeFileSync(full, content, { mode: content.startsWith("#!") ? 0o755 : 0o644 });
   }
   mksquashfs(dir, path, { compression: { comp: "gzip" }, epoch: 1767225600 });
   rmSync(dir, { recursive: true, force: true });
