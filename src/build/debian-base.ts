@@ -205,6 +205,30 @@ iface lo inet loopback
 source /run/network/interfaces.d/*
 `;
 
+/**
+ * apt's DPkg::Pre-Install-Pkgs hook: the packages about to be unpacked
+ * must fit in the writable layer (the RAM layer; the save itself in PUPMODE
+ * 12), which is what / reports through overlayfs. Checked before dpkg runs,
+ * so a full layer stops the install with nothing half-unpacked and the save
+ * untouched. Plain sh: the apt variant has no awk.
+ */
+const APT_SPACE_CHECK = `#!/bin/sh
+# stdin: the .deb files apt is about to install, one per line.
+need=0
+while read -r deb; do
+  case $deb in *.deb) ;; *) continue ;; esac
+  kib=$(dpkg-deb -f "$deb" Installed-Size 2>/dev/null) || continue
+  need=$((need + \${kib:-0}))
+done
+free=$(df -Pk / | { read -r _; read -r _ _ _ avail _; echo "\${avail:-0}"; })
+# dpkg keeps each replaced file until the end, and its database grows: a tenth more, and 1 MiB.
+want=$((need + need / 10 + 1024))
+[ "$want" -le "$free" ] && exit 0
+echo "ramstack: not enough room for these packages: they need about $((want / 1024)) MiB, and / has $((free / 1024)) MiB free (the RAM layer, or the save in PUPMODE 12)." >&2
+echo "ramstack: nothing was installed, and the save is untouched. Free some room (delete files, save and reboot, or boot with more RAM) and try again; should an install ever stop half-way, 'dpkg --configure -a' finishes it." >&2
+exit 1
+`;
+
 /** ramstack's integration, written over mmdebstrap's tree; these files go in the main SFS. */
 export const DEBIAN_FILES: Record<string, SystemFile> = {
   "etc/inittab": { text: INITTAB, mode: 0o644 },
@@ -212,6 +236,11 @@ export const DEBIAN_FILES: Record<string, SystemFile> = {
   "etc/init.d/ramstack": { text: RAMSTACK_SESSION, mode: 0o755 },
   "usr/lib/ramstack/console-getty": { text: CONSOLE_GETTY, mode: 0o755 },
   "usr/lib/ramstack/hotplug": { text: HOTPLUG, mode: 0o755 },
+  "usr/lib/ramstack/apt-space-check": { text: APT_SPACE_CHECK, mode: 0o755 },
+  "etc/apt/apt.conf.d/80ramstack": {
+    text: '// ramstack: packages must fit in the writable layer before dpkg unpacks them.\nDPkg::Pre-Install-Pkgs { "/usr/lib/ramstack/apt-space-check"; };\n',
+    mode: 0o644,
+  },
   "etc/network/interfaces": { text: INTERFACES, mode: 0o644 },
   "etc/default/ramstack": {
     text: `# ramstack's settings for the debian profile, read at boot by /etc/rc.d/rc.sysinit.

@@ -44,6 +44,9 @@ export interface MergeStats {
 
 export class NoSpaceError extends Error {}
 
+/** Kept free on the save's filesystem, as Puppy keeps it. */
+export const MERGE_RESERVE_BYTES = 200 * 1024;
+
 const TMP_PREFIX = ".ramstack-tmp-";
 
 /** An overlay whiteout: a character device 0/0. */
@@ -117,7 +120,7 @@ class Merger {
   }
 
   private need(bytes: number): void {
-    const reserve = this.o.reserveBytes ?? 200 * 1024;
+    const reserve = this.o.reserveBytes ?? MERGE_RESERVE_BYTES;
     if (bytes + reserve <= this.free) {
       this.free -= bytes;
       return;
@@ -254,6 +257,63 @@ class Merger {
 }
 
 /** Write a new generation: the base hard-linked, the RAM layer's changes applied, attributes copied. */
+/** A filesystem block: what a new directory, or the tail of a file, takes at least. */
+const BLOCK = 4096;
+
+/**
+ * About how many bytes a merge of `ram` onto `base` would take in the save,
+ * by the merge's own rules (what it leaves out, what it finds unchanged,
+ * hard links written once), each file rounded up to a block, plus the new
+ * generation's directories (one block each, as many as the base has and the
+ * session adds). Files whose data the base already holds cost nothing.
+ */
+export function estimateMerge(
+  o: { ram: string; base: string | null; exclude?: (rel: string) => boolean },
+  port: Port = defaultPort(),
+): number {
+  let bytes = 0;
+  const inodes = new Set<string>();
+  const walk = (rel: string): void => {
+    for (const { name } of port.readDir(join(o.ram, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      if ((o.exclude ?? isExcluded)(r)) continue;
+      const s = join(o.ram, r);
+      const st = lstatOf(port, s);
+      if (st.kind === "symlink" && isLoadedSfsLink(port.readlink(s))) continue;
+      const b = o.base ? port.lstatFull(join(o.base, r)) : null;
+      if (st.kind === "dir") {
+        if (b?.kind !== "dir") bytes += BLOCK;
+        walk(r);
+        continue;
+      }
+      if (st.kind !== "file") continue;
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (inodes.has(key)) continue;
+        inodes.add(key);
+      }
+      const d = b ? b.mtimeNs - st.mtimeNs : 0n;
+      const same =
+        b?.kind === "file" &&
+        b.size === st.size &&
+        b.mode === st.mode &&
+        b.uid === st.uid &&
+        b.gid === st.gid &&
+        d > -TIME_SLACK_NS &&
+        d < TIME_SLACK_NS;
+      if (!same) bytes += Math.ceil(st.size / BLOCK) * BLOCK;
+    }
+  };
+  walk("");
+  const dirs = (dir: string): number =>
+    port
+      .readDir(dir)
+      .filter((e) => e.kind === "dir")
+      .reduce((n, e) => n + 1 + dirs(join(dir, e.name)), 0);
+  if (o.base) bytes += (1 + dirs(o.base)) * BLOCK;
+  return bytes;
+}
+
 export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = defaultPort()): MergeStats {
   if (o.base) {
     linkTree(port, o.base, o.target);

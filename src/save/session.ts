@@ -9,7 +9,7 @@ import type { Port } from "../port/port.js";
 import { writeArchive } from "./archive.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
-import { mergeInto } from "./merge.js";
+import { estimateMerge, MERGE_RESERVE_BYTES, mergeInto, NoSpaceError } from "./merge.js";
 import { placeOf, ramLayer, readPupstate, saveRootOf, unionLowers, withPartition } from "./running.js";
 
 export interface SaveTarget {
@@ -98,6 +98,18 @@ export function withLock<T>(port: Port, lock: string, fn: () => T): T {
   }
 }
 
+const MiB = (n: number): string => (n / 1048576).toFixed(1);
+
+/** A save that cannot fit says so before anything is written (the merge also stops, should the estimate be short). */
+function checkFits(t: SaveTarget, base: string | null, port: Port): void {
+  const need = estimateMerge({ ram: t.ram, base }, port);
+  const free = port.statfs(t.save).available;
+  if (need + MERGE_RESERVE_BYTES > free)
+    throw new NoSpaceError(
+      `the save would not fit: this session's changes need about ${MiB(need)} MiB and the save has ${MiB(free)} MiB free; nothing was written (make room in the save, or use a bigger save file)`,
+    );
+}
+
 export function saveSession(
   t: SaveTarget,
   o: { keep: number; lock: string; progress?: (s: string) => void },
@@ -107,6 +119,7 @@ export function saveSession(
     const started = port.now();
     const gens = new SaveGenerations(t.save, port);
     const recovered = gens.recover();
+    checkFits(t, gens.currentPath(), port);
     const next = gens.begin();
     try {
       const stats = mergeInto(

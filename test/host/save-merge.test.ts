@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { SaveGenerations } from "../../src/save/generations.js";
-import { mergeInto } from "../../src/save/merge.js";
+import { estimateMerge, mergeInto } from "../../src/save/merge.js";
 import { cli, makeTree, scratch, shippedRamstack } from "../helpers/system.js";
 
 /** Run a shell script in a private mount namespace; its stdout. */
@@ -147,6 +147,12 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
   });
 
   it("merging the same session again changes nothing and writes no file", () => {
+    // The estimate agrees: no file's data, only the new generation's directories (a block each).
+    const dirs = Number(inNamespace(`find ${gens.currentPath()} -type d | wc -l`).trim());
+    assert.equal(estimateMerge({ ram, base: gens.currentPath() }), dirs * 4096);
+    // Against the first generation, each changed or new file is a block (all are small here).
+    const first = gens.list().find((g) => g.number === 1)!.path;
+    assert.ok(estimateMerge({ ram, base: first }) > estimateMerge({ ram, base: gens.currentPath() }));
     const next = gens.begin();
     const stats = mergeInto(
       { ram, base: gens.currentPath(), target: next.path, lowers: [lower] },
@@ -188,16 +194,22 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
     assert.equal(spawnSync("test", ["-e", next.path]).status, 1);
   });
 
-  it("a save that does not fit stops with a message, and the previous generation stays current", () => {
+  it("a save that does not fit says so before writing anything", () => {
     const small = join(dir, "small");
     mkdirSync(small);
     const bigRam = makeTree(join(dir, "bigram"), { "root/big": "z".repeat(3 << 20) });
     const out = inNamespace(`
       mount -t tmpfs -o size=2m tmpfs ${small}
-      ${process.execPath} ${cli} save --save-dir ${small} --ram ${bigRam} --json || echo "exit=$?"
-      ${process.execPath} ${cli} save --save-dir ${small} --list --json
-      ls -A ${small}/.gen`);
+      ${process.execPath} ${cli} save --save-dir ${small} --ram ${bigRam} --json 2>&1 || echo "exit=$?"
+      echo "entries: $(ls -A ${small} | wc -l)"
+      ${process.execPath} ${cli} save --save-dir ${small} --list --json`);
     assert.match(out, /exit=1/);
+    // Not even the new generation's directory was made.
+    assert.match(out, /^entries: 0$/m);
+    assert.match(
+      out,
+      /the save would not fit: this session's changes need about 3\.0 MiB and the save has 2\.0 MiB free; nothing was written/,
+    );
     const list = JSON.parse(out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1)) as { generations: unknown[] };
     assert.deepEqual(list.generations, []);
     assert.doesNotMatch(out, /partial/);

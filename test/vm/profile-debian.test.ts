@@ -1,10 +1,12 @@
-// VM tier: the debian profile. One system, built once, booted three times
+// VM tier: the debian profile. One system, built once, booted five times
 // from one disk with user-mode networking and a local apt repository served
 // from this machine: in RAM (PUPMODE 5), where the boot, the login, DHCP and
-// the logs are checked, a package is installed with apt, and poweroff
-// offers the first save; then from that save (PUPMODE 12), where the
-// package still works and a file of the session is written before a
-// reboot; then in RAM again (pfix=ram), where the package is gone and the
+// the logs are checked, a full RAM layer stops an install with a message, a
+// package is installed with apt, and poweroff offers the first save; then
+// from that save (PUPMODE 12), where the package still works and a file of
+// the session is written before a reboot; then from USB (PUPMODE 13), where
+// a package installed and merged by \`ramstack save\` is there after a
+// reboot; then in RAM again (pfix=ram), where the packages are gone and the
 // save on the disk holds what the sessions wrote.
 
 import "../helpers/node-port.js";
@@ -30,8 +32,8 @@ import {
 } from "../helpers/system.js";
 
 /** Boot the build from this disk with a network card; the console's shell is ready when this returns. */
-async function start(build: string, disk: string, cmdline = ""): Promise<Vm> {
-  const vm = VmClass.start({ ...kernelVm(build, [{ file: disk, bus: "virtio" }], cmdline), net: { forwards: [] } });
+async function start(build: string, disk: string, cmdline = "", bus: "virtio" | "usb" = "virtio"): Promise<Vm> {
+  const vm = VmClass.start({ ...kernelVm(build, [{ file: disk, bus }], cmdline), net: { forwards: [] } });
   try {
     await vm.waitFor(/ramstack: system up/, 300000);
     await vm.shellReady(90000);
@@ -53,7 +55,7 @@ describe("the debian profile", { timeout: 1200000 }, () => {
     build = testBuild("debian");
     const dir = scratch("debian");
     disk = bootDisk({ build, dir, spareMiB: 128 });
-    makeAptRepo(["hello"], join(dir, "repo"));
+    makeAptRepo(["hello", "figlet"], join(dir, "repo"));
     repo = await serveAptRepo(join(dir, "repo"));
     vm = await start(build, disk);
   });
@@ -129,6 +131,20 @@ describe("the debian profile", { timeout: 1200000 }, () => {
   it("installs a package from the local repository with apt, its lists in RAM of their own", async () => {
     // Only the local repository: the tests never reach an outside mirror.
     await vm.check(`echo '${repo!.source}' > /etc/apt/sources.list; apt-get update -q`, 120000);
+    // A writable layer too full for the package: apt stops before dpkg unpacks anything, with ramstack's message.
+    await vm.check(
+      "free=$(df -Pk / | { read -r _; read -r _ _ _ a _; echo $a; }); fallocate -l $(((free - 256) * 1024)) /root/filler",
+    );
+    const full = await vm.check(
+      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q hello 2>&1; echo "exit $?"',
+      120000,
+    );
+    assert.match(full, /ramstack: not enough room for these packages: they need about \d+ MiB, and \/ has 0 MiB free/);
+    assert.match(full, /nothing was installed, and the save is untouched/);
+    assert.match(full, /\nexit [1-9]\d*$/);
+    assert.equal(await vm.check("command -v hello || echo none"), "none");
+    assert.doesNotMatch(await vm.check("dpkg-query -W -f '${Status}' hello 2>&1; true"), /install ok installed/);
+    await vm.check("rm /root/filler");
     await vm.check("DEBIAN_FRONTEND=noninteractive apt-get install -y -q hello", 120000);
     assert.equal(await vm.check("hello"), "Hello, world!");
     assert.match(await vm.check("ls -1 /var/lib/apt/lists"), /_Packages$/m);
@@ -169,14 +185,33 @@ describe("the debian profile", { timeout: 1200000 }, () => {
     await waitExit(vm, 120000);
     assert.doesNotMatch(vm.console.slice(from), /ramstack save: .*(error|failed)/i);
 
+    // The same disk on USB: flash mode (PUPMODE 13), the session in RAM until a save merges it.
+    vm = await start(build, disk, "", "usb");
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "13");
+    assert.equal(await vm.check("hello"), "Hello, world!");
+    await vm.check(`echo '${repo!.source}' > /etc/apt/sources.list; apt-get update -q`, 120000);
+    await vm.check("DEBIAN_FRONTEND=noninteractive apt-get install -y -q figlet", 120000);
+    assert.match(await vm.check("figlet -v"), /FIGlet Copyright/);
+    assert.match(await vm.check("ramstack save", 180000), /^Saved generation \d+/m);
+    await vm.check("sync");
+    await vm.kill();
+    vm = await start(build, disk, "", "usb");
+    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "13");
+    assert.match(await vm.check("figlet -v"), /FIGlet Copyright/, "the package installed in PUPMODE 13 is saved");
+    assert.equal(await vm.check("ls -1 /var/lib/apt/lists | grep -c _Packages || true"), "0");
+    await vm.kill();
+
     vm = await start(build, disk, "pfix=ram");
     assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
     assert.equal(await vm.check("command -v hello || echo gone"), "gone");
+    assert.equal(await vm.check("command -v figlet || echo gone"), "gone");
     assert.equal(await vm.check("test -e /root/first.txt || echo gone"), "gone");
     // The save on the disk holds what the PUPMODE 12 session wrote before its reboot.
     await vm.check("mkdir -p /mnt/disk && mount -o ro /dev/vda1 /mnt/disk");
     const save = "/mnt/disk/debiansave/upper";
     assert.equal(await vm.check(`cat ${save}/root/first.txt ${save}/root/second.txt`), "first-session\nsecond-session");
     assert.equal(await vm.check(`test -x ${save}/usr/bin/hello && echo kept`), "kept");
+    // figlet is an alternative: /usr/bin/figlet links through /etc/alternatives to figlet-figlet.
+    assert.equal(await vm.check(`test -x ${save}/usr/bin/figlet-figlet && echo kept`), "kept");
   });
 });
