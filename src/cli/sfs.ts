@@ -43,14 +43,25 @@ function program(port: Port, root: string, name: string): string | null {
   return port.stat(p) !== null ? p : null;
 }
 
-/** ldconfig (when the system has it), so a library the SFS brings or took away is found or forgotten at once. */
+/**
+ * The caches a system keeps of its files, when it has the program that makes
+ * them: ldconfig (a library the SFS brings or took away is found or
+ * forgotten at once) and the desktop's list of applications.
+ */
+const CACHES: [program: string, args: string[]][] = [
+  ["sbin/ldconfig", []],
+  ["usr/bin/update-desktop-database", ["-q"]],
+];
+
 function refreshCaches(port: Port, root: string, out: (s: string) => void): void {
-  const ldconfig = program(port, root, "sbin/ldconfig");
-  if (!ldconfig) return;
-  try {
-    port.tool(ldconfig, []);
-  } catch (e) {
-    out(`Warning: ${(e as Error).message}`);
+  for (const [name, args] of CACHES) {
+    const p = program(port, root, name);
+    if (!p) continue;
+    try {
+      port.tool(p, args);
+    } catch (e) {
+      out(`Warning: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -419,7 +419,11 @@ export class NodePort implements Port {
 
   statfs(path: string): FsSpace {
     const s = statfsSync(path);
-    return { available: Number(s.bavail) * Number(s.bsize) };
+    return {
+      available: Number(s.bavail) * Number(s.bsize),
+      used: (Number(s.blocks) - Number(s.bfree)) * Number(s.bsize),
+      usedInodes: Number(s.files) - Number(s.ffree),
+    };
   }
 
   sync(): void {

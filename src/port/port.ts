@@ -64,6 +64,10 @@ export interface XattrEntry {
 export interface FsSpace {
   /** Bytes an unprivileged write can still use (statfs f_bavail * f_bsize). */
   available: number;
+  /** Bytes in use ((f_blocks - f_bfree) * f_bsize). */
+  used: number;
+  /** Inodes in use (f_files - f_ffree). */
+  usedInodes: number;
 }
 
 export interface ProgramResult {

@@ -104,7 +104,15 @@ declare module "ramstack:sys" {
   ): void;
   export function stat(path: string): Stat;
   export function lstat(path: string): Stat;
-  export function statfs(path: string): { bsize: number; bavail: number };
+  export function statfs(path: string): {
+    bsize: number;
+    bavail: number;
+    blocks: number;
+    bfree: number;
+    files: number;
+    ffree: number;
+    flags: number;
+  };
   export function mknod(path: string, mode: number, major: number, minor: number): void;
   export function lgetxattr(path: string, name: string): ArrayBuffer | null;
   export function lsetxattr(path: string, name: string, value: ArrayBuffer | Uint8Array, flags?: number): void;

@@ -517,7 +517,7 @@ export class QuickJsPort implements Port {
 
   statfs(path: string): FsSpace {
     const s = sys.statfs(path);
-    return { available: s.bavail * s.bsize };
+    return { available: s.bavail * s.bsize, used: (s.blocks - s.bfree) * s.bsize, usedInodes: s.files - s.ffree };
   }
 
   sync(): void {

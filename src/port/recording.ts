@@ -386,7 +386,7 @@ export class RecordingPort implements Port {
   }
 
   statfs(_path: string): FsSpace {
-    return { available: this.o.availableBytes ?? 1 << 30 };
+    return { available: this.o.availableBytes ?? 1 << 30, used: 0, usedInodes: 0 };
   }
 
   sync(): void {

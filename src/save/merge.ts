@@ -61,9 +61,18 @@ function lstatOf(port: Port, p: string): FullStat {
   return st;
 }
 
-function sameTime(port: Port, a: string, b: string): boolean {
-  const d = lstatOf(port, a).mtimeNs - lstatOf(port, b).mtimeNs;
-  return d > -TIME_SLACK_NS && d < TIME_SLACK_NS;
+/** A file the save holds already: same size, owner and mode, and the time this saver would have set. */
+function unchanged(st: FullStat, saved: FullStat | null): boolean {
+  if (saved?.kind !== "file") return false;
+  const d = saved.mtimeNs - st.mtimeNs;
+  return (
+    saved.size === st.size &&
+    saved.mode === st.mode &&
+    saved.uid === st.uid &&
+    saved.gid === st.gid &&
+    d > -TIME_SLACK_NS &&
+    d < TIME_SLACK_NS
+  );
 }
 
 function setMeta(port: Port, path: string, st: FullStat, src: string): void {
@@ -217,15 +226,7 @@ class Merger {
       return;
     }
     if (st.nlink > 1) this.inodes.set(key, r);
-    // Unchanged: same size, owner and mode, and the time this saver would have set.
-    const same =
-      tl?.kind === "file" &&
-      tl.size === st.size &&
-      tl.mode === st.mode &&
-      tl.uid === st.uid &&
-      tl.gid === st.gid &&
-      sameTime(this.port, s, t);
-    if (same) {
+    if (unchanged(st, tl)) {
       this.stats.unchanged++;
       return;
     }
@@ -292,16 +293,7 @@ export function estimateMerge(
         if (inodes.has(key)) continue;
         inodes.add(key);
       }
-      const d = b ? b.mtimeNs - st.mtimeNs : 0n;
-      const same =
-        b?.kind === "file" &&
-        b.size === st.size &&
-        b.mode === st.mode &&
-        b.uid === st.uid &&
-        b.gid === st.gid &&
-        d > -TIME_SLACK_NS &&
-        d < TIME_SLACK_NS;
-      if (!same) bytes += Math.ceil(st.size / BLOCK) * BLOCK;
+      if (!unchanged(st, b)) bytes += Math.ceil(st.size / BLOCK) * BLOCK;
     }
   };
   walk("");

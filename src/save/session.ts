@@ -102,8 +102,13 @@ const MiB = (n: number): string => (n / 1048576).toFixed(1);
 
 /** A save that cannot fit says so before anything is written (the merge also stops, should the estimate be short). */
 function checkFits(t: SaveTarget, base: string | null, port: Port): void {
+  const save = port.statfs(t.save);
+  const free = save.available;
+  // Plenty of room, without a walk: all the RAM layer's filesystem holds, and a block for every inode of both
+  // (a directory of the new generation, a directory the session made).
+  const ram = port.statfs(t.ram);
+  if (ram.used + (ram.usedInodes + save.usedInodes) * 4096 + MERGE_RESERVE_BYTES <= free) return;
   const need = estimateMerge({ ram: t.ram, base }, port);
-  const free = port.statfs(t.save).available;
   if (need + MERGE_RESERVE_BYTES > free)
     throw new NoSpaceError(
       `the save would not fit: this session's changes need about ${MiB(need)} MiB and the save has ${MiB(free)} MiB free; nothing was written (make room in the save, or use a bigger save file)`,
