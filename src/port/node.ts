@@ -39,7 +39,7 @@ import { askOnConsole } from "../sys/console.js";
 import { commandLine, run, runAll } from "../sys/exec.js";
 import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
-import { failureMessage, LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
+import { LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
 import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
 import type {
   AskOptions,
@@ -80,12 +80,11 @@ function toStat(st: Stats): FileStat {
   };
 }
 
-/** Run a command; a failure throws with the command, its status and what it printed. */
-function must(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): CommandResult {
-  const r = run(cmd, args, { allowFail: true, ...(env ? { env } : {}) });
+/** Run a command; a failure throws with the command (as `shown`), its status and what it printed. */
+function must(cmd: string, args: readonly string[], shown = commandLine(cmd, args)): CommandResult {
+  const r = run(cmd, args, { allowFail: true });
   const output = (r.stdout + r.stderr).trim();
-  if (r.status !== 0)
-    throw new Error(`${commandLine(cmd, args)} failed (exit ${r.status})${output ? `: ${output}` : ""}`);
+  if (r.status !== 0) throw new Error(`${shown} failed (exit ${r.status})${output ? `: ${output}` : ""}`);
   return { status: 0, output };
 }
 
@@ -281,10 +280,8 @@ export class NodePort implements Port {
 
   tool(name: string, args: readonly string[]): CommandResult {
     const t = runtimeTool(name);
-    const r = run(t.cmd, [...t.args, ...args], { allowFail: true });
-    const output = (r.stdout + r.stderr).trim();
-    if (r.status !== 0) throw new Error(failureMessage(commandLine(t.program, args), r.status, output));
-    return { status: 0, output };
+    // Named as the program, not its loader.
+    return must(t.cmd, [...t.args, ...args], commandLine(t.program, args));
   }
 
   loadKeymap(file: string): string | null {

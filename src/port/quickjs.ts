@@ -152,10 +152,10 @@ export class QuickJsPort implements Port {
   }
 
   /** A program that must succeed: its failure throws in the one format. */
-  private must(cmd: string, args: readonly string[]): CommandResult {
+  private must(cmd: string, args: readonly string[], shown = commandLine(cmd, args)): CommandResult {
     const r = this.spawn(cmd, args);
     const output = (r.stdout + r.stderr).trim();
-    if (r.status !== 0) throw new Error(failureMessage(commandLine(cmd, args), r.status, output));
+    if (r.status !== 0) throw new Error(failureMessage(shown, r.status, output));
     return { status: 0, output };
   }
 
@@ -384,10 +384,8 @@ export class QuickJsPort implements Port {
 
   tool(name: string, args: readonly string[]): CommandResult {
     const t = runtimeTool(name, this.exists);
-    const r = this.spawn(t.cmd, [...t.args, ...args]);
-    const output = (r.stdout + r.stderr).trim();
-    if (r.status !== 0) throw new Error(failureMessage(commandLine(t.program, args), r.status, output));
-    return { status: 0, output };
+    // Named as the program, not its loader.
+    return this.must(t.cmd, [...t.args, ...args], commandLine(t.program, args));
   }
 
   loadKeymap(file: string): string | null {
