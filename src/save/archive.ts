@@ -8,7 +8,7 @@
 import { defaultPort } from "../port/default.js";
 import { dirname, join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
-import { isExcluded, isLoadedSfsLink } from "./excludes.js";
+import { leftOutOfSave } from "./excludes.js";
 
 /** The archive's members: everything in the layer but what saves leave out (a directory left out takes its contents). */
 export function archiveMembers(layer: string, port: Port = defaultPort()): string[] {
@@ -16,8 +16,7 @@ export function archiveMembers(layer: string, port: Port = defaultPort()): strin
   const walk = (rel: string): void => {
     for (const e of port.readDir(join(layer, rel))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (isExcluded(r)) continue;
-      if (e.kind === "symlink" && isLoadedSfsLink(port.readlink(join(layer, r)))) continue;
+      if (leftOutOfSave(port, layer, r, e.kind)) continue;
       out.push(r);
       if (e.kind === "dir") walk(r);
     }

@@ -2,6 +2,8 @@
 // so a ramstack save holds what a Puppy save would, and the links of an SFS
 // loaded while running.
 
+import { join } from "../lib/path.js";
+import type { FileKind, Port } from "../port/port.js";
 import { LOADED_SFS_DIR } from "../sfs/live.js";
 
 /** Top-level and nested directories never saved. */
@@ -36,4 +38,19 @@ export function isExcluded(rel: string): boolean {
 /** A link `ramstack sfs load` made: it points into a loaded SFS, and goes with it (never into a save). */
 export function isLoadedSfsLink(target: string | null): boolean {
   return target !== null && target.startsWith(`${LOADED_SFS_DIR}/`);
+}
+
+/**
+ * An entry of a RAM layer that every kind of save (merge, archive, the room
+ * check) leaves out: Puppy's exclusions (or the caller's), and the links of
+ * an SFS loaded while running. `kind` is the entry's own (readDir's).
+ */
+export function leftOutOfSave(
+  port: Port,
+  layer: string,
+  rel: string,
+  kind: FileKind,
+  exclude: (rel: string) => boolean = isExcluded,
+): boolean {
+  return exclude(rel) || (kind === "symlink" && isLoadedSfsLink(port.readlink(join(layer, rel))));
 }

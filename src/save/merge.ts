@@ -9,7 +9,7 @@ import { defaultPort } from "../port/default.js";
 import { join } from "../lib/path.js";
 import { isWhiteoutDevice } from "../plan/overlay.js";
 import type { FullStat, Port } from "../port/port.js";
-import { isExcluded, isLoadedSfsLink } from "./excludes.js";
+import { leftOutOfSave } from "./excludes.js";
 import { step } from "./failpoint.js";
 import type { XattrEntry } from "./xattrs.js";
 import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
@@ -151,18 +151,14 @@ class Merger {
 
   private dir(rel: string): void {
     const src = join(this.o.ram, rel);
-    for (const { name } of this.port.readDir(src)) {
+    for (const { name, kind } of this.port.readDir(src)) {
       const r = rel ? `${rel}/${name}` : name;
-      if ((this.o.exclude ?? isExcluded)(r)) {
+      if (leftOutOfSave(this.port, this.o.ram, r, kind, this.o.exclude)) {
         this.stats.skipped++;
         continue;
       }
       const s = join(src, name);
       const st = lstatOf(this.port, s);
-      if (st.kind === "symlink" && isLoadedSfsLink(this.port.readlink(s))) {
-        this.stats.skipped++;
-        continue;
-      }
       const t = join(this.o.target, r);
       const tl = this.port.lstatFull(t);
       if (isWhiteout(st)) {
@@ -275,12 +271,10 @@ export function estimateMerge(
   let bytes = 0;
   const inodes = new Set<string>();
   const walk = (rel: string): void => {
-    for (const { name } of port.readDir(join(o.ram, rel))) {
+    for (const { name, kind } of port.readDir(join(o.ram, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      if ((o.exclude ?? isExcluded)(r)) continue;
-      const s = join(o.ram, r);
-      const st = lstatOf(port, s);
-      if (st.kind === "symlink" && isLoadedSfsLink(port.readlink(s))) continue;
+      if (leftOutOfSave(port, o.ram, r, kind, o.exclude)) continue;
+      const st = lstatOf(port, join(o.ram, r));
       const b = o.base ? port.lstatFull(join(o.base, r)) : null;
       if (st.kind === "dir") {
         if (b?.kind !== "dir") bytes += BLOCK;
