@@ -70,12 +70,7 @@ interface Listing {
   boot: string[];
 }
 
-export async function runSfs(
-  argv: readonly string[],
-  out: (s: string) => void,
-  port: Port = defaultPort(),
-): Promise<number> {
-  await Promise.resolve();
+export function runSfs(argv: readonly string[], out: (s: string) => void, port: Port = defaultPort()): number {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === "--help" || sub === "-h") {
     out(SFS_HELP);

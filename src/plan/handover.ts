@@ -58,6 +58,11 @@ export function renderPupstate(i: PupstateInput): Record<string, string> {
   return s;
 }
 
+/** BOOTCONFIG's EXTRASFSLIST: the extra SFS the init stacks at every boot, by name, in order. */
+export function extraSfsList(bootconfig: ReadonlyMap<string, string>): string[] {
+  return (bootconfig.get("EXTRASFSLIST") ?? "").split(/\s+/).filter(Boolean);
+}
+
 /**
  * BOOTCONFIG keeps the user's EXTRASFSLIST; LASTUNIONRECORD moves to
  * PREVUNIONRECORD and the new one records this boot's stack.

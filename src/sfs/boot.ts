@@ -5,7 +5,7 @@
 // the next merge in PUPMODE 13.
 
 import { join } from "../lib/path.js";
-import { parsePupstate } from "../plan/handover.js";
+import { extraSfsList, parsePupstate } from "../plan/handover.js";
 import { underInitrd } from "../plan/layout.js";
 import { parseShellVars, renderShellVars } from "../plan/shellvars.js";
 import type { Port } from "../port/port.js";
@@ -13,21 +13,21 @@ import type { Port } from "../port/port.js";
 export const BOOTCONFIG = "/etc/rc.d/BOOTCONFIG";
 const PUPSTATE = "/etc/rc.d/PUPSTATE";
 
-/** The names EXTRASFSLIST holds, in order. */
+const bootconfig = (port: Port, root: string): Map<string, string> =>
+  parseShellVars(port.readText(join(root, BOOTCONFIG)) ?? "").vars;
+
+/** The names EXTRASFSLIST holds, in order (as the init reads them). */
 export function bootSfsList(port: Port, root = "/"): string[] {
-  const text = port.readText(join(root, BOOTCONFIG)) ?? "";
-  return (parseShellVars(text).vars.get("EXTRASFSLIST") ?? "").split(/\s+/).filter(Boolean);
+  return extraSfsList(bootconfig(port, root));
 }
 
 /** Add NAME to EXTRASFSLIST (last) or take it out; whether the list changed. Other settings are kept as they were. */
 export function setBootSfs(port: Port, name: string, on: boolean, root = "/"): boolean {
-  const path = join(root, BOOTCONFIG);
-  const vars = parseShellVars(port.readText(path) ?? "").vars;
-  const list = bootSfsList(port, root);
-  const next = on ? (list.includes(name) ? list : [...list, name]) : list.filter((n) => n !== name);
-  if (next.length === list.length && next.every((n, i) => n === list[i])) return false;
-  vars.set("EXTRASFSLIST", next.join(" "));
-  port.writeText(path, renderShellVars(vars));
+  const vars = bootconfig(port, root);
+  const list = extraSfsList(vars);
+  if (list.includes(name) === on) return false;
+  vars.set("EXTRASFSLIST", (on ? [...list, name] : list.filter((n) => n !== name)).join(" "));
+  port.writeText(join(root, BOOTCONFIG), renderShellVars(vars));
   return true;
 }
 

@@ -70,15 +70,16 @@ export function loadSfs(port: Port, file: string, o: LiveSfsOptions = {}): Loade
   if (port.stat(file)?.kind !== "file") throw new Error(`${file}: no such SFS file`);
   if (port.stat(recordPath(dir, name)) !== null)
     throw new Error(`${name} is loaded already (ramstack sfs unload ${name})`);
+  const source = port.realpath(file);
   const mountpoint = join(dir, name);
   port.mkdir(mountpoint);
   try {
-    port.mount({ fstype: "squashfs", source: port.realpath(file), target: mountpoint, options: ["loop", "ro"] });
+    port.mount({ fstype: "squashfs", source, target: mountpoint, options: ["loop", "ro"] });
   } catch (e) {
     port.removeEmptyDir(mountpoint);
     throw new Error(`${file} does not mount as a squashfs: ${(e as Error).message}`);
   }
-  const loaded: LoadedSfs = { name, file: port.realpath(file), mountpoint, links: [], dirs: [], shadowed: 0 };
+  const loaded: LoadedSfs = { name, file: source, mountpoint, links: [], dirs: [], shadowed: 0 };
   try {
     linkTree(port, root, mountpoint, "", loaded);
     port.writeText(recordPath(dir, name), JSON.stringify(loaded, null, 1) + "\n");

@@ -8,6 +8,7 @@ import type { DistroInfo, SfsKind } from "../distro.js";
 import type { BootParams } from "../params.js";
 import type { SaveCandidate } from "../save.js";
 import { savesInDir } from "../save.js";
+import { extraSfsList } from "../handover.js";
 import { parseShellVars } from "../shellvars.js";
 import { decodeSpec, sfsPathFor, sfsProblem } from "../spec.js";
 import { dirname, joinPath } from "../tree.js";
@@ -186,7 +187,7 @@ export function findExtraSfs(
   bootconfig: string | undefined,
 ): Located[] {
   if (bootconfig === undefined) return [];
-  const list = (parseShellVars(bootconfig).vars.get("EXTRASFSLIST") ?? "").split(/\s+/).filter(Boolean);
+  const list = extraSfsList(parseShellVars(bootconfig).vars);
   const own = new Set(Object.values(distro.sfs));
   const found: Located[] = [];
   for (const name of list) {
