@@ -125,7 +125,7 @@ if [ -e /${INITRD_END} ]; then
   # CPU the two overlap. The init loads what is still missing, round by round.
   echo "stub: modprobe -a -q (the PCI devices' aliases), in the background while the init starts" > /tmp/bootinit.log
   busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) </dev/null >/dev/null 2>&1 &
-  exec /runtime/bin/${RUNTIME_JS} /ramstack/init.qbc
+  exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
 fi
 # The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
 mem=$(busybox awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
