@@ -21,7 +21,10 @@ import { sha256 } from "../sys/hash.js";
 import { componentVersions, fetchComponents, scratchDir } from "./components.js";
 import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";
-import { mksquashfs } from "./squashfs.js";
+import type { SquashOptions } from "./squashfs.js";
+import { mksquashfsShowing } from "./squashfs.js";
+import type { Progress, ProgressOut } from "../lib/progress.js";
+import { progress } from "../lib/progress.js";
 import type { DistroIdentity } from "./trees.js";
 import type { BuildInputs } from "./keys.js";
 import { hostFacts, initrdKey, keymapsHash, layerKey, rootfsKey, vmlinuzKey, zdrvKey } from "./keys.js";
@@ -45,6 +48,8 @@ export interface BuildOptions {
   /** Put the SFS files inside initrd.gz too (Puppy's humongous initrd): the system boots with no disk at all. */
   humongous?: boolean;
   log: (line: string) => void;
+  /** Where the long steps show their progress (stderr); null for none (--json). */
+  progress?: ProgressOut | null;
 }
 
 export interface BuiltFile {
@@ -75,12 +80,13 @@ class Steps {
   constructor(
     private readonly dir: string,
     private readonly log: (s: string) => void,
+    private readonly out: ProgressOut | null,
   ) {
     mkdirSync(join(dir, ".stamps"), { recursive: true });
   }
 
   /** Run make(tmpPath) unless NAME exists with the same key; the output appears whole or not at all. */
-  step(name: string, key: unknown, make: (tmp: string) => void): string {
+  async step(name: string, key: unknown, make: (tmp: string, p: Progress) => void | Promise<void>): Promise<string> {
     const out = join(this.dir, name);
     const stamp = join(this.dir, ".stamps", name);
     const k = sha256(JSON.stringify(key));
@@ -89,7 +95,7 @@ class Steps {
       this.log(`building ${name}`);
       const tmp = `${out}.tmp`;
       rmSync(tmp, { force: true });
-      make(tmp);
+      await make(tmp, progress(this.out, `build: ${name}`));
       renameSync(tmp, out);
       writeFileSync(stamp, k);
     } else this.log(`${name} is up to date`);
@@ -99,16 +105,17 @@ class Steps {
 }
 
 /** An SFS from a tree made in a scratch directory, which is removed afterwards. */
-function sfsFromTree(
+async function sfsFromTree(
   name: string,
   fill: (tree: string) => void,
   out: string,
-  opts: Parameters<typeof mksquashfs>[2],
-): void {
+  opts: SquashOptions,
+  p: Progress,
+): Promise<void> {
   const tree = scratchDir(name);
   try {
     fill(tree);
-    mksquashfs(tree, out, opts);
+    await mksquashfsShowing(tree, out, opts, p);
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
@@ -123,7 +130,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const bundles = await bundleTools(c.js.binary);
   const extra = EXTRA_LAYERS.filter((k) => o.profile.layers[k]);
   const specs = distroSpecs(o.distro, c.kernel.release, extra);
-  const steps = new Steps(o.out, log);
+  const steps = new Steps(o.out, log, o.progress ?? null);
   const sfsOpts = { compression: o.compression, epoch: o.epoch };
 
   const keymaps = keymapSources();
@@ -158,23 +165,23 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     ...hostFacts(),
   };
 
-  steps.step("vmlinuz", vmlinuzKey(inputs), (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
+  await steps.step("vmlinuz", vmlinuzKey(inputs), (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
 
   // The debian profile: a tree made by mmdebstrap, split into the main SFS and bdrv (src/build/debian.ts).
-  const debian = o.profile.debian ? debianBase(o.epoch, log) : null;
+  const debian = o.profile.debian ? await debianBase(o.epoch, log, o.progress ?? null) : null;
   if (debian)
-    steps.step(sfsName("puppy", o.distro), debianMainKey(inputs, debian), (tmp) =>
-      debianSfs("rootfs", (tree) => debianMainTree(tree, debian, c, bundles.cli, specs), tmp, inputs, true),
+    await steps.step(sfsName("puppy", o.distro), debianMainKey(inputs, debian), (tmp, p) =>
+      debianSfs("rootfs", (tree) => debianMainTree(tree, debian, c, bundles.cli, specs), tmp, inputs, true, p),
     );
   else
-    steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp) =>
-      sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts),
+    await steps.step(sfsName("puppy", o.distro), rootfsKey(inputs), (tmp, p) =>
+      sfsFromTree("rootfs", (tree) => tinyRootfs(tree, c, bundles.cli, specs), tmp, sfsOpts, p),
     );
 
   // Firmware goes in zdrv unless the profile gives it an fdrv.
   const zdrvFirmware = !o.profile.layers.fdrv?.firmware;
   const zdrvKeyed = debian ? debianZdrvKey(zdrvKey(inputs, zdrvFirmware)) : zdrvKey(inputs, zdrvFirmware);
-  steps.step(sfsName("zdrv", o.distro), zdrvKeyed, (tmp) =>
+  await steps.step(sfsName("zdrv", o.distro), zdrvKeyed, (tmp, p) =>
     sfsFromTree(
       "zdrv",
       (tree) => {
@@ -183,6 +190,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       },
       tmp,
       sfsOpts,
+      p,
     ),
   );
 
@@ -190,21 +198,21 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   for (const kind of extra) {
     const layer = layers.get(kind)!;
     if (debian && kind === "bdrv") {
-      steps.step(sfsName(kind, o.distro), debianBdrvKey(inputs, debian), (tmp) =>
-        debianSfs(kind, (tree) => debianBdrvTree(tree, debian), tmp, inputs, true),
+      await steps.step(sfsName(kind, o.distro), debianBdrvKey(inputs, debian), (tmp, p) =>
+        debianSfs(kind, (tree) => debianBdrvTree(tree, debian), tmp, inputs, true, p),
       );
       continue;
     }
     const packages = layer.packages.map((p) => `${p.name}=${p.version}`);
-    steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp) =>
-      sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts),
+    await steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp, p) =>
+      sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts, p),
     );
   }
 
   let missingModules: string[] = [];
   const sfsFiles = steps.files.filter((f) => f.name.endsWith(".sfs"));
   const humongous = o.humongous ? sfsFiles.map((f) => f.sha256) : null;
-  steps.step("initrd.gz", initrdKey(inputs, humongous), (tmp) => {
+  await steps.step("initrd.gz", initrdKey(inputs, humongous), (tmp) => {
     const tree = scratchDir("initrd");
     const made = initrdTree(tree, c, bundles.init, specs, keymaps, sfsOpts);
     missingModules = made.missingModules;

@@ -17,7 +17,9 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../sys/exec.js";
+import { lineSplitter, run, runStreaming } from "../sys/exec.js";
+import type { ProgressOut } from "../lib/progress.js";
+import { progress } from "../lib/progress.js";
 import { sha256 } from "../sys/hash.js";
 import { aptState, cacheDir } from "./cache.js";
 import { DEB_EXCLUDES } from "./profiles.js";
@@ -365,7 +367,11 @@ function installedPackages(dir: string): string[] {
 }
 
 /** The Debian tree for this epoch: made by mmdebstrap unless the cache holds it. */
-export function debianBase(epoch: number, log: (s: string) => void): DebianBase {
+export async function debianBase(
+  epoch: number,
+  log: (s: string) => void,
+  out: ProgressOut | null,
+): Promise<DebianBase> {
   const key = debianBaseKey(epoch);
   const root = join(cacheDir(), "debian");
   const dir = join(root, key.slice(0, 16));
@@ -386,8 +392,14 @@ export function debianBase(epoch: number, log: (s: string) => void): DebianBase 
     chmodSync(full, f.mode);
   }
   const tree = join(tmp, "tree");
+  // mmdebstrap says what it is doing in lines "I: …" on stderr: shown as they come.
+  const p = progress(out, "build: mmdebstrap");
+  const said = lineSplitter((line) => {
+    const m = /^([IWE]): (.*)$/.exec(line);
+    if (m) p.note(m[1] === "I" ? m[2]! : line);
+  });
   try {
-    run(
+    await runStreaming(
       "mmdebstrap",
       [
         "--variant=apt",
@@ -402,8 +414,9 @@ export function debianBase(epoch: number, log: (s: string) => void): DebianBase 
         tree,
         ...debianSources(),
       ],
-      { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } },
+      { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) }, onStderr: said },
     );
+    p.end();
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

@@ -20,7 +20,8 @@ import { DEBIAN_CHANGED, DEBIAN_FILES, DEBIAN_SCRIPTS } from "./debian-base.js";
 import type { BuildInputs } from "./keys.js";
 import { codeHash } from "./keys.js";
 import type { Compression } from "./squashfs.js";
-import { mksquashfs } from "./squashfs.js";
+import { mksquashfsShowing } from "./squashfs.js";
+import type { Progress } from "../lib/progress.js";
 import { tinyRootfs } from "./trees.js";
 
 /** What the tiny profile writes for its busybox userland, which Debian provides instead. */
@@ -142,17 +143,18 @@ export function debianZdrvKey(zdrvKey: unknown): unknown {
 }
 
 /** An SFS from a tree filled in a scratch directory; keepOwners for Debian's own files. */
-export function debianSfs(
+export async function debianSfs(
   name: string,
   fill: (tree: string) => void,
   out: string,
   i: BuildInputs,
   keepOwners: boolean,
-): void {
+  p: Progress,
+): Promise<void> {
   const tree = scratchDir(name);
   try {
     fill(tree);
-    mksquashfs(tree, out, { ...sfsOpts(i), keepOwners });
+    await mksquashfsShowing(tree, out, { ...sfsOpts(i), keepOwners }, p);
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }

@@ -11,12 +11,17 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readSync,
   readdirSync,
+  fstatSync,
+  writeSync,
   rmSync,
   utimesSync,
 } from "node:fs";
 import { join } from "node:path";
 import { run } from "../sys/exec.js";
+import type { Progress } from "../lib/progress.js";
+import { NO_PROGRESS } from "../lib/progress.js";
 
 export type PartFs = "ext2" | "ext3" | "ext4" | "vfat" | "exfat";
 export const PART_FILESYSTEMS: readonly PartFs[] = ["ext2", "ext3", "ext4", "vfat", "exfat"];
@@ -144,7 +149,7 @@ function makeFs(img: string, p: PartitionSpec): void {
 }
 
 /** Write a partitioned disk image; returns each partition's start in MiB (the first at 1 MiB). */
-export function makeDisk(path: string, spec: DiskSpec): number[] {
+export function makeDisk(path: string, spec: DiskSpec, p: Progress = NO_PROGRESS): number[] {
   if (spec.partitions.length === 0) throw new Error("a disk needs at least one partition");
   let totalMiB = ALIGN_MIB + spec.partitions.reduce((s, p) => s + p.sizeMiB, 0) + 1;
   if (spec.powerOfTwo) totalMiB = 2 ** Math.ceil(Math.log2(totalMiB));
@@ -168,16 +173,44 @@ export function makeDisk(path: string, spec: DiskSpec): number[] {
     at += p.sizeMiB;
   }
   run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", path], { input: lines.join("\n") + "\n" });
-  for (const [i, p] of spec.partitions.entries()) {
+  for (const [i, part] of spec.partitions.entries()) {
     const img = `${path}.part${i}`;
     try {
-      makeFs(img, p);
-      run("dd", [`if=${img}`, `of=${path}`, "bs=1M", `seek=${starts[i]}`, "conv=notrunc,sparse", "status=none"]);
+      p.note(`partition ${i + 1} of ${spec.partitions.length}: ${part.fstype}, ${part.sizeMiB} MiB`);
+      makeFs(img, part);
+      copySparse(img, path, starts[i]! * 1048576, p);
     } finally {
       if (existsSync(img)) rmSync(img);
     }
   }
   return starts;
+}
+
+/**
+ * Copy a partition's image into the disk at AT bytes, its percentage shown.
+ * Blocks of zeros are skipped (the disk is a new sparse file), as dd's
+ * conv=sparse would.
+ */
+function copySparse(from: string, to: string, at: number, p: Progress): void {
+  const src = openSync(from, "r");
+  const dst = openSync(to, "r+");
+  try {
+    const size = fstatSync(src).size;
+    const buf = Buffer.alloc(1048576);
+    const zeros = Buffer.alloc(buf.length);
+    for (let off = 0; off < size;) {
+      const n = readSync(src, buf, 0, buf.length, off);
+      if (n === 0) break;
+      const block = buf.subarray(0, n);
+      if (!block.equals(zeros.subarray(0, n))) writeSync(dst, block, 0, n, at + off);
+      off += n;
+      p.update(off, size, `of ${(size / 1048576).toFixed(0)} MiB`);
+    }
+    p.end();
+  } finally {
+    closeSync(src);
+    closeSync(dst);
+  }
 }
 
 /** Hard link (a staging tree is only read), or copy across filesystems. */

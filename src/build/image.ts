@@ -3,6 +3,8 @@
 // layout is described next to the image in IMAGE.json, which `ramstack run`
 // reads to pick the firmware and console.
 
+import type { ProgressOut } from "../lib/progress.js";
+import { progress } from "../lib/progress.js";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { readManifest } from "./build.js";
@@ -120,7 +122,11 @@ export function grubMenu(
   ].join("\n");
 }
 
-export function writeImage(o: ImageOptions, log: (s: string) => void = () => {}): ImageManifest {
+export function writeImage(
+  o: ImageOptions,
+  log: (s: string) => void = () => {},
+  out: ProgressOut | null = null,
+): ImageManifest {
   const manifest = readManifest(o.build);
   const psubdir = o.psubdir.replace(/^\/+|\/+$/g, "");
   if (psubdir.split("/").some((c) => c === ".." || c === "."))
@@ -180,7 +186,7 @@ export function writeImage(o: ImageOptions, log: (s: string) => void = () => {})
     mkdirSync(dirname(o.out), { recursive: true });
     const spec: DiskSpec = { table: o.table, partitions: parts.map((p) => p.spec) };
     log(`writing a ${o.table.toUpperCase()} disk with ${parts.length} partition${parts.length === 1 ? "" : "s"}`);
-    const starts = makeDisk(tmp, spec);
+    const starts = makeDisk(tmp, spec, progress(out, "image"));
     if (bios) {
       log("installing GRUB for BIOS");
       // MBR: the gap before the first partition; GPT: the BIOS boot partition.

@@ -3,7 +3,8 @@
 
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { run } from "../sys/exec.js";
+import type { Progress } from "../lib/progress.js";
+import { lineSplitter, run, runStreaming } from "../sys/exec.js";
 
 /** "none" stores data as is: for an SFS inside a compressed initrd, read without decompressing. */
 export type SquashComp = "zstd" | "xz" | "gzip" | "none";
@@ -26,20 +27,37 @@ export function parseCompression(text: string): Compression {
   return c;
 }
 
-export function mksquashfs(
-  srcDir: string,
-  out: string,
-  opts: { compression: Compression; epoch: number; blockSize?: string; keepOwners?: boolean },
-): void {
+export interface SquashOptions {
+  compression: Compression;
+  epoch: number;
+  blockSize?: string;
+  keepOwners?: boolean;
+}
+
+export function mksquashfs(srcDir: string, out: string, opts: SquashOptions): void {
+  run("mksquashfs", squashArgs(srcDir, out, opts, false), { env: squashEnv() });
+}
+
+/** mksquashfs of a large tree, its progress shown: "[===-  ] 800/7275  10%" on its stdout. */
+export async function mksquashfsShowing(srcDir: string, out: string, opts: SquashOptions, p: Progress): Promise<void> {
+  const each = lineSplitter((line) => {
+    const m = /(\d+)\/(\d+)\s+\d+%\s*$/.exec(line);
+    if (m) p.update(Number(m[1]), Number(m[2]));
+  });
+  await runStreaming("mksquashfs", squashArgs(srcDir, out, opts, true), { env: squashEnv(), onStdout: each });
+  p.end("");
+}
+
+function squashArgs(srcDir: string, out: string, opts: SquashOptions, progress: boolean): string[] {
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
   const { comp, level } = opts.compression;
-  const args = [
+  return [
     srcDir,
     out,
     "-noappend",
-    "-no-progress",
-    "-quiet",
+    // -quiet leaves only the bar, which -progress keeps even on a pipe.
+    ...(progress ? ["-quiet", "-progress"] : ["-no-progress", "-quiet"]),
     ...(comp === "none" ? ["-noI", "-noId", "-noD", "-noF", "-noX"] : ["-comp", comp]),
     ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
     "-b",
@@ -51,8 +69,11 @@ export function mksquashfs(
     "-all-time",
     String(opts.epoch),
   ];
-  // The times come from the options; mksquashfs refuses SOURCE_DATE_EPOCH alongside them.
+}
+
+/** The times come from the options; mksquashfs refuses SOURCE_DATE_EPOCH alongside them. */
+function squashEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.SOURCE_DATE_EPOCH;
-  run("mksquashfs", args, { env });
+  return env;
 }

@@ -7,6 +7,8 @@ import { refreshAnswers } from "../build/cache.js";
 import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
 import { DEBIAN_HELP } from "../build/debian-help.js";
+import { portProgress } from "./progress.js";
+import { defaultPort } from "../port/default.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
@@ -90,6 +92,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
     humongous: a.flags.has("humongous"),
     log: (l) => process.stderr.write(`build: ${l}\n`),
+    progress: json ? null : portProgress(defaultPort()),
   };
   const r = await build(opts);
   if (json) out(JSON.stringify(r, null, 2));

@@ -5,6 +5,8 @@ import type { PartFs, PartitionSpec } from "../build/disk.js";
 import { PART_FILESYSTEMS } from "../build/disk.js";
 import type { ConsoleKind, Firmware } from "../build/image.js";
 import { writeImage } from "../build/image.js";
+import { portProgress } from "./progress.js";
+import { defaultPort } from "../port/default.js";
 import type { OptionDef } from "./args.js";
 import { oneOf, optionsHelp, parseArgs, UsageError, wholeNumber, optionValue } from "./args.js";
 
@@ -77,6 +79,7 @@ export async function runImage(argv: readonly string[], out: (s: string) => void
       extra: (a.options.get("partition") ?? []).map(extraPartition),
     },
     (l) => process.stderr.write(`image: ${l}\n`),
+    a.flags.has("json") ? null : portProgress(defaultPort()),
   );
   if (a.flags.has("json")) out(JSON.stringify(r, null, 2));
   else {

@@ -3,6 +3,9 @@
 // one, save periodically or at shutdown. parseSave turns the arguments into
 // a request without touching the system; runSave carries it out.
 
+import type { Progress } from "../lib/progress.js";
+import { NO_PROGRESS, progress } from "../lib/progress.js";
+import { portProgress } from "./progress.js";
 import { defaultPort } from "../port/default.js";
 import { resolveFrom } from "../lib/path.js";
 import type { Port } from "../port/port.js";
@@ -352,14 +355,11 @@ export async function runSave(
 }
 
 type Request<K extends SaveRequest["do"]> = Extract<SaveRequest, { do: K }>;
-/** Progress on stderr: the command's output (--json) stays on stdout. */
-const progressOn =
-  (port: Port) =>
-  (l: string): void =>
-    port.sayError(`save: ${l}`);
+/** Progress on stderr, a bar on a terminal; none with --json. */
+const progressOn = (port: Port, json: boolean): Progress => (json ? NO_PROGRESS : progress(portProgress(port), "save"));
 
 function newSave(q: Request<"new">, out: (s: string) => void, port: Port): number {
-  const progress = progressOn(port);
+  const progress = progressOn(port, q.json);
   const password = q.encrypt ? newPassword(port) : undefined;
   const r = firstSave(
     {
@@ -401,8 +401,8 @@ function generations(q: Request<"list"> | Request<"revert">, out: (s: string) =>
 }
 
 function merge(q: Request<"merge">, out: (s: string) => void, port: Port): number {
-  const progress = progressOn(port);
   const json = q.json;
+  const progress = progressOn(port, json);
   const archive = q.saveDir === undefined ? runningArchive("/", port) : null;
   if (archive) {
     const r = saveArchiveSession(archive, { lock: SAVE_LOCK, progress }, port);

@@ -4,6 +4,8 @@
 
 import { resolveFrom } from "../lib/path.js";
 import { defaultPort } from "../port/default.js";
+import { progress } from "../lib/progress.js";
+import { portProgress } from "./progress.js";
 import type { Port } from "../port/port.js";
 import { bootPlaces, bootSfsList, setBootSfs } from "../sfs/boot.js";
 import type { LoadedSfs } from "../sfs/live.js";
@@ -113,7 +115,11 @@ export function runSfs(argv: readonly string[], out: (s: string) => void, port: 
     const file = resolveFrom(port.cwd(), arg);
     if (boot) checkBootPlace(port, file, result.name, root);
     if (!listLoaded(port).some((x) => x.name === result.name)) {
-      result.loaded = loadSfs(port, file);
+      result.loaded = loadSfs(
+        port,
+        file,
+        json ? {} : { progress: progress(portProgress(port), `sfs: ${result.name}`) },
+      );
       refreshCaches(port, root, out);
       if (!json) {
         const l = result.loaded;

@@ -497,6 +497,14 @@ export class NodePort implements Port {
   sayError(line: string): void {
     process.stderr.write(`${line}\n`);
   }
+
+  writeError(text: string): void {
+    process.stderr.write(text);
+  }
+
+  errorIsTerminal(): boolean {
+    return process.stderr.isTTY === true;
+  }
 }
 
 export const BUSYBOX = "/bin/busybox";

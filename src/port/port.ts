@@ -219,4 +219,8 @@ export interface Port {
   readStdin(): string;
   /** A line on stderr (progress that must not mix with a command's output). */
   sayError(line: string): void;
+  /** Text on stderr as it is (a progress bar redrawn in place). */
+  writeError(text: string): void;
+  /** Whether stderr is a terminal (a bar, not lines). */
+  errorIsTerminal(): boolean;
 }

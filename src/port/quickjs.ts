@@ -604,7 +604,15 @@ export class QuickJsPort implements Port {
   }
 
   sayError(line: string): void {
-    std.err.puts(line + "\n");
+    this.writeError(line + "\n");
+  }
+
+  writeError(text: string): void {
+    std.err.puts(text);
     std.err.flush();
+  }
+
+  errorIsTerminal(): boolean {
+    return os.isatty(2);
   }
 }

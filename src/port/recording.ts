@@ -463,4 +463,12 @@ export class RecordingPort implements Port {
   sayError(line: string): void {
     this.said.push(line);
   }
+
+  writeError(text: string): void {
+    this.said.push(text);
+  }
+
+  errorIsTerminal(): boolean {
+    return false;
+  }
 }

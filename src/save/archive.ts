@@ -5,6 +5,7 @@
 // The new archive is written beside the old one and renamed over it only
 // when whole, so a failed save leaves the previous archive.
 
+import type { Progress } from "../lib/progress.js";
 import { defaultPort } from "../port/default.js";
 import { dirname, join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
@@ -31,7 +32,7 @@ const TAR_XATTRS = ["--xattrs", "--xattrs-include=*", "--numeric-owner"];
 export function writeArchive(
   layer: string,
   archive: string,
-  progress?: (s: string) => void,
+  progress?: Progress,
   port: Port = defaultPort(),
 ): { members: number; bytes: number } {
   const members = archiveMembers(layer, port);
@@ -39,7 +40,7 @@ export function writeArchive(
   const tmp = `${archive}.new`;
   port.writeText(list, members.map((m) => `./${m}\0`).join(""));
   try {
-    progress?.(`writing ${members.length} entries to ${tmp}`);
+    progress?.note(`writing ${members.length} entries to ${tmp}`);
     // POSIX (pax) format: xattrs and sub-second times.
     port.tool("tar", [
       "--create",

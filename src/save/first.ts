@@ -16,11 +16,12 @@ import type { Port } from "../port/port.js";
 import { LUKS_MODULES } from "../plan/luks.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
-import { mergeInto } from "./merge.js";
+import { mergeInto, ramEntries } from "./merge.js";
 import { identifyPath } from "../sys/blkid.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { writeArchive } from "./archive.js";
+import type { Progress } from "../lib/progress.js";
 import type { NextBoot } from "./next-boot.js";
 import { judgeNextBoot, planNextBoot } from "./next-boot.js";
 import { mainSfs, ramLayer, readPupstate, unionLowers, withPartition } from "./running.js";
@@ -42,7 +43,7 @@ export interface FirstSaveOptions {
   partition?: string;
   /** The directory on it (default: where the init looks, or / on another partition). */
   dir?: string;
-  progress?: (s: string) => void;
+  progress?: Progress;
 }
 
 export interface FirstSaveResult {
@@ -251,20 +252,20 @@ function allocate(port: Port, file: string, sizeMiB: number, part: string): void
 }
 
 /** Format the file as LUKS2 and open it: the save's filesystem goes inside. */
-function openNewContainer(port: Port, file: string, password: string, progress?: (s: string) => void): string {
+function openNewContainer(port: Port, file: string, password: string, progress?: Progress): string {
   port.modprobe(LUKS_MODULES);
-  progress?.("encrypting the save file (LUKS2)");
+  progress?.note("encrypting the save file (LUKS2)");
   port.luksFormat(file, password);
   if (!port.luksOpen(file, NEW_MAPPER, password))
     throw new Error(`the new LUKS container ${file} does not open with its own password`);
   return `/dev/mapper/${NEW_MAPPER}`;
 }
 
-function fill(port: Port, saveRoot: string, ram: string, lowers: string[], progress?: (s: string) => void): MergeStats {
+function fill(port: Port, saveRoot: string, ram: string, lowers: string[], progress?: Progress): MergeStats {
   const gens = new SaveGenerations(saveRoot, port);
   const g = gens.begin();
   const stats = mergeInto(
-    { ram, base: null, target: g.path, lowers, ...(progress ? { progress } : {}) },
+    { ram, base: null, target: g.path, lowers, ...(progress ? { progress, entries: ramEntries(ram, port) } : {}) },
     "/tmp/ramstack-first-save.xattrs",
     port,
   );

@@ -11,6 +11,7 @@ import { isWhiteoutDevice } from "../plan/overlay.js";
 import type { FullStat, Port } from "../port/port.js";
 import { leftOutOfSave } from "./excludes.js";
 import { step } from "./failpoint.js";
+import type { Progress } from "../lib/progress.js";
 import type { XattrEntry } from "./xattrs.js";
 import { dumpXattrs, makeWhiteout, OPAQUE, OPAQUE_YES, restoreXattrs } from "./xattrs.js";
 
@@ -27,7 +28,10 @@ export interface MergeOptions {
   exclude?: (rel: string) => boolean;
   /** Bytes to keep free on the save's filesystem (Puppy keeps 200 KiB). */
   reserveBytes?: number;
-  progress?: (line: string) => void;
+  /** Shown as the merge goes: entries seen of about ENTRIES, files and MiB written. */
+  progress?: Progress;
+  /** About how many entries the RAM layer holds (its filesystem's inodes in use), for a percentage. */
+  entries?: number;
 }
 
 export interface MergeStats {
@@ -116,6 +120,7 @@ class Merger {
   readonly written = new Set<string>();
   private free: number;
   private opaque = new Set<string>();
+  private seen = 0;
 
   constructor(
     private readonly o: MergeOptions,
@@ -153,6 +158,7 @@ class Merger {
     const src = join(this.o.ram, rel);
     for (const { name, kind } of this.port.readDir(src)) {
       const r = rel ? `${rel}/${name}` : name;
+      if (++this.seen % 200 === 0) this.show();
       if (leftOutOfSave(this.port, this.o.ram, r, kind, this.o.exclude)) {
         this.stats.skipped++;
         continue;
@@ -235,8 +241,16 @@ class Merger {
     this.written.add(r);
     this.stats.files++;
     this.stats.bytes += st.size;
-    if (this.stats.files % 1000 === 0)
-      this.o.progress?.(`${this.stats.files} files, ${(this.stats.bytes / 1048576).toFixed(1)} MiB`);
+  }
+
+  /** Where the merge is: a percentage of the RAM layer's entries when their number is known. */
+  show(): void {
+    const p = this.o.progress;
+    if (!p) return;
+    const detail = `${this.stats.files} files, ${(this.stats.bytes / 1048576).toFixed(1)} MiB`;
+    const total = this.o.entries;
+    if (total) p.update(Math.min(this.seen, total), total, detail);
+    else if (this.seen % 5000 === 0) p.note(detail);
   }
 
   private tmpName(r: string): string {
@@ -300,6 +314,11 @@ export function estimateMerge(
   return bytes;
 }
 
+/** About how many entries a RAM layer holds: its filesystem's inodes in use (a tmpfs of its own when running). */
+export function ramEntries(ram: string, port: Port): number {
+  return port.statfs(ram).usedInodes;
+}
+
 export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = defaultPort()): MergeStats {
   if (o.base) {
     linkTree(port, o.base, o.target);
@@ -316,6 +335,7 @@ export function mergeInto(o: MergeOptions, scratchFile: string, port: Port = def
   const ramXattrs = dumpXattrs(port, o.ram);
   const m = new Merger(o, port);
   m.run(ramXattrs);
+  o.progress?.end(`${m.stats.files} files, ${(m.stats.bytes / 1048576).toFixed(1)} MiB written`);
   // Only the overlay's opaque mark is carried among its private attributes.
   const carry = ramXattrs
     .filter((e) => m.written.has(e.path.replace(/^\.\/?/, "")))

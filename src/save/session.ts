@@ -9,7 +9,8 @@ import type { Port } from "../port/port.js";
 import { writeArchive } from "./archive.js";
 import { SaveGenerations } from "./generations.js";
 import type { MergeStats } from "./merge.js";
-import { estimateMerge, MERGE_RESERVE_BYTES, mergeInto, NoSpaceError } from "./merge.js";
+import { estimateMerge, MERGE_RESERVE_BYTES, mergeInto, NoSpaceError, ramEntries } from "./merge.js";
+import type { Progress } from "../lib/progress.js";
 import { placeOf, ramLayer, readPupstate, saveRootOf, unionLowers, withPartition } from "./running.js";
 
 export interface SaveTarget {
@@ -46,7 +47,7 @@ export function runningArchive(
 /** Write the RAM layer as the new archive (the old one stays until the new one is whole). */
 export function saveArchiveSession(
   a: { part: string; fs: string; path: string },
-  o: { lock: string; root?: string; progress?: (s: string) => void },
+  o: { lock: string; root?: string; progress?: Progress },
   port: Port = defaultPort(),
 ): { members: number; bytes: number; seconds: number } {
   return withLock(port, o.lock, () => {
@@ -117,7 +118,7 @@ function checkFits(t: SaveTarget, base: string | null, port: Port): void {
 
 export function saveSession(
   t: SaveTarget,
-  o: { keep: number; lock: string; progress?: (s: string) => void },
+  o: { keep: number; lock: string; progress?: Progress },
   port: Port = defaultPort(),
 ): SaveResult {
   return withLock(port, o.lock, () => {
@@ -133,7 +134,7 @@ export function saveSession(
           base: gens.currentPath(),
           target: next.path,
           lowers: t.lowers,
-          ...(o.progress ? { progress: o.progress } : {}),
+          ...(o.progress ? { progress: o.progress, entries: ramEntries(t.ram, port) } : {}),
         },
         `${o.lock}.xattrs`,
         port,

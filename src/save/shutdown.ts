@@ -17,6 +17,8 @@ import { identifyPath } from "../sys/blkid.js";
 import { eventManagerVars, saveInterval } from "./periodic.js";
 import { mainSfs, readPupstate, saveLock, SAVE_LOCK } from "./running.js";
 import { runningArchive, runningTarget, saveArchiveSession, saveSession } from "./session.js";
+import type { Progress } from "../lib/progress.js";
+import { lineProgress, progress } from "../lib/progress.js";
 
 export interface ShutdownOptions {
   /** Ask on the console; returns the answer, or null when the time ran out. */
@@ -153,19 +155,22 @@ function confirmSave(o: ShutdownOptions, em: { ask: boolean; timeout: number }, 
   return false;
 }
 
+/** The save's progress among the shutdown's messages: a line at each tenth. */
+const saying = (o: ShutdownOptions): Progress => progress(lineProgress(o.say), "saving");
+
 function shutdownSaveSteps(o: ShutdownOptions, root: string, port: Port): number {
   const target = runningTarget(root, port);
   const em = eventManager(root, port);
   if (!("nothing" in target)) {
     if (!confirmSave(o, em, target.save)) return 0;
-    const r = saveSession(target, { keep: 3, lock: saveLock(target.save, port), progress: o.say }, port);
+    const r = saveSession(target, { keep: 3, lock: saveLock(target.save, port), progress: saying(o) }, port);
     o.say(`Saved generation ${r.generation}: ${r.stats.files} files written, ${r.stats.deleted} deleted.`);
     return 0;
   }
   const archive = runningArchive(root, port);
   if (archive) {
     if (!confirmSave(o, em, `${archive.part}:${archive.path}`)) return 0;
-    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root, progress: o.say }, port);
+    const r = saveArchiveSession(archive, { lock: SAVE_LOCK, root, progress: saying(o) }, port);
     o.say(`Saved the session in ${archive.part}:${archive.path} (${r.members} files and directories).`);
     return 0;
   }
@@ -242,7 +247,7 @@ function shutdownSaveSteps(o: ShutdownOptions, root: string, port: Port): number
       ...choice,
       ...(password !== undefined ? { password } : {}),
       ...(partition ? { partition } : {}),
-      progress: o.say,
+      progress: saying(o),
     },
     root,
     port,

@@ -7,6 +7,8 @@
 // removes exactly that; the links point into LOADED_SFS_DIR, which is how a
 // merge knows never to save them (save/excludes.ts).
 
+import type { Progress } from "../lib/progress.js";
+import { NO_PROGRESS } from "../lib/progress.js";
 import { basename, join } from "../lib/path.js";
 import type { Port } from "../port/port.js";
 
@@ -32,6 +34,8 @@ export interface LiveSfsOptions {
   root?: string;
   /** Where mount points and records are (default LOADED_SFS_DIR under root). */
   dir?: string;
+  /** Shown as the files are linked: entries done of the SFS's inodes. */
+  progress?: Progress;
 }
 
 /** An SFS's name as the commands take it: the file name without its directory. */
@@ -80,8 +84,16 @@ export function loadSfs(port: Port, file: string, o: LiveSfsOptions = {}): Loade
     throw new Error(`${file} does not mount as a squashfs: ${(e as Error).message}`);
   }
   const loaded: LoadedSfs = { name, file: source, mountpoint, links: [], dirs: [], shadowed: 0 };
+  const p = o.progress ?? NO_PROGRESS;
+  // A squashfs counts its inodes: the root directory and every entry below it.
+  const total = Math.max(1, port.statfs(mountpoint).usedInodes - 1);
+  let seen = 0;
+  const counted = (): void => {
+    if (++seen % 100 === 0) p.update(seen, total, `${loaded.links.length} files linked`);
+  };
   try {
-    linkTree(port, root, mountpoint, "", loaded);
+    linkTree(port, root, mountpoint, "", loaded, counted);
+    p.end(`${loaded.links.length} files linked`);
     port.writeText(recordPath(dir, name), JSON.stringify(loaded, null, 1) + "\n");
   } catch (e) {
     takeBack(port, root, loaded);
@@ -93,8 +105,16 @@ export function loadSfs(port: Port, file: string, o: LiveSfsOptions = {}): Loade
 /** Absolute path in the running system of `rel` (no leading slash). */
 const inSystem = (rel: string): string => `/${rel}`;
 
-function linkTree(port: Port, root: string, mountpoint: string, rel: string, loaded: LoadedSfs): void {
+function linkTree(
+  port: Port,
+  root: string,
+  mountpoint: string,
+  rel: string,
+  loaded: LoadedSfs,
+  counted: () => void,
+): void {
   for (const name of port.list(join(mountpoint, rel)).sort()) {
+    counted();
     const r = rel ? `${rel}/${name}` : name;
     const src = port.lstat(join(mountpoint, r));
     const have = port.lstat(join(root, r));
@@ -106,7 +126,7 @@ function linkTree(port: Port, root: string, mountpoint: string, rel: string, loa
         loaded.shadowed++;
         continue;
       }
-      linkTree(port, root, mountpoint, r, loaded);
+      linkTree(port, root, mountpoint, r, loaded, counted);
     } else if (have !== null) loaded.shadowed++;
     else {
       port.symlink(join(mountpoint, r), join(root, r));

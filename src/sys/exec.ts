@@ -64,6 +64,62 @@ export function run(cmd: string, args: readonly string[] = [], opts: RunOptions 
   return res;
 }
 
+export interface StreamOptions {
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Each piece of stdout as it comes (progress lines end in \r or \n). */
+  onStdout?: (text: string) => void;
+  /** Each piece of stderr as it comes. */
+  onStderr?: (text: string) => void;
+}
+
+/**
+ * run(), with the output seen while the command works (for progress): the
+ * same result, and the same failure when it exits non-zero.
+ */
+export function runStreaming(cmd: string, args: readonly string[], opts: StreamOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => {
+      out.push(b);
+      opts.onStdout?.(b.toString("utf8"));
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      err.push(b);
+      opts.onStderr?.(b.toString("utf8"));
+    });
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === "ENOENT"
+          ? new CommandError(commandLine(cmd, args), 127, `${cmd}: command not found`)
+          : new CommandError(commandLine(cmd, args), -1, e.message),
+      ),
+    );
+    child.on("close", (code, signal) => {
+      const stdoutBuf = Buffer.concat(out);
+      const res: RunResult = {
+        status: code ?? (signal ? 128 : -1),
+        stdout: stdoutBuf.toString("utf8"),
+        stdoutBuf,
+        stderr: Buffer.concat(err).toString("utf8"),
+      };
+      if (res.status !== 0) reject(new CommandError(commandLine(cmd, args), res.status, res.stderr || res.stdout));
+      else resolve(res);
+    });
+  });
+}
+
+/** Complete lines from pieces of output: \r (a redrawn bar) and \n both end one. */
+export function lineSplitter(each: (line: string) => void): (text: string) => void {
+  let rest = "";
+  return (text) => {
+    const parts = (rest + text).split(/[\r\n]/);
+    rest = parts.pop() ?? "";
+    for (const p of parts) if (p.trim()) each(p);
+  };
+}
+
 const FAILED_MARK = "ramstack-run-all-failed";
 
 export interface RunAllResult {

@@ -194,6 +194,27 @@ describe("merging a session into a save (real overlay mounts)", { timeout: 30000
     assert.equal(spawnSync("test", ["-e", next.path]).status, 1);
   });
 
+  it("shows its progress off a terminal: a line at each tenth of the RAM layer's entries, none with --json", () => {
+    const ram2 = join(dir, "ram-progress");
+    const save2 = join(dir, "save-progress");
+    mkdirSync(ram2);
+    mkdirSync(save2);
+    const [engine, ...args] = shippedRamstack();
+    const fill = `mount -t tmpfs tmpfs ${ram2}; mkdir ${ram2}/root; for i in $(seq 1 450); do echo $i > ${ram2}/root/f$i; done`;
+    for (const ramstack of [`${process.execPath} ${cli}`, `${engine} ${args.join(" ")}`]) {
+      const out = inNamespace(`${fill}
+        ${ramstack} save --save-dir ${save2} --ram ${ram2} 2>&1 >/dev/null
+        echo json; ${ramstack} save --save-dir ${save2} --ram ${ram2} --json 2>&1 >/dev/null; rm -rf ${save2}/* ${save2}/.gen`);
+      // 452 entries in the tmpfs (its root, root/, 450 files): the merge sees 451 and shows itself every 200 entries, before writing the one it is at.
+      assert.deepEqual(out.trim().split("\n"), [
+        "save: 40% 198 files, 0.0 MiB",
+        "save: 80% 398 files, 0.0 MiB",
+        "save: done, 450 files, 0.0 MiB written",
+        "json",
+      ]);
+    }
+  });
+
   it("a save that does not fit says so before writing anything", () => {
     const small = join(dir, "small");
     mkdirSync(small);

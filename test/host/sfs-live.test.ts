@@ -18,6 +18,7 @@ import { run } from "../../src/sys/exec.js";
 
 const LIVE = new URL("../../src/sfs/live.js", import.meta.url).href;
 const PORT = new URL("../../src/port/node.js", import.meta.url).href;
+const PROGRESS = new URL("../../src/lib/progress.js", import.meta.url).href;
 
 describe("an SFS loaded while running", { timeout: 120000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "ramstack-sfs-"));
@@ -118,6 +119,37 @@ describe("an SFS loaded while running", { timeout: 120000 }, () => {
     assert.deepEqual(bootPlaces(port, "tools.sfs", root), [
       join(root, "initrd/mnt/dev_save/puppy/tools.sfs"),
       join(root, "initrd/mnt/dev_save/tools.sfs"),
+    ]);
+  });
+
+  it("shows how far a long load is, and how it ended", () => {
+    const tree = join(dir, "many");
+    mkdirSync(join(tree, "usr/share/many"), { recursive: true });
+    for (let i = 0; i < 450; i++) writeFileSync(join(tree, `usr/share/many/f${i}`), `${i}\n`);
+    const sfs = join(dir, "many.sfs");
+    run("mksquashfs", [tree, sfs, "-quiet", "-no-progress", "-all-root", "-comp", "gzip"]);
+    const root = join(dir, "many-root");
+    mkdirSync(join(root, "initrd"), { recursive: true });
+    const script = `
+      set -e
+      mount -t tmpfs tmpfs ${root}/initrd
+      node --input-type=module -e '
+        const live = await import("${LIVE}");
+        const { progress } = await import("${PROGRESS}");
+        const port = new (await import("${PORT}")).NodePort();
+        const p = progress({ terminal: false, write: (t) => process.stdout.write(t) }, "sfs: many.sfs");
+        live.loadSfs(port, "${sfs}", { root: "${root}", dir: "${root}/initrd/sfs", progress: p });
+      '
+    `;
+    const r = spawnSync("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    // 453 entries below the SFS's root (usr, share, many, 450 files), shown every 100 before linking the one at hand.
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "sfs: many.sfs: 20% 96 files linked",
+      "sfs: many.sfs: 40% 196 files linked",
+      "sfs: many.sfs: 60% 296 files linked",
+      "sfs: many.sfs: 80% 396 files linked",
+      "sfs: many.sfs: done, 450 files linked",
     ]);
   });
 });
