@@ -1,10 +1,10 @@
 // Building SFS layers with mksquashfs, reproducibly: fixed times, files
 // owned by root, no xattrs from the build host, sorted input.
 
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Progress } from "../lib/progress.js";
-import { lineSplitter, run, runStreaming } from "../sys/exec.js";
+import { run, runStreaming } from "../sys/exec.js";
 
 /** "none" stores data as is: for an SFS inside a compressed initrd, read without decompressing. */
 export type SquashComp = "zstd" | "xz" | "gzip" | "none";
@@ -35,20 +35,37 @@ export interface SquashOptions {
 }
 
 export function mksquashfs(srcDir: string, out: string, opts: SquashOptions): void {
-  run("mksquashfs", squashArgs(srcDir, out, opts, false), { env: squashEnv() });
+  run("mksquashfs", squashArgs(srcDir, out, opts), { env: squashEnv() });
 }
 
-/** mksquashfs of a large tree, its progress shown: "[===-  ] 800/7275  10%" on its stdout. */
+/**
+ * mksquashfs of a large tree, its progress shown: the bytes it has read
+ * (/proc/PID/io's rchar, all its threads) of the tree's size. Its own bar
+ * comes out on a pipe only now and then.
+ */
 export async function mksquashfsShowing(srcDir: string, out: string, opts: SquashOptions, p: Progress): Promise<void> {
-  const each = lineSplitter((line) => {
-    const m = /(\d+)\/(\d+)\s+\d+%\s*$/.exec(line);
-    if (m) p.update(Number(m[1]), Number(m[2]));
+  const total = Number(run("du", ["-sb", "--apparent-size", srcDir]).stdout.split(/\s/)[0] ?? 0);
+  const MiB = (n: number): string => (n / 1048576).toFixed(0);
+  const look = (pid: number): void => {
+    let io: string;
+    try {
+      io = readFileSync(`/proc/${pid}/io`, "utf8");
+    } catch {
+      return;
+    }
+    const read = Number(/^rchar: (\d+)/m.exec(io)?.[1] ?? 0);
+    // It also reads some of what it wrote back (duplicate checks): 99% until it is done.
+    p.update(Math.min(read, total * 0.99), total, `of ${MiB(total)} MiB`);
+  };
+  await runStreaming("mksquashfs", squashArgs(srcDir, out, opts), {
+    env: squashEnv(),
+    poll: { everyMs: 250, fn: look },
   });
-  await runStreaming("mksquashfs", squashArgs(srcDir, out, opts, true), { env: squashEnv(), onStdout: each });
+  p.update(total, total, `of ${MiB(total)} MiB`);
   p.end("");
 }
 
-function squashArgs(srcDir: string, out: string, opts: SquashOptions, progress: boolean): string[] {
+function squashArgs(srcDir: string, out: string, opts: SquashOptions): string[] {
   mkdirSync(dirname(out), { recursive: true });
   rmSync(out, { force: true });
   const { comp, level } = opts.compression;
@@ -56,8 +73,8 @@ function squashArgs(srcDir: string, out: string, opts: SquashOptions, progress: 
     srcDir,
     out,
     "-noappend",
-    // -quiet leaves only the bar, which -progress keeps even on a pipe.
-    ...(progress ? ["-quiet", "-progress"] : ["-no-progress", "-quiet"]),
+    "-no-progress",
+    "-quiet",
     ...(comp === "none" ? ["-noI", "-noId", "-noD", "-noF", "-noX"] : ["-comp", comp]),
     ...(comp === "zstd" ? ["-Xcompression-level", String(level ?? 19)] : comp === "xz" ? ["-Xbcj", "x86"] : []),
     "-b",

@@ -70,6 +70,8 @@ export interface StreamOptions {
   onStdout?: (text: string) => void;
   /** Each piece of stderr as it comes. */
   onStderr?: (text: string) => void;
+  /** Called every `everyMs` with the process id while the command runs (to look at its /proc). */
+  poll?: { everyMs: number; fn: (pid: number) => void };
 }
 
 /**
@@ -79,6 +81,8 @@ export interface StreamOptions {
 export function runStreaming(cmd: string, args: readonly string[], opts: StreamOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const poll = opts.poll;
+    const timer = poll && child.pid !== undefined ? setInterval(() => poll.fn(child.pid!), poll.everyMs) : undefined;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => {
@@ -89,14 +93,16 @@ export function runStreaming(cmd: string, args: readonly string[], opts: StreamO
       err.push(b);
       opts.onStderr?.(b.toString("utf8"));
     });
-    child.on("error", (e: NodeJS.ErrnoException) =>
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      clearInterval(timer);
       reject(
         e.code === "ENOENT"
           ? new CommandError(commandLine(cmd, args), 127, `${cmd}: command not found`)
           : new CommandError(commandLine(cmd, args), -1, e.message),
-      ),
-    );
+      );
+    });
     child.on("close", (code, signal) => {
+      clearInterval(timer);
       const stdoutBuf = Buffer.concat(out);
       const res: RunResult = {
         status: code ?? (signal ? 128 : -1),
