@@ -124,6 +124,7 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
       return;
     case "mkdir":
       port.mkdir(o.path);
+      if (o.mode !== undefined) port.chmod(o.path, o.mode);
       return;
     case "mount": {
       const spec = o.spec.fstype === "overlay" ? withoutSkipped(o.spec, skipped) : o.spec;

@@ -37,7 +37,8 @@ export type Op =
   /** e2fsck of a save file in place; one it cannot repair is not used. */
   | { op: "fsck-save-file"; label: string; file: string; reason: string }
   | { op: "remove"; path: string }
-  | { op: "mkdir"; path: string }
+  /** With a mode, chmod after (a umask must not narrow /tmp's 1777). */
+  | { op: "mkdir"; path: string; mode?: number }
   | { op: "mount"; spec: MountSpec }
   | { op: "move"; from: string; to: string }
   /** An archive save (or the .new a power cut left) unpacked with tar. */
@@ -97,7 +98,7 @@ export function describeOp(o: Op): string {
     case "remove":
       return `rm ${o.path}`;
     case "mkdir":
-      return `mkdir -p ${o.path}`;
+      return `mkdir -p${o.mode !== undefined ? ` -m ${o.mode.toString(8)}` : ""} ${o.path}`;
     case "mount":
       return `mount -t ${o.spec.fstype}${o.spec.options?.length ? ` -o ${o.spec.options.join(",")}` : ""} ${o.spec.source} ${o.spec.target}`;
     case "move":
@@ -263,7 +264,9 @@ function stackSteps(plan: Plan): Step[] {
         op: "mount",
         spec: { fstype: "tmpfs", source: "tmpfs", target: TMPFS, options: [`size=${plan.tmpfsPercent}%`, "mode=755"] },
       },
-      ...["pup_rw", "pup_work", "tmp"].map((d): Op => ({ op: "mkdir", path: join(TMPFS, d) })),
+      ...["pup_rw", "pup_work"].map((d): Op => ({ op: "mkdir", path: join(TMPFS, d) })),
+      // The running system's /tmp: anyone may write, only the owner delete.
+      { op: "mkdir", path: join(TMPFS, "tmp"), mode: 0o1777 },
     ],
   });
   // The save's partition takes its one name first: the layers on it are read from there.

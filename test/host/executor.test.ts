@@ -40,6 +40,7 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
     assert.equal(r.error, null);
     assert.deepEqual(r.calls, [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
+      "chmod 1777 /mnt/tmpfs/tmp",
       "modprobe loop squashfs overlay",
       `mount -t squashfs -o loop,ro,noatime /mnt/sda1/${SFS} /pup_ro2`,
       `mount -t squashfs -o loop,ro,noatime /mnt/sda1/${Z} /pup_z`,
@@ -66,6 +67,7 @@ describe("the executor, recorded (PUPMODE 5, 12, 13, 66, 77)", () => {
     assert.equal(r.error, null);
     assert.deepEqual(r.calls, [
       "mount -t tmpfs -o size=50%,mode=755 tmpfs /mnt/tmpfs",
+      "chmod 1777 /mnt/tmpfs/tmp",
       "mount -o move /mnt/sda1 /mnt/dev_save",
       // The main SFS before the save: it carries the tools a save may need.
       "modprobe loop squashfs overlay",
