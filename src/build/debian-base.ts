@@ -78,7 +78,7 @@ ca:12345:ctrlaltdel:/sbin/shutdown -t1 -a -r now
 # root logs in by itself, as in Puppy: on the serial console when the kernel
 # was given one (console=ttyS0), and on the first virtual terminal.
 S0:2345:respawn:/usr/lib/ramstack/console-getty ttyS0
-1:2345:respawn:/sbin/agetty --autologin root --noclear tty1 linux
+1:2345:respawn:/sbin/agetty --autologin root --skip-login --login-program /usr/lib/ramstack/root-shell --noclear tty1 linux
 2:23:respawn:/sbin/agetty tty2 linux
 `;
 
@@ -87,7 +87,19 @@ const CONSOLE_GETTY = `#!/bin/sh
 # machine without it, agetty would fail and init respawn it in a loop.
 tty=$1
 grep -qw "$tty" /sys/class/tty/console/active 2>/dev/null || exec sleep infinity
-exec /sbin/agetty --autologin root --noclear -L "$tty" 115200 vt100
+exec /sbin/agetty --autologin root --skip-login --login-program /usr/lib/ramstack/root-shell --noclear -L "$tty" 115200 vt100
+`;
+
+/**
+ * The automatic login's session: root's login shell, without login(1). Its
+ * PAM stack (lastlog, motd, mail, limits) took ~4 s under emulation; an
+ * automatic login asks for nothing, so it has nothing to check. agetty
+ * has already made the terminal the session's controlling terminal.
+ */
+const ROOT_SHELL = `#!/bin/sh
+export HOME=/root USER=root LOGNAME=root SHELL=/bin/bash
+cd /root
+exec /bin/bash -l
 `;
 
 const HOTPLUG = `#!/bin/sh
@@ -138,23 +150,37 @@ if [ "$RAM_APT" = yes ]; then
   mount -t tmpfs -o mode=0755 tmpfs /var/cache/apt
   install -d -o _apt -g root -m 0700 /var/lib/apt/lists/partial /var/cache/apt/archives/partial
 fi
-# There is no udev: the ramstack init loaded only the drivers that reach the
-# disks, so the other devices' drivers are loaded here, from their aliases.
-modprobe -a -b -q $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | grep -v '^cpu:') 2>/dev/null
 # Devices that appear later (a USB stick, a card): busybox passes each kernel event to the hotplug script.
 setsid busybox uevent /usr/lib/ramstack/hotplug </dev/null >/dev/null 2>&1 &
-# The first Ethernet card by DHCP, unless /etc/network/interfaces names it.
-# Without udev the kernel's names stay (eth0, ...). ifupdown reads this file.
 : > /run/network/interfaces.d/ramstack
+# The other devices' drivers and DHCP (~8 s of the boot under emulation),
+# beside the rest of the boot, at the lowest priority: on one CPU the
+# console's login comes first. ifupdown reads the file coldplug writes.
+nice -n 19 /usr/lib/ramstack/coldplug </dev/null >/dev/null 2>&1 &
+exec /etc/init.d/rcS
+`;
+
+const COLDPLUG = `#!/bin/sh
+# Drivers for the devices present, from their aliases (there is no udev,
+# and the ramstack init loaded only those that reach the disks); then the
+# first Ethernet card by DHCP, unless /etc/network/interfaces names it.
+# Started by rc.sysinit beside the rest of the boot.
+modprobe -a -b -q $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | grep -v '^cpu:') 2>/dev/null
 for dev in /sys/class/net/*; do
   i=\${dev##*/}
   read -r type < "$dev/type" 2>/dev/null
   [ "$type" = 1 ] && [ -e "$dev/device" ] && [ ! -d "$dev/wireless" ] || continue
-  grep -qs "^iface $i " /etc/network/interfaces /etc/network/interfaces.d/* ||
-    printf 'auto %s\\niface %s inet dhcp\\n' "$i" "$i" > /run/network/interfaces.d/ramstack
+  if grep -qs "^iface $i " /etc/network/interfaces /etc/network/interfaces.d/*; then
+    # The user's: up now that its driver is there, as its "auto" or "allow-hotplug" line says.
+    ifup --allow=auto "$i"
+    ifup --allow=hotplug "$i"
+  else
+    # No class: Debian's networking script leaves it to this.
+    printf 'iface %s inet dhcp\\n' "$i" > /run/network/interfaces.d/ramstack
+    ifup "$i"
+  fi
   break
 done
-exec /etc/init.d/rcS
 `;
 
 /**
@@ -237,6 +263,8 @@ export const DEBIAN_FILES: Record<string, SystemFile> = {
   "etc/rc.d/rc.sysinit": { text: RC_SYSINIT, mode: 0o755 },
   "etc/init.d/ramstack": { text: RAMSTACK_SESSION, mode: 0o755 },
   "usr/lib/ramstack/console-getty": { text: CONSOLE_GETTY, mode: 0o755 },
+  "usr/lib/ramstack/root-shell": { text: ROOT_SHELL, mode: 0o755 },
+  "usr/lib/ramstack/coldplug": { text: COLDPLUG, mode: 0o755 },
   "usr/lib/ramstack/hotplug": { text: HOTPLUG, mode: 0o755 },
   "usr/lib/ramstack/apt-space-check": { text: APT_SPACE_CHECK, mode: 0o755 },
   "etc/apt/apt.conf.d/80ramstack": {
