@@ -33,6 +33,8 @@ import { DEB_EXCLUDES, EXTRA_LAYERS } from "./profiles.js";
 import { debianBase } from "./debian-base.js";
 import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs, debianZdrvKey } from "./debian.js";
 import { mergedUsrModules } from "./merged-usr.js";
+import { taskKey, taskLayer } from "./task-layer.js";
+import { TASKS } from "../tasks/table.js";
 import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export interface BuildOptions {
@@ -48,6 +50,8 @@ export interface BuildOptions {
   /** Put the SFS files inside initrd.gz too (Puppy's humongous initrd): the system boots with no disk at all. */
   humongous?: boolean;
   log: (line: string) => void;
+  /** Task layers to make (src/tasks/table.ts): the debian profile only. */
+  tasks?: string[];
   /** Where the long steps show their progress (stderr); null for none (--json). */
   progress?: ProgressOut | null;
 }
@@ -231,6 +235,17 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     }
   });
 
+  // Task layers last: a humongous initrd does not carry them (ptask= stacks them from the disk).
+  const tasks = o.tasks ?? [];
+  if (tasks.length && !debian) throw new Error("task layers are made for the debian profile (--profile debian)");
+  for (const name of tasks) {
+    const task = TASKS[name];
+    if (!task) throw new Error(`unknown task '${name}'`);
+    await steps.step(sfsName(name, o.distro), taskKey(inputs, debian!, name, task), (tmp, p) =>
+      taskLayer(debian!, task, tmp, inputs, p),
+    );
+  }
+
   const manifest = {
     distro: o.distro,
     profile: o.profile.name,
@@ -243,6 +258,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
         },
       ]),
     ),
+    tasks: Object.fromEntries(tasks.map((t) => [t, { purpose: TASKS[t]!.purpose, packages: TASKS[t]!.packages }])),
     kernelRelease: c.kernel.release,
     components: versions,
     files: Object.fromEntries(steps.files.map((f) => [f.name, { bytes: f.bytes, sha256: f.sha256 }])),
@@ -258,6 +274,8 @@ export interface BuildManifest {
   distro: DistroIdentity;
   profile: string;
   layers?: Partial<Record<ExtraLayer, { purpose: string; packages: string[] }>>;
+  /** Task layers (--task): NAME_PREFIX_VERSION.sfs. */
+  tasks?: Record<string, { purpose: string; packages: string[] }>;
   kernelRelease: string;
   files: Record<string, { bytes: number; sha256: string }>;
 }

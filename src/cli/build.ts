@@ -7,6 +7,7 @@ import { refreshAnswers } from "../build/cache.js";
 import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
 import { DEBIAN_HELP } from "../build/debian-help.js";
+import { parseTasks, TASK_NAMES, TASKS } from "../tasks/table.js";
 import { portProgress } from "./progress.js";
 import { defaultPort } from "../port/default.js";
 import type { OptionDef } from "./args.js";
@@ -34,11 +35,17 @@ const OPTIONS: OptionDef[] = [
     help: "ask apt and npm for the newest versions again (their answers are otherwise kept: apt's until its lists change, npm's for a day)",
   },
   { name: "version", value: "V", help: "DISTRO_VERSION (default: ramstack's version)" },
+  {
+    name: "task",
+    value: "T,...",
+    help: `task layers to make, one SFS each (debian profile): ${TASK_NAMES.join(", ")}; boot with ptask=T,... to stack them`,
+  },
   { name: "json", help: "print the result as JSON" },
   { name: "help", help: "show this help" },
 ];
 
 export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast] [--humongous] [--refresh]
+                     [--profile debian --task T,...]
 
 Builds a frugal install from Debian's packages: vmlinuz (Debian's kernel),
 initrd.gz (the ramstack init on Node.js, busybox and the modules that reach
@@ -55,7 +62,10 @@ ${optionsHelp(OPTIONS)}
 Profiles:
 ${PROFILE_NAMES.map((n) => `  ${n.padEnd(9)} ${PROFILES[n]!.description}`).join("\n")}
 
-${DEBIAN_HELP}`;
+${DEBIAN_HELP}
+
+Tasks (--task, debian profile; each is TASK_PREFIX_VERSION.sfs, stacked at boot by ptask=TASK):
+${TASK_NAMES.map((n) => `  ${n.padEnd(9)} ${TASKS[n]!.purpose}`).join("\n")}`;
 
 export async function runBuild(argv: readonly string[], out: (s: string) => void): Promise<number> {
   const a = parseArgs(argv, OPTIONS);
@@ -82,6 +92,13 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     distro.version = version;
   }
   const json = a.flags.has("json");
+  let tasks: string[] = [];
+  try {
+    tasks = (a.options.get("task") ?? []).flatMap(parseTasks);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (tasks.length && !profile.debian) throw new UsageError("--task needs --profile debian");
   if (a.flags.has("refresh")) refreshAnswers();
   const opts: BuildOptions = {
     out: resolve(a.options.get("out")?.[0] ?? `out/${profileName}`),
@@ -91,6 +108,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     initrdCompression: fast ? "lz4" : "zstd",
     epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
     humongous: a.flags.has("humongous"),
+    tasks,
     log: (l) => process.stderr.write(`build: ${l}\n`),
     progress: json ? null : portProgress(defaultPort()),
   };

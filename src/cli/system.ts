@@ -10,14 +10,16 @@ import type { Verb } from "./dispatch.js";
 import { dispatch } from "./dispatch.js";
 import { runSave, SAVE_HELP } from "./save.js";
 import { runSfs, SFS_HELP } from "./sfs.js";
+import { runTask, TASK_HELP } from "./task.js";
 
 const HELP = `Usage: ramstack COMMAND [OPTIONS]
 
-The running system's ramstack: save the session, list or revert saves, load SFS.
+The running system's ramstack: save the session, list or revert saves, load SFS, add tasks.
 
 Commands:
   save      merge the session into the save; list or revert generations; make the first save
   sfs       load an SFS into the running system, unload it, list them (--boot: at every boot)
+  task      prepare the system for a task (webdev): add it from Debian's packages, remove it, list them
 
 Options:
   --help     show help (also: ramstack COMMAND --help)
@@ -28,6 +30,7 @@ Building, disk images and QEMU are the host's ramstack (build, image, run, plan)
 const VERBS: Record<string, Verb> = {
   save: { run: runSave, help: SAVE_HELP },
   sfs: { run: runSfs, help: SFS_HELP },
+  task: { run: runTask, help: TASK_HELP },
 };
 
 setDefaultPort(new QuickJsPort());

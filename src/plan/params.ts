@@ -36,6 +36,8 @@ export interface BootParams {
   bdrv: string | null;
   psave: string | null;
   pimod: string[];
+  /** ptask=kodi,webdev: task layers (NAME_PREFIX_VERSION.sfs beside the main SFS), stacked on top. */
+  ptask: string[];
   pkeys: string | null;
   plang: string | null;
   pfix: PfixFlags;
@@ -186,6 +188,13 @@ export const PARAMS: readonly ParamDef[] = [
       partitionNumber(v) ?? void warn(`${label}=${v} is not a partition number; ignored`) }) },
   { name: "pimod", kind: "list", syntax: "mod1,mod2", help: "kernel modules to load before any keyboard prompt",
     setting: set({ field: "pimod", default: [], bootSpec: "PIMOD", read: (v) => v.split(",").map((s) => s.trim()).filter(Boolean) }) },
+  { name: "ptask", kind: "list", syntax: "task1,task2", help: "task layers to stack on top (NAME_PREFIX_VERSION.sfs beside the main SFS, made by ramstack build --task)",
+    setting: set({ field: "ptask", default: [], read: (v, label, _c, warn) => {
+      const names = v.split(",").map((s) => s.trim()).filter(Boolean);
+      const bad = names.filter((n) => !/^[a-z0-9][a-z0-9-]*$/.test(n));
+      if (bad.length) warn(`${label}: '${bad.join("', '")}' is not a task name; ignored`);
+      return names.filter((n) => !bad.includes(n));
+    } }) },
   { name: "pkeys", kind: "text", syntax: "us|de|uk|...", help: "console keyboard layout", setting: asText("pkeys", { bootSpec: "PKEYS" }) },
   { name: "plang", kind: "text", syntax: "ll_CC[.UTF-8]", help: "language, e.g. es_ES.UTF-8",
     setting: set({ field: "plang", default: null, bootSpec: "PLANG", read: (v, label, _c, warn) =>

@@ -22,7 +22,7 @@ import type { Union } from "./steps/params.js";
 import { applyInitrdSpecs, chooseUnion, readCmdline, readDistro } from "./steps/params.js";
 import { checkSaveFormat, checkUpgrade, chooseFlash, chooseSavePlace, findSave, layerFile } from "./steps/save.js";
 import type { Located } from "./steps/sfs.js";
-import { findExtraSfs, findMainSfs, findOtherSfs } from "./steps/sfs.js";
+import { findExtraSfs, findMainSfs, findOtherSfs, findTaskSfs } from "./steps/sfs.js";
 
 export type { Answers, PlanInput } from "./steps/context.js";
 export { PROMPT_TIMEOUT_SEC, upgradeQuestion } from "./steps/questions.js";
@@ -56,7 +56,7 @@ function run(ctx: Ctx, input: PlanInput, known: FatalState): Plan {
   logInventory(ctx, inv);
   const iso = (known.iso = findIso(ctx, p, inv));
   const { main, searchedSaves } = findMainSfs(ctx, p, distro, inv.parts, iso);
-  const sfs = findOtherSfs(ctx, p, distro, inv.parts, main, union);
+  const sfs = [...findOtherSfs(ctx, p, distro, inv.parts, main, union), ...findTaskSfs(ctx, p, distro, main)];
 
   const saving = p.pfix.ram ? noSave(ctx, p) : decideSave(ctx, p, distro, inv.parts, main, iso, searchedSaves, union);
   const extra = saving.save

@@ -449,6 +449,7 @@ export class NodePort implements Port {
     const r = run(cmd, args, {
       ...(o.allowFail ? { allowFail: true } : {}),
       ...(o.input !== undefined ? { input: o.input } : {}),
+      ...(o.inherit ? { inherit: true } : {}),
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }

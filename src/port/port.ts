@@ -81,6 +81,8 @@ export interface ProgramOptions {
   allowFail?: boolean;
   /** Text on the program's stdin (a password: never an argument). */
   input?: string;
+  /** Its output straight to this process's (a long install's own progress); stdout and stderr come back empty. */
+  inherit?: boolean;
 }
 
 export interface Port {

@@ -562,7 +562,10 @@ export class QuickJsPort implements Port {
   }
 
   run(cmd: string, args: readonly string[], o: ProgramOptions = {}): ProgramResult {
-    const r = this.spawn(cmd, args, o.input !== undefined ? { input: o.input } : {});
+    const r = this.spawn(cmd, args, {
+      ...(o.input !== undefined ? { input: o.input } : {}),
+      ...(o.inherit ? { inherit: true } : {}),
+    });
     if (r.status !== 0 && !o.allowFail)
       throw new Error(failureMessage(commandLine(cmd, args), r.status, r.stderr || r.stdout));
     return r;

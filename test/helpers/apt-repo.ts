@@ -27,12 +27,19 @@ function packagesEntry(deb: string, filename: string): string {
 
 /** Index these packages (fetched into the cache if needed) in DIR. */
 export function makeAptRepo(pkgs: readonly string[], dir: string): void {
+  makeAptRepoOf(
+    pkgs.map((p) => fetchDeb(p, () => undefined).path),
+    dir,
+  );
+}
+
+/** Index these .deb files in DIR. */
+export function makeAptRepoOf(debs: readonly string[], dir: string): void {
   mkdirSync(join(dir, "pool"), { recursive: true });
-  const entries = pkgs.map((p) => {
-    const deb = fetchDeb(p, () => undefined);
-    const name = `pool/${basename(deb.path)}`;
-    linkSync(deb.path, join(dir, name));
-    return packagesEntry(deb.path, name);
+  const entries = debs.map((deb) => {
+    const name = `pool/${basename(deb)}`;
+    linkSync(deb, join(dir, name));
+    return packagesEntry(deb, name);
   });
   const packages = entries.join("\n");
   writeFileSync(join(dir, "Packages"), packages);

@@ -43,7 +43,11 @@ export function testBuild(profile = "tiny"): string {
     }
   }
   try {
-    const r = run(process.execPath, [cli, "build", "--fast", "--profile", profile, "--out", out], { allowFail: true });
+    // The debian build carries the webdev task's layer (stacked only with ptask=webdev).
+    const tasks = profile === "debian" ? ["--task", "webdev"] : [];
+    const r = run(process.execPath, [cli, "build", "--fast", "--profile", profile, ...tasks, "--out", out], {
+      allowFail: true,
+    });
     if (r.status !== 0) throw new Error(`ramstack build failed:\n${r.stderr}`);
   } finally {
     rmdirSync(lock);

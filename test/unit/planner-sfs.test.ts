@@ -216,6 +216,51 @@ describe("the layer stack (1.9)", () => {
   });
 });
 
+describe("task layers (ptask=)", () => {
+  const m = () =>
+    machine([
+      disk("sda", "ata", [
+        part("sda1", "ext4", {
+          ...frugal("/p", { [`/p/${B}`]: 1, "/p/webdev_tiny_1.0.0.sfs": 5, "/p/kodi_tiny_1.0.0.sfs": 0 }),
+          "/p/tinysave/work": "dir",
+          "/p/tinysave/upper/etc/rc.d/BOOTCONFIG": { content: "EXTRASFSLIST='retro.sfs'\n" },
+          "/p/tinysave/upper/initrd/DISTRO_SPECS": { content: SPECS },
+          "/p/retro.sfs": 5,
+        }),
+      ]),
+    ]);
+  it("stacks NAME_PREFIX_VERSION.sfs beside the main SFS on top, above bdrv, in the order given", () => {
+    const p = plan(m(), "psubdir=p pmedia=atahd ptask=webdev");
+    assert.deepEqual(roles(p), ["rw", "extra:task", "bdrv", "puppy", "zdrv", "extra"]);
+    assert.deepEqual(
+      p.layers.filter((l) => l.role === "extra").map((l) => [l.path, l.mountpoint]),
+      [
+        ["/p/webdev_tiny_1.0.0.sfs", "/pup_ro3"],
+        ["/p/retro.sfs", "/pup_ro4"],
+      ],
+    );
+    assert.ok(hasLog(p, /webdev: \/p\/webdev_tiny_1\.0\.0\.sfs on sda1 \(ptask\)/));
+  });
+  it("a task whose layer is missing or empty is named in a warning, and the system boots without it", () => {
+    const p = plan(m(), "psubdir=p pmedia=atahd ptask=kodi,retro,webdev");
+    assert.equal(p.fatal, null);
+    assert.deepEqual(
+      p.layers.filter((l) => l.kind === "task").map((l) => l.path),
+      ["/p/webdev_tiny_1.0.0.sfs"],
+    );
+    assert.match(
+      p.warnings.join("\n"),
+      /task kodi: \/p\/kodi_tiny_1\.0\.0\.sfs on sda1: is empty; the system boots without it/,
+    );
+    assert.match(p.warnings.join("\n"), /task retro: \/p\/retro_tiny_1\.0\.0\.sfs on sda1: not found/);
+  });
+  it("a name that is not a task name is refused by the parameter, the others kept", () => {
+    const p = plan(m(), "psubdir=p pmedia=atahd ptask=../x,webdev");
+    assert.match(p.warnings.join("\n"), /ptask: '\.\.\/x' is not a task name; ignored/);
+    assert.equal(p.layers.filter((l) => l.kind === "task").length, 1);
+  });
+});
+
 describe("union filesystem (1.2 punionfs)", () => {
   const m = (fs: string[]) => machine([disk("sda", "ata", [part("sda1", "ext4", frugal())])], { filesystems: fs });
   it("aufs when the kernel has it", () =>

@@ -5,38 +5,11 @@
 
 import "../helpers/node-port.js";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
+import { freePort, get } from "../helpers/net.js";
 import { bootDisk, kernelVm, scratch, testBuild } from "../helpers/system.js";
-
-/** A TCP port on 127.0.0.1 that nothing listens on now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** GET a page from this machine, as a browser would; retried a few times while the guest's server starts. */
-async function get(url: string): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 20; i++) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(10000) });
-      return `${r.status} ${await r.text()}`;
-    } catch (e) {
-      last = e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  throw new Error(`${url}: no answer (${String(last)})`);
-}
 
 describe("networking in the guest: a forwarded port reaches its web server", { timeout: 600000 }, () => {
   let vm: Vm | undefined;

@@ -64,7 +64,7 @@ const MOUNTPOINT: Record<SfsKind, string> = {
 };
 
 /** The order SFS are copied to RAM in: the most used first (PR #3783). */
-const COPY_PRIORITY: (SfsKind | "extra")[] = [
+const COPY_PRIORITY: (SfsKind | "extra" | "task")[] = [
   "puppy",
   "adrv",
   "ydrv",
@@ -75,6 +75,7 @@ const COPY_PRIORITY: (SfsKind | "extra")[] = [
   "zdrv",
   "fdrv",
   "kbuild",
+  "task",
   "extra",
 ];
 
@@ -85,7 +86,8 @@ const STACK_ORDER: SfsKind[] = ["adrv", "ydrv", "bdrv", "puppy", "devx", "nlsx",
 export const NO_UPGRADE: Plan["upgrade"] = { status: "none", reason: "no save", clean: false };
 
 const copyModeOf = (p: BootParams): CopyMode => (p.pfix.nocopy ? "no" : p.pfix.copy || p.pfix.ram ? "yes" : "auto");
-const keyOf = (x: Located): string => (x.kind === "extra" ? `extra:${basename(x.path)}` : x.kind);
+const keyOf = (x: Located): string =>
+  x.kind === "extra" || x.kind === "task" ? `${x.kind}:${basename(x.path)}` : x.kind;
 
 export function assemble(ctx: Ctx, d: Decisions): Plan {
   const { p, distro, union, iso, main, save } = d;
@@ -263,7 +265,7 @@ export function fatalPlan(ctx: Ctx, s: FatalState, message: string): Plan {
   };
 }
 
-/** The layer stack, top first: the writable layer, the save below it (13, 77), the SFS, EXTRASFSLIST's. */
+/** The layer stack, top first: the writable layer, the save below it (13, 77), task layers, the SFS, EXTRASFSLIST's. */
 function stack(all: Located[], save: ChosenSave | null, inRam: (x: Located) => boolean): Layer[] {
   const layers: Layer[] = [];
   const pupmode = pupmodeOf(save);
@@ -321,6 +323,9 @@ function stack(all: Located[], save: ChosenSave | null, inRam: (x: Located) => b
     if (role === "extra") l.kind = x.kind;
     return l;
   };
+  // Task layers on top: each holds its packages' dpkg records, over bdrv's.
+  let n = 3;
+  for (const x of all.filter((y) => y.kind === "task")) layers.push(layerOf(x, "extra", `/pup_ro${n++}`));
   for (const kind of STACK_ORDER) {
     const x = all.find((y) => y.kind === kind);
     if (!x) continue;
@@ -328,7 +333,6 @@ function stack(all: Located[], save: ChosenSave | null, inRam: (x: Located) => b
       kind === "devx" || kind === "nlsx" || kind === "docx" || kind === "kbuild" ? "extra" : kind;
     layers.push(layerOf(x, role, MOUNTPOINT[kind]));
   }
-  let n = 3;
   for (const x of all.filter((y) => y.kind === "extra")) layers.push(layerOf(x, "extra", `/pup_ro${n++}`));
   return layers;
 }

@@ -19,7 +19,7 @@ import type { Union } from "./params.js";
 
 /** Where an SFS was found. */
 export interface Located {
-  kind: SfsKind | "extra";
+  kind: SfsKind | "extra" | "task";
   source: "partition" | "initrd" | "iso";
   part: Part | null;
   path: string;
@@ -174,6 +174,27 @@ export function findOtherSfs(
         ctx.log.info(kind, `${path} on ${main.part.name}`);
       }
     }
+  }
+  return found;
+}
+
+/** ptask=NAME,...: each task's layer, NAME_PREFIX_VERSION.sfs beside the main SFS (ramstack build --task). */
+export function findTaskSfs(ctx: Ctx, p: BootParams, distro: DistroInfo, main: Located): Located[] {
+  if (!p.ptask.length) return [];
+  if (main.source !== "partition" || !main.part) {
+    ctx.log.warn("task", `ptask=${p.ptask.join(",")} ignored: task layers are found beside a main SFS on a partition`);
+    return [];
+  }
+  const found: Located[] = [];
+  for (const name of p.ptask) {
+    const path = joinPath(dirname(main.path), `${name}_${distro.prefix}_${distro.version}.sfs`);
+    const problem = sfsProblem(main.part.tree, path);
+    if (problem) {
+      ctx.log.warn("task", `task ${name}: ${path} on ${main.part.name}: ${problem}; the system boots without it`);
+      continue;
+    }
+    found.push(onPart("task", "partition", main.part, path));
+    ctx.log.info("task", `${name}: ${path} on ${main.part.name} (ptask)`);
   }
   return found;
 }

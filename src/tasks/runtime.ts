@@ -1,0 +1,169 @@
+// Tasks in the running system (`ramstack task`): added from Debian's
+// packages by apt, as DietPi installs software (dpkg knows them, so apt can
+// upgrade and remove them), their files written and services started; kept
+// by a save like any change, gone at reboot without one. A task stacked at
+// boot by ptask= is a layer: it is listed, not removed.
+
+import { dirname, join } from "../lib/path.js";
+import type { Port } from "../port/port.js";
+import type { TaskDef } from "./table.js";
+import { TASK_NAMES, TASKS } from "./table.js";
+
+export interface TaskState {
+  name: string;
+  purpose: string;
+  /** Every package installed. */
+  installed: boolean;
+  /** Packages not installed. */
+  missing: string[];
+  /** Stacked at boot as a layer (ptask=): it cannot be removed while running. */
+  layer: boolean;
+}
+
+export function taskDef(name: string): TaskDef {
+  const t = TASKS[name];
+  if (!t) throw new Error(`unknown task '${name}' (known: ${TASK_NAMES.join(", ")})`);
+  return t;
+}
+
+/** Which of the packages dpkg has installed. */
+function installedOf(port: Port, packages: readonly string[]): Set<string> {
+  const r = port.run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Abbrev}\\n", ...packages], { allowFail: true });
+  const out = new Set<string>();
+  for (const line of r.stdout.split("\n")) {
+    const [name, status] = line.trim().split(/\s+/);
+    if (name && status?.startsWith("ii")) out.add(name);
+  }
+  return out;
+}
+
+/** The task layers the init stacked: ptask= on the kernel's command line. */
+function stackedTasks(port: Port, root: string): string[] {
+  const cmdline = port.readText(join(root, "proc/cmdline")) ?? "";
+  const m = /(?:^|\s)ptask=(\S+)/.exec(cmdline);
+  return m ? m[1]!.split(",").filter(Boolean) : [];
+}
+
+export function taskStates(port: Port, root = "/"): TaskState[] {
+  const stacked = stackedTasks(port, root);
+  return TASK_NAMES.map((name) => {
+    const t = TASKS[name]!;
+    const have = installedOf(port, t.packages);
+    const missing = t.packages.filter((p) => !have.has(p));
+    return { name, purpose: t.purpose, installed: missing.length === 0, missing, layer: stacked.includes(name) };
+  });
+}
+
+/** apt's lists are in RAM: empty after each boot until apt-get update. */
+function aptHasLists(port: Port, root: string): boolean {
+  return port.list(join(root, "var/lib/apt/lists")).some((n) => n.endsWith("_Packages") || n.includes("_Packages."));
+}
+
+const APT_ENV = ["env", "DEBIAN_FRONTEND=noninteractive"];
+
+/** A default route: the network is up (the boot brings it up beside the login). */
+function hasDefaultRoute(port: Port, root: string): boolean {
+  const table = port.readText(join(root, "proc/net/route")) ?? "";
+  return table.split("\n").some((l) => l.split(/\s+/)[1] === "00000000");
+}
+
+/** apt needs the network: wait for it a while (DHCP may still be under way just after boot). */
+function waitForNetwork(port: Port, root: string, say: (s: string) => void, seconds: number): void {
+  if (hasDefaultRoute(port, root)) return;
+  say(`waiting for the network (up to ${seconds} s)`);
+  const until = port.now() + seconds * 1000;
+  while (!hasDefaultRoute(port, root)) {
+    if (port.now() >= until)
+      throw new Error(
+        `no network after ${seconds} s (no default route): nothing was installed; check 'ip addr' and try again`,
+      );
+    port.run("sleep", ["1"], { allowFail: true });
+  }
+}
+
+export interface TaskAddResult {
+  name: string;
+  /** Packages apt installed (those the task names that were not there). */
+  installed: string[];
+  services: string[];
+  healthy: boolean;
+}
+
+/**
+ * Install the task: apt (its lists fetched first when RAM holds none), its
+ * files, its setup, its services started; then its health check, tried
+ * for up to WAIT seconds while the services start.
+ */
+export function addTask(
+  port: Port,
+  name: string,
+  o: { say: (s: string) => void; showApt: boolean; waitSeconds?: number },
+  root = "/",
+): TaskAddResult {
+  const t = taskDef(name);
+  const before = installedOf(port, t.packages);
+  waitForNetwork(port, root, o.say, 60);
+  if (!aptHasLists(port, root)) {
+    o.say("apt-get update (the package lists are in RAM, fetched again after each boot)");
+    port.run("apt-get", ["update", "-q"], o.showApt ? { inherit: true } : {});
+  }
+  o.say(`installing ${t.packages.join(" ")} and what they need`);
+  port.run(
+    APT_ENV[0]!,
+    [...APT_ENV.slice(1), "apt-get", "install", "-y", "-q", "--no-install-recommends", ...t.packages],
+    o.showApt ? { inherit: true } : {},
+  );
+  for (const [path, f] of Object.entries(t.files)) {
+    const full = join(root, path);
+    if (t.userFiles.includes(path) && port.lstat(full) !== null) continue;
+    port.mkdir(dirname(full));
+    port.writeText(full, f.text);
+    port.chmod(full, f.mode);
+  }
+  if (t.setup.length) port.run("sh", ["-ec", t.setup.join("\n")]);
+  for (const s of t.services) {
+    o.say(`starting ${s}`);
+    port.run(join(root, "etc/init.d", s), ["start"], { allowFail: true });
+  }
+  const healthy = waitHealthy(port, t, o.waitSeconds ?? 30);
+  return { name, installed: t.packages.filter((p) => !before.has(p)), services: t.services, healthy };
+}
+
+function waitHealthy(port: Port, t: TaskDef, seconds: number): boolean {
+  const until = port.now() + seconds * 1000;
+  for (;;) {
+    if (port.run("sh", ["-c", t.health], { allowFail: true }).status === 0) return true;
+    if (port.now() >= until) return false;
+    port.run("sleep", ["1"], { allowFail: true });
+  }
+}
+
+/** Stop the task's services, purge its packages (and what only they needed), remove its files. */
+export function removeTask(
+  port: Port,
+  name: string,
+  o: { say: (s: string) => void; showApt: boolean },
+  root = "/",
+): void {
+  const t = taskDef(name);
+  if (stackedTasks(port, root).includes(name))
+    throw new Error(`${name} is a layer stacked at boot (ptask=${name}): boot without it to remove it`);
+  for (const s of t.services) port.run(join(root, "etc/init.d", s), ["stop"], { allowFail: true });
+  const have = [...installedOf(port, t.packages)];
+  if (have.length) {
+    o.say(`removing ${have.join(" ")} and what only they needed`);
+    port.run(
+      APT_ENV[0]!,
+      [...APT_ENV.slice(1), "apt-get", "purge", "-y", "-q", "--autoremove", ...have],
+      o.showApt ? { inherit: true } : {},
+    );
+  }
+  // The task's own files (not the user's): its init scripts' links first, then the files.
+  for (const path of Object.keys(t.files)) {
+    if (t.userFiles.includes(path)) continue;
+    const full = join(root, path);
+    if (path.startsWith("etc/init.d/"))
+      port.run("update-rc.d", [path.slice("etc/init.d/".length), "remove"], { allowFail: true });
+    port.remove(full);
+  }
+}

@@ -1,0 +1,183 @@
+// Tasks as data: what makes a debian-profile system a web development box,
+// a media centre or a retro console. Each task is Debian packages (never
+// their Recommends), files and settings, the services it starts, and a
+// health check that says whether it works. `ramstack build --task NAME`
+// turns one into an SFS layer (src/build/task-layer.ts).
+
+export interface TaskFile {
+  text: string;
+  mode: number;
+}
+
+export interface TaskDef {
+  purpose: string;
+  /** Debian packages, installed by apt with their dependencies and without Recommends. */
+  packages: string[];
+  /** Shell commands run in the system after the packages (enabling modules, making folders). */
+  setup: string[];
+  /** Files written over the packages' (settings, the task's own programs). */
+  files: Record<string, TaskFile>;
+  /** Of those, the user's once written (a project's first page): never overwritten or removed. */
+  userFiles: string[];
+  /** Init scripts the task starts at boot (their links made by update-rc.d). */
+  services: string[];
+  /** Exits 0 when the task works, in the running system. */
+  health: string;
+}
+
+const DEVSERVER = `#!/usr/bin/node
+// ramstack's development server: serves a folder, and a page it serves
+// reloads itself in the browser when a file of the folder changes.
+"use strict";
+const http = require("http");
+const fs = require("fs");
+const path = require("path");
+const root = path.resolve(process.argv[2] || "/srv/www");
+const port = Number(process.argv[3] || 8000);
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".htm": "text/html; charset=utf-8",
+  ".css": "text/css",
+  ".js": "text/javascript",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".txt": "text/plain; charset=utf-8",
+};
+const RELOAD = "/__ramstack_reload";
+const SNIPPET = '<script>new EventSource("' + RELOAD + '").onmessage = () => location.reload();</script>';
+const clients = new Set();
+
+// What the folder holds, with times and sizes: a change is a new stamp.
+function stampOf(dir) {
+  let s = "";
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) s += stampOf(p);
+    else {
+      try {
+        const st = fs.statSync(p);
+        s += p + " " + st.mtimeMs + " " + st.size + "\\n";
+      } catch {}
+    }
+  }
+  return s;
+}
+let stamp = null;
+setInterval(() => {
+  let now = "";
+  try {
+    now = stampOf(root);
+  } catch {}
+  if (stamp !== null && now !== stamp) for (const c of clients) c.write("data: reload\\n\\n");
+  stamp = now;
+}, 300);
+
+http
+  .createServer((req, res) => {
+    const url = decodeURIComponent((req.url || "/").split("?")[0]);
+    if (url === RELOAD) {
+      res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+      res.write(": waiting for a change\\n\\n");
+      clients.add(res);
+      req.on("close", () => clients.delete(res));
+      return;
+    }
+    let file = path.join(root, path.normalize(url));
+    if (file !== root && !file.startsWith(root + path.sep)) {
+      res.writeHead(403);
+      res.end();
+      return;
+    }
+    try {
+      if (fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+      const body = fs.readFileSync(file);
+      const type = TYPES[path.extname(file)] || "application/octet-stream";
+      res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-store" });
+      if (!type.startsWith("text/html")) res.end(body);
+      else {
+        const html = body.toString();
+        res.end(/<\\/body>/i.test(html) ? html.replace(/<\\/body>/i, SNIPPET + "</body>") : html + SNIPPET);
+      }
+    } catch {
+      res.writeHead(404, { "Content-Type": "text/plain" });
+      res.end("not found\\n");
+    }
+  })
+  .listen(port, () => console.log("serving " + root + " on port " + port + "; pages reload when a file changes"));
+`;
+
+const DEVSERVER_SERVICE = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ramstack-devserver
+# Required-Start:    $local_fs $network
+# Required-Stop:     $local_fs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: the webdev task's development server (port 8000, /srv/www)
+### END INIT INFO
+PIDFILE=/run/ramstack-devserver.pid
+case "$1" in
+start)
+  start-stop-daemon --start --quiet --background --make-pidfile --pidfile $PIDFILE \\
+    --exec /usr/bin/node -- /usr/bin/ramstack-devserver /srv/www 8000
+  ;;
+stop) start-stop-daemon --stop --quiet --oknodo --pidfile $PIDFILE --remove-pidfile ;;
+restart|force-reload) "$0" stop; "$0" start ;;
+status) start-stop-daemon --status --pidfile $PIDFILE ;;
+*) echo "Usage: $0 start|stop|restart|status" >&2; exit 3 ;;
+esac
+`;
+
+const WEBDEV_INDEX = `<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>ramstack webdev</title></head>
+<body>
+<h1>ramstack webdev</h1>
+<p>This is /srv/www. Edit it: lighttpd serves it with PHP on port 80, and the
+development server on port 8000 reloads this page when a file changes.
+<code>ramstack save</code> keeps the folder.</p>
+</body>
+</html>
+`;
+
+export const TASKS: Record<string, TaskDef> = {
+  webdev: {
+    purpose:
+      "a web development box: lighttpd with PHP serving /srv/www on port 80, a development server that reloads pages on change on port 8000, Node.js, git and nano",
+    packages: ["lighttpd", "php-cgi", "php-cli", "nodejs", "git", "nano", "ca-certificates"],
+    setup: [
+      "ln -sf ../conf-available/10-fastcgi.conf /etc/lighttpd/conf-enabled/10-fastcgi.conf",
+      "ln -sf ../conf-available/15-fastcgi-php.conf /etc/lighttpd/conf-enabled/15-fastcgi-php.conf",
+      "update-rc.d ramstack-devserver defaults",
+    ],
+    files: {
+      "etc/lighttpd/conf-enabled/90-ramstack-webdev.conf": {
+        text: '# ramstack webdev: the project folder, kept by saves.\nserver.document-root := "/srv/www"\n',
+        mode: 0o644,
+      },
+      "usr/bin/ramstack-devserver": { text: DEVSERVER, mode: 0o755 },
+      "etc/init.d/ramstack-devserver": { text: DEVSERVER_SERVICE, mode: 0o755 },
+      "srv/www/index.html": { text: WEBDEV_INDEX, mode: 0o644 },
+      "srv/www/info.php": { text: "<?php echo 'PHP ' . PHP_VERSION . \"\\n\";\n", mode: 0o644 },
+    },
+    userFiles: ["srv/www/index.html", "srv/www/info.php"],
+    services: ["lighttpd", "ramstack-devserver"],
+    // busybox's wget (Debian's busybox is there for syslogd): Node.js takes seconds to start under emulation.
+    health:
+      "busybox wget -q -O - http://127.0.0.1/info.php | grep -q '^PHP ' && busybox wget -q -O /dev/null http://127.0.0.1:8000/",
+  },
+};
+
+export const TASK_NAMES = Object.keys(TASKS);
+
+/** Task names from a comma-separated list; an unknown one is an error that names the known ones. */
+export function parseTasks(text: string): string[] {
+  const names = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names) if (!TASKS[n]) throw new Error(`unknown task '${n}' (known: ${TASK_NAMES.join(", ")})`);
+  return [...new Set(names)];
+}
