@@ -125,7 +125,8 @@ export function addTask(
     o.say(`starting ${s}`);
     port.run(join(root, "etc/init.d", s), ["start"], { allowFail: true });
   }
-  const healthy = waitHealthy(port, t, o.waitSeconds ?? 30);
+  // Node.js alone takes ~15 s to start under emulation: the services get two minutes.
+  const healthy = waitHealthy(port, t, o.waitSeconds ?? 120);
   return { name, installed: t.packages.filter((p) => !before.has(p)), services: t.services, healthy };
 }
 

@@ -154,7 +154,10 @@ export const TASKS: Record<string, TaskDef> = {
     ],
     files: {
       "etc/lighttpd/conf-enabled/90-ramstack-webdev.conf": {
-        text: '# ramstack webdev: the project folder, kept by saves.\nserver.document-root := "/srv/www"\n',
+        text:
+          '# ramstack webdev: the project folder, kept by saves.\nserver.document-root := "/srv/www"\n' +
+          "# A development box: a file edited is served as it is now, not as lighttpd last saw it.\n" +
+          'server.stat-cache-engine = "disable"\n',
         mode: 0o644,
       },
       "usr/bin/ramstack-devserver": { text: DEVSERVER, mode: 0o755 },

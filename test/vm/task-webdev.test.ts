@@ -120,78 +120,95 @@ async function boot(build: string, disk: string, cmdline: string, web: number): 
   }
 }
 
-describe("the webdev task added while running", { timeout: 1500000 }, () => {
-  let build: string;
-  let disk: string;
-  let web: number;
-  let repo: AptRepo | undefined;
-  let vm: Vm | undefined;
-  before(async () => {
-    build = testBuild("debian");
-    const dir = scratch("webdev-add");
-    // Room for the save that keeps the task's packages.
-    disk = bootDisk({ build, dir, spareMiB: 640 });
-    const debs = join(cacheDir(), "task-debs");
-    makeAptRepoOf(
-      readdirSync(debs)
-        .filter((n) => n.endsWith(".deb"))
-        .map((n) => join(debs, n)),
-      join(dir, "repo"),
-    );
-    repo = await serveAptRepo(join(dir, "repo"));
-    web = await freePort();
-    vm = await boot(build, disk, "", web);
-  });
-  after(async () => {
-    await vm?.kill();
-    await repo?.close();
-  });
+/**
+ * apt installing webdev's ~80 packages in the guest takes more than 12 minutes
+ * under TCG (dpkg on the overlay, PHP's and Node's maintainer scripts): too
+ * long for npm test's 30, so this part runs when RAMSTACK_SLOW_TESTS=1.
+ */
+const SLOW = process.env.RAMSTACK_SLOW_TESTS === "1";
 
-  it("adds it from Debian's packages, and it works at once (waiting for the network the boot brings up)", async () => {
-    const v = vm!;
-    assert.match(await v.check("ramstack task list"), /^webdev\s+not added\b/m);
-    await v.check(`echo '${repo!.source}' > /etc/apt/sources.list`);
-    const out = await v.check("ramstack task add webdev 2>&1", 900000);
-    assert.match(
-      out,
-      /Added webdev: \d+ packages installed, lighttpd, ramstack-devserver started; its health check passes\./,
-    );
-    assert.match(await get(`http://127.0.0.1:${web}/info.php`), /^200 PHP 8\.2\./);
-    const list = JSON.parse(await v.check("ramstack task list --json")) as {
-      tasks: { name: string; installed: boolean; layer: boolean }[];
-    };
-    const w = list.tasks.find((t) => t.name === "webdev")!;
-    assert.deepEqual([w.installed, w.layer], [true, false]);
-  });
+describe(
+  "the webdev task added while running",
+  {
+    timeout: 2400000,
+    skip: SLOW ? false : "takes over 12 minutes under TCG: RAMSTACK_SLOW_TESTS=1 runs it",
+  },
+  () => {
+    let build: string;
+    let disk: string;
+    let web: number;
+    let repo: AptRepo | undefined;
+    let vm: Vm | undefined;
+    before(async () => {
+      build = testBuild("debian");
+      const dir = scratch("webdev-add");
+      // Room for the save that keeps the task's packages.
+      disk = bootDisk({ build, dir, spareMiB: 640 });
+      const debs = join(cacheDir(), "task-debs");
+      makeAptRepoOf(
+        readdirSync(debs)
+          .filter((n) => n.endsWith(".deb"))
+          .map((n) => join(debs, n)),
+        join(dir, "repo"),
+      );
+      repo = await serveAptRepo(join(dir, "repo"));
+      web = await freePort();
+      vm = await boot(build, disk, "", web);
+    });
+    after(async () => {
+      await vm?.kill();
+      await repo?.close();
+    });
 
-  it("a save keeps it: after a reboot it is there, started by its own init scripts", async () => {
-    await vm!.check("echo '<p>mine</p>' > /srv/www/mine.html");
-    assert.match(await vm!.check("ramstack save new folder 2>&1", 600000), /Saved the session in .*debiansave/);
-    await vm!.check("sync");
-    await vm!.kill();
-    vm = await boot(build, disk, "", web);
-    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "12");
-    assert.match(await vm.check("ramstack task list"), /^webdev\s+added\b/m);
-    await vm.check(`i=0; until ${TASKS.webdev!.health}; do i=$((i+1)); [ $i -lt 60 ] || exit 1; sleep 1; done`, 90000);
-    assert.match(await get(`http://127.0.0.1:${web}/mine.html`), /^200 <p>mine<\/p>/);
-  });
+    it("adds it from Debian's packages, and it works at once (waiting for the network the boot brings up)", async () => {
+      const v = vm!;
+      assert.match(await v.check("ramstack task list"), /^webdev\s+not added\b/m);
+      await v.check(`echo '${repo!.source}' > /etc/apt/sources.list`);
+      const out = await v.check("ramstack task add webdev 2>&1", 900000);
+      assert.match(
+        out,
+        /Added webdev: \d+ packages installed, lighttpd, ramstack-devserver started; its health check passes\./,
+      );
+      assert.match(await get(`http://127.0.0.1:${web}/info.php`), /^200 PHP 8\.2\./);
+      const list = JSON.parse(await v.check("ramstack task list --json")) as {
+        tasks: { name: string; installed: boolean; layer: boolean }[];
+      };
+      const w = list.tasks.find((t) => t.name === "webdev")!;
+      assert.deepEqual([w.installed, w.layer], [true, false]);
+    });
 
-  it("removing it purges its packages and keeps the project's files", async () => {
-    assert.match(
-      await vm!.check("ramstack task remove webdev 2>&1", 600000),
-      /Removed webdev; its project files stay\./,
-    );
-    assert.match(await vm!.check("ramstack task list"), /^webdev\s+not added\b/m);
-    assert.equal(await vm!.check("command -v php-cgi lighttpd node || echo gone"), "gone");
-    assert.equal(await vm!.check("cat /srv/www/mine.html"), "<p>mine</p>");
-    await vm!.kill();
-    vm = undefined;
-  });
+    it("a save keeps it: after a reboot it is there, started by its own init scripts", async () => {
+      await vm!.check("echo '<p>mine</p>' > /srv/www/mine.html");
+      assert.match(await vm!.check("ramstack save new folder 2>&1", 600000), /Saved the session in .*debiansave/);
+      await vm!.check("sync");
+      await vm!.kill();
+      vm = await boot(build, disk, "", web);
+      assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "12");
+      assert.match(await vm.check("ramstack task list"), /^webdev\s+added\b/m);
+      await vm.check(
+        `i=0; until ${TASKS.webdev!.health}; do i=$((i+1)); [ $i -lt 60 ] || exit 1; sleep 1; done`,
+        90000,
+      );
+      assert.match(await get(`http://127.0.0.1:${web}/mine.html`), /^200 <p>mine<\/p>/);
+    });
 
-  it("without a save it is not there (pfix=ram)", async () => {
-    vm = await boot(build, disk, "pfix=ram", web);
-    assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
-    assert.match(await vm.check("ramstack task list"), /^webdev\s+not added\b/m);
-    assert.equal(await vm.check("test -e /srv/www/mine.html || echo gone"), "gone");
-  });
-});
+    it("removing it purges its packages and keeps the project's files", async () => {
+      assert.match(
+        await vm!.check("ramstack task remove webdev 2>&1", 600000),
+        /Removed webdev; its project files stay\./,
+      );
+      assert.match(await vm!.check("ramstack task list"), /^webdev\s+not added\b/m);
+      assert.equal(await vm!.check("command -v php-cgi lighttpd node || echo gone"), "gone");
+      assert.equal(await vm!.check("cat /srv/www/mine.html"), "<p>mine</p>");
+      await vm!.kill();
+      vm = undefined;
+    });
+
+    it("without a save it is not there (pfix=ram)", async () => {
+      vm = await boot(build, disk, "pfix=ram", web);
+      assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
+      assert.match(await vm.check("ramstack task list"), /^webdev\s+not added\b/m);
+      assert.equal(await vm.check("test -e /srv/www/mine.html || echo gone"), "gone");
+    });
+  },
+);
