@@ -34,7 +34,7 @@ import { debianBase } from "./debian-base.js";
 import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs, debianZdrvKey } from "./debian.js";
 import { mergedUsrModules } from "./merged-usr.js";
 import { taskKey, taskLayer } from "./task-layer.js";
-import { TASKS } from "../tasks/table.js";
+import { taskDef, TASKS } from "../tasks/table.js";
 import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 export interface BuildOptions {
@@ -239,8 +239,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const tasks = o.tasks ?? [];
   if (tasks.length && !debian) throw new Error("task layers are made for the debian profile (--profile debian)");
   for (const name of tasks) {
-    const task = TASKS[name];
-    if (!task) throw new Error(`unknown task '${name}'`);
+    const task = taskDef(name);
     await steps.step(sfsName(name, o.distro), taskKey(inputs, debian!, name, task), (tmp, p) =>
       taskLayer(debian!, task, tmp, inputs, p),
     );

@@ -62,6 +62,16 @@ export interface SystemFile {
   mode: number;
 }
 
+/** FILES (path under ROOT -> text and mode) written under ROOT, directories made as needed. */
+export function writeSystemFiles(root: string, files: Readonly<Record<string, SystemFile>>): void {
+  for (const [path, f] of Object.entries(files)) {
+    const full = join(root, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, f.text);
+    chmodSync(full, f.mode);
+  }
+}
+
 const INITTAB = `# sysvinit's table, written by ramstack's debian profile.
 id:2:initdefault:
 si::sysinit:/etc/rc.d/rc.sysinit
@@ -413,12 +423,7 @@ export async function debianBase(
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   const stage = join(tmp, "stage");
-  for (const [path, f] of Object.entries(DEBIAN_FILES)) {
-    const full = join(stage, path);
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, f.text);
-    chmodSync(full, f.mode);
-  }
+  writeSystemFiles(stage, DEBIAN_FILES);
   const tree = join(tmp, "tree");
   // mmdebstrap says what it is doing in lines "I: …" on stderr: shown as they come.
   const p = progress(out, "build: mmdebstrap");

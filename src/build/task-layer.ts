@@ -5,14 +5,15 @@
 // main SFS at boot and holds exactly what the install changed: new and
 // changed files, and overlay whiteouts for what it removed.
 
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Progress } from "../lib/progress.js";
 import { lineSplitter, run, runStreaming } from "../sys/exec.js";
 import type { TaskDef } from "../tasks/table.js";
 import { aptState, cacheDir } from "./cache.js";
 import { scratchDir } from "./components.js";
 import type { DebianBase } from "./debian-base.js";
+import { writeSystemFiles } from "./debian-base.js";
 import type { BuildInputs } from "./keys.js";
 import { codeHash } from "./keys.js";
 import { mksquashfsShowing } from "./squashfs.js";
@@ -100,12 +101,7 @@ export async function taskLayer(
   const mnt = join(dir, "root");
   const debs = join(cacheDir(), "task-debs");
   for (const d of [upper, work, mnt, debs, `${mnt}.files`]) mkdirSync(d, { recursive: true });
-  for (const [path, f] of Object.entries(task.files)) {
-    const full = join(`${mnt}.files`, path);
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, f.text);
-    chmodSync(full, f.mode);
-  }
+  writeSystemFiles(`${mnt}.files`, task.files);
   try {
     const said = lineSplitter((line) => {
       const m = /^I: (.*)$/.exec(line);

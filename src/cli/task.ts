@@ -2,8 +2,8 @@
 
 import { defaultPort } from "../port/default.js";
 import type { Port } from "../port/port.js";
-import { addTask, removeTask, taskDef, taskStates } from "../tasks/runtime.js";
-import { TASK_NAMES, TASKS } from "../tasks/table.js";
+import { addTask, removeTask, taskStates } from "../tasks/runtime.js";
+import { taskDef, TASK_NAMES, TASKS } from "../tasks/table.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError } from "./args.js";
 

@@ -5,9 +5,10 @@
 // boot by ptask= is a layer: it is listed, not removed.
 
 import { dirname, join } from "../lib/path.js";
+import { parseParams } from "../plan/params.js";
 import type { Port } from "../port/port.js";
 import type { TaskDef } from "./table.js";
-import { TASK_NAMES, TASKS } from "./table.js";
+import { taskDef, TASK_NAMES, TASKS } from "./table.js";
 
 export interface TaskState {
   name: string;
@@ -18,12 +19,6 @@ export interface TaskState {
   missing: string[];
   /** Stacked at boot as a layer (ptask=): it cannot be removed while running. */
   layer: boolean;
-}
-
-export function taskDef(name: string): TaskDef {
-  const t = TASKS[name];
-  if (!t) throw new Error(`unknown task '${name}' (known: ${TASK_NAMES.join(", ")})`);
-  return t;
 }
 
 /** Which of the packages dpkg has installed. */
@@ -37,11 +32,9 @@ function installedOf(port: Port, packages: readonly string[]): Set<string> {
   return out;
 }
 
-/** The task layers the init stacked: ptask= on the kernel's command line. */
+/** The task layers the init stacked: ptask= on the kernel's command line, read as the init reads it. */
 function stackedTasks(port: Port, root: string): string[] {
-  const cmdline = port.readText(join(root, "proc/cmdline")) ?? "";
-  const m = /(?:^|\s)ptask=(\S+)/.exec(cmdline);
-  return m ? m[1]!.split(",").filter(Boolean) : [];
+  return parseParams(port.readText(join(root, "proc/cmdline")) ?? "").params.ptask;
 }
 
 export function taskStates(port: Port, root = "/"): TaskState[] {
@@ -59,7 +52,10 @@ function aptHasLists(port: Port, root: string): boolean {
   return port.list(join(root, "var/lib/apt/lists")).some((n) => n.endsWith("_Packages") || n.includes("_Packages."));
 }
 
-const APT_ENV = ["env", "DEBIAN_FRONTEND=noninteractive"];
+/** apt-get without questions; its own output on the terminal when SHOW. */
+function aptGet(port: Port, args: readonly string[], show: boolean): void {
+  port.run("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", ...args], show ? { inherit: true } : {});
+}
 
 /** A default route: the network is up (the boot brings it up beside the login). */
 function hasDefaultRoute(port: Port, root: string): boolean {
@@ -105,14 +101,10 @@ export function addTask(
   waitForNetwork(port, root, o.say, 60);
   if (!aptHasLists(port, root)) {
     o.say("apt-get update (the package lists are in RAM, fetched again after each boot)");
-    port.run("apt-get", ["update", "-q"], o.showApt ? { inherit: true } : {});
+    aptGet(port, ["update", "-q"], o.showApt);
   }
   o.say(`installing ${t.packages.join(" ")} and what they need`);
-  port.run(
-    APT_ENV[0]!,
-    [...APT_ENV.slice(1), "apt-get", "install", "-y", "-q", "--no-install-recommends", ...t.packages],
-    o.showApt ? { inherit: true } : {},
-  );
+  aptGet(port, ["install", "-y", "-q", "--no-install-recommends", ...t.packages], o.showApt);
   for (const [path, f] of Object.entries(t.files)) {
     const full = join(root, path);
     if (t.userFiles.includes(path) && port.lstat(full) !== null) continue;
@@ -153,11 +145,7 @@ export function removeTask(
   const have = [...installedOf(port, t.packages)];
   if (have.length) {
     o.say(`removing ${have.join(" ")} and what only they needed`);
-    port.run(
-      APT_ENV[0]!,
-      [...APT_ENV.slice(1), "apt-get", "purge", "-y", "-q", "--autoremove", ...have],
-      o.showApt ? { inherit: true } : {},
-    );
+    aptGet(port, ["purge", "-y", "-q", "--autoremove", ...have], o.showApt);
   }
   // The task's own files (not the user's): its init scripts' links first, then the files.
   for (const path of Object.keys(t.files)) {

@@ -176,11 +176,18 @@ export const TASKS: Record<string, TaskDef> = {
 export const TASK_NAMES = Object.keys(TASKS);
 
 /** Task names from a comma-separated list; an unknown one is an error that names the known ones. */
+/** A task by name; an unknown one is an error that names the known ones. */
+export function taskDef(name: string): TaskDef {
+  const t = TASKS[name];
+  if (!t) throw new Error(`unknown task '${name}' (known: ${TASK_NAMES.join(", ")})`);
+  return t;
+}
+
 export function parseTasks(text: string): string[] {
   const names = text
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const n of names) if (!TASKS[n]) throw new Error(`unknown task '${n}' (known: ${TASK_NAMES.join(", ")})`);
+  for (const n of names) taskDef(n);
   return [...new Set(names)];
 }
