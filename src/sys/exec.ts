@@ -47,17 +47,32 @@ export function run(cmd: string, args: readonly string[] = [], opts: RunOptions 
     maxBuffer: 1 << 30,
     timeout: opts.timeoutMs,
   });
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new CommandError(commandLine(cmd, args), 127, `${cmd}: command not found`);
-    throw new CommandError(commandLine(cmd, args), -1, String(r.error.message));
-  }
-  const stdoutBuf = (r.stdout as Buffer | null) ?? Buffer.alloc(0);
+  if (r.error) throw notStarted(cmd, args, r.error);
+  return finished(cmd, args, r.status, r.signal, r.stdout, r.stderr, opts);
+}
+
+/** A program that could not be started; a missing one is status 127, as a shell says. */
+function notStarted(cmd: string, args: readonly string[], e: NodeJS.ErrnoException): CommandError {
+  if (e.code === "ENOENT") return new CommandError(commandLine(cmd, args), 127, `${cmd}: command not found`);
+  return new CommandError(commandLine(cmd, args), -1, String(e.message));
+}
+
+/** A program's result once it ended; a non-zero exit throws, unless allowFail. */
+function finished(
+  cmd: string,
+  args: readonly string[],
+  status: number | null,
+  signal: NodeJS.Signals | null,
+  stdout: Buffer | null,
+  stderr: Buffer | null,
+  opts: { binary?: boolean; allowFail?: boolean },
+): RunResult {
+  const stdoutBuf = stdout ?? Buffer.alloc(0);
   const res: RunResult = {
-    status: r.status ?? (r.signal ? 128 : -1),
+    status: status ?? (signal ? 128 : -1),
     stdout: opts.binary ? "" : stdoutBuf.toString("utf8"),
     stdoutBuf,
-    stderr: ((r.stderr as Buffer | null) ?? Buffer.alloc(0)).toString("utf8"),
+    stderr: (stderr ?? Buffer.alloc(0)).toString("utf8"),
   };
   if (res.status !== 0 && !opts.allowFail)
     throw new CommandError(commandLine(cmd, args), res.status, res.stderr || res.stdout);
@@ -95,23 +110,15 @@ export function runStreaming(cmd: string, args: readonly string[], opts: StreamO
     });
     child.on("error", (e: NodeJS.ErrnoException) => {
       clearInterval(timer);
-      reject(
-        e.code === "ENOENT"
-          ? new CommandError(commandLine(cmd, args), 127, `${cmd}: command not found`)
-          : new CommandError(commandLine(cmd, args), -1, e.message),
-      );
+      reject(notStarted(cmd, args, e));
     });
     child.on("close", (code, signal) => {
       clearInterval(timer);
-      const stdoutBuf = Buffer.concat(out);
-      const res: RunResult = {
-        status: code ?? (signal ? 128 : -1),
-        stdout: stdoutBuf.toString("utf8"),
-        stdoutBuf,
-        stderr: Buffer.concat(err).toString("utf8"),
-      };
-      if (res.status !== 0) reject(new CommandError(commandLine(cmd, args), res.status, res.stderr || res.stdout));
-      else resolve(res);
+      try {
+        resolve(finished(cmd, args, code, signal, Buffer.concat(out), Buffer.concat(err), {}));
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }
