@@ -113,11 +113,20 @@ export async function boot(
   build: string,
   disks: VmDisk[],
   cmdline = "",
-  o: { memMiB?: number; stopAllowed?: boolean; initrd?: string } = {},
+  o: BootWaits & { memMiB?: number; stopAllowed?: boolean; initrd?: string; net?: VmOptions["net"] } = {},
 ): Promise<Boot> {
-  const vm = kernelVm(build, disks, cmdline, o.memMiB);
+  const vm = { ...kernelVm(build, disks, cmdline, o.memMiB), ...(o.net ? { net: o.net } : {}) };
   return bootVm(o.initrd ? { ...vm, initrd: o.initrd } : vm, o);
 }
+
+/** How long a boot may take to reach the system, and its console's shell to answer (a debian system needs longer). */
+export interface BootWaits {
+  upWithinMs?: number;
+  shellWithinMs?: number;
+}
+
+/** The debian profile's waits: its rc scripts take longer than the tiny one's under emulation. */
+export const DEBIAN_BOOT: BootWaits = { upWithinMs: 300000, shellWithinMs: 90000 };
 
 /** The build's initrd with files added at its root (a second, concatenated archive), as a remastered initrd would hold them. */
 export function initrdWith(build: string, dir: string, files: Record<string, string>): string {
@@ -140,11 +149,11 @@ export async function bootImage(
   return bootVm({ firmware, disks: [{ file: image, bus }], memMiB: 1024 }, {});
 }
 
-async function bootVm(opts: VmOptions, o: { stopAllowed?: boolean }): Promise<Boot> {
+async function bootVm(opts: VmOptions, o: BootWaits & { stopAllowed?: boolean }): Promise<Boot> {
   const vm = VmClass.start(opts);
   try {
-    const m = await vm.waitFor(/ramstack: system up|The boot cannot go on/, 240000);
-    await vm.shellReady(60000);
+    const m = await vm.waitFor(/ramstack: system up|The boot cannot go on/, o.upWithinMs ?? 240000);
+    await vm.shellReady(o.shellWithinMs ?? 60000);
     const reached = m[0].startsWith("ramstack") ? "system" : "initrd-shell";
     if (reached !== "system" && !o.stopAllowed) throw new Error(`the boot stopped in the initrd:\n${vm.tail(60)}`);
     return { vm, reached };

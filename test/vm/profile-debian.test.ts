@@ -16,7 +16,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readManifest } from "../../src/build/build.js";
 import type { Vm } from "../../src/vm/qemu.js";
-import { Vm as VmClass } from "../../src/vm/qemu.js";
 import type { AptRepo } from "../helpers/apt-repo.js";
 import { makeAptRepo, serveAptRepo } from "../helpers/apt-repo.js";
 import {
@@ -24,7 +23,8 @@ import {
   cli,
   guestMounts,
   guestVars,
-  kernelVm,
+  boot,
+  DEBIAN_BOOT,
   lowerDirs,
   scratch,
   testBuild,
@@ -33,10 +33,8 @@ import {
 
 /** Boot the build from this disk with a network card; the console's shell is ready when this returns. */
 async function start(build: string, disk: string, cmdline = "", bus: "virtio" | "usb" = "virtio"): Promise<Vm> {
-  const vm = VmClass.start({ ...kernelVm(build, [{ file: disk, bus }], cmdline), net: { forwards: [] } });
+  const { vm } = await boot(build, [{ file: disk, bus }], cmdline, { ...DEBIAN_BOOT, net: { forwards: [] } });
   try {
-    await vm.waitFor(/ramstack: system up/, 300000);
-    await vm.shellReady(90000);
     // The card's driver and its DHCP lease come beside the boot: wait for the address.
     await vm.check(
       "i=0; until ip -4 -o addr show eth0 2>/dev/null | grep -q inet; do i=$((i+1)); [ $i -lt 120 ] || exit 1; sleep 0.5; done",

@@ -11,7 +11,6 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
-import { Vm as VmClass } from "../../src/vm/qemu.js";
 import { TASKS } from "../../src/tasks/table.js";
 import { freePort, get } from "../helpers/net.js";
 import { readdirSync } from "node:fs";
@@ -19,7 +18,16 @@ import { join } from "node:path";
 import { cacheDir } from "../../src/build/cache.js";
 import type { AptRepo } from "../helpers/apt-repo.js";
 import { makeAptRepoOf, serveAptRepo } from "../helpers/apt-repo.js";
-import { bootDisk, guestMounts, guestVars, kernelVm, lowerDirs, scratch, testBuild } from "../helpers/system.js";
+import {
+  boot,
+  bootDisk,
+  DEBIAN_BOOT,
+  guestMounts,
+  guestVars,
+  lowerDirs,
+  scratch,
+  testBuild,
+} from "../helpers/system.js";
 
 /** The development server's reload stream, read from this machine: resolves at its first "reload" event. */
 function reloadEvent(url: string, timeoutMs: number): { opened: Promise<void>; reloaded: Promise<string> } {
@@ -57,8 +65,8 @@ describe("the webdev task", { timeout: 900000 }, () => {
     const disk = bootDisk({ build, dir: scratch("webdev"), spareMiB: 128 });
     web = await freePort();
     dev = await freePort();
-    const v = VmClass.start({
-      ...kernelVm(build, [{ file: disk, bus: "virtio" }], "ptask=webdev"),
+    const r = await boot(build, [{ file: disk, bus: "virtio" }], "ptask=webdev", {
+      ...DEBIAN_BOOT,
       net: {
         forwards: [
           { host: web, guest: 80 },
@@ -66,9 +74,7 @@ describe("the webdev task", { timeout: 900000 }, () => {
         ],
       },
     });
-    vm = v;
-    await v.waitFor(/ramstack: system up/, 300000);
-    await v.shellReady(90000);
+    vm = r.vm;
   });
   after(async () => vm?.kill());
 
@@ -105,19 +111,12 @@ describe("the webdev task", { timeout: 900000 }, () => {
 });
 
 /** Boot with a network card and the web server's port forwarded; the console's shell is ready when this returns. */
-async function boot(build: string, disk: string, cmdline: string, web: number): Promise<Vm> {
-  const v = VmClass.start({
-    ...kernelVm(build, [{ file: disk, bus: "virtio" }], cmdline),
+async function bootWeb(build: string, disk: string, cmdline: string, web: number): Promise<Vm> {
+  const r = await boot(build, [{ file: disk, bus: "virtio" }], cmdline, {
+    ...DEBIAN_BOOT,
     net: { forwards: [{ host: web, guest: 80 }] },
   });
-  try {
-    await v.waitFor(/ramstack: system up/, 300000);
-    await v.shellReady(90000);
-    return v;
-  } catch (e) {
-    await v.kill();
-    throw e;
-  }
+  return r.vm;
 }
 
 /**
@@ -153,7 +152,7 @@ describe(
       );
       repo = await serveAptRepo(join(dir, "repo"));
       web = await freePort();
-      vm = await boot(build, disk, "", web);
+      vm = await bootWeb(build, disk, "", web);
     });
     after(async () => {
       await vm?.kill();
@@ -182,7 +181,7 @@ describe(
       assert.match(await vm!.check("ramstack save new folder 2>&1", 600000), /Saved the session in .*debiansave/);
       await vm!.check("sync");
       await vm!.kill();
-      vm = await boot(build, disk, "", web);
+      vm = await bootWeb(build, disk, "", web);
       assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "12");
       assert.match(await vm.check("ramstack task list"), /^webdev\s+added\b/m);
       await vm.check(
@@ -205,7 +204,7 @@ describe(
     });
 
     it("without a save it is not there (pfix=ram)", async () => {
-      vm = await boot(build, disk, "pfix=ram", web);
+      vm = await bootWeb(build, disk, "pfix=ram", web);
       assert.equal((await guestVars(vm, "/etc/rc.d/PUPSTATE")).PUPMODE, "5");
       assert.match(await vm.check("ramstack task list"), /^webdev\s+not added\b/m);
       assert.equal(await vm.check("test -e /srv/www/mine.html || echo gone"), "gone");
