@@ -72,44 +72,60 @@ export function writeSystemFiles(root: string, files: Readonly<Record<string, Sy
   }
 }
 
+/**
+ * The gettys come before the runlevels' lines: init starts the entries of a
+ * runlevel in the table's order and stops at a "wait" one until it ends, so
+ * the console's login starts as soon as rc.sysinit is done, and Debian's
+ * rcS and the runlevel's scripts (/usr/lib/ramstack/rc) go on beside it.
+ */
 const INITTAB = `# sysvinit's table, written by ramstack's debian profile.
 id:2:initdefault:
 si::sysinit:/etc/rc.d/rc.sysinit
 ~~:S:wait:/sbin/sulogin --force
+# root logs in by itself, as in Puppy: on the serial console when the kernel
+# was given one (console=ttyS0), and on the first virtual terminal. Listed
+# before the runlevels' scripts, so the login does not wait for them.
+S0:2345:respawn:/usr/lib/ramstack/autologin ttyS0
+1:2345:respawn:/usr/lib/ramstack/autologin tty1
+2:23:respawn:/sbin/agetty tty2 linux
 l0:0:wait:/etc/init.d/rc 0
-l1:1:wait:/etc/init.d/rc 1
-l2:2:wait:/etc/init.d/rc 2
-l3:3:wait:/etc/init.d/rc 3
-l4:4:wait:/etc/init.d/rc 4
-l5:5:wait:/etc/init.d/rc 5
+l1:1:wait:/usr/lib/ramstack/rc 1
+l2:2:wait:/usr/lib/ramstack/rc 2
+l3:3:wait:/usr/lib/ramstack/rc 3
+l4:4:wait:/usr/lib/ramstack/rc 4
+l5:5:wait:/usr/lib/ramstack/rc 5
 l6:6:wait:/etc/init.d/rc 6
 z6:6:respawn:/sbin/sulogin --force
 ca:12345:ctrlaltdel:/sbin/shutdown -t1 -a -r now
-# root logs in by itself, as in Puppy: on the serial console when the kernel
-# was given one (console=ttyS0), and on the first virtual terminal.
-S0:2345:respawn:/usr/lib/ramstack/console-getty ttyS0
-1:2345:respawn:/sbin/agetty --autologin root --skip-login --login-program /usr/lib/ramstack/root-shell --noclear tty1 linux
-2:23:respawn:/sbin/agetty tty2 linux
-`;
-
-const CONSOLE_GETTY = `#!/bin/sh
-# A getty on a serial line only when the kernel's console is there: on a
-# machine without it, agetty would fail and init respawn it in a loop.
-tty=$1
-grep -qw "$tty" /sys/class/tty/console/active 2>/dev/null || exec sleep infinity
-exec /sbin/agetty --autologin root --skip-login --login-program /usr/lib/ramstack/root-shell --noclear -L "$tty" 115200 vt100
 `;
 
 /**
- * The automatic login's session: root's login shell, without login(1). Its
- * PAM stack (lastlog, motd, mail, limits) took ~4 s under emulation; an
- * automatic login asks for nothing, so it has nothing to check. agetty
- * has already made the terminal the session's controlling terminal.
+ * A getty that logs root in: root's login shell, without login(1). Its PAM
+ * stack (lastlog, motd, mail, limits) took ~4 s under emulation; an
+ * automatic login asks for nothing, so it has nothing to check. agetty makes
+ * the terminal the session's controlling terminal and passes this
+ * environment on. The login on the kernel's console gets the CPU first
+ * (nice -20, given back by /etc/profile.d/ramstack.sh once the shell has
+ * read its profile): on one CPU it would otherwise share it with the rest
+ * of the boot.
  */
-const ROOT_SHELL = `#!/bin/sh
+const AUTOLOGIN = `#!/bin/sh
+# root's automatic login on the terminal $1 (inittab).
+tty=$1
 export HOME=/root USER=root LOGNAME=root SHELL=/bin/bash
-cd /root
-exec /bin/bash -l
+read -r consoles < /sys/class/tty/console/active
+case $tty in
+tty[0-9]*) set -- --noclear "$tty" linux; mine=tty0 ;;
+*) set -- --noclear -L "$tty" 115200 vt100; mine=$tty ;;
+esac
+case " $consoles " in
+*" $mine "* | *" $tty "*) renice -n -20 -p $$ >/dev/null 2>&1; export RAMSTACK_RENICE=1 ;;
+*)
+  # A serial line that is not the kernel's console may have nothing on it:
+  # agetty would fail and init respawn it in a loop.
+  case $tty in tty[0-9]*) ;; *) exec sleep infinity ;; esac ;;
+esac
+exec /sbin/agetty --autologin root --skip-login --chdir /root --login-program /bin/bash --login-options -l "$@"
 `;
 
 const HOTPLUG = `#!/bin/sh
@@ -122,52 +138,62 @@ exit 0
 /**
  * sysvinit's sysinit: what Debian's early rcS scripts (mountkernfs,
  * mountdevsubfs, hostname, the fsck and mount scripts) do, in a few
- * commands, then Debian's rcS for the rest (sysctl, /etc/modules,
- * networking, bootmisc, and whatever packages add). Under emulation each
+ * commands; no more than the console's login needs. Under emulation each
  * program started costs ~70 ms and those scripts took ~25 s; on a layered
  * root in RAM they have little to do.
  */
 const RC_SYSINIT = `#!/bin/sh
-# The debian profile's system start; Debian's /etc/init.d/rcS follows.
+# The debian profile's system start, up to the console's login; the rest
+# (Debian's rcS among it) is /usr/lib/ramstack/rc, beside the login.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # The ramstack init hands over /proc, /sys and /dev mounted.
 [ -e /proc/mounts ] || mount -t proc -o nodev,noexec,nosuid proc /proc
 [ -d /sys/kernel ] || mount -t sysfs -o nodev,noexec,nosuid sysfs /sys
 [ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs -o nosuid,nodev,noexec,mode=0755,size=10% tmpfs /run
-mkdir -p /run/sendsigs.omit.d /run/network/interfaces.d /dev/pts /dev/shm
+# /run, /dev/pts and /dev/shm in one mount(8): each program costs.
+mount -a -T /etc/rc.d/fstab.sysinit
+mkdir -p /run/sendsigs.omit.d /run/network/interfaces.d
 mkdir -m 1777 /run/lock
 : > /run/.tmpfs
-mount -t devpts -o noexec,nosuid,gid=5,mode=0620 devpts /dev/pts
-mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
 read -r host < /etc/hostname && echo "$host" > /proc/sys/kernel/hostname
-# Logs in RAM from here on: busybox's syslogd keeps them in a ring buffer
-# (logread), with the options of /etc/default/busybox-syslogd, and klogd
-# passes it the kernel's. (Their init scripts, which would start them in
-# runlevel 2, took 4 s under emulation and are disabled.)
-SYSLOG_OPTS=-C128
-KLOG_OPTS=
-. /etc/default/busybox-syslogd 2>/dev/null
-syslogd $SYSLOG_OPTS
-klogd $KLOG_OPTS
 # apt's package lists and downloaded packages in RAM of their own, never in a
 # save (they are large, and apt-get update fetches them again), unless
 # /etc/default/ramstack says RAM_APT=no.
 RAM_APT=yes
 . /etc/default/ramstack 2>/dev/null
 if [ "$RAM_APT" = yes ]; then
-  mount -t tmpfs -o mode=0755 tmpfs /var/lib/apt/lists
-  mount -t tmpfs -o mode=0755 tmpfs /var/cache/apt
+  mount -a -T /etc/rc.d/fstab.apt
   install -d -o _apt -g root -m 0700 /var/lib/apt/lists/partial /var/cache/apt/archives/partial
 fi
+`;
+
+/**
+ * Runlevels 1 to 5. At boot, the rest of the system's start, beside the
+ * console's login: the system log, drivers and DHCP, Debian's rcS (which
+ * sysvinit would run before any getty: sysctl, /etc/modules, networking,
+ * bootmisc, and whatever packages add) and the runlevel's scripts, whose
+ * messages go to the system log rather than over the console's shell.
+ * Later runlevel changes run only the runlevel's scripts, as Debian's do.
+ */
+const RC = `#!/bin/sh
+# inittab's runlevels 1-5: at boot, the rest of the start; then Debian's rc.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mkdir /run/ramstack-booted 2>/dev/null || exec /etc/init.d/rc "$1"
+# Logs in RAM: busybox's syslogd keeps them in a ring buffer (logread), with
+# the options of /etc/default/busybox-syslogd, and klogd passes it the
+# kernel's. (Their init scripts took 4 s under emulation and are disabled.)
+SYSLOG_OPTS=-C128
+KLOG_OPTS=
+. /etc/default/busybox-syslogd 2>/dev/null
+syslogd $SYSLOG_OPTS
+klogd $KLOG_OPTS
 # Devices that appear later (a USB stick, a card): busybox passes each kernel event to the hotplug script.
 setsid busybox uevent /usr/lib/ramstack/hotplug </dev/null >/dev/null 2>&1 &
 : > /run/network/interfaces.d/ramstack
 # The other devices' drivers and DHCP (~8 s of the boot under emulation),
-# beside the rest of the boot, at the lowest priority: on one CPU the
-# console's login comes first. ifupdown reads the file coldplug writes.
+# at the lowest priority. ifupdown reads the file coldplug writes.
 nice -n 19 /usr/lib/ramstack/coldplug </dev/null >/dev/null 2>&1 &
-exec /etc/init.d/rcS
+{ /etc/init.d/rcS; /etc/init.d/rc "$1"; } 2>&1 | logger -t boot
 `;
 
 const COLDPLUG = `#!/bin/sh
@@ -271,9 +297,23 @@ exit 1
 export const DEBIAN_FILES: Record<string, SystemFile> = {
   "etc/inittab": { text: INITTAB, mode: 0o644 },
   "etc/rc.d/rc.sysinit": { text: RC_SYSINIT, mode: 0o755 },
+  // What rc.sysinit mounts (mount -a -T): the file systems of a running system, and apt's in RAM.
+  "etc/rc.d/fstab.sysinit": {
+    text: [
+      "tmpfs /run tmpfs nosuid,nodev,noexec,mode=0755,size=10% 0 0",
+      "devpts /dev/pts devpts noexec,nosuid,gid=5,mode=0620,X-mount.mkdir 0 0",
+      "tmpfs /dev/shm tmpfs nosuid,nodev,X-mount.mkdir 0 0",
+      "",
+    ].join("\n"),
+    mode: 0o644,
+  },
+  "etc/rc.d/fstab.apt": {
+    text: "tmpfs /var/lib/apt/lists tmpfs mode=0755 0 0\ntmpfs /var/cache/apt tmpfs mode=0755 0 0\n",
+    mode: 0o644,
+  },
   "etc/init.d/ramstack": { text: RAMSTACK_SESSION, mode: 0o755 },
-  "usr/lib/ramstack/console-getty": { text: CONSOLE_GETTY, mode: 0o755 },
-  "usr/lib/ramstack/root-shell": { text: ROOT_SHELL, mode: 0o755 },
+  "usr/lib/ramstack/autologin": { text: AUTOLOGIN, mode: 0o755 },
+  "usr/lib/ramstack/rc": { text: RC, mode: 0o755 },
   "usr/lib/ramstack/coldplug": { text: COLDPLUG, mode: 0o755 },
   "usr/lib/ramstack/hotplug": { text: HOTPLUG, mode: 0o755 },
   "usr/lib/ramstack/apt-space-check": { text: APT_SPACE_CHECK, mode: 0o755 },
@@ -298,8 +338,13 @@ RAM_APT=yes
   },
   "etc/fstab": { text: "# the ramstack init mounts everything\n", mode: 0o644 },
   // Scripts that drive the serial console see no bracketed-paste codes.
+  // The console's automatic login starts at nice -20 (/usr/lib/ramstack/autologin): back to 0 before the first command.
   "etc/profile.d/ramstack.sh": {
-    text: "[ -n \"$BASH_VERSION\" ] && [ -t 0 ] && bind 'set enable-bracketed-paste off' 2>/dev/null\n",
+    text: [
+      "[ -n \"$BASH_VERSION\" ] && [ -t 0 ] && bind 'set enable-bracketed-paste off' 2>/dev/null",
+      'if [ -n "${RAMSTACK_RENICE-}" ]; then renice -n 0 -p $$ >/dev/null 2>&1; unset RAMSTACK_RENICE; fi',
+      "",
+    ].join("\n"),
     mode: 0o644,
   },
   // Debian's rc then runs the scripts one after another in the order of their links, not through startpar:

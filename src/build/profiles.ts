@@ -23,6 +23,8 @@ export interface ProfileDef {
   layers: Partial<Record<ExtraLayer, LayerRecipe>>;
   /** A Debian system made by mmdebstrap (src/build/debian.ts) instead of the busybox userland: its base goes in bdrv. */
   debian?: boolean;
+  /** The SFS compression of a release build when --comp is not given (otherwise xz). */
+  compression?: string;
 }
 
 /** Paths of Debian packages that a RAM-resident system leaves out. */
@@ -81,6 +83,9 @@ export const PROFILES: Record<string, ProfileDef> = {
       bdrv: { purpose: "Debian's base system as mmdebstrap makes it (with apt and dpkg), less ramstack's files" },
     },
     debian: true,
+    // Every program the boot starts is first read through the SFS's decompressor: under emulation the console's
+    // shell came ~5 s sooner with zstd than with xz (18.2 s of uptime against 23.7), for 7 MiB more (main + bdrv 35 MiB; xz 28).
+    compression: "zstd:19",
   },
 };
 

@@ -21,7 +21,7 @@ const OPTIONS: OptionDef[] = [
     help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")}`,
     default: "tiny",
   },
-  { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz)" },
+  { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz; zstd:19 for the debian profile, whose boot reads many files)" },
   {
     name: "humongous",
     help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk",
@@ -80,7 +80,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   const fast = a.flags.has("fast");
   let compression;
   try {
-    compression = parseCompression(a.options.get("comp")?.[0] ?? (fast ? "zstd:3" : "xz"));
+    compression = parseCompression(a.options.get("comp")?.[0] ?? (fast ? "zstd:3" : (profile.compression ?? "xz")));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
