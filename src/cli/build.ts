@@ -21,7 +21,11 @@ const OPTIONS: OptionDef[] = [
     help: `which layers are made and what they hold: ${PROFILE_NAMES.join(", ")}`,
     default: "tiny",
   },
-  { name: "comp", value: "C", help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz; zstd:19 for the debian profile, whose boot reads many files)" },
+  {
+    name: "comp",
+    value: "C",
+    help: "SFS compression: xz, gzip, zstd or zstd:LEVEL (default xz; zstd:19 for the debian profile, whose boot reads many files)",
+  },
   {
     name: "humongous",
     help: "also put the SFS files inside initrd.gz (Puppy's humongous initrd): it boots without any disk",

@@ -33,6 +33,11 @@ const OPTIONS: OptionDef[] = [
     repeat: true,
     help: "forward this machine's TCP port HOST (on 127.0.0.1) to the guest's port GUEST; implies --net",
   },
+  {
+    name: "vnc",
+    value: "N",
+    help: "a screen (virtio-vga) for what draws on it (Kodi), seen with a VNC viewer at 127.0.0.1:590N; the CPU is then a model without AVX2 (Nehalem), which Mesa's software renderer needs under TCG",
+  },
   { name: "print-args", help: "print the QEMU command instead of running it" },
   { name: "help", help: "show this help" },
 ];
@@ -146,6 +151,11 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
     return p;
   });
   if (a.flags.has("net") || forwards.length) vmOpts.net = { forwards };
+  const vnc = opt("vnc");
+  if (vnc !== undefined) {
+    if (!/^\d$/.test(vnc)) throw new UsageError(`--vnc takes a display number, 0 to 9 (port 5900 + N); not '${vnc}'`);
+    Object.assign(vmOpts, { display: true, vnc: Number(vnc), cpu: "Nehalem" });
+  }
 
   if (a.flags.has("print-args")) {
     out(["qemu-system-x86_64", ...qemuArgs(vmOpts)].map((x) => (/^[\w,.:=/@+-]+$/.test(x) ? x : `'${x}'`)).join(" "));

@@ -38,6 +38,8 @@ export interface BootParams {
   pimod: string[];
   /** ptask=kodi,webdev: task layers (NAME_PREFIX_VERSION.sfs beside the main SFS), stacked on top. */
   ptask: string[];
+  /** pautostart=kodi: tasks whose appliance starts at boot (read by the task's init script; the init only checks it). */
+  pautostart: string[];
   pkeys: string | null;
   plang: string | null;
   pfix: PfixFlags;
@@ -128,6 +130,17 @@ function parseIntStrict(v: string): number | null {
   return /^\d+$/.test(v.trim()) ? Number(v.trim()) : null;
 }
 
+/** Task names, comma-separated (ptask, pautostart); one that could not name a task file is ignored with a warning. */
+function taskNames(v: string, label: string, _current: string[], warn: (w: string) => void): string[] {
+  const names = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !/^[a-z0-9][a-z0-9-]*$/.test(n));
+  if (bad.length) warn(`${label}: '${bad.join("', '")}' is not a task name; ignored`);
+  return names.filter((n) => !bad.includes(n));
+}
+
 /** A typed setting; the table holds them untyped. */
 const set = <K extends keyof BootParams>(s: Setting<K>): Setting => s;
 const asText = <K extends keyof BootParams>(field: K, extra: Partial<Setting<K>> = {}): Setting =>
@@ -189,12 +202,9 @@ export const PARAMS: readonly ParamDef[] = [
   { name: "pimod", kind: "list", syntax: "mod1,mod2", help: "kernel modules to load before any keyboard prompt",
     setting: set({ field: "pimod", default: [], bootSpec: "PIMOD", read: (v) => v.split(",").map((s) => s.trim()).filter(Boolean) }) },
   { name: "ptask", kind: "list", syntax: "task1,task2", help: "task layers to stack on top (NAME_PREFIX_VERSION.sfs beside the main SFS, made by ramstack build --task)",
-    setting: set({ field: "ptask", default: [], read: (v, label, _c, warn) => {
-      const names = v.split(",").map((s) => s.trim()).filter(Boolean);
-      const bad = names.filter((n) => !/^[a-z0-9][a-z0-9-]*$/.test(n));
-      if (bad.length) warn(`${label}: '${bad.join("', '")}' is not a task name; ignored`);
-      return names.filter((n) => !bad.includes(n));
-    } }) },
+    setting: set({ field: "ptask", default: [], read: taskNames }) },
+  { name: "pautostart", kind: "list", syntax: "task", help: "start a task's appliance at boot (kodi: Kodi on the display instead of the console)",
+    setting: set({ field: "pautostart", default: [], read: taskNames }) },
   { name: "pkeys", kind: "text", syntax: "us|de|uk|...", help: "console keyboard layout", setting: asText("pkeys", { bootSpec: "PKEYS" }) },
   { name: "plang", kind: "text", syntax: "ll_CC[.UTF-8]", help: "language, e.g. es_ES.UTF-8",
     setting: set({ field: "plang", default: null, bootSpec: "PLANG", read: (v, label, _c, warn) =>

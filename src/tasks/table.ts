@@ -23,6 +23,61 @@ export interface TaskDef {
   services: string[];
   /** Exits 0 when the task works, in the running system. */
   health: string;
+  /**
+   * The command that runs the task as an appliance, started at boot by the
+   * task's init script (applianceService) when asked: pautostart=NAME on the
+   * kernel's command line, or AUTOSTART=yes in /etc/default/ramstack-NAME.
+   */
+  autostart?: string;
+}
+
+/** TEXT as one word of sh. */
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A task's appliance, as an init script: at boot, when the kernel's command
+ * line has pautostart=NAME (a comma-separated list) or
+ * /etc/default/ramstack-NAME says AUTOSTART=yes, it starts COMMAND as root
+ * in a session of its own, its output in /var/log/ramstack-NAME.log.
+ */
+export function applianceService(name: string, command: string, what: string): string {
+  return `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ramstack-${name}
+# Required-Start:    $local_fs $network $syslog
+# Required-Stop:     $local_fs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: ${what}, at boot when asked (pautostart=${name})
+### END INIT INFO
+PIDFILE=/run/ramstack-${name}.pid
+asked() {
+  AUTOSTART=no
+  [ -r /etc/default/ramstack-${name} ] && . /etc/default/ramstack-${name}
+  [ "$AUTOSTART" = yes ] && return 0
+  for w in $(cat /proc/cmdline); do
+    case $w in pautostart=*) case ",\${w#pautostart=}," in *,${name},*) return 0 ;; esac ;; esac
+  done
+  return 1
+}
+case "$1" in
+start)
+  asked || exit 0
+  start-stop-daemon --start --quiet --background --make-pidfile --pidfile $PIDFILE --chdir /root \\
+    --startas /bin/sh -- -c ${shellQuote(`HOME=/root exec ${command} >>/var/log/ramstack-${name}.log 2>&1`)}
+  ;;
+stop)
+  # Its whole process group: the command may be a script that started the program.
+  pgid=$(ps -o pgid= -p "$(cat $PIDFILE 2>/dev/null)" 2>/dev/null | tr -d ' ')
+  [ -n "$pgid" ] && kill -TERM -"$pgid" 2>/dev/null
+  rm -f $PIDFILE
+  ;;
+restart|force-reload) "$0" stop; "$0" start ;;
+status) start-stop-daemon --status --pidfile $PIDFILE ;;
+*) echo "Usage: $0 start|stop|restart|status" >&2; exit 3 ;;
+esac
+exit 0
+`;
 }
 
 const DEVSERVER = `#!/usr/bin/node
@@ -142,7 +197,43 @@ development server on port 8000 reloads this page when a file changes.
 </html>
 `;
 
+/** Kodi's settings a media centre starts with: its web server (the web interface and JSON-RPC) on port 8080, no password. */
+const KODI_SETTINGS = `<settings version="2">
+    <setting id="services.webserver">true</setting>
+    <setting id="services.webserverport">8080</setting>
+    <setting id="services.webserverauthentication">false</setting>
+</settings>
+`;
+
+const KODI_COMMAND = "/usr/bin/kodi-standalone --windowing=gbm";
+
 export const TASKS: Record<string, TaskDef> = {
+  kodi: {
+    purpose:
+      "a media centre: Kodi drawing straight on the display (GBM, no X server), ALSA sound, its web interface and JSON-RPC on port 8080; pautostart=kodi boots straight into it",
+    // Mesa's drivers (kodi needs only their loader), tzdata (Kodi stops without a time zone), udev (libinput finds the keyboard and remote through it).
+    packages: ["kodi", "libgl1-mesa-dri", "tzdata", "udev"],
+    setup: ["update-rc.d ramstack-kodi defaults"],
+    files: {
+      "etc/init.d/ramstack-kodi": {
+        text: applianceService("kodi", KODI_COMMAND, "Kodi as the machine's appliance"),
+        mode: 0o755,
+      },
+      "etc/default/ramstack-kodi": {
+        text: "# AUTOSTART=yes: start Kodi at every boot (as pautostart=kodi does for one boot).\nAUTOSTART=no\n",
+        mode: 0o644,
+      },
+      "root/.kodi/userdata/guisettings.xml": { text: KODI_SETTINGS, mode: 0o644 },
+    },
+    userFiles: ["etc/default/ramstack-kodi", "root/.kodi/userdata/guisettings.xml"],
+    services: ["ramstack-kodi"],
+    // Running: its JSON-RPC answers; otherwise its program has every library it needs.
+    health:
+      "if [ -s /run/ramstack-kodi.pid ]; then busybox wget -q -O - --header 'Content-Type: application/json' " +
+      '--post-data \'{"jsonrpc":"2.0","method":"JSONRPC.Ping","id":1}\' http://127.0.0.1:8080/jsonrpc | grep -q pong; ' +
+      "else ! ldd /usr/lib/*/kodi/kodi.bin | grep -q 'not found'; fi",
+    autostart: KODI_COMMAND,
+  },
   webdev: {
     purpose:
       "a web development box: lighttpd with PHP serving /srv/www on port 80, a development server that reloads pages on change on port 8000, Node.js, git and nano",

@@ -35,6 +35,16 @@ export interface VmOptions {
   echo?: (text: string) => void;
   /** User-mode networking (the guest reaches what the host reaches), with host TCP ports forwarded to the guest's. */
   net?: { forwards: PortForward[] };
+  /** A virtio-vga display (drawn by the guest's own software renderer; read back with Vm.screendump). */
+  display?: boolean;
+  /** With display: shown to VNC viewers at 127.0.0.1, display N (port 5900 + N). */
+  vnc?: number;
+  /**
+   * The emulated CPU model (default: "max" under TCG). Mesa's llvmpipe
+   * crashes on QEMU 7.2's emulation of AVX2: a model without it, such as
+   * "Nehalem", runs programs that draw with OpenGL.
+   */
+  cpu?: string;
 }
 
 /** A TCP port of the host (on 127.0.0.1 only) forwarded to a port of the guest. */
@@ -58,7 +68,7 @@ export function qemuArgs(o: VmOptions): string[] {
     "-accel",
     accel,
     "-cpu",
-    accel === "tcg" ? "max" : "host",
+    o.cpu ?? (accel === "tcg" ? "max" : "host"),
     "-m",
     String(o.memMiB ?? 1024),
     "-smp",
@@ -72,6 +82,8 @@ export function qemuArgs(o: VmOptions): string[] {
     "-no-reboot",
   ];
   if (o.qmp) args.push("-qmp", `unix:${o.qmp},server=on,wait=off`);
+  if (o.display) args.push("-device", "virtio-vga");
+  if (o.display && o.vnc !== undefined) args.push("-vnc", `127.0.0.1:${o.vnc}`);
   if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
   if (o.firmware === "uefi") args.push("-bios", OVMF);
   if (o.net) {
@@ -236,18 +248,27 @@ export class Vm {
     return r.out;
   }
 
-  /** Pull disk N (in the order given) out of the running machine, as a user pulls a USB stick. */
-  async unplug(n: number, timeoutMs = 30000): Promise<void> {
+  /**
+   * One QMP command, on a connection of its own; what QMP printed up to the
+   * first line matching UNTIL (by default the command's return). An error
+   * QMP answers throws.
+   */
+  async qmp(
+    command: string,
+    args: Record<string, unknown> = {},
+    until: RegExp = /"return"/,
+    timeoutMs = 30000,
+  ): Promise<string> {
     const sock = createConnection(join(this.qmpDir, "qmp.sock"));
     let got = "";
     const waitFor = (re: RegExp): Promise<void> =>
       new Promise((resolve, reject) => {
         const t = setTimeout(
-          () => reject(new VmError(`QMP: no ${re} in ${timeoutMs / 1000} s; got:\n${got}`)),
+          () => reject(new VmError(`QMP ${command}: no ${re} in ${timeoutMs / 1000} s; got:\n${got}`)),
           timeoutMs,
         );
         const check = (): void => {
-          if (re.test(got)) {
+          if (re.test(got) || /"error"/.test(got)) {
             clearTimeout(t);
             sock.off("data", onData);
             resolve();
@@ -264,13 +285,30 @@ export class Vm {
       await waitFor(/"QMP"/);
       sock.write(JSON.stringify({ execute: "qmp_capabilities" }) + "\n");
       await waitFor(/"return"/);
-      sock.write(JSON.stringify({ execute: "device_del", arguments: { id: `dev${n}` } }) + "\n");
-      // The device is gone once the guest let go of it (or at once for a surprise removal).
-      await waitFor(new RegExp(`"DEVICE_DELETED".*"device": "dev${n}"|"error"`, "s"));
-      if (/"error"/.test(got)) throw new VmError(`QMP could not unplug dev${n}:\n${got}`);
+      got = "";
+      sock.write(JSON.stringify({ execute: command, arguments: args }) + "\n");
+      await waitFor(until);
+      if (/"error"/.test(got)) throw new VmError(`QMP ${command} failed:\n${got}`);
+      return got;
     } finally {
       sock.destroy();
     }
+  }
+
+  /** Pull disk N (in the order given) out of the running machine, as a user pulls a USB stick. */
+  async unplug(n: number, timeoutMs = 30000): Promise<void> {
+    // The device is gone once the guest let go of it (or at once for a surprise removal).
+    await this.qmp(
+      "device_del",
+      { id: `dev${n}` },
+      new RegExp(`"DEVICE_DELETED".*"device": "dev${n}"`, "s"),
+      timeoutMs,
+    );
+  }
+
+  /** The display's picture now, as a PPM file at FILE (the machine needs `display`). */
+  async screendump(file: string): Promise<void> {
+    await this.qmp("screendump", { filename: file });
   }
 
   /** Kill QEMU (idempotent) and wait for it to go. */

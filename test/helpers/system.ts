@@ -43,8 +43,8 @@ export function testBuild(profile = "tiny"): string {
     }
   }
   try {
-    // The debian build carries the webdev task's layer (stacked only with ptask=webdev).
-    const tasks = profile === "debian" ? ["--task", "webdev"] : [];
+    // The debian build carries the task layers (each stacked only with ptask=NAME).
+    const tasks = profile === "debian" ? ["--task", "webdev,kodi"] : [];
     const r = run(process.execPath, [cli, "build", "--fast", "--profile", profile, ...tasks, "--out", out], {
       allowFail: true,
     });
@@ -113,9 +113,21 @@ export async function boot(
   build: string,
   disks: VmDisk[],
   cmdline = "",
-  o: BootWaits & { memMiB?: number; stopAllowed?: boolean; initrd?: string; net?: VmOptions["net"] } = {},
+  o: BootWaits & {
+    memMiB?: number;
+    stopAllowed?: boolean;
+    initrd?: string;
+    net?: VmOptions["net"];
+    display?: boolean;
+    cpu?: string;
+  } = {},
 ): Promise<Boot> {
-  const vm = { ...kernelVm(build, disks, cmdline, o.memMiB), ...(o.net ? { net: o.net } : {}) };
+  const vm = {
+    ...kernelVm(build, disks, cmdline, o.memMiB),
+    ...(o.net ? { net: o.net } : {}),
+    ...(o.display ? { display: true } : {}),
+    ...(o.cpu ? { cpu: o.cpu } : {}),
+  };
   return bootVm(o.initrd ? { ...vm, initrd: o.initrd } : vm, o);
 }
 

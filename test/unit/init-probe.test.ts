@@ -181,4 +181,13 @@ describe("QEMU arguments", () => {
     assert.doesNotMatch(a, /drive=disk1,bootindex/);
     assert.doesNotMatch(qemuArgs({ ...base, disks: [{ file: "a", bus: "virtio" }] }).join(" "), /bootindex/);
   });
+  it("gives a screen only when asked, seen through VNC on loopback only, and another CPU model when told", () => {
+    const plain = qemuArgs({ ...base, disks: [] }).join(" ");
+    assert.doesNotMatch(plain, /virtio-vga|-vnc/);
+    assert.doesNotMatch(qemuArgs({ ...base, disks: [], vnc: 1 }).join(" "), /-vnc/, "no VNC without a screen");
+    const a = qemuArgs({ ...base, disks: [], display: true, vnc: 3, cpu: "Nehalem" }).join(" ");
+    assert.match(a, /-cpu Nehalem /);
+    assert.match(a, /-device virtio-vga/);
+    assert.match(a, /-vnc 127\.0\.0\.1:3/);
+  });
 });

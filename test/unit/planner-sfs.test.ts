@@ -259,6 +259,12 @@ describe("task layers (ptask=)", () => {
     assert.match(p.warnings.join("\n"), /ptask: '\.\.\/x' is not a task name; ignored/);
     assert.equal(p.layers.filter((l) => l.kind === "task").length, 1);
   });
+  it("pautostart (read by the task's own init script) is checked alike and stacks nothing", () => {
+    const p = plan(m(), "psubdir=p pmedia=atahd pautostart=kodi,../x");
+    assert.match(p.warnings.join("\n"), /pautostart: '\.\.\/x' is not a task name; ignored/);
+    assert.doesNotMatch(p.warnings.join("\n"), /kodi/);
+    assert.equal(p.layers.filter((l) => l.kind === "task").length, 0);
+  });
 });
 
 describe("union filesystem (1.2 punionfs)", () => {

@@ -1,0 +1,127 @@
+// VM tier: the kodi task. The debian test build's kodi layer, stacked with
+// ptask=kodi and started at boot with pautostart=kodi (the appliance), on a
+// virtio-vga display drawn by Mesa's llvmpipe: Kodi's JSON-RPC answers this
+// machine through a forwarded port that its home window is shown, and the
+// screen QEMU holds is Kodi's home screen, kept as a test artifact.
+
+import "../helpers/node-port.js";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Vm } from "../../src/vm/qemu.js";
+import { TASKS } from "../../src/tasks/table.js";
+import { freePort } from "../helpers/net.js";
+import type { Picture } from "../helpers/picture.js";
+import { readPpm, writePng } from "../helpers/picture.js";
+import {
+  boot,
+  bootDisk,
+  DEBIAN_BOOT,
+  guestMounts,
+  lowerDirs,
+  repoRoot,
+  scratch,
+  testBuild,
+} from "../helpers/system.js";
+
+/** Where the VM tests leave what a person may want to look at. */
+const ARTIFACTS = join(repoRoot, "out/test-artifacts");
+
+/** One JSON-RPC call to Kodi's web server from this machine; its result, or null while Kodi does not answer. */
+async function kodiRpc(port: number, method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      signal: AbortSignal.timeout(10000),
+    });
+    const body = (await r.json()) as { result?: unknown; error?: unknown };
+    if (body.error !== undefined) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+    return body.result ?? null;
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith(`${method}:`)) throw e;
+    return null;
+  }
+}
+
+/**
+ * Kodi 20's home window as its Estuary skin draws it: a dark grey menu on
+ * the left whose first item (Movies) is lit in the skin's blue, beside a
+ * dark teal backdrop. Kodi's splash (black, its logo in the middle), a
+ * console's text and the dimmed screensaver all fail it.
+ */
+function looksLikeHome(p: Picture): boolean {
+  const at = (fx: number, fy: number): [number, number, number] => {
+    const i = (Math.floor(fy * p.height) * p.width + Math.floor(fx * p.width)) * 3;
+    return [p.rgb[i]!, p.rgb[i + 1]!, p.rgb[i + 2]!];
+  };
+  const [r1, g1, b1] = at(0.2, 0.24); // the lit menu item
+  const [r2, g2, b2] = at(0.22, 0.5); // the menu, between two items
+  const [r3, , b3] = at(0.6, 0.3); // the backdrop
+  return b1 > r1 + 80 && g1 > r1 + 50 && Math.max(r2, g2, b2) < 60 && Math.abs(b2 - r2) < 20 && b3 > r3 + 20;
+}
+
+describe("the kodi task, booted as an appliance", { timeout: 900000 }, () => {
+  let vm: Vm | undefined;
+  let rpc: number;
+  before(async () => {
+    const build = testBuild("debian");
+    const disk = bootDisk({ build, dir: scratch("kodi"), spareMiB: 128 });
+    rpc = await freePort();
+    const r = await boot(build, [{ file: disk, bus: "virtio" }], "ptask=kodi pautostart=kodi", {
+      ...DEBIAN_BOOT,
+      net: { forwards: [{ host: rpc, guest: 8080 }] },
+      display: true,
+      // Mesa's llvmpipe crashes on QEMU's emulation of AVX2.
+      cpu: "Nehalem",
+    });
+    vm = r.vm;
+  });
+  after(async () => vm?.kill());
+
+  it("stacks the task's layer on top of the system", async () => {
+    const lowers = lowerDirs((await guestMounts(vm!)).get("/")!.options);
+    assert.deepEqual(lowers, ["/pup_ro3", "/pup_b", "/pup_ro2", "/pup_z"]);
+    assert.match(await vm!.check("dpkg-query -W -f '${Status}\\n' kodi kodi-bin"), /^(install ok installed\n?){2}$/);
+  });
+
+  it("starts Kodi, whose JSON-RPC says through a forwarded port that the home window is shown", async () => {
+    const deadline = Date.now() + 420000;
+    let window: unknown = null;
+    while (Date.now() < deadline) {
+      const r = (await kodiRpc(rpc, "GUI.GetProperties", { properties: ["currentwindow"] })) as {
+        currentwindow?: { id: number; label: string };
+      } | null;
+      window = r?.currentwindow ?? null;
+      if (r?.currentwindow?.id === 10000) break;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+    assert.deepEqual(
+      window,
+      { id: 10000, label: "Home" },
+      `Kodi's log:\n${await vm!.run("tail -30 /root/.kodi/temp/kodi.log")}`,
+    );
+    // The task's own health check agrees, in the guest.
+    await vm!.check(TASKS.kodi!.health, 30000);
+  });
+
+  it("draws its home screen on the display (out/test-artifacts/kodi-home.png)", async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // Kodi dims the screen after a few idle minutes: not while this looks.
+    await kodiRpc(rpc, "Settings.SetSettingValue", { setting: "screensaver.mode", value: "" });
+    const ppm = join(scratch("kodi-screen"), "screen.ppm");
+    // The window is Home as soon as Kodi says so; llvmpipe draws it some seconds later.
+    const deadline = Date.now() + 180000;
+    let picture: Picture;
+    do {
+      await vm!.screendump(ppm);
+      picture = readPpm(ppm);
+      if (looksLikeHome(picture)) break;
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    } while (Date.now() < deadline);
+    writePng(picture, join(ARTIFACTS, "kodi-home.png"));
+    assert.ok(looksLikeHome(picture), "the screen is not Kodi's home screen: see out/test-artifacts/kodi-home.png");
+  });
+});
