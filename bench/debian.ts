@@ -21,11 +21,10 @@
 //    kernel's free-page reserve (tens of MiB on a 1 GiB guest, the same for
 //    any system) and so is no measure of a system's size.
 
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_EPOCH, readManifest } from "../src/build/build.js";
-import { mksquashfs } from "../src/build/squashfs.js";
+import { readManifest } from "../src/build/build.js";
+import { compressorOf, guestMeminfo, heldKiB, median, MiB, xzMiB } from "./common.js";
 import { frugalDisk } from "../src/vm/frugal-disk.js";
 import { run } from "../src/sys/exec.js";
 import type { Vm } from "../src/vm/qemu.js";
@@ -33,20 +32,6 @@ import { withVm } from "../src/vm/qemu.js";
 
 /** The issue's goals. */
 export const GOALS = { systemMiB: 80, usedMiB: 80, bootRatio: 1.5 };
-
-const MEMINFO_KEYS = [
-  "MemTotal",
-  "MemFree",
-  "MemAvailable",
-  "Buffers",
-  "Cached",
-  "SReclaimable",
-  "Shmem",
-  "AnonPages",
-  "SUnreclaim",
-  "KernelStack",
-  "PageTables",
-];
 
 interface Boot {
   /** "ramstack: system up", by the guest's clock. */
@@ -97,14 +82,8 @@ async function boot(build: string, pristine: string, waitNet: boolean): Promise<
           );
         // What the boot started settles (a DHCP client's renewal timer, a getty's login).
         await vm.check("sleep 5");
-        const info = await vm.check("cat /proc/meminfo");
+        const mem = await guestMeminfo(vm);
         const freeUsed = Number(/^Mem:\s+\d+\s+(\d+)/m.exec(await vm.check("free -k"))?.[1] ?? NaN);
-        const mem: Record<string, number> = {};
-        for (const k of MEMINFO_KEYS) {
-          const m = new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(info);
-          if (!m) throw new Error(`/proc/meminfo has no ${k}`);
-          mem[k] = Number(m[1]);
-        }
         return { systemUp: Number(up[1]), shell, mem, freeUsed };
       },
     );
@@ -113,35 +92,11 @@ async function boot(build: string, pristine: string, waitNet: boolean): Promise<
   }
 }
 
-/** An SFS's compressor, as its superblock says. */
-function compressorOf(file: string): string {
-  return /^Compression (\w+)/m.exec(run("unsquashfs", ["-s", file]).stdout)?.[1] ?? "unknown";
-}
-
-/** FILE's size in MiB with xz: its own when it is xz, else that of its files squashed again as the build would. */
-function xzMiB(file: string): number {
-  if (compressorOf(file) === "xz") return statSync(file).size / 1048576;
-  const dir = mkdtempSync(join(tmpdir(), "ramstack-xz-"));
-  try {
-    run("unsquashfs", ["-q", "-n", "-d", join(dir, "tree"), file]);
-    const out = join(dir, "xz.sfs");
-    mksquashfs(join(dir, "tree"), out, { compression: { comp: "xz" }, epoch: DEFAULT_EPOCH, keepOwners: true });
-    return statSync(out).size / 1048576;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const MiB = (kB: number): number => kB / 1024;
-
 /** What the system holds (the goal's measure), the other two ways of counting, and the parts that have names. */
 function used(rs: Boot[]): Record<string, number> {
   const m = (k: string): number => MiB(median(rs.map((r) => r.mem[k]!)));
-  const held = (x: Record<string, number>): number =>
-    x.MemTotal! - x.MemFree! - x.Buffers! - (x.Cached! - x.Shmem!) - x.SReclaimable!;
   return {
-    held: MiB(median(rs.map((r) => held(r.mem)))),
+    held: MiB(median(rs.map((r) => heldKiB(r.mem)))),
     freeUsed: MiB(median(rs.map((r) => r.freeUsed))),
     totalLessAvailable: MiB(median(rs.map((r) => r.mem.MemTotal! - r.mem.MemAvailable!))),
     processes: m("AnonPages"),
