@@ -87,7 +87,7 @@ export interface TaskAddResult {
 
 /**
  * Install the task: apt (its lists fetched first when RAM holds none), its
- * files, its setup, its services started; then its health check, tried
+ * files, its setup, its services (re)started; then its health check, tried
  * for up to WAIT seconds while the services start.
  */
 export function addTask(
@@ -113,9 +113,11 @@ export function addTask(
     port.chmod(full, f.mode);
   }
   if (t.setup.length) port.run("sh", ["-ec", t.setup.join("\n")]);
+  // Restarted, not started: a package's own postinst may have started the service already,
+  // with Debian's settings, before the task's files and setup (lighttpd did: no PHP).
   for (const s of t.services) {
-    o.say(`starting ${s}`);
-    port.run(join(root, "etc/init.d", s), ["start"], { allowFail: true });
+    o.say(`(re)starting ${s}`);
+    port.run(join(root, "etc/init.d", s), ["restart"], { allowFail: true });
   }
   // Node.js alone takes ~15 s to start under emulation: the services get two minutes.
   const healthy = waitHealthy(port, t, o.waitSeconds ?? 120);
