@@ -58,6 +58,11 @@ export async function guestMeminfo(vm: Vm): Promise<Record<string, number>> {
   return mem;
 }
 
+/** kB, the "used" column of the guest's own free(1). */
+export async function guestFreeUsedKiB(vm: Vm): Promise<number> {
+  return Number(/^Mem:\s+\d+\s+(\d+)/m.exec(await vm.check("free -k"))?.[1] ?? NaN);
+}
+
 /** kB the system holds: neither free nor a cache the kernel can drop (tmpfs's Shmem counted back in). */
 export const heldKiB = (x: Record<string, number>): number =>
   x.MemTotal! - x.MemFree! - x.Buffers! - (x.Cached! - x.Shmem!) - x.SReclaimable!;

@@ -24,7 +24,7 @@
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readManifest } from "../src/build/build.js";
-import { compressorOf, guestMeminfo, heldKiB, median, MiB, xzMiB } from "./common.js";
+import { compressorOf, guestFreeUsedKiB, guestMeminfo, heldKiB, median, MiB, xzMiB } from "./common.js";
 import { frugalDisk } from "../src/vm/frugal-disk.js";
 import { run } from "../src/sys/exec.js";
 import type { Vm } from "../src/vm/qemu.js";
@@ -83,7 +83,7 @@ async function boot(build: string, pristine: string, waitNet: boolean): Promise<
         // What the boot started settles (a DHCP client's renewal timer, a getty's login).
         await vm.check("sleep 5");
         const mem = await guestMeminfo(vm);
-        const freeUsed = Number(/^Mem:\s+\d+\s+(\d+)/m.exec(await vm.check("free -k"))?.[1] ?? NaN);
+        const freeUsed = await guestFreeUsedKiB(vm);
         return { systemUp: Number(up[1]), shell, mem, freeUsed };
       },
     );

@@ -15,8 +15,9 @@ import { run } from "../src/sys/exec.js";
 import { TASK_NAMES } from "../src/tasks/table.js";
 import { frugalDisk } from "../src/vm/frugal-disk.js";
 import { withVm } from "../src/vm/qemu.js";
+import { kodiWindow } from "../test/helpers/kodi.js";
 import { freePort } from "../test/helpers/net.js";
-import { compressorOf, guestMeminfo, heldKiB, MiB, xzMiB } from "./common.js";
+import { compressorOf, guestFreeUsedKiB, guestMeminfo, heldKiB, MiB, xzMiB } from "./common.js";
 
 /** The issue's goals: each layer with xz, and the RAM of the Kodi appliance. */
 export const GOALS = { layerMiB: { kodi: 220, retro: 250, webdev: 60 } as Record<string, number>, kodiUsedMiB: 300 };
@@ -33,23 +34,7 @@ interface Ram {
 async function kodiHome(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "GUI.GetProperties",
-          params: { properties: ["currentwindow"] },
-        }),
-        signal: AbortSignal.timeout(5000),
-      });
-      const body = (await r.json()) as { result?: { currentwindow?: { id: number } } };
-      if (body.result?.currentwindow?.id === 10000) return;
-    } catch {
-      // not up yet
-    }
+    if ((await kodiWindow(port))?.id === 10000) return;
     await new Promise((resolve) => setTimeout(resolve, 3000));
   }
   throw new Error(`Kodi's home window was not shown within ${timeoutMs / 1000} s`);
@@ -79,7 +64,7 @@ async function bootRam(build: string, pristine: string, cmdline: string, kodi: b
         // The home screen is drawn some seconds after Kodi says Home; the boot's last steps settle.
         await vm.check("sleep 30", 60000);
         const mem = await guestMeminfo(vm);
-        const freeUsed = Number(/^Mem:\s+\d+\s+(\d+)/m.exec(await vm.check("free -k"))?.[1] ?? NaN);
+        const freeUsed = await guestFreeUsedKiB(vm);
         const top = /^\s*(\d+)\s+(\S+)/m.exec(await vm.check("ps -eo rss=,comm= --sort=-rss | head -1"));
         return {
           held: MiB(heldKiB(mem)),

@@ -266,7 +266,6 @@ export const TASKS: Record<string, TaskDef> = {
 
 export const TASK_NAMES = Object.keys(TASKS);
 
-/** Task names from a comma-separated list; an unknown one is an error that names the known ones. */
 /** A task by name; an unknown one is an error that names the known ones. */
 export function taskDef(name: string): TaskDef {
   const t = TASKS[name];
@@ -274,6 +273,7 @@ export function taskDef(name: string): TaskDef {
   return t;
 }
 
+/** Task names from a comma-separated list; an unknown one is an error that names the known ones. */
 export function parseTasks(text: string): string[] {
   const names = text
     .split(",")

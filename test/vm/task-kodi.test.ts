@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { TASKS } from "../../src/tasks/table.js";
+import { kodiRpc, kodiWindow } from "../helpers/kodi.js";
 import { freePort } from "../helpers/net.js";
 import type { Picture } from "../helpers/picture.js";
 import { readPpm, writePng } from "../helpers/picture.js";
@@ -27,24 +28,6 @@ import {
 
 /** Where the VM tests leave what a person may want to look at. */
 const ARTIFACTS = join(repoRoot, "out/test-artifacts");
-
-/** One JSON-RPC call to Kodi's web server from this machine; its result, or null while Kodi does not answer. */
-async function kodiRpc(port: number, method: string, params: Record<string, unknown> = {}): Promise<unknown> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-      signal: AbortSignal.timeout(10000),
-    });
-    const body = (await r.json()) as { result?: unknown; error?: unknown };
-    if (body.error !== undefined) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-    return body.result ?? null;
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith(`${method}:`)) throw e;
-    return null;
-  }
-}
 
 /**
  * Kodi 20's home window as its Estuary skin draws it: a dark grey menu on
@@ -89,13 +72,10 @@ describe("the kodi task, booted as an appliance", { timeout: 900000 }, () => {
 
   it("starts Kodi, whose JSON-RPC says through a forwarded port that the home window is shown", async () => {
     const deadline = Date.now() + 420000;
-    let window: unknown = null;
+    let window: { id: number; label: string } | null = null;
     while (Date.now() < deadline) {
-      const r = (await kodiRpc(rpc, "GUI.GetProperties", { properties: ["currentwindow"] })) as {
-        currentwindow?: { id: number; label: string };
-      } | null;
-      window = r?.currentwindow ?? null;
-      if (r?.currentwindow?.id === 10000) break;
+      window = await kodiWindow(rpc);
+      if (window?.id === 10000) break;
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }
     assert.deepEqual(
