@@ -156,11 +156,24 @@ mkdir -p /run/sendsigs.omit.d /run/network/interfaces.d
 mkdir -m 1777 /run/lock
 : > /run/.tmpfs
 read -r host < /etc/hostname && echo "$host" > /proc/sys/kernel/hostname
+# Puppy's /mnt/home: the partition that holds the save (PUPSTATE's PUP_HOME),
+# for what is kept beside the save rather than in it (the retro task's games).
+home=
+if [ -r /etc/rc.d/PUPSTATE ]; then
+  while IFS= read -r line; do
+    case $line in PUP_HOME=*) home=\${line#PUP_HOME=}; home=\${home#\\'}; home=\${home%\\'} ;; esac
+  done < /etc/rc.d/PUPSTATE
+fi
+if [ -n "$home" ] && [ -d "/initrd$home" ]; then
+  [ -L /mnt/home ] || [ ! -e /mnt/home ] && ln -sfn "/initrd$home" /mnt/home
+elif [ -L /mnt/home ]; then
+  rm -f /mnt/home
+fi
 # apt's package lists and downloaded packages in RAM of their own, never in a
 # save (they are large, and apt-get update fetches them again), unless
 # /etc/default/ramstack says RAM_APT=no.
 RAM_APT=yes
-. /etc/default/ramstack 2>/dev/null
+[ -r /etc/default/ramstack ] && . /etc/default/ramstack
 if [ "$RAM_APT" = yes ]; then
   mount -a -T /etc/rc.d/fstab.apt
   install -d -o _apt -g root -m 0700 /var/lib/apt/lists/partial /var/cache/apt/archives/partial
@@ -184,7 +197,7 @@ mkdir /run/ramstack-booted 2>/dev/null || exec /etc/init.d/rc "$1"
 # kernel's. (Their init scripts took 4 s under emulation and are disabled.)
 SYSLOG_OPTS=-C128
 KLOG_OPTS=
-. /etc/default/busybox-syslogd 2>/dev/null
+[ -r /etc/default/busybox-syslogd ] && . /etc/default/busybox-syslogd
 syslogd $SYSLOG_OPTS
 klogd $KLOG_OPTS
 # Devices that appear later (a USB stick, a card): busybox passes each kernel event to the hotplug script.
@@ -239,10 +252,10 @@ const RAMSTACK_SESSION = `#!/bin/sh
 ### END INIT INFO
 case "$1" in
 start)
-  . /etc/rc.d/PUPSTATE 2>/dev/null
+  [ -r /etc/rc.d/PUPSTATE ] && . /etc/rc.d/PUPSTATE
   # Periodic saves when /etc/eventmanager sets RAMSAVEINTERVAL (flash mode and archive saves).
   RAMSAVEINTERVAL=0
-  . /etc/eventmanager 2>/dev/null
+  [ -r /etc/eventmanager ] && . /etc/eventmanager
   case "$PUPMODE:$RAMSAVEINTERVAL" in
     13:0|66:0|13:|66:) ;;
     13:*|66:*) setsid /usr/bin/ramstack save periodic </dev/null >>/var/log/ramstack-save.log 2>&1 & ;;
