@@ -8,6 +8,7 @@ import { progress } from "../lib/progress.js";
 import { portProgress } from "./progress.js";
 import type { Port } from "../port/port.js";
 import { bootPlaces, bootSfsList, setBootSfs } from "../sfs/boot.js";
+import { TASK_NAMES } from "../tasks/table.js";
 import type { LoadedSfs } from "../sfs/live.js";
 import { listLoaded, loadSfs, sfsName, unloadSfs } from "../sfs/live.js";
 import type { OptionDef } from "./args.js";
@@ -37,6 +38,11 @@ at reboot unless --boot puts it in BOOTCONFIG's EXTRASFSLIST, so that the
 init stacks it as a layer at every boot. For that the file must be where the
 init looks: the save partition's PSUBDIR, or its root.
 
+A task's layer (NAME_debian_VERSION.sfs, from ramstack build --task) is not
+loaded while running, because dpkg would not know its packages: load --boot
+puts it in EXTRASFSLIST and the init stacks it on top from the next boot, as
+ptask=NAME does; ramstack task add NAME installs the task at once.
+
 Options (load, unload):
 ${optionsHelp(OPTIONS.load!)}`;
 
@@ -65,6 +71,12 @@ function refreshCaches(port: Port, root: string, out: (s: string) => void): void
       out(`Warning: ${(e as Error).message}`);
     }
   }
+}
+
+/** The task whose layer FILE is (NAME_PREFIX_VERSION.sfs, as ramstack build --task names it), or null. */
+function taskOfFile(file: string): string | null {
+  const name = /^([a-z0-9][a-z0-9-]*)_[^/]*\.sfs$/.exec(file)?.[1];
+  return name !== undefined && TASK_NAMES.includes(name) ? name : null;
 }
 
 interface Listing {
@@ -113,7 +125,23 @@ export function runSfs(argv: readonly string[], out: (s: string) => void, port: 
   const result: { name: string; loaded?: LoadedSfs; unloaded?: LoadedSfs; boot?: boolean } = { name: sfsName(arg) };
   if (sub === "load") {
     const file = resolveFrom(port.cwd(), arg);
+    const task = taskOfFile(result.name);
+    if (task !== null && !boot)
+      throw new Error(
+        `${result.name} is the ${task} task's layer, which is not loaded while running (dpkg would not know its packages): ` +
+          `ramstack sfs load --boot ${arg} stacks it from the next boot, ramstack task add ${task} installs the task now`,
+      );
     if (boot) checkBootPlace(port, file, result.name, root);
+    if (task !== null) {
+      result.boot = setBootSfs(port, result.name, true, root);
+      if (json) out(JSON.stringify(result, null, 2));
+      else
+        out(
+          `${result.name} (the ${task} task) is stacked on top at every boot from the next one (EXTRASFSLIST)` +
+            `${result.boot ? "" : ": it was already"}; it is not linked now.`,
+        );
+      return 0;
+    }
     if (!listLoaded(port).some((x) => x.name === result.name)) {
       result.loaded = loadSfs(
         port,

@@ -131,12 +131,15 @@ function parseIntStrict(v: string): number | null {
 }
 
 /** Task names, comma-separated (ptask, pautostart); one that could not name a task file is ignored with a warning. */
+/** What a task's name may be (it names a file: NAME_PREFIX_VERSION.sfs). */
+export const TASK_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
 function taskNames(v: string, label: string, _current: string[], warn: (w: string) => void): string[] {
   const names = v
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  const bad = names.filter((n) => !/^[a-z0-9][a-z0-9-]*$/.test(n));
+  const bad = names.filter((n) => !TASK_NAME.test(n));
   if (bad.length) warn(`${label}: '${bad.join("', '")}' is not a task name; ignored`);
   return names.filter((n) => !bad.includes(n));
 }

@@ -66,6 +66,7 @@ function run(ctx: Ctx, input: PlanInput, known: FatalState): Plan {
         distro,
         saving.save.cand.part,
         layerFile(saving.save, union, ctx.answers, "/etc/rc.d/BOOTCONFIG"),
+        sfs,
       )
     : [];
   return assemble(ctx, { distro, union, tz, iso, main, sfs: [...sfs, ...extra], ...saving });

@@ -320,3 +320,16 @@ describe("option defaults", () => {
     assert.throws(() => optionValue(parseArgs([], defs), defs, "nope"), /no option --nope/);
   });
 });
+
+describe("ramstack sfs load of a task's layer", () => {
+  it("is refused while running, and says how to stack it at boot or add the task", async () => {
+    const { runSfs } = await import("../../src/cli/sfs.js");
+    const { NodePort } = await import("../../src/port/node.js");
+    const out: string[] = [];
+    assert.throws(
+      () => runSfs(["load", "/tmp/retro_debian_0.1.0.sfs"], (s) => out.push(s), new NodePort()),
+      /retro_debian_0\.1\.0\.sfs is the retro task's layer, which is not loaded while running .*ramstack sfs load --boot \/tmp\/retro_debian_0\.1\.0\.sfs stacks it from the next boot, ramstack task add retro installs the task now/,
+    );
+    assert.deepEqual(out, []);
+  });
+});

@@ -265,6 +265,39 @@ describe("task layers (ptask=)", () => {
     assert.doesNotMatch(p.warnings.join("\n"), /kodi/);
     assert.equal(p.layers.filter((l) => l.kind === "task").length, 0);
   });
+  const listed = (list: string) =>
+    machine([
+      disk("sda", "ata", [
+        part("sda1", "ext4", {
+          ...frugal("/p", { [`/p/${B}`]: 1, "/p/webdev_tiny_1.0.0.sfs": 5 }),
+          "/p/tinysave/work": "dir",
+          "/p/tinysave/upper/etc/rc.d/BOOTCONFIG": { content: `EXTRASFSLIST='${list}'\n` },
+          "/p/tinysave/upper/initrd/DISTRO_SPECS": { content: SPECS },
+          "/retro_tiny_1.0.0.sfs": 5,
+          "/p/mine.sfs": 5,
+        }),
+      ]),
+    ]);
+  it("a task's layer named in EXTRASFSLIST is stacked on top as a task, a plain extra SFS at the bottom", () => {
+    const p = plan(listed("mine.sfs retro_tiny_1.0.0.sfs"), "psubdir=p pmedia=atahd");
+    assert.deepEqual(roles(p), ["rw", "extra:task", "bdrv", "puppy", "zdrv", "extra"]);
+    assert.deepEqual(
+      p.layers.filter((l) => l.role === "extra").map((l) => [l.kind ?? "", l.path]),
+      [
+        ["task", "/retro_tiny_1.0.0.sfs"],
+        ["extra", "/p/mine.sfs"],
+      ],
+    );
+    assert.ok(hasLog(p, /retro: \/retro_tiny_1\.0\.0\.sfs on sda1 \(EXTRASFSLIST\)/));
+  });
+  it("a task both in EXTRASFSLIST and in ptask= is stacked once", () => {
+    const p = plan(listed("webdev_tiny_1.0.0.sfs"), "psubdir=p pmedia=atahd ptask=webdev");
+    assert.deepEqual(
+      p.layers.filter((l) => l.kind === "task").map((l) => l.path),
+      ["/p/webdev_tiny_1.0.0.sfs"],
+    );
+    assert.ok(hasLog(p, /webdev: webdev_tiny_1\.0\.0\.sfs from EXTRASFSLIST is already stacked \(ptask\)/));
+  });
 });
 
 describe("union filesystem (1.2 punionfs)", () => {

@@ -6,12 +6,13 @@ import type { Part } from "../devices.js";
 import { describePart } from "../devices.js";
 import type { DistroInfo, SfsKind } from "../distro.js";
 import type { BootParams } from "../params.js";
+import { TASK_NAME } from "../params.js";
 import type { SaveCandidate } from "../save.js";
 import { savesInDir } from "../save.js";
 import { extraSfsList } from "../handover.js";
 import { parseShellVars } from "../shellvars.js";
 import { decodeSpec, sfsPathFor, sfsProblem } from "../spec.js";
-import { dirname, joinPath } from "../tree.js";
+import { basename, dirname, joinPath } from "../tree.js";
 import type { Ctx } from "./context.js";
 import { fatal, initrdHas, namedPart, searchParts } from "./context.js";
 import type { IsoBoot } from "./iso.js";
@@ -206,6 +207,7 @@ export function findExtraSfs(
   distro: DistroInfo,
   savePart: Part,
   bootconfig: string | undefined,
+  already: readonly Located[] = [],
 ): Located[] {
   if (bootconfig === undefined) return [];
   const list = extraSfsList(parseShellVars(bootconfig).vars);
@@ -224,8 +226,27 @@ export function findExtraSfs(
       ctx.log.warn("extra", `${name} from EXTRASFSLIST not found in ${p.psubdir || "/"} or / on ${savePart.name}`);
       continue;
     }
+    // A task's layer (ramstack build --task, named as ptask= finds it) holds dpkg's records over bdrv's: on top, as ptask= stacks it.
+    const task = taskOfLayerName(name, distro);
+    if (task !== null) {
+      if (already.some((x) => basename(x.path) === name)) {
+        ctx.log.info("task", `${task}: ${name} from EXTRASFSLIST is already stacked (ptask)`);
+        continue;
+      }
+      found.push(onPart("task", "partition", savePart, path));
+      ctx.log.info("task", `${task}: ${path} on ${savePart.name} (EXTRASFSLIST)`);
+      continue;
+    }
     found.push(onPart("extra", "partition", savePart, path));
     ctx.log.info("extra", `${name} on ${savePart.name} (EXTRASFSLIST)`);
   }
   return found;
+}
+
+/** The task a file name is the layer of (NAME_PREFIX_VERSION.sfs, as build --task names it), or null. */
+export function taskOfLayerName(file: string, distro: DistroInfo): string | null {
+  const end = `_${distro.prefix}_${distro.version}.sfs`;
+  if (!file.endsWith(end)) return null;
+  const name = file.slice(0, -end.length);
+  return TASK_NAME.test(name) ? name : null;
 }
