@@ -24,6 +24,10 @@ APT_PACKAGES=(
   # the small JavaScript runtime (QuickJS, static with musl) for x86_64 and, cross-built, arm64
   make gcc libc6-dev linux-libc-dev musl-dev
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross musl-dev:arm64
+  # the retro task's tests: a NES program (cc65's ca65/ld65) and a DOS program (nasm) made on this machine
+  cc65 nasm
+  # the webdev task's test: its page seen in a real browser
+  chromium
 )
 # musl-dev:arm64 is a package of another architecture: dpkg must know it.
 need_update=0

@@ -241,7 +241,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   for (const name of tasks) {
     const task = taskDef(name);
     await steps.step(sfsName(name, o.distro), taskKey(inputs, debian!, name, task), (tmp, p) =>
-      taskLayer(debian!, task, tmp, inputs, p),
+      taskLayer(debian!, name, task, tmp, inputs, p),
     );
   }
 

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Progress } from "../lib/progress.js";
 import { lineSplitter, run, runStreaming } from "../sys/exec.js";
+import { sourcesScript, standInScript } from "../tasks/apt-prep.js";
 import type { TaskDef } from "../tasks/table.js";
 import { aptState, cacheDir } from "./cache.js";
 import { scratchDir } from "./components.js";
@@ -52,8 +53,18 @@ export function taskKey(i: BuildInputs, base: DebianBase, name: string, task: Ta
 }
 
 /** The install, in a private mount namespace: the overlay, the kernel's file systems, apt. */
-function installScript(base: string, upper: string, work: string, mnt: string, debs: string, task: TaskDef): string {
+function installScript(
+  base: string,
+  upper: string,
+  work: string,
+  mnt: string,
+  debs: string,
+  name: string,
+  task: TaskDef,
+): string {
   const files = Object.keys(task.files);
+  const sources = sourcesScript(name, task);
+  const standIns = standInScript(name, task);
   const inChroot = (cmd: string): string => `chroot ${mnt} /bin/sh -ec ${shq(cmd)}`;
   return [
     "set -e",
@@ -68,8 +79,12 @@ function installScript(base: string, upper: string, work: string, mnt: string, d
     `cp -L /etc/resolv.conf ${mnt}/etc/resolv.conf`,
     // Nothing is started while installing (Debian's policy-rc.d: 101 = not allowed).
     `printf '#!/bin/sh\\nexit 101\\n' > ${mnt}/usr/sbin/policy-rc.d && chmod 755 ${mnt}/usr/sbin/policy-rc.d`,
+    ...(sources ? [`echo "I: adding Debian's ${task.components!.join(" ")} archive area"`, inChroot(sources)] : []),
     `echo "I: apt-get update"`,
     inChroot("apt-get update -qq"),
+    ...(standIns
+      ? [`echo "I: leaving out ${task.leaveOut!.map((l) => l.name).join(" ")} (empty stand-ins)"`, inChroot(standIns)]
+      : []),
     `echo "I: installing ${task.packages.join(" ")} and their dependencies"`,
     inChroot(
       `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 ${task.packages.join(" ")}`,
@@ -90,6 +105,7 @@ const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The task's layer as an SFS at OUT. */
 export async function taskLayer(
   base: DebianBase,
+  name: string,
   task: TaskDef,
   out: string,
   i: BuildInputs,
@@ -109,7 +125,7 @@ export async function taskLayer(
     });
     await runStreaming(
       "unshare",
-      ["-m", "--propagation", "private", "sh", "-c", installScript(base.dir, upper, work, mnt, debs, task)],
+      ["-m", "--propagation", "private", "sh", "-c", installScript(base.dir, upper, work, mnt, debs, name, task)],
       { onStdout: said, env: { ...process.env, SOURCE_DATE_EPOCH: String(i.epoch) } },
     );
     for (const rel of NOT_IN_LAYER) rmSync(join(upper, rel), { recursive: true, force: true });

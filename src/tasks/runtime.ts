@@ -7,6 +7,7 @@
 import { dirname, join } from "../lib/path.js";
 import { parseParams } from "../plan/params.js";
 import type { Port } from "../port/port.js";
+import { sourcesFileOf, sourcesScript, standInOf, standInScript } from "./apt-prep.js";
 import type { TaskDef } from "./table.js";
 import { taskDef, TASK_NAMES, TASKS } from "./table.js";
 
@@ -99,9 +100,20 @@ export function addTask(
   const t = taskDef(name);
   const before = installedOf(port, t.packages);
   waitForNetwork(port, root, o.say, 60);
-  if (!aptHasLists(port, root)) {
+  const sources = sourcesScript(name, t);
+  if (sources && port.lstat(join(root, sourcesFileOf(name))) === null) {
+    o.say(`adding Debian's ${t.components!.join(" ")} archive area (${sourcesFileOf(name)})`);
+    port.run("sh", ["-ec", sources]);
+    aptGet(port, ["update", "-q"], o.showApt);
+  } else if (!aptHasLists(port, root)) {
     o.say("apt-get update (the package lists are in RAM, fetched again after each boot)");
     aptGet(port, ["update", "-q"], o.showApt);
+  }
+  // Left out unless there already: the real package, or its stand-in from an earlier add.
+  const leaveOut = (t.leaveOut ?? []).filter((l) => installedOf(port, [l.name, standInOf(l.name)]).size === 0);
+  if (leaveOut.length) {
+    o.say(`leaving out ${leaveOut.map((l) => `${l.name} (${l.why})`).join("; ")}: empty stand-ins take their place`);
+    port.run("sh", ["-ec", standInScript(name, { ...t, leaveOut })]);
   }
   o.say(`installing ${t.packages.join(" ")} and what they need`);
   aptGet(port, ["install", "-y", "-q", "--no-install-recommends", ...t.packages], o.showApt);
@@ -144,7 +156,8 @@ export function removeTask(
   if (stackedTasks(port, root).includes(name))
     throw new Error(`${name} is a layer stacked at boot (ptask=${name}): boot without it to remove it`);
   for (const s of t.services) port.run(join(root, "etc/init.d", s), ["stop"], { allowFail: true });
-  const have = [...installedOf(port, t.packages)];
+  const standIns = (t.leaveOut ?? []).map((l) => standInOf(l.name));
+  const have = [...installedOf(port, [...t.packages, ...standIns])];
   if (have.length) {
     o.say(`removing ${have.join(" ")} and what only they needed`);
     aptGet(port, ["purge", "-y", "-q", "--autoremove", ...have], o.showApt);
@@ -157,4 +170,6 @@ export function removeTask(
       port.run("update-rc.d", [path.slice("etc/init.d/".length), "remove"], { allowFail: true });
     port.remove(full);
   }
+  // apt's lists forget that archive area at its next update.
+  if (t.components?.length) port.remove(join(root, sourcesFileOf(name)));
 }

@@ -13,6 +13,14 @@ export interface TaskDef {
   purpose: string;
   /** Debian packages, installed by apt with their dependencies and without Recommends. */
   packages: string[];
+  /** Debian archive areas besides main that some of the packages come from (non-free). */
+  components?: string[];
+  /**
+   * Packages a dependency names that the task leaves out: an empty stand-in
+   * package provides each, so apt installs what depends on it without it;
+   * `apt-get install NAME` later brings the real one and removes the stand-in.
+   */
+  leaveOut?: { name: string; why: string }[];
   /** Shell commands run in the system after the packages (enabling modules, making folders). */
   setup: string[];
   /** Files written over the packages' (settings, the task's own programs). */
@@ -207,6 +215,68 @@ const KODI_SETTINGS = `<settings version="2">
 
 const KODI_COMMAND = "/usr/bin/kodi-standalone --windowing=gbm";
 
+/**
+ * RetroArch's settings for a console with no desktop: drawn straight on the
+ * display (KMS), its own bitmap menu (rgui: the icon themes are left out),
+ * the games folder on the save's partition, ALSA sound, udev input.
+ */
+const RETROARCH_SETTINGS = `video_driver = "gl"
+video_context_driver = "kms"
+video_fullscreen = "true"
+menu_driver = "rgui"
+audio_driver = "alsa"
+input_driver = "udev"
+input_joypad_driver = "udev"
+rgui_browser_directory = "/root/games"
+content_directory = "/root/games"
+`;
+
+/**
+ * root's RetroArch settings, once: Debian's (/etc/retroarch.cfg: where the
+ * cores and their descriptions are) with ramstack's in place of the same
+ * keys. RetroArch reads only this file when it exists, and an #include'd
+ * file would override it.
+ */
+const RETROARCH_USER_SETTINGS = [
+  "cfg=/root/.config/retroarch/retroarch.cfg",
+  'if [ ! -e "$cfg" ]; then',
+  '  mkdir -p "${cfg%/*}"',
+  `  keys=$(sed -n 's/^\\([a-z_]*\\) = .*/\\1/p' /usr/share/ramstack/retroarch.cfg | paste -sd '|')`,
+  `  { grep -v -E "^($keys) = " /etc/retroarch.cfg; cat /usr/share/ramstack/retroarch.cfg; } > "$cfg"`,
+  "fi",
+].join("\n");
+
+const RETRO_COMMAND = "/usr/bin/retroarch";
+
+/**
+ * The games folder: on the partition that holds the save (Puppy's
+ * /mnt/home), so that games take no RAM and no room in the save. Before a
+ * first save there is no such partition, and /root/games leads nowhere.
+ */
+const GAMES_SERVICE = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          ramstack-games
+# Required-Start:    $local_fs
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:
+# Short-Description: the retro task's games folder, on the save's partition
+### END INIT INFO
+case "$1" in
+start)
+  if [ -d /mnt/home/ ]; then
+    mkdir -p /mnt/home/games
+  else
+    echo "retro: no save partition yet: /root/games (/mnt/home/games) is there once a save is made and the system rebooted" >&2
+  fi
+  ;;
+stop|restart|force-reload) ;;
+status) [ -d /mnt/home/games/ ] ;;
+*) echo "Usage: $0 start|stop|status" >&2; exit 3 ;;
+esac
+exit 0
+`;
+
 export const TASKS: Record<string, TaskDef> = {
   kodi: {
     purpose:
@@ -233,6 +303,66 @@ export const TASKS: Record<string, TaskDef> = {
       '--post-data \'{"jsonrpc":"2.0","method":"JSONRPC.Ping","id":1}\' http://127.0.0.1:8080/jsonrpc | grep -q pong; ' +
       "else ! ldd /usr/lib/*/kodi/kodi.bin | grep -q 'not found'; fi",
     autostart: KODI_COMMAND,
+  },
+  retro: {
+    purpose:
+      "a retro console: RetroArch with Debian's libretro cores (NES, SNES, Game Boy, GBA, Mega Drive, PC Engine, PlayStation, DS...), DOSBox and MAME; games in /root/games on the save's partition; pautostart=retro boots straight into RetroArch",
+    packages: [
+      "retroarch",
+      "libretro-nestopia",
+      "libretro-snes9x",
+      "libretro-gambatte",
+      "libretro-mgba",
+      "libretro-genesisplusgx",
+      "libretro-beetle-pce-fast",
+      "libretro-beetle-psx",
+      "libretro-beetle-vb",
+      "libretro-beetle-wswan",
+      "libretro-desmume",
+      "dosbox",
+      "mame",
+      // Mesa's drivers (RetroArch's and MAME's GL), udev (input devices).
+      "libgl1-mesa-dri",
+      "udev",
+    ],
+    // snes9x's and Genesis Plus GX's cores: their licences forbid selling them.
+    components: ["non-free"],
+    leaveOut: [
+      {
+        name: "retroarch-assets",
+        why: "RetroArch's icon themes (112 MiB, and 326 MiB more of fonts-noto-extra); the task uses its bitmap menu, rgui",
+      },
+    ],
+    setup: [
+      "update-rc.d ramstack-games defaults",
+      "update-rc.d ramstack-retro defaults",
+      "[ -e /root/games ] || [ -L /root/games ] || ln -s /mnt/home/games /root/games",
+      RETROARCH_USER_SETTINGS,
+    ],
+    files: {
+      "usr/share/ramstack/retroarch.cfg": { text: RETROARCH_SETTINGS, mode: 0o644 },
+      // MAME is a game: Debian puts it in /usr/games, which root's PATH lacks.
+      "etc/profile.d/ramstack-retro.sh": {
+        text: 'case ":$PATH:" in *:/usr/games:*) ;; *) PATH="$PATH:/usr/games" ;; esac\n',
+        mode: 0o644,
+      },
+      "etc/init.d/ramstack-games": { text: GAMES_SERVICE, mode: 0o755 },
+      "etc/init.d/ramstack-retro": {
+        text: applianceService("retro", RETRO_COMMAND, "RetroArch as the machine's appliance"),
+        mode: 0o755,
+      },
+      "etc/default/ramstack-retro": {
+        text: "# AUTOSTART=yes: start RetroArch at every boot (as pautostart=retro does for one boot).\nAUTOSTART=no\n",
+        mode: 0o644,
+      },
+    },
+    userFiles: ["etc/default/ramstack-retro"],
+    services: ["ramstack-games", "ramstack-retro"],
+    // Every program has every library it needs, and RetroArch finds its cores.
+    health:
+      "for f in /usr/bin/retroarch /usr/bin/dosbox /usr/games/mame /usr/lib/*/libretro/*_libretro.so; do " +
+      "! ldd $f | grep -q 'not found' || exit 1; done && ls /usr/lib/*/libretro/nestopia_libretro.so >/dev/null",
+    autostart: RETRO_COMMAND,
   },
   webdev: {
     purpose:

@@ -44,7 +44,7 @@ export function testBuild(profile = "tiny"): string {
   }
   try {
     // The debian build carries the task layers (each stacked only with ptask=NAME).
-    const tasks = profile === "debian" ? ["--task", "webdev,kodi"] : [];
+    const tasks = profile === "debian" ? ["--task", "webdev,kodi,retro"] : [];
     const r = run(process.execPath, [cli, "build", "--fast", "--profile", profile, ...tasks, "--out", out], {
       allowFail: true,
     });

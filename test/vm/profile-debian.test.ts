@@ -94,7 +94,7 @@ describe("the debian profile", { timeout: 1200000 }, () => {
     const again = JSON.parse(
       execFileSync(
         process.execPath,
-        [cli, "build", "--fast", "--profile", "debian", "--task", "webdev,kodi", "--out", build, "--json"],
+        [cli, "build", "--fast", "--profile", "debian", "--task", "webdev,kodi,retro", "--out", build, "--json"],
         {
           encoding: "utf8",
           stdio: ["ignore", "pipe", "ignore"],

@@ -6,7 +6,6 @@
 
 import "../helpers/node-port.js";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
@@ -14,7 +13,7 @@ import { TASKS } from "../../src/tasks/table.js";
 import { kodiRpc, kodiWindow } from "../helpers/kodi.js";
 import { freePort } from "../helpers/net.js";
 import type { Picture } from "../helpers/picture.js";
-import { readPpm, writePng } from "../helpers/picture.js";
+import { screenUntil } from "../helpers/picture.js";
 import {
   boot,
   bootDisk,
@@ -88,20 +87,10 @@ describe("the kodi task, booted as an appliance", { timeout: 900000 }, () => {
   });
 
   it("draws its home screen on the display (out/test-artifacts/kodi-home.png)", async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     // Kodi dims the screen after a few idle minutes: not while this looks.
     await kodiRpc(rpc, "Settings.SetSettingValue", { setting: "screensaver.mode", value: "" });
-    const ppm = join(scratch("kodi-screen"), "screen.ppm");
     // The window is Home as soon as Kodi says so; llvmpipe draws it some seconds later.
-    const deadline = Date.now() + 180000;
-    let picture: Picture;
-    do {
-      await vm!.screendump(ppm);
-      picture = readPpm(ppm);
-      if (looksLikeHome(picture)) break;
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-    } while (Date.now() < deadline);
-    writePng(picture, join(ARTIFACTS, "kodi-home.png"));
+    const picture = await screenUntil(vm!, looksLikeHome, 180000, join(ARTIFACTS, "kodi-home.png"));
     assert.ok(looksLikeHome(picture), "the screen is not Kodi's home screen: see out/test-artifacts/kodi-home.png");
   });
 });

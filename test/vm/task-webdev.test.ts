@@ -12,8 +12,10 @@ import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
 import type { Vm } from "../../src/vm/qemu.js";
 import { TASKS } from "../../src/tasks/table.js";
+import { Browser } from "../helpers/browser.js";
 import { freePort, get } from "../helpers/net.js";
-import { readdirSync } from "node:fs";
+import { colourCount, readPng, writePng } from "../helpers/picture.js";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "../../src/build/cache.js";
 import type { AptRepo } from "../helpers/apt-repo.js";
@@ -25,9 +27,12 @@ import {
   guestMounts,
   guestVars,
   lowerDirs,
+  repoRoot,
   scratch,
   testBuild,
 } from "../helpers/system.js";
+
+const ARTIFACTS = join(repoRoot, "out/test-artifacts");
 
 /** The development server's reload stream, read from this machine: resolves at its first "reload" event. */
 function reloadEvent(url: string, timeoutMs: number): { opened: Promise<void>; reloaded: Promise<string> } {
@@ -107,6 +112,25 @@ describe("the webdev task", { timeout: 900000 }, () => {
     assert.match(await events.reloaded, /^data: reload$/m);
     assert.match(await get(`http://127.0.0.1:${dev}/`), /<h1>edited in the guest<\/h1>/);
     assert.match(await get(`http://127.0.0.1:${web}/`), /<h1>edited in the guest<\/h1>/);
+  });
+
+  it("in a real browser on this machine (headless Chromium), the page reloads itself when it is edited in the guest (out/test-artifacts/webdev-browser.png)", async () => {
+    const browser = await Browser.open(`http://127.0.0.1:${dev}/`);
+    try {
+      const heading = "document.querySelector('h1') && document.querySelector('h1').textContent";
+      assert.equal(await browser.waitFor(`${heading} === 'edited in the guest' && 'loaded'`, 30000), "loaded");
+      await vm!.check("sed -i 's|<h1>edited in the guest</h1>|<h1>seen in a browser</h1>|' /srv/www/index.html");
+      // Nobody reloads it: the development server tells the page, which reloads itself.
+      assert.equal(await browser.waitFor(`${heading} === 'seen in a browser' && 'reloaded'`, 30000), "reloaded");
+      const png = join(scratch("webdev-browser"), "page.png");
+      writeFileSync(png, await browser.screenshot());
+      const picture = readPng(png);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writePng(picture, join(ARTIFACTS, "webdev-browser.png"));
+      assert.ok(colourCount(picture) > 2, "the browser drew a blank page");
+    } finally {
+      await browser.close();
+    }
   });
 });
 
