@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { sha256 } from "../sys/hash.js";
 
@@ -163,24 +163,43 @@ export interface FetchedDeb {
   path: string;
 }
 
+/** Debian's name for this machine's architecture (what an unqualified package name means to apt). */
+export function hostDebArch(): string {
+  const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string];
+  if (!arch) throw new Error(`no Debian architecture known for this machine's ${process.arch}`);
+  return arch;
+}
+
+/**
+ * The file names a package's .deb may have in the cache: NAME_VERSION_ARCH.deb
+ * for PKG (NAME, or NAME:ARCH for another architecture's), or _all.deb.
+ * Another architecture's file of the same version is never taken for it.
+ */
+export function debFileNames(pkg: string, version: string): string[] {
+  const [name, arch = hostDebArch()] = pkg.split(":");
+  const stem = `${name}_${version.replace(/:/g, "%3a")}_`;
+  return [`${stem}${arch}.deb`, `${stem}all.deb`];
+}
+
 export function fetchDeb(pkg: string, log: (s: string) => void): FetchedDeb {
   const version = debCandidate(pkg);
   const dir = join(cacheDir(), "debs");
   mkdirSync(dir, { recursive: true });
-  const file = `${pkg}_${version.replace(/:/g, "%3a")}_`;
-  const found = readdirSync(dir).find((f) => f.startsWith(file) && f.endsWith(".deb"));
+  const names = debFileNames(pkg, version);
+  const inCache = (): string | undefined => names.find((n) => existsSync(join(dir, n)));
+  const found = inCache();
   if (found) return { name: pkg, version, path: join(dir, found) };
   log(`fetching ${pkg} ${version}`);
   // apt-get download writes into the working directory; -o keeps it quiet about the _apt sandbox.
   run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", `${pkg}=${version}`], { cwd: dir });
-  const got = readdirSync(dir).find((f) => f.startsWith(file) && f.endsWith(".deb"));
-  if (!got) throw new Error(`apt-get download ${pkg}=${version} left no .deb in ${dir}`);
+  const got = inCache();
+  if (!got) throw new Error(`apt-get download ${pkg}=${version} left none of ${names.join(", ")} in ${dir}`);
   return { name: pkg, version, path: join(dir, got) };
 }
 
 /** Unpack a .deb once; later builds reuse the tree. */
 export function extractDeb(deb: FetchedDeb): string {
-  const dir = join(cacheDir(), "extract", `${deb.name}_${deb.version.replace(/:/g, "%3a")}`);
+  const dir = join(cacheDir(), "extract", basename(deb.path, ".deb"));
   if (existsSync(join(dir, ".done"))) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -281,8 +281,9 @@ export const TASKS: Record<string, TaskDef> = {
   kodi: {
     purpose:
       "a media centre: Kodi drawing straight on the display (GBM, no X server), ALSA sound, its web interface and JSON-RPC on port 8080; pautostart=kodi boots straight into it",
-    // Mesa's drivers (kodi needs only their loader), tzdata (Kodi stops without a time zone), udev (libinput finds the keyboard and remote through it).
-    packages: ["kodi", "libgl1-mesa-dri", "tzdata", "udev"],
+    // Mesa's drivers (kodi needs only their loader), tzdata (Kodi stops without a time zone), udev (libinput finds the keyboard and remote through it),
+    // alsa-utils (a sound card's mixer starts muted: its boot script and udev rule set the levels).
+    packages: ["kodi", "libgl1-mesa-dri", "tzdata", "udev", "alsa-utils"],
     setup: ["update-rc.d ramstack-kodi defaults"],
     files: {
       "etc/init.d/ramstack-kodi": {
@@ -321,9 +322,10 @@ export const TASKS: Record<string, TaskDef> = {
       "libretro-desmume",
       "dosbox",
       "mame",
-      // Mesa's drivers (RetroArch's and MAME's GL), udev (input devices).
+      // Mesa's drivers (RetroArch's and MAME's GL), udev (input devices), alsa-utils (the mixer's levels).
       "libgl1-mesa-dri",
       "udev",
+      "alsa-utils",
     ],
     // snes9x's and Genesis Plus GX's cores: their licences forbid selling them.
     components: ["non-free"],

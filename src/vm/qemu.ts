@@ -39,6 +39,8 @@ export interface VmOptions {
   display?: boolean;
   /** With display: shown to VNC viewers at 127.0.0.1, display N (port 5900 + N). */
   vnc?: number;
+  /** An Intel HD Audio card; what the guest plays is written to WAV (a file of this machine), or goes nowhere. */
+  sound?: { wav?: string };
   /**
    * The emulated CPU model (default: "max" under TCG). Mesa's llvmpipe
    * crashes on QEMU 7.2's emulation of AVX2: a model without it, such as
@@ -84,6 +86,15 @@ export function qemuArgs(o: VmOptions): string[] {
   if (o.qmp) args.push("-qmp", `unix:${o.qmp},server=on,wait=off`);
   if (o.display) args.push("-device", "virtio-vga");
   if (o.display && o.vnc !== undefined) args.push("-vnc", `127.0.0.1:${o.vnc}`);
+  if (o.sound)
+    args.push(
+      "-audiodev",
+      o.sound.wav ? `wav,id=sound,path=${o.sound.wav}` : "none,id=sound",
+      "-device",
+      "intel-hda",
+      "-device",
+      "hda-output,audiodev=sound",
+    );
   if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
   if (o.firmware === "uefi") args.push("-bios", OVMF);
   if (o.net) {

@@ -15,6 +15,8 @@ import { sha256 } from "../../src/sys/hash.js";
 export interface AptRepo {
   /** The line for the guest's sources.list: apt trusts it without a signature. */
   source: string;
+  /** The folder's address, as the guest reaches it (for any file in it, not only packages). */
+  url: string;
   close: () => Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function serveAptRepo(dir: string): Promise<AptRepo> {
   const port = (server.address() as { port: number }).port;
   return {
     source: `deb [trusted=yes] http://10.0.2.2:${port}/ ./`,
+    url: `http://10.0.2.2:${port}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -119,6 +119,7 @@ export async function boot(
     initrd?: string;
     net?: VmOptions["net"];
     display?: boolean;
+    sound?: VmOptions["sound"];
     cpu?: string;
   } = {},
 ): Promise<Boot> {
@@ -126,6 +127,7 @@ export async function boot(
     ...kernelVm(build, disks, cmdline, o.memMiB),
     ...(o.net ? { net: o.net } : {}),
     ...(o.display ? { display: true } : {}),
+    ...(o.sound ? { sound: o.sound } : {}),
     ...(o.cpu ? { cpu: o.cpu } : {}),
   };
   return bootVm(o.initrd ? { ...vm, initrd: o.initrd } : vm, o);

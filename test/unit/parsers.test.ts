@@ -205,3 +205,18 @@ describe("partition[:path/filename] specs", () => {
     assert.equal(sfsPathFor(decodeSpec("sdb1", "/p"), "adrv_x.sfs", "/p"), "/p/adrv_x.sfs");
   });
 });
+
+describe("the package cache's file names", () => {
+  it("are the package's own architecture's or arch all's, never another architecture's of the same version", async () => {
+    const { debFileNames, hostDebArch } = await import("../../src/build/cache.js");
+    const host = hostDebArch();
+    assert.deepEqual(debFileNames("busybox-static", "1:1.35.0-4+deb12u1+b1"), [
+      `busybox-static_1%3a1.35.0-4+deb12u1+b1_${host}.deb`,
+      "busybox-static_1%3a1.35.0-4+deb12u1+b1_all.deb",
+    ]);
+    assert.deepEqual(debFileNames("libc6:arm64", "2.36-9+deb12u14"), [
+      "libc6_2.36-9+deb12u14_arm64.deb",
+      "libc6_2.36-9+deb12u14_all.deb",
+    ]);
+  });
+});
