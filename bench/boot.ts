@@ -51,9 +51,9 @@ exec switch_root /pup_new /sbin/init
 }
 
 function buildBaselineInitrd(dir: string, puppy: string, zdrv: string): string {
-  const c = fetchComponents(() => undefined);
+  const c = fetchComponents("amd64", () => undefined);
   const tree = scratchDir("baseline-initrd");
-  installBusybox(tree, c.busybox.binary, false);
+  installBusybox(tree, c.busybox, false);
   for (const d of ["dev", "proc", "sys", "tmp", "mnt"]) mkdirSync(join(tree, d), { recursive: true });
   writeFileSync(join(tree, "init"), baselineInit(c.kernel.release, puppy, zdrv), { mode: 0o755 });
   installModules(

@@ -17,7 +17,7 @@ fi
 APT_PACKAGES=(
   squashfs-tools e2fsprogs dosfstools exfatprogs mtools fdisk
   busybox-static kmod cpio zstd lz4 xz-utils cryptsetup-bin
-  qemu-system-x86 qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
+  qemu-system-x86 qemu-system-arm qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   rsync util-linux binutils exfat-fuse attr xorriso kbd console-data
   # the debian profile: a Debian system made with its maintainer scripts run
   mmdebstrap

@@ -16,9 +16,10 @@ import { join } from "node:path";
 import type { InitrdCompression } from "./cpio.js";
 import { humongousInitrd, writeInitrd } from "./cpio.js";
 import { keymapSources } from "./keymaps.js";
-import { INITRD_MODULES } from "./modules.js";
+import { initrdModules } from "./modules.js";
+import type { Arch } from "./arch.js";
 import { sha256 } from "../sys/hash.js";
-import { componentVersions, fetchComponents, scratchDir } from "./components.js";
+import { componentVersions, fetchComponents, piDeviceTrees, scratchDir } from "./components.js";
 import { bundleTools, packageVersion } from "./bundle.js";
 import type { Compression } from "./squashfs.js";
 import type { SquashOptions } from "./squashfs.js";
@@ -39,6 +40,8 @@ import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tin
 
 export interface BuildOptions {
   out: string;
+  /** The architecture built for (default amd64). */
+  arch?: Arch;
   profile: ProfileDef;
   distro: DistroIdentity;
   /** For the SFS layers. */
@@ -128,12 +131,18 @@ async function sfsFromTree(
 export async function build(o: BuildOptions): Promise<BuildResult> {
   const log = o.log;
   mkdirSync(o.out, { recursive: true });
-  const c = fetchComponents(log);
+  const arch = o.arch ?? "amd64";
+  if (arch !== "amd64" && (o.profile.debian || Object.keys(o.profile.layers).length || o.tasks?.length))
+    throw new Error(
+      `the ${o.profile.name} profile and task layers are built for amd64 only; ${arch} builds the tiny profile`,
+    );
+  const c = fetchComponents(arch, log);
   const versions = componentVersions(c);
-  log(`kernel ${c.kernel.release}, busybox ${c.busybox.version}, QuickJS ${c.js.version}`);
-  const bundles = await bundleTools(c.js.binary);
+  log(`${arch}: kernel ${c.kernel.release}, busybox ${c.busybox.version}, QuickJS ${c.js.version}`);
+  // The host's engine compiles: the bytecode is the same for every arch.
+  const bundles = await bundleTools(c.hostJs);
   const extra = EXTRA_LAYERS.filter((k) => o.profile.layers[k]);
-  const specs = distroSpecs(o.distro, c.kernel.release, extra);
+  const specs = distroSpecs(o.distro, c.kernel.release, extra, arch);
   const steps = new Steps(o.out, log, o.progress ?? null);
   const sfsOpts = { compression: o.compression, epoch: o.epoch };
 
@@ -142,6 +151,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
   const initrdCompression = o.initrdCompression ?? "zstd";
   const inputs: BuildInputs = {
+    arch,
     kernel: versions.kernel,
     busybox: versions.busybox,
     firmware: versions.firmware,
@@ -156,20 +166,24 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
         tools: [...c.tools.values()].map(fileSha),
       }),
     ),
-    jsEngine: fileSha(c.js.binary),
+    jsEngine: fileSha(c.hostJs),
     keymaps: keymapsHash(keymaps, fileSha),
     specs,
     epoch: o.epoch,
     compression: o.compression,
     initrdCompression,
     profile: o.profile.name,
-    initrdModules: INITRD_MODULES,
+    initrdModules: initrdModules(arch),
     stubInit: STUB_INIT(c.kernel.release),
     debExcludes: DEB_EXCLUDES,
     ...hostFacts(),
   };
 
   await steps.step("vmlinuz", vmlinuzKey(inputs), (tmp) => copyFileSync(c.kernel.vmlinuz, tmp));
+  // The Raspberry Pis' device trees: the firmware (or QEMU) hands the board's own to the kernel.
+  const dtbs = piDeviceTrees(c.kernel);
+  for (const [name, file] of dtbs)
+    await steps.step(name, { ...(vmlinuzKey(inputs) as object), dtb: name }, (tmp) => copyFileSync(file, tmp));
 
   // The debian profile: a tree made by mmdebstrap, split into the main SFS and bdrv (src/build/debian.ts).
   const debian = o.profile.debian ? await debianBase(o.epoch, log, o.progress ?? null) : null;
@@ -246,6 +260,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   }
 
   const manifest = {
+    arch,
     distro: o.distro,
     profile: o.profile.name,
     layers: Object.fromEntries(
@@ -259,6 +274,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     ),
     tasks: Object.fromEntries(tasks.map((t) => [t, { purpose: TASKS[t]!.purpose, packages: TASKS[t]!.packages }])),
     kernelRelease: c.kernel.release,
+    ...(dtbs.size ? { dtbs: [...dtbs.keys()] } : {}),
     components: versions,
     files: Object.fromEntries(steps.files.map((f) => [f.name, { bytes: f.bytes, sha256: f.sha256 }])),
   };
@@ -270,12 +286,16 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
 /** What a build directory holds, from its build.json. */
 export interface BuildManifest {
+  /** Missing in builds made before there was a choice: amd64. */
+  arch?: Arch;
   distro: DistroIdentity;
   profile: string;
   layers?: Partial<Record<ExtraLayer, { purpose: string; packages: string[] }>>;
   /** Task layers (--task): NAME_PREFIX_VERSION.sfs. */
   tasks?: Record<string, { purpose: string; packages: string[] }>;
   kernelRelease: string;
+  /** The device trees among the files (arm64: the Raspberry Pis'). */
+  dtbs?: string[];
   files: Record<string, { bytes: number; sha256: string }>;
 }
 

@@ -2,10 +2,22 @@
 // JavaScript runtime (QuickJS with ramstack's native module, built here:
 // quickjs.ts), and the programs the runtime carries with their C libraries.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
-import { cacheDir, debDependency, extractDeb, fetchDeb } from "./cache.js";
-import { buildQuickjs, QUICKJS_VERSION } from "./quickjs.js";
+import { run } from "../sys/exec.js";
+import type { Arch } from "./arch.js";
+import { ARCH, debFor } from "./arch.js";
+import { cacheDir, debDependency, extractDeb, fetchDeb, hostDebArch } from "./cache.js";
+import { buildQuickjs, hostQuickjsArch, QUICKJS_VERSION } from "./quickjs.js";
 import { ensureDepmod } from "./modules.js";
 
 export interface Kernel {
@@ -19,11 +31,14 @@ export interface Kernel {
 }
 
 export interface Components {
+  arch: Arch;
   kernel: Kernel;
-  /** Unpacked busybox-static. */
-  busybox: { version: string; binary: string };
+  /** Unpacked busybox-static, and its applets (`--list`, `--list-full`). */
+  busybox: { version: string; binary: string; applets: string[]; appletPaths: string[] };
   /** The static JavaScript runtime (ramstack-js) for the init and the running system's ramstack. */
   js: { version: string; binary: string };
+  /** The same engine for this machine: it compiles the bundles (the bytecode is the same on every arch). */
+  hostJs: string;
   /** Static programs the initrd's runtime carries beside the engine (e2fsck), name -> file. */
   initrdTools: Map<string, string>;
   /** The shared libraries the main SFS's runtime tools need, by soname, resolved to real files. */
@@ -33,27 +48,27 @@ export interface Components {
   firmware: { version: string; dir: string } | null;
 }
 
-/** What the main SFS's runtime tools link against, and where Debian puts each one (checked by the build test). */
-const RUNTIME_LIBS: [pkg: string, soname: string, dirs: string[]][] = [
-  ["libc6", "ld-linux-x86-64.so.2", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libc6", "libc.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libc6", "libm.so.6", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libc6", "libpthread.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libgcc-s1", "libgcc_s.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+/** What the main SFS's runtime tools link against (checked by the build test). */
+const RUNTIME_LIBS = (arch: Arch): [pkg: string, soname: string][] => [
+  ["libc6", ARCH[arch].loader],
+  ["libc6", "libc.so.6"],
+  ["libc6", "libm.so.6"],
+  ["libc6", "libpthread.so.0"],
+  ["libgcc-s1", "libgcc_s.so.1"],
   // cryptsetup's
-  ["libblkid1", "libblkid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libuuid1", "libuuid.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libcryptsetup12", "libcryptsetup.so.12", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libpopt0", "libpopt.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libdevmapper1.02.1", "libdevmapper.so.1.02.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libssl3", "libcrypto.so.3", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libargon2-1", "libargon2.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libjson-c5", "libjson-c.so.5", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libselinux1", "libselinux.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libudev1", "libudev.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
-  ["libpcre2-8-0", "libpcre2-8.so.0", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libblkid1", "libblkid.so.1"],
+  ["libuuid1", "libuuid.so.1"],
+  ["libcryptsetup12", "libcryptsetup.so.12"],
+  ["libpopt0", "libpopt.so.0"],
+  ["libdevmapper1.02.1", "libdevmapper.so.1.02.1"],
+  ["libssl3", "libcrypto.so.3"],
+  ["libargon2-1", "libargon2.so.1"],
+  ["libjson-c5", "libjson-c.so.5"],
+  ["libselinux1", "libselinux.so.1"],
+  ["libudev1", "libudev.so.1"],
+  ["libpcre2-8-0", "libpcre2-8.so.0"],
   // GNU tar's
-  ["libacl1", "libacl.so.1", ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]],
+  ["libacl1", "libacl.so.1"],
 ];
 
 /**
@@ -74,8 +89,11 @@ const SYSTEM_TOOLS: [pkg: string, path: string, name: string][] = [
   ["tar", "bin/tar", "tar"],
 ];
 
-export function fetchKernel(log: (s: string) => void): Kernel {
-  const pkg = debDependency("linux-image-amd64", "linux-image-");
+/** Where Debian puts a library for ARCH: the multiarch directories. */
+const libDirs = (arch: Arch): string[] => [`lib/${ARCH[arch].triplet}`, `usr/lib/${ARCH[arch].triplet}`];
+
+export function fetchKernel(arch: Arch, log: (s: string) => void): Kernel {
+  const pkg = debDependency(debFor(ARCH[arch].kernelMeta, arch, hostDebArch()), "linux-image-");
   const deb = fetchDeb(pkg, log);
   const root = extractDeb(deb);
   const releases = readdirSync(join(root, "lib/modules"));
@@ -85,22 +103,60 @@ export function fetchKernel(log: (s: string) => void): Kernel {
   return { package: pkg, version: deb.version, release, root, vmlinuz: join(root, "boot", `vmlinuz-${release}`) };
 }
 
-export function fetchComponents(log: (s: string) => void): Components {
-  const kernel = fetchKernel(log);
-  const bb = fetchDeb("busybox-static", log);
-  const busybox = { version: bb.version, binary: join(extractDeb(bb), "bin/busybox") };
-  const js = { version: QUICKJS_VERSION, binary: buildQuickjs("x86_64", log) };
+/**
+ * busybox-static for ARCH and its applet lists. busybox must run to list
+ * them: another arch's binary is asked through this machine's busybox-static
+ * of the same version, whose names must all be in the other's binary.
+ */
+function fetchBusybox(arch: Arch, log: (s: string) => void): Components["busybox"] {
+  const host = hostDebArch();
+  const bb = fetchDeb(debFor("busybox-static", arch, host), log);
+  const binary = join(extractDeb(bb), "bin/busybox");
+  let lister = binary;
+  if (arch !== host) {
+    const hostBb = fetchDeb("busybox-static", log);
+    if (hostBb.version !== bb.version)
+      throw new Error(
+        `busybox-static is ${bb.version} for ${arch} but ${hostBb.version} here: its applets cannot be listed`,
+      );
+    lister = join(extractDeb(hostBb), "bin/busybox");
+  }
+  const list = (full: boolean): string[] =>
+    run(lister, [full ? "--list-full" : "--list"])
+      .stdout.split("\n")
+      .filter(Boolean)
+      .sort();
+  const applets = list(false);
+  if (lister !== binary) {
+    // busybox keeps its applet names as one NUL-separated table: the same table means the same applets.
+    if (!readFileSync(binary).includes(Buffer.from(applets.join("\0"))))
+      throw new Error(`busybox-static for ${arch} has other applets than this machine's of the same version`);
+  }
+  return { version: bb.version, binary, applets, appletPaths: list(true) };
+}
+
+export function fetchComponents(arch: Arch, log: (s: string) => void): Components {
+  const host = hostDebArch();
+  const deb = (pkg: string): string => debFor(pkg, arch, host);
+  const kernel = fetchKernel(arch, log);
+  const busybox = fetchBusybox(arch, log);
+  const js = { version: QUICKJS_VERSION, binary: buildQuickjs(ARCH[arch].quickjs, log) };
+  const hostArch = hostQuickjsArch();
+  if (!hostArch) throw new Error(`the JavaScript runtime cannot be built for this machine (${process.arch})`);
+  const hostJs = hostArch === ARCH[arch].quickjs ? js.binary : buildQuickjs(hostArch, log);
   const libs = new Map<string, string>();
-  for (const [pkg, soname, dirs] of RUNTIME_LIBS) {
-    const root = extractDeb(fetchDeb(pkg, log));
-    const found = dirs.map((d) => join(root, d, soname)).find((p) => existsSync(p));
+  for (const [pkg, soname] of RUNTIME_LIBS(arch)) {
+    const root = extractDeb(fetchDeb(deb(pkg), log));
+    const found = libDirs(arch)
+      .map((d) => join(root, d, soname))
+      .find((p) => existsSync(p));
     if (!found) throw new Error(`${soname} is not in Debian's ${pkg}`);
     libs.set(soname, realpathSync(found));
   }
   const programs = (list: typeof SYSTEM_TOOLS): Map<string, string> => {
     const found = new Map<string, string>();
     for (const [pkg, path, name] of list) {
-      const file = join(extractDeb(fetchDeb(pkg, log)), path);
+      const file = join(extractDeb(fetchDeb(deb(pkg), log)), path);
       if (!existsSync(file)) throw new Error(`${path} is not in Debian's ${pkg}`);
       found.set(name, file);
     }
@@ -110,12 +166,25 @@ export function fetchComponents(log: (s: string) => void): Components {
   const tools = programs(SYSTEM_TOOLS);
   let firmware: Components["firmware"] = null;
   try {
+    // Architecture: all, so never qualified.
     const fw = fetchDeb("firmware-linux-free", log);
     firmware = { version: fw.version, dir: join(extractDeb(fw), "lib/firmware") };
   } catch (e) {
     log(`no free firmware package: ${(e as Error).message}`);
   }
-  return { kernel, busybox, js, initrdTools, libs, tools, firmware };
+  return { arch, kernel, busybox, js, hostJs, initrdTools, libs, tools, firmware };
+}
+
+/** The Raspberry Pis' device trees in the kernel package (arm64), by file name; none for other arches. */
+export function piDeviceTrees(k: Kernel): Map<string, string> {
+  const dir = join(k.root, "usr/lib", `linux-image-${k.release}`, "broadcom");
+  if (!existsSync(dir)) return new Map();
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => /^bcm2\d{3}-rpi-.*\.dtb$/.test(f))
+      .sort()
+      .map((f) => [f, join(dir, f)]),
+  );
 }
 
 /** A version string for each component: what a build's output depends on. */

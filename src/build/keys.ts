@@ -22,6 +22,7 @@ import { sha256 } from "../sys/hash.js";
 import type { InitrdCompression } from "./cpio.js";
 import type { ExtraLayer, LayerRecipe } from "./profiles.js";
 import type { Compression } from "./squashfs.js";
+import type { Arch } from "./arch.js";
 
 /** The host tools whose versions go into keys. */
 export type Tool = "mksquashfs" | "zstd" | "lz4" | "depmod" | "loadkeys";
@@ -160,6 +161,7 @@ export type StepKind = keyof typeof STEP_CODE;
 
 /** Everything the steps of one build read, gathered once by build(). */
 export interface BuildInputs {
+  arch: Arch;
   /** Component versions (componentVersions). */
   kernel: string;
   busybox: string;
@@ -195,12 +197,13 @@ const sfsOpts = (i: BuildInputs): { compression: Compression; epoch: number } =>
 });
 
 export function vmlinuzKey(i: BuildInputs): unknown {
-  return { kernel: i.kernel, code: i.code.vmlinuz };
+  return { arch: i.arch, kernel: i.kernel, code: i.code.vmlinuz };
 }
 
 /** The main SFS. The command's bundle holds the builder too, but its code is named anyway. */
 export function rootfsKey(i: BuildInputs): unknown {
   return {
+    arch: i.arch,
     profile: i.profile,
     busybox: i.busybox,
     cli: i.cliBundle,
@@ -217,6 +220,7 @@ export function rootfsKey(i: BuildInputs): unknown {
 /** zdrv: every module of the kernel and, unless an fdrv holds it, the firmware. */
 export function zdrvKey(i: BuildInputs, firmware: boolean): unknown {
   return {
+    arch: i.arch,
     kernel: i.kernel,
     modulesDep: i.modulesDep,
     firmware: firmware && i.firmware,
@@ -229,6 +233,7 @@ export function zdrvKey(i: BuildInputs, firmware: boolean): unknown {
 /** An optional layer: its definition in the profile and the packages planned for it ("name=version"). */
 export function layerKey(i: BuildInputs, kind: ExtraLayer, recipe: LayerRecipe, packages: readonly string[]): unknown {
   return {
+    arch: i.arch,
     kind,
     layer: recipe,
     packages,
@@ -243,7 +248,10 @@ export function layerKey(i: BuildInputs, kind: ExtraLayer, recipe: LayerRecipe, 
 /** initrd.gz; `humongous` is the hashes of the SFS files put inside it, or null. */
 export function initrdKey(i: BuildInputs, humongous: readonly string[] | null): unknown {
   return {
+    arch: i.arch,
     init: i.initBundle,
+    // The engine that compiled init.qbc.
+    jsEngine: i.jsEngine,
     runtime: i.runtime,
     keymaps: i.keymaps,
     kernel: i.kernel,

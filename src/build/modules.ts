@@ -5,6 +5,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from "
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES } from "../plan/luks.js";
+import type { Arch } from "./arch.js";
+import { ARCH } from "./arch.js";
 
 /** Drivers and filesystems needed to find and mount the boot files and saves. */
 export const INITRD_MODULES = [
@@ -52,6 +54,11 @@ export const INITRD_MODULES = [
   // encrypted saves
   ...LUKS_MODULES,
 ];
+
+/** The initrd's drivers for ARCH: the common list and the arch's own (boards' SD and USB hosts). */
+export function initrdModules(arch: Arch): string[] {
+  return [...INITRD_MODULES, ...ARCH[arch].initrdModules];
+}
 
 /** depmod a kernel's module tree once so that modules.dep exists. */
 export function ensureDepmod(root: string, kver: string): void {

@@ -110,7 +110,7 @@ const GNU_TRIPLET: Record<QuickjsArch, string> = { x86_64: "x86_64-linux-gnu", a
 const MUSL_TRIPLET: Record<QuickjsArch, string> = { x86_64: "x86_64-linux-musl", arm64: "aarch64-linux-musl" };
 const DEB_ARCH: Record<QuickjsArch, string> = { x86_64: "amd64", arm64: "arm64" };
 
-function hostQuickjsArch(): QuickjsArch | null {
+export function hostQuickjsArch(): QuickjsArch | null {
   const a = hostArch();
   return a === "x64" ? "x86_64" : a === "arm64" ? "arm64" : null;
 }

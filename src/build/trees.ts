@@ -24,7 +24,9 @@ import type { FetchedDeb } from "./cache.js";
 import { debClosure, extractDeb, fetchDeb } from "./cache.js";
 import type { ExtraLayer, LayerRecipe, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, DEB_NEVER, EXTRA_LAYERS } from "./profiles.js";
-import { INITRD_MODULES, installModules, moduleClosure } from "./modules.js";
+import { initrdModules, installModules, moduleClosure } from "./modules.js";
+import type { Arch } from "./arch.js";
+import { ARCH } from "./arch.js";
 
 export interface DistroIdentity {
   name: string;
@@ -34,13 +36,18 @@ export interface DistroIdentity {
 
 export const sfsName = (kind: string, d: DistroIdentity): string => `${kind}_${d.prefix}_${d.version}.sfs`;
 
-export function distroSpecs(d: DistroIdentity, kernelRelease: string, extra: readonly ExtraLayer[] = []): string {
+export function distroSpecs(
+  d: DistroIdentity,
+  kernelRelease: string,
+  extra: readonly ExtraLayer[] = [],
+  arch: Arch = "amd64",
+): string {
   return [
     `DISTRO_NAME='${d.name}'`,
     `DISTRO_VERSION='${d.version}'`,
     `DISTRO_FILE_PREFIX='${d.prefix}'`,
     `DISTRO_DB_SUBNAME='${d.prefix}'`,
-    `DISTRO_TARGETARCH='x86_64'`,
+    `DISTRO_TARGETARCH='${ARCH[arch].targetArch}'`,
     `DISTRO_KERNEL_VERSION='${kernelRelease}'`,
     `DISTRO_PUPPYSFS='${sfsName("puppy", d)}'`,
     `DISTRO_ZDRVSFS='${sfsName("zdrv", d)}'`,
@@ -71,13 +78,10 @@ function dirs(root: string, names: readonly string[], mode = 0o755): void {
   }
 }
 
-/** busybox and a symlink for each of its applets, where busybox itself puts them. */
-export function installBusybox(root: string, busybox: string, fullPaths: boolean): void {
-  copyInto(busybox, join(root, "bin/busybox"), 0o755);
-  const list = run(busybox, [fullPaths ? "--list-full" : "--list"])
-    .stdout.split("\n")
-    .filter(Boolean);
-  for (const applet of list.sort()) {
+/** busybox and a symlink for each of its applets, where busybox itself puts them (fullPaths) or all in bin/. */
+export function installBusybox(root: string, busybox: Components["busybox"], fullPaths: boolean): void {
+  copyInto(busybox.binary, join(root, "bin/busybox"), 0o755);
+  for (const applet of fullPaths ? busybox.appletPaths : busybox.applets) {
     const path = fullPaths ? applet : `bin/${applet}`;
     if (path === "bin/busybox") continue;
     const depth = path.split("/").length - 1;
@@ -143,15 +147,15 @@ export function initrdTree(
   keymaps: Map<string, string>,
   sfs: { compression: Compression; epoch: number },
 ): { missingModules: string[]; keymapsSkipped: string[] } {
-  installBusybox(root, c.busybox.binary, false);
+  installBusybox(root, c.busybox, false);
   dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
   write(root, "init", STUB_INIT(c.kernel.release), 0o755);
   write(root, "ramstack/init.qbc", init.bytecode);
   write(root, "DISTRO_SPECS", specs);
   initrdRuntimeTree(join(root, INITRD_RUNTIME.slice(1)), c);
-  const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, INITRD_MODULES);
-  initrdModules(root, c, files, sfs);
+  const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, initrdModules(c.arch));
+  initrdDriverImage(root, c, files, sfs);
   const { skipped } = installKeymaps(join(root, "lib/keymaps"), keymaps);
   return { missingModules: missing, keymapsSkipped: skipped };
 }
@@ -163,7 +167,7 @@ export function initrdTree(
  * initramfs's pages when its files are deleted (measured: 14 MB of files
  * deleted before the switch, 14 MB less MemFree after it).
  */
-function initrdModules(
+function initrdDriverImage(
   root: string,
   c: Components,
   files: readonly string[],
@@ -237,7 +241,7 @@ PS1='ramstack# '
 
 /** The tiny profile: a busybox userland and the ramstack command. */
 export function tinyRootfs(root: string, c: Components, cli: Bundle, specs: string): void {
-  installBusybox(root, c.busybox.binary, true);
+  installBusybox(root, c.busybox, true);
   dirs(root, [
     "dev",
     "proc",

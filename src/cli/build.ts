@@ -8,13 +8,25 @@ import { PROFILE_NAMES, PROFILES } from "../build/profiles.js";
 import { parseCompression } from "../build/squashfs.js";
 import { DEBIAN_HELP } from "../build/debian-help.js";
 import { parseTasks, TASK_NAMES, TASKS } from "../tasks/table.js";
+import type { Arch } from "../build/arch.js";
+import { ARCHES, parseArch } from "../build/arch.js";
 import { portProgress } from "./progress.js";
 import { defaultPort } from "../port/default.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
-  { name: "out", value: "DIR", help: "where the frugal install goes (default: out/PROFILE)" },
+  {
+    name: "out",
+    value: "DIR",
+    help: "where the frugal install goes (default: out/PROFILE, out/PROFILE-ARCH for another arch)",
+  },
+  {
+    name: "arch",
+    value: "A",
+    help: `the architecture: ${ARCHES.join(", ")} (arm64: the tiny profile, for the Raspberry Pi and QEMU's virt; boot with ramstack run --board virt)`,
+    default: "amd64",
+  },
   {
     name: "profile",
     value: "NAME",
@@ -49,10 +61,10 @@ const OPTIONS: OptionDef[] = [
 ];
 
 export const BUILD_HELP = `Usage: ramstack build [--out DIR] [--profile tiny] [--comp xz|zstd[:N]] [--fast] [--humongous] [--refresh]
-                     [--profile debian --task T,...]
+                     [--profile debian --task T,...] [--arch arm64]
 
 Builds a frugal install from Debian's packages: vmlinuz (Debian's kernel),
-initrd.gz (the ramstack init on Node.js, busybox and the modules that reach
+initrd.gz (the ramstack init on its small JavaScript runtime, busybox and the modules that reach
 disks), puppy_PREFIX_VERSION.sfs (the system) and zdrv_PREFIX_VERSION.sfs
 (every kernel module and firmware). A profile may add Puppy's other layers:
 adrv_PREFIX_VERSION.sfs (applications), ydrv (patches), fdrv (firmware) and
@@ -103,9 +115,20 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     throw new UsageError((e as Error).message);
   }
   if (tasks.length && !profile.debian) throw new UsageError("--task needs --profile debian");
+  let arch: Arch;
+  try {
+    arch = parseArch(optionValue(a, OPTIONS, "arch")!);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (arch !== "amd64" && (profileName !== "tiny" || tasks.length))
+    throw new UsageError(
+      `--arch ${arch} builds the tiny profile only (no --profile ${profileName}${tasks.length ? ", no --task" : ""})`,
+    );
   if (a.flags.has("refresh")) refreshAnswers();
   const opts: BuildOptions = {
-    out: resolve(a.options.get("out")?.[0] ?? `out/${profileName}`),
+    out: resolve(a.options.get("out")?.[0] ?? (arch === "amd64" ? `out/${profileName}` : `out/${profileName}-${arch}`)),
+    arch,
     profile,
     distro,
     compression,
@@ -119,7 +142,7 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   const r = await build(opts);
   if (json) out(JSON.stringify(r, null, 2));
   else {
-    out(`Built ${distro.name} ${distro.version} (kernel ${r.kernelRelease}) in ${r.dir}:`);
+    out(`Built ${distro.name} ${distro.version} for ${arch} (kernel ${r.kernelRelease}) in ${r.dir}:`);
     for (const f of r.files)
       out(
         `  ${f.name.padEnd(28)} ${(f.bytes / 1048576).toFixed(1).padStart(7)} MiB  ${f.rebuilt ? "built" : "up to date"}`,

@@ -9,12 +9,19 @@ import type { PartFs } from "../build/disk.js";
 import { frugalDisk } from "../vm/frugal-disk.js";
 import type { DiskBus, VmDisk, VmOptions } from "../vm/qemu.js";
 import { DISK_BUSES, parseForward, qemuArgs, withVm } from "../vm/qemu.js";
+import type { Board } from "../vm/boards.js";
+import { BOARDS, BOARDS_LIST, defaultBoard, parseBoard } from "../vm/boards.js";
+import type { Arch } from "../build/arch.js";
 import type { OptionDef } from "./args.js";
 import { optionsHelp, parseArgs, UsageError, optionValue } from "./args.js";
 
 const OPTIONS: OptionDef[] = [
   { name: "cmdline", value: "TEXT", help: "boot parameters added to the kernel command line" },
-  { name: "bus", value: "BUS", help: `how the boot disk is attached: ${DISK_BUSES.join(", ")}`, default: "virtio" },
+  {
+    name: "bus",
+    value: "BUS",
+    help: `how the boot disk is attached: ${DISK_BUSES.join(", ")} (default: virtio; sd on the rpi3 board)`,
+  },
   { name: "psubdir", value: "DIR", help: "put the frugal files in this directory of the boot disk" },
   { name: "label", value: "LABEL", help: "the boot partition's label", default: "RAMSTACK" },
   { name: "fs", value: "FS", help: "the boot partition's filesystem: ext2, ext3, ext4, vfat", default: "ext4" },
@@ -38,11 +45,16 @@ const OPTIONS: OptionDef[] = [
     value: "N",
     help: "a screen (virtio-vga) for what draws on it (Kodi), seen with a VNC viewer at 127.0.0.1:590N; the CPU is then a model without AVX2 (Nehalem), which Mesa's software renderer needs under TCG",
   },
+  {
+    name: "board",
+    value: "B",
+    help: `the machine: ${BOARDS_LIST.map((b) => `${b} (${BOARDS[b].arch})`).join(", ")}; default: pc for an amd64 build, virt for an arm64 one`,
+  },
   { name: "print-args", help: "print the QEMU command instead of running it" },
   { name: "help", help: "show this help" },
 ];
 
-export const RUN_HELP = `Usage: ramstack run BUILD_DIR [--cmdline "..."] [--bus usb] [--exec CMD ...]
+export const RUN_HELP = `Usage: ramstack run BUILD_DIR [--cmdline "..."] [--bus usb] [--board virt|rpi3] [--exec CMD ...]
        ramstack run IMAGE [--firmware bios|uefi] [--bus usb] [--exec CMD ...]
 
 Boots a build or a disk image in QEMU (software emulation; RAMSTACK_ACCEL=kvm
@@ -57,13 +69,38 @@ serial console is on this terminal
 output is printed, and the guest is powered off; the exit status is 1 when a
 command failed.
 
+An arm64 build (ramstack build --arch arm64) boots on QEMU's virt machine,
+or on an emulated Raspberry Pi 3 B with --board rpi3 (the boot disk is then
+its SD card, or a USB stick with --bus usb; the console is the Pi's mini
+UART, ttyS1; the Pi only halts at poweroff, and QEMU is then stopped).
+
 ${optionsHelp(OPTIONS)}`;
 
 type Options = Map<string, string[]>;
 
+/** The board to boot on: the one named, which must suit the build's arch, or the arch's default. */
+function chooseBoard(named: string | undefined, arch: Arch, what: string): Board {
+  if (named === undefined) return defaultBoard(arch);
+  let board: Board;
+  try {
+    board = parseBoard(named);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (BOARDS[board].arch !== arch)
+    throw new UsageError(`${what} is built for ${arch}; the ${board} board is ${BOARDS[board].arch}`);
+  return board;
+}
+
 /** A build directory: its files on a disk of their own, the kernel and initrd handed to QEMU. */
-function buildVm(build: string, options: Options, bootBus: DiskBus): VmOptions {
-  readManifest(build);
+function buildVm(build: string, options: Options, busNamed: DiskBus | undefined): VmOptions {
+  const m = readManifest(build);
+  const board = chooseBoard(options.get("board")?.[0], m.arch ?? "amd64", build);
+  const def = BOARDS[board];
+  const bootBus = busNamed ?? def.buses[0]!;
+  if (!def.buses.includes(bootBus))
+    throw new UsageError(`the ${board} board has no ${bootBus} disks (it has: ${def.buses.join(", ")})`);
+  if (def.dtb && !m.dtbs?.includes(def.dtb)) throw new UsageError(`${build} has no ${def.dtb} for the ${board} board`);
   if (options.has("firmware")) throw new UsageError("--firmware is for images; a build's kernel is started by QEMU");
   const opt = (n: string): string | undefined => options.get(n)?.[0] ?? OPTIONS.find((o) => o.name === n)?.default;
   const fs = opt("fs") as PartFs;
@@ -78,10 +115,14 @@ function buildVm(build: string, options: Options, bootBus: DiskBus): VmOptions {
     table: "mbr",
     powerOfTwo: bootBus === "sd",
   });
-  const append = [`console=ttyS0`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""].filter(Boolean).join(" ");
+  const append = [`console=${def.console}`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""]
+    .filter(Boolean)
+    .join(" ");
   return {
+    board,
     kernel: join(build, "vmlinuz"),
     initrd: join(build, "initrd.gz"),
+    ...(def.dtb ? { dtb: join(build, def.dtb) } : {}),
     append,
     disks: [{ file: bootDisk, bus: bootBus }],
   };
@@ -95,6 +136,7 @@ function imageVm(image: string, options: Options, bootBus: DiskBus, exec: boolea
         `--${n} is for build directories; an image's boot parameters are in its /boot/grub/grub.cfg`,
       );
   }
+  if (options.has("board")) throw new UsageError("--board is for build directories; an image boots on a pc");
   const m = readImageManifest(image);
   const wanted = options.get("firmware")?.[0];
   if (wanted !== undefined && wanted !== "bios" && wanted !== "uefi")
@@ -134,17 +176,21 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
   const timeout = Number(opt("timeout"));
   if (!(timeout > 0)) throw new UsageError("--timeout takes a number of seconds");
   const commands = a.options.get("exec") ?? [];
-  const bootBus = bus(opt("bus")!, "--bus");
+  const busNamed = opt("bus");
+  const bootBus = busNamed === undefined ? undefined : bus(busNamed, "--bus");
   const extraDisks: VmDisk[] = (a.options.get("disk") ?? []).map((d) => {
     const m = /^(.*?)(?::(\w+))?$/.exec(d)!;
     return { file: resolve(m[1]!), bus: bus(m[2] ?? "virtio", `--disk ${d}`) };
   });
   const isImage = statSync(target, { throwIfNoEntry: false })?.isFile() ?? false;
   const vmOpts: VmOptions = isImage
-    ? imageVm(resolve(target), a.options, bootBus, commands.length > 0)
+    ? imageVm(resolve(target), a.options, bootBus ?? "virtio", commands.length > 0)
     : buildVm(resolve(target), a.options, bootBus);
   vmOpts.disks.push(...extraDisks);
-  vmOpts.memMiB = mem;
+  const fixedMem = BOARDS[vmOpts.board ?? "pc"].fixedMemMiB;
+  if (fixedMem !== null && a.options.has("mem") && mem !== fixedMem)
+    throw new UsageError(`the ${vmOpts.board} board has ${fixedMem} MiB of RAM; --mem cannot change it`);
+  vmOpts.memMiB = fixedMem ?? mem;
   const forwards = (a.options.get("forward") ?? []).map((f) => {
     const p = parseForward(f);
     if (!p) throw new UsageError(`--forward '${f}' is not HOST:GUEST (two TCP ports, 1 to 65535)`);
@@ -154,17 +200,28 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
   const vnc = opt("vnc");
   if (vnc !== undefined) {
     if (!/^\d$/.test(vnc)) throw new UsageError(`--vnc takes a display number, 0 to 9 (port 5900 + N); not '${vnc}'`);
+    if ((vmOpts.board ?? "pc") !== "pc") throw new UsageError("--vnc: a screen is emulated on the pc board only");
     Object.assign(vmOpts, { display: true, vnc: Number(vnc), cpu: "Nehalem" });
   }
 
+  const qemu = BOARDS[vmOpts.board ?? "pc"].qemu;
+  let args: string[];
+  try {
+    args = qemuArgs(vmOpts);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (a.flags.has("print-args")) {
-    out(["qemu-system-x86_64", ...qemuArgs(vmOpts)].map((x) => (/^[\w,.:=/@+-]+$/.test(x) ? x : `'${x}'`)).join(" "));
+    out([qemu, ...args].map((x) => (/^[\w,.:=/@+-]+$/.test(x) ? x : `'${x}'`)).join(" "));
     return 0;
   }
   if (commands.length === 0) {
     // The console belongs to the user: QEMU's monitor is multiplexed on it (Ctrl-A X quits).
-    const args = qemuArgs(vmOpts).map((x) => (x === "stdio" ? "mon:stdio" : x));
-    const r = run("qemu-system-x86_64", args, { inherit: true, allowFail: true });
+    const r = run(
+      qemu,
+      args.map((x) => (x === "stdio" ? "mon:stdio" : x)),
+      { inherit: true, allowFail: true },
+    );
     return r.status === 0 ? 0 : 1;
   }
   return withVm({ ...vmOpts, echo: (t) => process.stderr.write(t) }, async (vm) => {

@@ -167,13 +167,16 @@ function deviceAlias(dev: string, port: Port): string | undefined {
   return /^MODALIAS=(.+)$/m.exec(port.readText(join(dev, "uevent")) ?? "")?.[1]?.trim();
 }
 
+/** Buses whose devices, on a device-tree machine (an arm64 board), have of: aliases. */
+const DEVICE_TREE_BUSES = new Set(["platform", "amba"]);
+
 /** Module aliases of every device on every bus: what coldplug loads drivers for. */
 export function deviceAliases(sys = "/sys", buses?: ReadonlySet<string>, port: Port = defaultPort()): string[] {
   const out = new Set<string>();
   const busDir = join(sys, "bus");
   for (const bus of port.list(busDir)) {
-    // A bus's devices carry aliases named after it: buses the initrd has no drivers for are not read.
-    if (buses && !buses.has(bus)) continue;
+    // A bus's devices carry aliases named after it (device-tree devices: of:…): buses the initrd has no drivers for are not read.
+    if (buses && !buses.has(bus) && !(DEVICE_TREE_BUSES.has(bus) && buses.has("of"))) continue;
     const devs = join(busDir, bus, "devices");
     for (const d of port.list(devs)) {
       const alias = deviceAlias(join(devs, d), port);

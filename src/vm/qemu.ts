@@ -8,7 +8,10 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { join } from "node:path";
-import { start } from "../sys/exec.js";
+import { have, start } from "../sys/exec.js";
+import { hostDebArch } from "../build/cache.js";
+import type { Board } from "./boards.js";
+import { BOARDS } from "./boards.js";
 
 export type DiskBus = "virtio" | "ata" | "usb" | "nvme" | "sd" | "cd";
 export const DISK_BUSES: readonly DiskBus[] = ["virtio", "ata", "usb", "nvme", "sd", "cd"];
@@ -20,6 +23,10 @@ export interface VmDisk {
 }
 
 export interface VmOptions {
+  /** The machine (default: a PC). */
+  board?: Board;
+  /** The device tree handed to the kernel (boards that need one). */
+  dtb?: string;
   /** A kernel and initrd handed to QEMU; without them the first disk is booted by the firmware. */
   kernel?: string;
   initrd?: string;
@@ -65,22 +72,32 @@ export function parseForward(text: string): PortForward | null {
 
 /** QEMU's arguments: TCG unless RAMSTACK_ACCEL says otherwise (KVM hangs on some hosts). */
 export function qemuArgs(o: VmOptions): string[] {
-  const accel = process.env.RAMSTACK_ACCEL ?? "tcg";
+  const board = BOARDS[o.board ?? "pc"];
+  const name = o.board ?? "pc";
+  // Another arch's machine is always emulated.
+  const accel = board.arch === hostDebArch() ? (process.env.RAMSTACK_ACCEL ?? "tcg") : "tcg";
+  if (board.fixedMemMiB !== null && o.memMiB !== undefined && o.memMiB !== board.fixedMemMiB)
+    throw new VmError(`the ${name} board has ${board.fixedMemMiB} MiB of RAM, no other amount`);
+  if (o.firmware && name !== "pc") throw new VmError(`the ${name} board boots the kernel it is given, not a firmware`);
+  if (o.display && name !== "pc") throw new VmError(`a screen is emulated on the pc board only`);
+  for (const d of o.disks)
+    if (!board.buses.includes(d.bus))
+      throw new VmError(`the ${name} board has no ${d.bus} disks (it has: ${board.buses.join(", ")})`);
+  const cpu = o.cpu ?? (accel === "tcg" ? board.tcgCpu : "host");
   const args = [
+    ...board.machine,
     "-accel",
     accel,
-    "-cpu",
-    o.cpu ?? (accel === "tcg" ? "max" : "host"),
+    ...(cpu ? ["-cpu", cpu] : []),
     "-m",
-    String(o.memMiB ?? 1024),
+    String(board.fixedMemMiB ?? o.memMiB ?? 1024),
     "-smp",
-    String(o.cpus ?? 1),
+    String(board.fixedCpus ?? o.cpus ?? 1),
     "-nodefaults",
     "-no-user-config",
     "-display",
     "none",
-    "-serial",
-    "stdio",
+    ...board.serial.flatMap((s) => ["-serial", s]),
     "-no-reboot",
   ];
   if (o.qmp) args.push("-qmp", `unix:${o.qmp},server=on,wait=off`);
@@ -96,6 +113,7 @@ export function qemuArgs(o: VmOptions): string[] {
       "hda-output,audiodev=sound",
     );
   if (o.kernel) args.push("-kernel", o.kernel, "-initrd", o.initrd ?? "", "-append", o.append ?? "");
+  if (o.dtb) args.push("-dtb", o.dtb);
   if (o.firmware === "uefi") args.push("-bios", OVMF);
   if (o.net) {
     // The host side listens on loopback only; no option ROM: the guest boots from its disk, never the network.
@@ -128,15 +146,25 @@ export function qemuArgs(o: VmOptions): string[] {
         args.push("-drive", drive + ",media=cdrom", "-device", `ide-cd,${ref},bus=ahci.${i % 6}${boot}`);
         break;
       case "usb":
-        controller("xhci", "qemu-xhci,id=xhci");
-        args.push("-drive", drive, "-device", `usb-storage,bus=xhci.0,${ref},removable=on${boot}`);
+        // The Pi's USB controller is the machine's own.
+        if (name !== "rpi3") controller("xhci", "qemu-xhci,id=xhci");
+        args.push(
+          "-drive",
+          drive,
+          "-device",
+          `usb-storage,${name === "rpi3" ? "" : "bus=xhci.0,"}${ref},removable=on${boot}`,
+        );
         break;
       case "nvme":
         args.push("-drive", drive, "-device", `nvme,serial=ramstack${i},${ref}${boot}`);
         break;
       case "sd":
-        controller("sdhci", "sdhci-pci");
-        args.push("-drive", drive, "-device", `sd-card,${ref}${boot}`);
+        // The Pi's card slot is the machine's own, reached only through if=sd.
+        if (name === "rpi3") args.push("-drive", `file=${d.file},format=raw,if=sd${ro}`);
+        else {
+          controller("sdhci", "sdhci-pci");
+          args.push("-drive", drive, "-device", `sd-card,${ref}${boot}`);
+        }
         break;
     }
   });
@@ -155,6 +183,8 @@ export class Vm {
   private waiters: (() => void)[] = [];
   private seq = 0;
   private readonly qmpDir: string;
+  /** The machine only halts at poweroff: QEMU is killed when the kernel says so. */
+  private halts = false;
 
   private constructor(o: VmOptions) {
     this.qmpDir = mkdtempSync(join(tmpdir(), "ramstack-qmp-"));
@@ -163,7 +193,10 @@ export class Vm {
       throw new VmError(`UEFI firmware ${OVMF} is missing (Debian package ovmf)`);
     for (const f of [o.kernel, o.initrd, ...o.disks.map((d) => d.file)])
       if (f !== undefined && !existsSync(f)) throw new VmError(`${f} does not exist`);
-    this.proc = start("qemu-system-x86_64", qemuArgs(o));
+    const board = BOARDS[o.board ?? "pc"];
+    if (!have(board.qemu)) throw new VmError(`${board.qemu} is not installed (Debian package ${board.qemuPackage})`);
+    this.proc = start(board.qemu, qemuArgs(o));
+    this.halts = !board.powersOff;
     // One decoder per stream: a character's bytes may come in two chunks.
     const take =
       (decoder: StringDecoder) =>
@@ -171,6 +204,8 @@ export class Vm {
         const text = decoder.write(b);
         this.output += text;
         o.echo?.(text);
+        if (this.halts && /reboot: (System halted|Power down)/.test(this.output.slice(-text.length - 40)))
+          this.proc.kill("SIGKILL");
         for (const w of this.waiters.splice(0)) w();
       };
     this.proc.stdout!.on("data", take(new StringDecoder("utf8")));

@@ -29,6 +29,7 @@ import { run } from "../../src/sys/exec.js";
 import { cli, scratch, testBuild } from "../helpers/system.js";
 
 const base = (): BuildInputs => ({
+  arch: "amd64",
   kernel: "linux-image-6.1.0-57-amd64 6.1.192-3",
   busybox: "1:1.35.0-4",
   firmware: "20230210-5",
@@ -108,6 +109,9 @@ describe("build step keys", () => {
     ["the runtime's tools", (i) => void (i.runtime = "runtime2"), ["rootfs", "initrd"]],
     // It is part of the runtime, and compiles the command's bytecode in the main SFS.
     ["the JavaScript engine", (i) => void ((i.jsEngine = "js2"), (i.runtime = "runtime2")), ["rootfs", "initrd"]],
+    // The engine that compiles the bytecode alone (a build for another arch): only the initrd's bytecode is its own.
+    ["the bytecode compiler", (i) => void (i.jsEngine = "js-host"), ["rootfs", "initrd"]],
+    ["the architecture", (i) => void (i.arch = "arm64"), ["vmlinuz", "rootfs", "zdrv", "adrv", "initrd"]],
     ["the keymaps", (i) => void (i.keymaps = "keymaps2"), ["initrd"]],
     ["DISTRO_SPECS", (i) => void (i.specs += "DISTRO_VERSION='2'\n"), ["rootfs", "initrd"]],
     ["DEB_EXCLUDES", (i) => void (i.debExcludes = [...i.debExcludes, "usr/share/info"]), ["adrv"]],

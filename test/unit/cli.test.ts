@@ -2,7 +2,7 @@
 // `ramstack save`'s argument parsing, which needs no running system.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
@@ -331,5 +331,42 @@ describe("ramstack sfs load of a task's layer", () => {
       /retro_debian_0\.1\.0\.sfs is the retro task's layer, which is not loaded while running .*ramstack sfs load --boot \/tmp\/retro_debian_0\.1\.0\.sfs stacks it from the next boot, ramstack task add retro installs the task now/,
     );
     assert.deepEqual(out, []);
+  });
+});
+
+describe("ramstack run's boards", () => {
+  const build = (name: string, manifest: Record<string, unknown>): string => {
+    const dir = join(tmp, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "build.json"),
+      JSON.stringify({
+        distro: { name: "t", prefix: "tiny", version: "1" },
+        profile: "tiny",
+        kernelRelease: "k",
+        files: {},
+        ...manifest,
+      }),
+    );
+    return dir;
+  };
+  const amd64 = build("amd64", {});
+  const arm64 = build("arm64", { arch: "arm64", dtbs: ["bcm2711-rpi-4-b.dtb"] });
+  it("refuses a board of another architecture than the build's", () => {
+    const r = run("run", amd64, "--board", "rpi3", "--print-args");
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /is built for amd64; the rpi3 board is arm64/);
+    const v = run("run", arm64, "--board", "pc", "--print-args");
+    assert.match(v.stderr, /is built for arm64; the pc board is amd64/);
+  });
+  it("names the device tree a Raspberry Pi board needs when the build lacks it", () => {
+    const r = run("run", arm64, "--board", "rpi3", "--print-args");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /has no bcm2837-rpi-3-b\.dtb for the rpi3 board/);
+  });
+  it("refuses disks and options the board does not have", () => {
+    const r = run("run", arm64, "--board", "rpi3", "--bus", "nvme", "--print-args");
+    assert.match(r.stderr, /the rpi3 board has no nvme disks \(it has: sd, usb\)/);
+    assert.match(run("run", arm64, "--board", "nope").stderr, /unknown board 'nope' \(known: pc, virt, rpi3\)/);
   });
 });

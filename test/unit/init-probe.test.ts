@@ -92,6 +92,17 @@ describe("block devices from sysfs", () => {
     assert.deepEqual(deviceAliases(sys, new Set(["virtio", "usb"])), ["virtio:d00000002v00001AF4"]);
   });
 
+  it("reads the platform bus for device-tree aliases (of:) when the initrd has drivers for them", () => {
+    const sys = mkdtempSync(join(tmpdir(), "ramstack-bus-"));
+    // A Raspberry Pi 3's SD host, as the kernel shows it.
+    const sd = join(sys, "bus", "platform", "devices", "3f300000.mmc");
+    mkdirSync(sd, { recursive: true });
+    writeFileSync(join(sd, "modalias"), "of:NmmcT(null)Cbrcm,bcm2835-sdhci\n");
+    assert.deepEqual(deviceAliases(sys, new Set(["of", "usb"])), ["of:NmmcT(null)Cbrcm,bcm2835-sdhci"]);
+    // A PC's initrd has no of: drivers: the platform bus is not read.
+    assert.deepEqual(deviceAliases(sys, new Set(["pci", "usb"])), []);
+  });
+
   it("takes MODALIAS from uevent where a bus has no modalias file (SD/MMC cards)", () => {
     const sys = mkdtempSync(join(tmpdir(), "ramstack-bus-"));
     const card = join(sys, "bus", "mmc", "devices", "mmc0:4567");
@@ -189,5 +200,33 @@ describe("QEMU arguments", () => {
     assert.match(a, /-cpu Nehalem /);
     assert.match(a, /-device virtio-vga/);
     assert.match(a, /-vnc 127\.0\.0\.1:3/);
+  });
+  it("emulates arm64 on the virt board: a Cortex-A53 under TCG, PCI disks, the PL011 console", () => {
+    const a = qemuArgs({ ...base, board: "virt", disks: [{ file: "a", bus: "virtio" }] }).join(" ");
+    assert.match(a, /^-M virt -accel tcg -cpu cortex-a53 -m 1024 -smp 1 /);
+    assert.match(a, /-serial stdio/);
+    assert.match(a, /virtio-blk-pci,drive=disk0/);
+    assert.throws(() => qemuArgs({ ...base, board: "virt", disks: [], firmware: "uefi" }), /not a firmware/);
+    assert.throws(() => qemuArgs({ ...base, board: "virt", disks: [], display: true }), /pc board only/);
+  });
+  it("emulates a Raspberry Pi 3 B: its own CPUs, RAM, SD slot and USB, the console on the second serial port", () => {
+    const a = qemuArgs({
+      ...base,
+      board: "rpi3",
+      dtb: "bcm2837-rpi-3-b.dtb",
+      disks: [
+        { file: "card", bus: "sd" },
+        { file: "stick", bus: "usb" },
+      ],
+    }).join(" ");
+    assert.match(a, /^-M raspi3b -accel tcg -m 1024 -smp 4 /);
+    assert.doesNotMatch(a, /-cpu/);
+    assert.match(a, /-serial null -serial stdio/);
+    assert.match(a, /-dtb bcm2837-rpi-3-b\.dtb/);
+    assert.match(a, /-drive file=card,format=raw,if=sd /);
+    assert.match(a, /-device usb-storage,drive=disk1,id=dev1,removable=on/);
+    assert.doesNotMatch(a, /xhci|sdhci-pci/);
+    assert.throws(() => qemuArgs({ ...base, board: "rpi3", disks: [{ file: "a", bus: "virtio" }] }), /no virtio disks/);
+    assert.throws(() => qemuArgs({ ...base, board: "rpi3", memMiB: 512, disks: [] }), /1024 MiB/);
   });
 });
