@@ -690,6 +690,34 @@ static JSValue js_sync(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     return JS_UNDEFINED;
 }
 
+/* rereadPartitions(fd): BLKRRPART on a whole disk, after its partition
+ * table was rewritten (EBUSY while one of its partitions is in use). */
+static JSValue js_reread_partitions(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    int fd;
+    if (JS_ToInt32(ctx, &fd, argv[0]))
+        return JS_EXCEPTION;
+    if (ioctl(fd, BLKRRPART) != 0)
+        return throw_errno_fd(ctx, "BLKRRPART", fd);
+    return JS_UNDEFINED;
+}
+
+/* ext4Resize(fd, blocks): grow the mounted ext4 filesystem FD is a file or
+ * directory of to BLOCKS blocks, online, as resize2fs does (the kernel does
+ * the work; no program is needed). */
+#define RAMSTACK_EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t)
+static JSValue js_ext4_resize(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    int fd;
+    int64_t blocks;
+    if (JS_ToInt32(ctx, &fd, argv[0]) || JS_ToInt64(ctx, &blocks, argv[1]))
+        return JS_EXCEPTION;
+    uint64_t n = (uint64_t)blocks;
+    if (ioctl(fd, RAMSTACK_EXT4_IOC_RESIZE_FS, &n) != 0)
+        return throw_errno_fd(ctx, "EXT4_IOC_RESIZE_FS", fd);
+    return JS_UNDEFINED;
+}
+
 static JSValue js_ftruncate(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     int fd;
@@ -1635,6 +1663,8 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_MAGIC_DEF("syncfs", 1, js_fd_call, F_SYNCFS),
     JS_CFUNC_DEF("sync", 0, js_sync),
     JS_CFUNC_DEF("ftruncate", 2, js_ftruncate),
+    JS_CFUNC_DEF("rereadPartitions", 1, js_reread_partitions),
+    JS_CFUNC_DEF("ext4Resize", 2, js_ext4_resize),
     JS_CFUNC_DEF("fallocate", 4, js_fallocate),
     JS_CFUNC_DEF("link", 2, js_link),
     JS_CFUNC_DEF("chmod", 2, js_chmod),

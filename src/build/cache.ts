@@ -101,11 +101,53 @@ function aptAnswer(key: string, ask: () => string | undefined): string | undefin
   return v;
 }
 
+/**
+ * Debian's components besides main that the build takes packages from
+ * (the Raspberry Pi's boot firmware is in non-free-firmware). This machine's
+ * apt may not list them: they are read through a private apt configuration
+ * in the cache, made from the same mirrors and suites as this machine's.
+ */
+export type DebComponent = "main" | "non-free-firmware";
+
+function privateApt(component: DebComponent): string[] {
+  if (component === "main") return [];
+  const dir = join(cacheDir(), `apt-${component}`);
+  const opts = [
+    "-o",
+    `Dir::Etc::SourceList=${join(dir, "sources.list")}`,
+    "-o",
+    "Dir::Etc::SourceParts=/nonexistent",
+    "-o",
+    `Dir::State::Lists=${join(dir, "lists")}`,
+    "-o",
+    `Dir::Cache=${join(dir, "cache")}`,
+  ];
+  if (existsSync(join(dir, ".done")) && !refresh) return opts;
+  const repos = new Set(
+    run("apt-get", ["indextargets", "--format", "$(REPO_URI) $(RELEASE)", "Identifier: Packages"])
+      .stdout.split("\n")
+      .filter(Boolean),
+  );
+  if (repos.size === 0) throw new Error("apt lists no Debian mirror here (apt-get update, as root, may help)");
+  mkdirSync(join(dir, "lists/partial"), { recursive: true });
+  mkdirSync(join(dir, "cache/archives/partial"), { recursive: true });
+  writeFileSync(
+    join(dir, "sources.list"),
+    [...repos]
+      .map((r) => `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${r} ${component}\n`)
+      .join(""),
+  );
+  run("apt-get", [...opts, "-o", "APT::Sandbox::User=root", "update", "-q"]);
+  writeFileSync(join(dir, ".done"), "");
+  return opts;
+}
+
 /** The version apt would install, or an error naming the package. */
-export function debCandidate(pkg: string): string {
+export function debCandidate(pkg: string, component: DebComponent = "main"): string {
+  const key = component === "main" ? `policy ${pkg}` : `policy ${component} ${pkg}`;
   const candidate = (): string | undefined =>
-    aptAnswer(`policy ${pkg}`, () => {
-      const m = /Candidate:\s*(\S+)/.exec(run("apt-cache", ["policy", pkg]).stdout);
+    aptAnswer(key, () => {
+      const m = /Candidate:\s*(\S+)/.exec(run("apt-cache", [...privateApt(component), "policy", pkg]).stdout);
       return m && m[1] !== "(none)" ? m[1] : undefined;
     });
   let v = candidate();
@@ -181,8 +223,8 @@ export function debFileNames(pkg: string, version: string): string[] {
   return [`${stem}${arch}.deb`, `${stem}all.deb`];
 }
 
-export function fetchDeb(pkg: string, log: (s: string) => void): FetchedDeb {
-  const version = debCandidate(pkg);
+export function fetchDeb(pkg: string, log: (s: string) => void, component: DebComponent = "main"): FetchedDeb {
+  const version = debCandidate(pkg, component);
   const dir = join(cacheDir(), "debs");
   mkdirSync(dir, { recursive: true });
   const names = debFileNames(pkg, version);
@@ -191,7 +233,9 @@ export function fetchDeb(pkg: string, log: (s: string) => void): FetchedDeb {
   if (found) return { name: pkg, version, path: join(dir, found) };
   log(`fetching ${pkg} ${version}`);
   // apt-get download writes into the working directory; -o keeps it quiet about the _apt sandbox.
-  run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", `${pkg}=${version}`], { cwd: dir });
+  run("apt-get", [...privateApt(component), "download", "-q", "-o", "APT::Sandbox::User=root", `${pkg}=${version}`], {
+    cwd: dir,
+  });
   const got = inCache();
   if (!got) throw new Error(`apt-get download ${pkg}=${version} left none of ${names.join(", ")} in ${dir}`);
   return { name: pkg, version, path: join(dir, got) };

@@ -11,6 +11,7 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
@@ -46,6 +47,8 @@ export interface Components {
   /** Programs the main SFS's runtime carries (cryptsetup, tar), name -> file. */
   tools: Map<string, string>;
   firmware: { version: string; dir: string } | null;
+  /** Firmware of the arch's boards beside the free one (arm64: the Raspberry Pis' Wi-Fi), a lib/firmware tree. */
+  boardFirmware: { version: string; dir: string } | null;
 }
 
 /** What the main SFS's runtime tools link against (checked by the build test). */
@@ -172,7 +175,46 @@ export function fetchComponents(arch: Arch, log: (s: string) => void): Component
   } catch (e) {
     log(`no free firmware package: ${(e as Error).message}`);
   }
-  return { arch, kernel, busybox, js, hostJs, initrdTools, libs, tools, firmware };
+  const boardFirmware = arch === "arm64" ? piWifiFirmware(log) : null;
+  return { arch, kernel, busybox, js, hostJs, initrdTools, libs, tools, firmware, boardFirmware };
+}
+
+/** The Raspberry Pis' Wi-Fi chips (43430: Pi 3 B, Zero 2 W; 43455: 3 B+, 4; 43456: 400, CM4), links kept. */
+const PI_WIFI: [pkg: string, files: RegExp][] = [
+  ["firmware-brcm80211", /^(brcm\/brcmfmac4343[06]\w*-sdio|brcm\/brcmfmac43455-sdio|cypress\/cyfmac434(30|55)-sdio)\./],
+  ["raspi-firmware", /^brcm\//],
+];
+
+/**
+ * The Pis' Wi-Fi firmware, from Debian's non-free-firmware area (as
+ * raspi-firmware and firmware-brcm80211 install it), gathered once in the
+ * cache as a lib/firmware tree.
+ */
+function piWifiFirmware(log: (s: string) => void): { version: string; dir: string } {
+  const debs = PI_WIFI.map(([pkg]) => fetchDeb(pkg, log, "non-free-firmware"));
+  const version = debs.map((d) => `${d.name} ${d.version}`).join(", ");
+  const dir = join(
+    cacheDir(),
+    "pi-wifi",
+    debs
+      .map((d) => `${d.name}_${d.version}`)
+      .join("+")
+      .replace(/[^\w.+-]/g, "_"),
+  );
+  if (existsSync(join(dir, ".done"))) return { version, dir: join(dir, "lib/firmware") };
+  rmSync(dir, { recursive: true, force: true });
+  for (const [i, [, files]] of PI_WIFI.entries()) {
+    const from = join(extractDeb(debs[i]!), "lib/firmware");
+    for (const f of readdirSync(from, { recursive: true, encoding: "utf8" })
+      .sort()
+      .filter((f) => files.test(f))) {
+      mkdirSync(dirname(join(dir, "lib/firmware", f)), { recursive: true });
+      // cp -a: a link stays a link (brcmfmac43455-sdio.bin -> ../cypress/cyfmac43455-sdio.bin).
+      run("cp", ["-a", join(from, f), join(dir, "lib/firmware", f)]);
+    }
+  }
+  writeFileSync(join(dir, ".done"), "");
+  return { version, dir: join(dir, "lib/firmware") };
 }
 
 /** The Raspberry Pis' device trees in the kernel package (arm64), by file name; none for other arches. */
@@ -193,7 +235,7 @@ export function componentVersions(c: Components): { kernel: string; busybox: str
     kernel: `${c.kernel.package} ${c.kernel.version}`,
     busybox: c.busybox.version,
     js: `QuickJS ${c.js.version}`,
-    firmware: c.firmware?.version ?? "none",
+    firmware: [c.firmware?.version ?? "none", ...(c.boardFirmware ? [c.boardFirmware.version] : [])].join(", "),
   };
 }
 

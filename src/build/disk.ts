@@ -35,6 +35,8 @@ export interface PartitionSpec {
   /** ext: a full UUID; vfat and exfat: 8 hex digits (the volume serial). */
   uuid?: string;
   sizeMiB: number;
+  /** ext: the block size (mke2fs picks 1 KiB on small filesystems, too small for one that is grown later). */
+  blockSize?: number;
   /** A directory whose contents fill the filesystem. */
   from?: string;
 }
@@ -141,6 +143,7 @@ function makeFs(img: string, p: PartitionSpec): void {
   const args = ["-q", "-F", "-t", p.fstype, "-E", extended, "-m", "0"];
   if (p.label) args.push("-L", p.label);
   if (p.uuid) args.push("-U", p.uuid);
+  if (p.blockSize) args.push("-b", String(p.blockSize));
   if (p.from) args.push("-d", p.from);
   run("mke2fs", [...args, img], { env: REPRODUCIBLE_ENV });
   // mke2fs -d copies each file's change time, which cannot be set on the source: set it here.

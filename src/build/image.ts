@@ -12,6 +12,8 @@ import type { DiskSpec, PartFs, PartitionSpec } from "./disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "./disk.js";
 import { earlyConfig, efiImage, installBios } from "./grub.js";
 import { sha256 } from "../sys/hash.js";
+import type { PiBoard } from "./pi-image.js";
+import { PI_BOARDS_LIST } from "./pi-image.js";
 
 export type Firmware = "bios" | "uefi";
 export type ConsoleKind = "vga" | "serial";
@@ -38,7 +40,7 @@ export interface ImageOptions {
 
 export interface ImagePartition {
   number: number;
-  role: "bios-boot" | "esp" | "boot" | "extra";
+  role: "bios-boot" | "esp" | "boot" | "extra" | "save";
   fstype: string;
   label?: string;
   uuid?: string;
@@ -52,6 +54,8 @@ export interface ImageManifest {
   bytes: number;
   table: "mbr" | "gpt";
   firmware: Firmware[];
+  /** A Raspberry Pi's SD card image (its firmware is the Pi's own): the board it was written for. */
+  board?: PiBoard;
   console: ConsoleKind;
   psubdir: string;
   distro: { name: string; version: string };
@@ -128,6 +132,10 @@ export function writeImage(
   out: ProgressOut | null = null,
 ): ImageManifest {
   const manifest = readManifest(o.build);
+  if ((manifest.arch ?? "amd64") !== "amd64")
+    throw new Error(
+      `${o.build} is built for ${manifest.arch}: write it for a Raspberry Pi with --board (${PI_BOARDS_LIST.join(", ")})`,
+    );
   const psubdir = o.psubdir.replace(/^\/+|\/+$/g, "");
   if (psubdir.split("/").some((c) => c === ".." || c === "."))
     throw new Error(`psubdir '${o.psubdir}' may not hold . or ..`);

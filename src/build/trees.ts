@@ -286,6 +286,8 @@ export function zdrvTree(root: string, c: Components, firmware = true): void {
   // Hard links: the tree is only read by mksquashfs.
   run("cp", ["-al", join(c.kernel.root, "lib/modules", c.kernel.release), mods]);
   if (firmware && c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
+  // The boards' own firmware stays in zdrv, beside the modules that load it.
+  if (c.boardFirmware) run("cp", ["-a", `${c.boardFirmware.dir}/.`, join(root, "lib/firmware")]);
   for (const d of readdirSync(root)) chmodSync(join(root, d), 0o755);
 }
 

@@ -3,7 +3,9 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readManifest } from "../build/build.js";
+import type { ImageManifest } from "../build/image.js";
 import { readImageManifest } from "../build/image.js";
+import { piCardVm } from "../vm/pi-card.js";
 import { run } from "../sys/exec.js";
 import type { PartFs } from "../build/disk.js";
 import { frugalDisk } from "../vm/frugal-disk.js";
@@ -136,8 +138,9 @@ function imageVm(image: string, options: Options, bootBus: DiskBus, exec: boolea
         `--${n} is for build directories; an image's boot parameters are in its /boot/grub/grub.cfg`,
       );
   }
-  if (options.has("board")) throw new UsageError("--board is for build directories; an image boots on a pc");
   const m = readImageManifest(image);
+  if (m?.board) return piImageVm(image, m, options, exec);
+  if (options.has("board")) throw new UsageError(`${image} is a PC image: it boots on the pc board`);
   const wanted = options.get("firmware")?.[0];
   if (wanted !== undefined && wanted !== "bios" && wanted !== "uefi")
     throw new UsageError(`--firmware '${wanted}' is not one of bios, uefi`);
@@ -152,6 +155,30 @@ function imageVm(image: string, options: Options, bootBus: DiskBus, exec: boolea
     process.stderr.write(`run: warning: ${why}\n`);
   }
   return { firmware, disks: [{ file: image, bus: bootBus }] };
+}
+
+/**
+ * A Raspberry Pi's SD card image on QEMU's raspi3b: the kernel, device tree,
+ * initrd and cmdline.txt are read from its boot partition, as the Pi's
+ * firmware would (QEMU does not run that firmware).
+ */
+function piImageVm(image: string, m: ImageManifest, options: Options, exec: boolean): VmOptions {
+  const board = chooseBoard(options.get("board")?.[0] ?? "rpi3", "arm64", image);
+  if (board !== "rpi3")
+    throw new UsageError(`${image} is a Raspberry Pi card: it boots on the rpi3 board (QEMU's raspi3b)`);
+  if (m.board !== "rpi3" && m.board !== "rpi-zero2")
+    throw new UsageError(
+      `${image} is for the ${m.board} board, a Raspberry Pi 4, which this QEMU cannot emulate (its raspi3b is a Pi 3)`,
+    );
+  for (const n of ["cmdline", "psubdir", "label", "fs", "firmware"])
+    if (options.has(n))
+      throw new UsageError(`--${n} is for build directories; a card's boot parameters are in its cmdline.txt`);
+  if (m.console === "vga") {
+    const why = `${image} sends its console to the screen, which is not shown here; write it with 'ramstack image --board ${m.board} --console serial'`;
+    if (exec) throw new UsageError(why);
+    process.stderr.write(`run: warning: ${why}\n`);
+  }
+  return { ...piCardVm(image, m, (l) => process.stderr.write(`run: ${l}\n`)), board };
 }
 
 function bus(text: string, what: string): DiskBus {

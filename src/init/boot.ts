@@ -21,6 +21,7 @@ import { translator } from "./messages.js";
 import { bootSteps, NEW_ROOT, switchSteps } from "./ops.js";
 import { aliasBuses, deviceAliases, initrdFacts, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
+import { CARD, planCardGrowth } from "./grow-card.js";
 
 const POLL_MS = 100;
 /** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
@@ -97,6 +98,69 @@ export class Init {
     return wanted.length > 0;
   }
 
+  private cardChecked = false;
+
+  /**
+   * The first time the card (mmcblk0) is seen, before anything on it is
+   * mounted: grow its last partition and that filesystem to fill it
+   * (grow-card.ts). True when its partitions changed. Whatever fails, the
+   * boot goes on with the card as it was.
+   */
+  private async growCard(disks: ReturnType<typeof listBlockDisks>): Promise<boolean> {
+    const card = disks.find((d) => d.name === CARD);
+    if (this.cardChecked || !card || card.partitions.length === 0) return false;
+    this.cardChecked = true;
+    const dev = `/dev/${CARD}`;
+    const mbr = this.port.readAt(dev, 0, 512);
+    const sectors = Number(this.port.readText(`/sys/block/${CARD}/size`) ?? 0);
+    const partName = (n: number): string => `${CARD}p${n}`;
+    const growth = planCardGrowth(mbr ?? new Uint8Array(), sectors, (n) => {
+      return card.partitions.find((p) => p.name === partName(n))?.id?.fstype ?? "";
+    });
+    if (typeof growth === "string") {
+      this.log.debug(`${CARD} is not grown: ${growth}`);
+      return false;
+    }
+    const name = partName(growth.partition);
+    const mib = (s: number): string => `${Math.floor(s / 2048)} MiB`;
+    this.log.console(`Growing ${name} to fill the card: ${mib(growth.oldSectors)} -> ${mib(growth.newSectors)}`);
+    const old = mbr!.slice(growth.sizeOffset, growth.sizeOffset + 4);
+    try {
+      this.port.writeAt(dev, growth.sizeOffset, growth.sizeBytes);
+      if (!this.port.rereadPartitions(dev)) throw new Error("the kernel did not take the new partition table");
+    } catch (e) {
+      // The table as it was: the partition keeps its size and everything on it.
+      try {
+        this.port.writeAt(dev, growth.sizeOffset, old);
+        this.port.rereadPartitions(dev);
+      } catch {
+        // The write itself failed: the old table is still there.
+      }
+      this.log.console(`Warning: ${name} was not grown (${(e as Error).message}); it keeps its size`);
+      return false;
+    }
+    // The kernel drops the card's partitions and adds them again: wait until every one is back.
+    const names = card.partitions.map((p) => p.name);
+    for (let waited = 0; waited < 5000; waited += this.pollMs) {
+      const again = this.disks().find((d) => d.name === CARD);
+      const back = again && names.every((n) => again.partitions.some((p) => p.name === n && p.id));
+      if (back && names.every((n) => this.port.stat(`/dev/${n}`))) break;
+      await this.port.sleep(this.pollMs);
+    }
+    const fstype = card.partitions.find((p) => p.name === name)!.id!.fstype;
+    const at = this.mountPartition(name, fstype);
+    try {
+      if (!at) throw new Error("it did not mount");
+      this.port.growExt(at, `/dev/${name}`, growth.newSectors * 512);
+      this.log.console(`${name} now fills the card (${mib(growth.newSectors)})`);
+    } catch (e) {
+      this.log.console(
+        `Warning: ${name} was grown but its filesystem was not (${(e as Error).message}); it keeps its files and its size`,
+      );
+    }
+    return true;
+  }
+
   /** The planner on the machine as it is now (partitions read through their mounts). */
   private planNow(
     cmdline: string,
@@ -130,7 +194,8 @@ export class Init {
       let loaded = false;
       while (this.coldplug()) loaded = true;
       // Each listing reads every partition's superblock: once per look.
-      const disks = this.disks();
+      let disks = this.disks();
+      if (await this.growCard(disks)) disks = this.disks();
       const key = JSON.stringify(disks);
       if (plan === null || key !== lastDevices || loaded) {
         lastDevices = key;

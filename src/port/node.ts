@@ -24,6 +24,7 @@ import type { Stats } from "node:fs";
 import {
   chmodSync,
   closeSync,
+  fsyncSync,
   ftruncateSync,
   lchownSync,
   linkSync,
@@ -425,6 +426,24 @@ export class NodePort implements Port {
 
   sync(): void {
     run("sync", []);
+  }
+
+  writeAt(path: string, offset: number, data: Uint8Array): void {
+    const fd = openSync(path, "r+");
+    try {
+      for (let n = 0; n < data.byteLength;) n += writeSync(fd, data, n, data.byteLength - n, offset + n);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  rereadPartitions(disk: string): boolean {
+    return run("blockdev", ["--rereadpt", disk], { allowFail: true }).status === 0;
+  }
+
+  growExt(_mountpoint: string, device: string, bytes: number): void {
+    run("resize2fs", [device, `${Math.floor(bytes / 1024)}K`]);
   }
 
   allocate(path: string, bytes: number): void {

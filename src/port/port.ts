@@ -191,6 +191,12 @@ export interface Port {
   statfs(path: string): FsSpace;
   /** sync(2): every filesystem. */
   sync(): void;
+  /** Write DATA at OFFSET of an existing file or disk, and flush it there (a partition table). */
+  writeAt(path: string, offset: number, data: Uint8Array): void;
+  /** Have the kernel read a disk's partition table again; false when it cannot (a partition in use). */
+  rereadPartitions(disk: string): boolean;
+  /** Grow the ext2/3/4 filesystem of DEVICE, mounted at MOUNTPOINT, to BYTES, online. */
+  growExt(mountpoint: string, device: string, bytes: number): void;
   /** A new file of this size, its blocks reserved where the filesystem can (fallocate), else sparse (ftruncate). */
   allocate(path: string, bytes: number): void;
   /** Every extended attribute below DIR (symlinks not followed), paths relative to it (./a/b). */

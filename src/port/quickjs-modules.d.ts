@@ -88,8 +88,11 @@ declare module "ramstack:sys" {
   export function open(path: string, flags: number, mode?: number): number;
   export function close(fd: number): void;
   export function syncfs(fd: number): void;
+  export function fsync(fd: number): void;
   export function sync(): void;
   export function ftruncate(fd: number, length: number): void;
+  export function rereadPartitions(fd: number): void;
+  export function ext4Resize(fd: number, blocks: number): void;
   export function fallocate(fd: number, mode: number, offset: number, length: number): void;
   export function link(existing: string, path: string): void;
   export function chmod(path: string, mode: number): void;
@@ -130,6 +133,7 @@ declare module "ramstack:sys" {
   export const O_TRUNC: number;
   export const O_NOCTTY: number;
   export const O_CLOEXEC: number;
+  export const O_DIRECTORY: number;
   export const S_IFMT: number;
   export const S_IFSOCK: number;
   export const S_IFLNK: number;

@@ -522,6 +522,44 @@ export class QuickJsPort implements Port {
     sys.sync();
   }
 
+  writeAt(path: string, offset: number, data: Uint8Array): void {
+    const fd = sys.open(path, sys.O_WRONLY | sys.O_CLOEXEC);
+    try {
+      if (os.seek(fd, offset, os.SEEK_SET) < 0) throw new Error(`cannot seek to ${offset} in ${path}`);
+      const buf = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+      for (let n = 0; n < data.byteLength;) {
+        const wrote = os.write(fd, buf, n, data.byteLength - n);
+        if (wrote <= 0) throw new Error(`cannot write ${path} at ${offset + n}`);
+        n += wrote;
+      }
+      sys.fsync(fd);
+    } finally {
+      sys.close(fd);
+    }
+  }
+
+  rereadPartitions(disk: string): boolean {
+    const fd = sys.open(disk, sys.O_RDONLY | sys.O_CLOEXEC);
+    try {
+      sys.rereadPartitions(fd);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      sys.close(fd);
+    }
+  }
+
+  growExt(mountpoint: string, _device: string, bytes: number): void {
+    const blocks = Math.floor(bytes / sys.statfs(mountpoint).bsize);
+    const fd = sys.open(mountpoint, sys.O_RDONLY | sys.O_DIRECTORY | sys.O_CLOEXEC);
+    try {
+      sys.ext4Resize(fd, blocks);
+    } finally {
+      sys.close(fd);
+    }
+  }
+
   allocate(path: string, bytes: number): void {
     const fd = sys.open(path, sys.O_WRONLY | sys.O_CREAT | sys.O_TRUNC | sys.O_CLOEXEC, 0o666);
     try {

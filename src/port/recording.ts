@@ -393,6 +393,20 @@ export class RecordingPort implements Port {
     this.calls.push("sync");
   }
 
+  writeAt(path: string, offset: number, data: Uint8Array): void {
+    this.record(`write ${data.byteLength} bytes at ${offset} of ${path}`);
+    this.fs.writeAt(this.path(path), offset, data);
+  }
+
+  rereadPartitions(disk: string): boolean {
+    this.record(`blockdev --rereadpt ${disk}`);
+    return this.fs.rereadPartitions(this.path(disk));
+  }
+
+  growExt(mountpoint: string, device: string, bytes: number): void {
+    this.record(`resize ${device} (at ${mountpoint}) to ${bytes} bytes`);
+  }
+
   allocate(path: string, bytes: number): void {
     this.record(`fallocate -l ${bytes} ${path}`);
     // Sparse: a test's save file of hundreds of MiB takes no room.

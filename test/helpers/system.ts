@@ -17,6 +17,11 @@ import type { FrugalDiskOptions } from "../../src/vm/frugal-disk.js";
 import { frugalDisk } from "../../src/vm/frugal-disk.js";
 import type { Vm, VmDisk, VmOptions } from "../../src/vm/qemu.js";
 import { Vm as VmClass } from "../../src/vm/qemu.js";
+import type { Arch } from "../../src/build/arch.js";
+import { readImageManifest } from "../../src/build/image.js";
+import type { Board } from "../../src/vm/boards.js";
+import { BOARDS } from "../../src/vm/boards.js";
+import { piCardVm } from "../../src/vm/pi-card.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, "../../..");
@@ -27,8 +32,8 @@ export const TEST_BUILD = process.env.RAMSTACK_TEST_BUILD ?? join(repoRoot, "out
 const built = new Set<string>();
 
 /** Build the test system of a profile once (quick compression). */
-export function testBuild(profile = "tiny"): string {
-  const out = profile === "tiny" ? TEST_BUILD : `${TEST_BUILD}-${profile}`;
+export function testBuild(profile = "tiny", arch: Arch = "amd64"): string {
+  const out = [TEST_BUILD, profile === "tiny" ? "" : profile, arch === "amd64" ? "" : arch].filter(Boolean).join("-");
   // Checked once per test file: the build cannot change under a running suite.
   if (built.has(out)) return out;
   const lock = `${out}.lock`;
@@ -45,9 +50,14 @@ export function testBuild(profile = "tiny"): string {
   try {
     // The debian build carries the task layers (each stacked only with ptask=NAME).
     const tasks = profile === "debian" ? ["--task", "webdev,kodi,retro"] : [];
-    const r = run(process.execPath, [cli, "build", "--fast", "--profile", profile, ...tasks, "--out", out], {
-      allowFail: true,
-    });
+    const archArgs = arch === "amd64" ? [] : ["--arch", arch];
+    const r = run(
+      process.execPath,
+      [cli, "build", "--fast", "--profile", profile, ...tasks, ...archArgs, "--out", out],
+      {
+        allowFail: true,
+      },
+    );
     if (r.status !== 0) throw new Error(`ramstack build failed:\n${r.stderr}`);
   } finally {
     rmdirSync(lock);
@@ -99,11 +109,12 @@ export interface Boot {
  * that shows the console.
  */
 /** QEMU options for the test build's kernel and initrd with these disks, the console on the serial line. */
-export function kernelVm(build: string, disks: VmDisk[], cmdline = "", memMiB = 1024): VmOptions {
+export function kernelVm(build: string, disks: VmDisk[], cmdline = "", memMiB = 1024, board: Board = "pc"): VmOptions {
   return {
+    board,
     kernel: join(build, "vmlinuz"),
     initrd: join(build, "initrd.gz"),
-    append: `console=ttyS0 ${cmdline}`.trim(),
+    append: `console=${BOARDS[board].console} ${cmdline}`.trim(),
     disks,
     memMiB,
   };
@@ -121,10 +132,11 @@ export async function boot(
     display?: boolean;
     sound?: VmOptions["sound"];
     cpu?: string;
+    board?: Board;
   } = {},
 ): Promise<Boot> {
   const vm = {
-    ...kernelVm(build, disks, cmdline, o.memMiB),
+    ...kernelVm(build, disks, cmdline, o.memMiB, o.board),
     ...(o.net ? { net: o.net } : {}),
     ...(o.display ? { display: true } : {}),
     ...(o.sound ? { sound: o.sound } : {}),
@@ -161,6 +173,13 @@ export async function bootImage(
   bus: VmDisk["bus"] = "virtio",
 ): Promise<Boot> {
   return bootVm({ firmware, disks: [{ file: image, bus }], memMiB: 1024 }, {});
+}
+
+/** Boot a Raspberry Pi's SD card image (ramstack image --board rpi3 --console serial) on QEMU's raspi3b. */
+export async function bootPiCard(image: string, waits: BootWaits = {}): Promise<Boot> {
+  const m = readImageManifest(image);
+  if (!m?.board) throw new Error(`${image} is not a Raspberry Pi card image`);
+  return bootVm(piCardVm(image, m), { upWithinMs: 300000, shellWithinMs: 90000, ...waits });
 }
 
 async function bootVm(opts: VmOptions, o: BootWaits & { stopAllowed?: boolean }): Promise<Boot> {
