@@ -11,62 +11,16 @@
 //  - the least RAM the guest boots with, found by stepping its memory;
 //  - the initrd's size.
 
-import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readManifest } from "../src/build/build.js";
-import { writeInitrd } from "../src/build/cpio.js";
-import { fetchComponents, scratchDir } from "../src/build/components.js";
-import { installModules, moduleClosure } from "../src/build/modules.js";
-import { installBusybox } from "../src/build/trees.js";
+import { buildBaselineInitrd, PC_BASELINE } from "./baseline.js";
 import { frugalDisk } from "../src/vm/frugal-disk.js";
 import { run } from "../src/sys/exec.js";
 import { withVm } from "../src/vm/qemu.js";
 
-const BASELINE_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "squashfs", "loop", "overlay"];
-
 /** The issue's goals: ratios and differences against the baseline, and the initrd's size. */
 export const GOALS = { bootRatio: 1.15, minRamDiffMiB: 32, memAvailableDiffMiB: 16, initrdMiB: 6 };
-
-function baselineInit(release: string, puppy: string, zdrv: string): string {
-  return `#!/bin/busybox sh
-export PATH=/bin
-busybox mount -t proc proc /proc
-busybox mount -t sysfs sysfs /sys
-busybox mount -t devtmpfs devtmpfs /dev
-modprobe -a ${BASELINE_MODULES.join(" ")}
-while [ ! -e /dev/vda1 ]; do usleep 20000; done
-mkdir -p /mnt/vda1 /mnt/tmpfs /pup_ro2 /pup_z /pup_new
-mount -t ext4 -o noatime /dev/vda1 /mnt/vda1
-mount -t tmpfs -o size=50% tmpfs /mnt/tmpfs
-mkdir -p /mnt/tmpfs/pup_rw /mnt/tmpfs/pup_work
-mount -t squashfs -o loop,ro /mnt/vda1/${puppy} /pup_ro2
-mount -t squashfs -o loop,ro /mnt/vda1/${zdrv} /pup_z
-mount -t overlay -o lowerdir=/pup_ro2:/pup_z,upperdir=/mnt/tmpfs/pup_rw,workdir=/mnt/tmpfs/pup_work overlay /pup_new
-for m in /mnt/vda1 /mnt/tmpfs /pup_ro2 /pup_z; do mkdir -p /pup_new/initrd$m; mount -o move $m /pup_new/initrd$m; done
-echo "PUPMODE='5'" > /pup_new/etc/rc.d/PUPSTATE
-for m in dev proc sys; do mount -o move /$m /pup_new/$m; done
-exec switch_root /pup_new /sbin/init
-# kernel ${release}
-`;
-}
-
-function buildBaselineInitrd(dir: string, puppy: string, zdrv: string): string {
-  const c = fetchComponents("amd64", () => undefined);
-  const tree = scratchDir("baseline-initrd");
-  installBusybox(tree, c.busybox, false);
-  for (const d of ["dev", "proc", "sys", "tmp", "mnt"]) mkdirSync(join(tree, d), { recursive: true });
-  writeFileSync(join(tree, "init"), baselineInit(c.kernel.release, puppy, zdrv), { mode: 0o755 });
-  installModules(
-    c.kernel.root,
-    c.kernel.release,
-    moduleClosure(c.kernel.root, c.kernel.release, BASELINE_MODULES).files,
-    tree,
-  );
-  const out = join(dir, "baseline-initrd.gz");
-  writeInitrd(tree, out, 1767225600);
-  rmSync(tree, { recursive: true, force: true });
-  return out;
-}
 
 interface BootResult {
   /** Kernel start to the system's first line, by the guest's clock. */
@@ -140,7 +94,7 @@ async function main(): Promise<void> {
   const work = join(build, "bench");
   mkdirSync(work, { recursive: true });
   const disk = frugalDisk({ build, psubdir: "", label: "RAMSTACK", fstype: "ext4", table: "mbr" });
-  const baseline = buildBaselineInitrd(work, puppy, zdrv);
+  const baseline = buildBaselineInitrd(work, puppy, zdrv, PC_BASELINE);
   const kernel = join(build, "vmlinuz");
   const initrd = join(build, "initrd.gz");
   const ours: BootResult[] = [];

@@ -125,10 +125,12 @@ if [ -e /${INITRD_END} ]; then
   for m in ${INITRD_PLAIN_MODULES}/*.ko; do busybox insmod "$m" 2>/dev/null; done
   busybox mount -t squashfs -o loop,ro ${INITRD_MODULES_IMAGE} ${INITRD_MODULES_DIR} ||
     echo "ramstack: the initrd's drivers (${INITRD_MODULES_IMAGE}) did not mount: only the kernel's own are there"
-  # A head start for the PCI drivers while the init starts: with more than one
-  # CPU the two overlap. The init loads what is still missing, round by round.
-  echo "stub: modprobe -a -q (the PCI devices' aliases), in the background while the init starts" > /tmp/bootinit.log
-  busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) </dev/null >/dev/null 2>&1 &
+  # A head start for the PCI drivers (a board's device-tree ones: of:) while the
+  # init starts: with more than one CPU the two overlap. The init loads what is
+  # still missing, round by round.
+  echo "stub: modprobe -a -q (the PCI and device-tree devices' aliases), in the background while the init starts" > /tmp/bootinit.log
+  busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) \
+    $(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:') </dev/null >/dev/null 2>&1 &
   exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
 fi
 # The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
