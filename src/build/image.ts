@@ -126,6 +126,22 @@ export function grubMenu(
   ].join("\n");
 }
 
+/** IMAGE.json's partitions: each one as written, where makeDisk put it. */
+export function imagePartitions(
+  parts: readonly { spec: PartitionSpec; role: ImagePartition["role"] }[],
+  starts: readonly number[],
+): ImagePartition[] {
+  return parts.map((p, i) => ({
+    number: i + 1,
+    role: p.role,
+    fstype: p.spec.fstype,
+    ...(p.spec.label ? { label: p.spec.label } : {}),
+    ...(p.spec.uuid ? { uuid: p.spec.uuid } : {}),
+    startMiB: starts[i]!,
+    sizeMiB: p.spec.sizeMiB,
+  }));
+}
+
 export function writeImage(
   o: ImageOptions,
   log: (s: string) => void = () => {},
@@ -211,15 +227,7 @@ export function writeImage(
       console: o.console,
       psubdir,
       distro: { name: manifest.distro.name, version: manifest.distro.version },
-      partitions: parts.map((p, i) => ({
-        number: i + 1,
-        role: p.role,
-        fstype: p.spec.fstype,
-        ...(p.spec.label ? { label: p.spec.label } : {}),
-        ...(p.spec.uuid ? { uuid: p.spec.uuid } : {}),
-        startMiB: starts[i]!,
-        sizeMiB: p.spec.sizeMiB,
-      })),
+      partitions: imagePartitions(parts, starts),
     };
     writeFileSync(manifestPath(o.out), JSON.stringify(result, null, 2) + "\n");
     return result;

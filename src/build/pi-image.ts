@@ -15,7 +15,7 @@ import { extractDeb, fetchDeb } from "./cache.js";
 import type { PartitionSpec } from "./disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "./disk.js";
 import type { ConsoleKind, ImageManifest, ImagePartition } from "./image.js";
-import { manifestPath } from "./image.js";
+import { imagePartitions, manifestPath } from "./image.js";
 
 export type PiBoard = "rpi3" | "rpi4" | "rpi-zero2" | "cm4";
 export const PI_BOARDS_LIST: readonly PiBoard[] = ["rpi3", "rpi4", "rpi-zero2", "cm4"];
@@ -132,14 +132,7 @@ export function writePiImage(o: PiImageOptions, log: (s: string) => void, out: P
       console: o.console,
       psubdir: "",
       distro: { name: m.distro.name, version: m.distro.version },
-      partitions: parts.map((p, i) => ({
-        number: i + 1,
-        role: p.role,
-        fstype: p.spec.fstype,
-        ...(p.spec.label ? { label: p.spec.label } : {}),
-        startMiB: starts[i]!,
-        sizeMiB: p.spec.sizeMiB,
-      })),
+      partitions: imagePartitions(parts, starts),
     };
     writeFileSync(manifestPath(o.out), JSON.stringify(result, null, 2) + "\n");
     return result;
