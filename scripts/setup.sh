@@ -19,8 +19,9 @@ APT_PACKAGES=(
   busybox-static kmod cpio zstd lz4 xz-utils cryptsetup-bin
   qemu-system-x86 qemu-system-arm qemu-utils ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   rsync util-linux binutils exfat-fuse attr xorriso kbd console-data
-  # the debian profile: a Debian system made with its maintainer scripts run
-  mmdebstrap
+  # the debian profile: a Debian system made with its maintainer scripts run;
+  # for arm64, those scripts run through qemu-user (binfmt_misc)
+  mmdebstrap qemu-user-static binfmt-support arch-test
   # the small JavaScript runtime (QuickJS, static with musl) for x86_64 and, cross-built, arm64
   make gcc libc6-dev linux-libc-dev musl-dev
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross musl-dev:arm64
@@ -56,6 +57,15 @@ if [ ${#missing[@]} -gt 0 ]; then
       tail -20 /tmp/ramstack-apt.log >&2
       exit 1
     }
+  fi
+fi
+
+# arm64 programs (the debian profile's maintainer scripts, a task's install)
+# run through qemu-user: the kernel's binfmt_misc must know them.
+if [ "$(id -u)" -eq 0 ]; then
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+  if [ -e /proc/sys/fs/binfmt_misc/register ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import qemu-aarch64 >/dev/null 2>&1 || true
   fi
 fi
 

@@ -22,6 +22,10 @@ export interface ArchDef {
   machine: string;
   /** Drivers the initrd needs on this arch beyond the common list (src/build/modules.ts). */
   initrdModules: readonly string[];
+  /** Serial terminals a console may be on: the debian profile logs root in on the kernel's. */
+  serialConsoles: readonly string[];
+  /** zdrv's modules: all of the kernel's, or those of the boards the arch's systems run on (src/build/zdrv-select.ts). */
+  zdrvModules: "all" | "boards";
 }
 
 export const ARCH: Record<Arch, ArchDef> = {
@@ -33,6 +37,8 @@ export const ARCH: Record<Arch, ArchDef> = {
     targetArch: "x86_64",
     machine: "x86_64",
     initrdModules: [],
+    serialConsoles: ["ttyS0"],
+    zdrvModules: "all",
   },
   arm64: {
     triplet: "aarch64-linux-gnu",
@@ -54,6 +60,10 @@ export const ARCH: Record<Arch, ArchDef> = {
       // LUKS with the CPU's AES instructions.
       "aes_ce_blk",
     ],
+    // QEMU's virt (and a Pi's PL011 when Bluetooth leaves it free), the Pi's mini UART.
+    serialConsoles: ["ttyAMA0", "ttyS1"],
+    // The Raspberry Pis and virt: other SoCs' drivers would more than double the SD card.
+    zdrvModules: "boards",
   },
 };
 

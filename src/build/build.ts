@@ -26,17 +26,21 @@ import type { SquashOptions } from "./squashfs.js";
 import { mksquashfsShowing } from "./squashfs.js";
 import type { Progress, ProgressOut } from "../lib/progress.js";
 import { progress } from "../lib/progress.js";
+import type { FetchedDeb } from "./cache.js";
 import type { DistroIdentity } from "./trees.js";
 import type { BuildInputs } from "./keys.js";
 import { hostFacts, initrdKey, keymapsHash, layerKey, rootfsKey, vmlinuzKey, zdrvKey } from "./keys.js";
 import type { ExtraLayer, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, EXTRA_LAYERS } from "./profiles.js";
-import { debianBase } from "./debian-base.js";
+import { checkForeignArch, debianBase } from "./debian-base.js";
 import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs, debianZdrvKey } from "./debian.js";
 import { mergedUsrModules } from "./merged-usr.js";
 import { taskKey, taskLayer } from "./task-layer.js";
 import { taskDef, TASKS } from "../tasks/table.js";
 import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
+
+/** NAME=VERSION as Debian names a package, without another arch's ":arm64" (build.json says the arch). */
+const debLabel = (p: FetchedDeb): string => `${p.name.split(":")[0]}=${p.version}`;
 
 export interface BuildOptions {
   out: string;
@@ -132,10 +136,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const log = o.log;
   mkdirSync(o.out, { recursive: true });
   const arch = o.arch ?? "amd64";
-  if (arch !== "amd64" && (o.profile.debian || Object.keys(o.profile.layers).length || o.tasks?.length))
-    throw new Error(
-      `the ${o.profile.name} profile and task layers are built for amd64 only; ${arch} builds the tiny profile`,
-    );
+  // The debian profile's install runs the arch's programs: through qemu-user for another arch.
+  if (o.profile.debian) checkForeignArch(arch);
   const c = fetchComponents(arch, log);
   const versions = componentVersions(c);
   log(`${arch}: kernel ${c.kernel.release}, busybox ${c.busybox.version}, QuickJS ${c.js.version}`);
@@ -186,7 +188,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     await steps.step(name, { ...(vmlinuzKey(inputs) as object), dtb: name }, (tmp) => copyFileSync(file, tmp));
 
   // The debian profile: a tree made by mmdebstrap, split into the main SFS and bdrv (src/build/debian.ts).
-  const debian = o.profile.debian ? await debianBase(o.epoch, log, o.progress ?? null) : null;
+  const debian = o.profile.debian ? await debianBase(o.epoch, arch, log, o.progress ?? null) : null;
   if (debian)
     await steps.step(sfsName("puppy", o.distro), debianMainKey(inputs, debian), (tmp, p) =>
       debianSfs("rootfs", (tree) => debianMainTree(tree, debian, c, bundles.cli, specs), tmp, inputs, true, p),
@@ -212,7 +214,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     ),
   );
 
-  const layers = planLayers(o.profile, log);
+  const layers = planLayers(o.profile, arch, log);
   for (const kind of extra) {
     const layer = layers.get(kind)!;
     if (debian && kind === "bdrv") {
@@ -221,7 +223,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       );
       continue;
     }
-    const packages = layer.packages.map((p) => `${p.name}=${p.version}`);
+    const packages = layer.packages.map(debLabel);
     await steps.step(sfsName(kind, o.distro), layerKey(inputs, kind, layer.recipe, packages), (tmp, p) =>
       sfsFromTree(kind, (tree) => layerTree(tree, layer, c, log), tmp, sfsOpts, p),
     );
@@ -268,7 +270,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
         k,
         {
           purpose: l.recipe.purpose,
-          packages: debian && k === "bdrv" ? debian.packages : l.packages.map((p) => `${p.name}=${p.version}`),
+          packages: debian && k === "bdrv" ? debian.packages : l.packages.map(debLabel),
         },
       ]),
     ),

@@ -177,8 +177,9 @@ export function debDependency(meta: string, prefix: string): string {
 
 /** Packages and everything they depend on (no recommends), as apt would install them. */
 export function debClosure(pkgs: readonly string[], never: ReadonlySet<string>): string[] {
+  const arch = foreignArch(pkgs);
   for (const p of pkgs) debCandidate(p);
-  const names = aptAnswer(`closure ${pkgs.join(" ")}`, () => {
+  const names = aptAnswer(`closure2 ${pkgs.join(" ")}`, () => {
     const out = run("apt-cache", [
       "depends",
       "--recurse",
@@ -191,12 +192,36 @@ export function debClosure(pkgs: readonly string[], never: ReadonlySet<string>):
       ...pkgs,
     ]).stdout;
     // Unindented lines are packages; <virtual> names stand for the real packages also listed.
-    return [...new Set(out.split("\n").filter((l) => /^[a-z0-9][\w.+-]*$/.test(l)))].join(" ");
+    // Another arch's packages are named NAME:ARCH.
+    const listed = new Set(out.split("\n").filter((l) => /^[a-z0-9][\w.+-]*(:[a-z0-9]+)?$/.test(l)));
+    return [...listed].filter((n) => keepForArch(n, listed, arch)).join(" ");
   })!;
   return names
     .split(" ")
-    .filter((n) => n && !never.has(n))
+    .filter((n) => n && !never.has(n.split(":")[0]!))
     .sort();
+}
+
+/** The one arch other than this machine's that PKGS name (NAME:ARCH), if any. */
+function foreignArch(pkgs: readonly string[]): string | undefined {
+  const arches = new Set(pkgs.map((p) => p.split(":")[1]).filter((a) => a !== undefined));
+  if (arches.size > 1) throw new Error(`one closure cannot mix architectures: ${pkgs.join(" ")}`);
+  return [...arches][0];
+}
+
+/**
+ * Whether a name apt-cache listed belongs to the closure for ARCH. For
+ * another arch, apt also lists this machine's packages that could satisfy a
+ * dependency (libc6 beside libc6:arm64): those are dropped. An unqualified
+ * name without an ARCH twin must be Architecture: all, or the closure is
+ * wrong, and the build says so rather than mix two machines' binaries.
+ */
+function keepForArch(name: string, listed: ReadonlySet<string>, arch: string | undefined): boolean {
+  if (arch === undefined || name.includes(":")) return true;
+  if (listed.has(`${name}:${arch}`)) return false;
+  const a = /^Architecture:\s*(\S+)/m.exec(run("apt-cache", ["show", "--no-all-versions", name]).stdout)?.[1];
+  if (a === "all") return true;
+  throw new Error(`the ${arch} closure lists ${name} (${a ?? "unknown"}), which has no ${arch} package beside it`);
 }
 
 export interface FetchedDeb {

@@ -21,7 +21,9 @@ import { lineSplitter, run, runStreaming } from "../sys/exec.js";
 import type { ProgressOut } from "../lib/progress.js";
 import { progress } from "../lib/progress.js";
 import { sha256 } from "../sys/hash.js";
-import { aptState, cacheDir } from "./cache.js";
+import type { Arch } from "./arch.js";
+import { ARCH } from "./arch.js";
+import { aptState, cacheDir, hostDebArch } from "./cache.js";
 import { DEB_EXCLUDES } from "./profiles.js";
 
 export const DEBIAN_SUITE = "bookworm";
@@ -78,14 +80,14 @@ export function writeSystemFiles(root: string, files: Readonly<Record<string, Sy
  * the console's login starts as soon as rc.sysinit is done, and Debian's
  * rcS and the runlevel's scripts (/usr/lib/ramstack/rc) go on beside it.
  */
-const INITTAB = `# sysvinit's table, written by ramstack's debian profile.
+const inittab = (serials: readonly string[]): string => `# sysvinit's table, written by ramstack's debian profile.
 id:2:initdefault:
 si::sysinit:/etc/rc.d/rc.sysinit
 ~~:S:wait:/sbin/sulogin --force
 # root logs in by itself, as in Puppy: on the serial console when the kernel
-# was given one (console=ttyS0), and on the first virtual terminal. Listed
+# was given one (console=${serials[0]}), and on the first virtual terminal. Listed
 # before the runlevels' scripts, so the login does not wait for them.
-S0:2345:respawn:/usr/lib/ramstack/autologin ttyS0
+${serials.map((t, i) => `S${i}:2345:respawn:/usr/lib/ramstack/autologin ${t}`).join("\n")}
 1:2345:respawn:/usr/lib/ramstack/autologin tty1
 2:23:respawn:/sbin/agetty tty2 linux
 l0:0:wait:/etc/init.d/rc 0
@@ -306,9 +308,9 @@ echo "ramstack: nothing was installed, and the save is untouched. Free some room
 exit 1
 `;
 
-/** ramstack's integration, written over mmdebstrap's tree; these files go in the main SFS. */
-export const DEBIAN_FILES: Record<string, SystemFile> = {
-  "etc/inittab": { text: INITTAB, mode: 0o644 },
+/** ramstack's integration for ARCH, written over mmdebstrap's tree; these files go in the main SFS. */
+export const debianFiles = (arch: Arch): Record<string, SystemFile> => ({
+  "etc/inittab": { text: inittab(ARCH[arch].serialConsoles), mode: 0o644 },
   "etc/rc.d/rc.sysinit": { text: RC_SYSINIT, mode: 0o755 },
   // What rc.sysinit mounts (mount -a -T): the file systems of a running system, and apt's in RAM.
   "etc/rc.d/fstab.sysinit": {
@@ -364,7 +366,10 @@ RAM_APT=yes
   // the shutdown save's K01 link surely runs before sendsigs (K03), and on one CPU parallel starts gain nothing.
   "etc/init.d/.legacy-bootordering": { text: "", mode: 0o644 },
   "etc/inittab.d/README": { text: "sysvinit reads *.tab files here as well as /etc/inittab.\n", mode: 0o644 },
-};
+});
+
+/** The paths of ramstack's integration: the same for every arch. */
+export const DEBIAN_PATHS: readonly string[] = Object.keys(debianFiles("amd64"));
 
 /** The init scripts above, registered with update-rc.d. */
 export const DEBIAN_SCRIPTS = ["ramstack"];
@@ -413,7 +418,7 @@ const CUSTOMIZE = [
   "rm -f /etc/resolv.conf",
 ].join(" && ");
 
-/** Files the customize step changes besides DEBIAN_FILES: they go in the main SFS too. */
+/** Files the customize step changes besides debianFiles(): they go in the main SFS too. */
 export const DEBIAN_CHANGED = ["etc/shadow", "etc/mtab"];
 
 /** dpkg's path excludes: documentation and the like never reach the tree, nor a package installed later. */
@@ -439,13 +444,14 @@ function mmdebstrapVersion(): string {
 }
 
 /** The recipe's key: the tree is made again when, and only when, it changes. */
-export function debianBaseKey(epoch: number): string {
+export function debianBaseKey(epoch: number, arch: Arch): string {
   return sha256(
     JSON.stringify({
+      arch,
       suite: DEBIAN_SUITE,
       sources: debianSources(),
       packages: DEBIAN_PACKAGES,
-      files: DEBIAN_FILES,
+      files: debianFiles(arch),
       customize: CUSTOMIZE,
       excludes: dpkgExcludes(),
       epoch,
@@ -462,26 +468,44 @@ function installedPackages(dir: string): string[] {
   return r.stdout.split("\n").filter(Boolean).sort();
 }
 
-/** The Debian tree for this epoch: made by mmdebstrap unless the cache holds it. */
+/**
+ * Another arch's programs (maintainer scripts, apt in a task's install) run
+ * through qemu-user, which the kernel's binfmt_misc must know: checked
+ * first, so that a build fails with the fix rather than deep in dpkg.
+ */
+export function checkForeignArch(arch: Arch): void {
+  if (arch === hostDebArch()) return;
+  const r = run("arch-test", [arch], { allowFail: true });
+  if (r.status === 0 && r.stdout.includes("ok")) return;
+  throw new Error(
+    `this machine cannot run ${arch} programs, which the debian profile's install runs (${(r.stdout + r.stderr).trim() || "arch-test is not installed"}): ` +
+      `install qemu-user-static, binfmt-support and arch-test (scripts/setup.sh does), and check that /proc/sys/fs/binfmt_misc/qemu-${ARCH[arch].machine} says "enabled"`,
+  );
+}
+
+/** The Debian tree for this epoch and ARCH: made by mmdebstrap unless the cache holds it. */
 export async function debianBase(
   epoch: number,
+  arch: Arch,
   log: (s: string) => void,
   out: ProgressOut | null,
 ): Promise<DebianBase> {
-  const key = debianBaseKey(epoch);
-  const root = join(cacheDir(), "debian");
+  const key = debianBaseKey(epoch, arch);
+  // One tree per arch: each arch's older trees are removed, not the other's.
+  const root = join(cacheDir(), "debian", arch);
   const dir = join(root, key.slice(0, 16));
   if (existsSync(join(dir, ".done"))) {
     log("the Debian base (mmdebstrap) is up to date");
     return { dir: join(dir, "tree"), key, packages: installedPackages(join(dir, "tree")) };
   }
+  checkForeignArch(arch);
   log(
-    `building the Debian base with mmdebstrap (${DEBIAN_SUITE}, ${DEBIAN_PACKAGES.length} packages and their dependencies)`,
+    `building the Debian base with mmdebstrap (${DEBIAN_SUITE} ${arch}, ${DEBIAN_PACKAGES.length} packages and their dependencies)`,
   );
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   const stage = join(tmp, "stage");
-  writeSystemFiles(stage, DEBIAN_FILES);
+  writeSystemFiles(stage, debianFiles(arch));
   const tree = join(tmp, "tree");
   // mmdebstrap says what it is doing in lines "I: …" on stderr: shown as they come.
   const p = progress(out, "build: mmdebstrap");
@@ -494,6 +518,7 @@ export async function debianBase(
       "mmdebstrap",
       [
         "--variant=apt",
+        `--architectures=${arch}`,
         "--format=directory",
         // /bin, /sbin and /lib as links into /usr, as bookworm's packages expect, without the usrmerge package (and its Perl).
         "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",

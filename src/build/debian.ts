@@ -16,7 +16,7 @@ import type { Bundle } from "./bundle.js";
 import type { Components } from "./components.js";
 import { scratchDir } from "./components.js";
 import type { DebianBase } from "./debian-base.js";
-import { DEBIAN_CHANGED, DEBIAN_FILES, DEBIAN_SCRIPTS } from "./debian-base.js";
+import { DEBIAN_CHANGED, DEBIAN_PATHS, DEBIAN_SCRIPTS } from "./debian-base.js";
 import type { BuildInputs } from "./keys.js";
 import { codeHash } from "./keys.js";
 import type { Compression } from "./squashfs.js";
@@ -74,7 +74,7 @@ export function copyRamstackFiles(tiny: string, root: string): void {
 
 /** ramstack's paths in the Debian tree: its files, what its customize step changed, the links update-rc.d made for its scripts. */
 export function ownedPaths(tree: string): string[] {
-  const out = [...Object.keys(DEBIAN_FILES), ...DEBIAN_CHANGED];
+  const out = [...DEBIAN_PATHS, ...DEBIAN_CHANGED];
   const etc = join(tree, "etc");
   for (const d of readdirSync(etc).filter((n) => /^rc[0-6S]\.d$/.test(n)))
     for (const l of readdirSync(join(etc, d))) {

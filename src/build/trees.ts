@@ -2,7 +2,17 @@
 // layers. Every tree is made from scratch, with fixed modes, so that the
 // same components give the same bytes.
 
-import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { RUNTIME_JS } from "../plan/layout.js";
@@ -19,14 +29,15 @@ import type { Compression } from "./squashfs.js";
 import { mksquashfs } from "./squashfs.js";
 import type { Bundle } from "./bundle.js";
 import type { Components } from "./components.js";
-import { copyInto } from "./components.js";
+import { copyInto, piDeviceTrees } from "./components.js";
+import { boardModules, dtbCompatibles, LEFT_OUT_LIST, readModuleTable, VIRT_COMPATIBLES } from "./zdrv-select.js";
 import type { FetchedDeb } from "./cache.js";
-import { debClosure, extractDeb, fetchDeb } from "./cache.js";
+import { debClosure, extractDeb, fetchDeb, hostDebArch } from "./cache.js";
 import type { ExtraLayer, LayerRecipe, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, DEB_NEVER, EXTRA_LAYERS } from "./profiles.js";
 import { initrdModules, installModules, moduleClosure } from "./modules.js";
 import type { Arch } from "./arch.js";
-import { ARCH } from "./arch.js";
+import { ARCH, debFor } from "./arch.js";
 
 export interface DistroIdentity {
   name: string;
@@ -285,12 +296,47 @@ export function tinyRootfs(root: string, c: Components, cli: Bundle, specs: stri
 export function zdrvTree(root: string, c: Components, firmware = true): void {
   const mods = join(root, "lib/modules");
   mkdirSync(mods, { recursive: true });
+  const kernelMods = join(c.kernel.root, "lib/modules", c.kernel.release);
   // Hard links: the tree is only read by mksquashfs.
-  run("cp", ["-al", join(c.kernel.root, "lib/modules", c.kernel.release), mods]);
+  if (ARCH[c.arch].zdrvModules === "all") run("cp", ["-al", kernelMods, mods]);
+  else boardZdrvModules(c, kernelMods, root);
   if (firmware && c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
   // The boards' own firmware stays in zdrv, beside the modules that load it.
   if (c.boardFirmware) run("cp", ["-a", `${c.boardFirmware.dir}/.`, join(root, "lib/firmware")]);
   for (const d of readdirSync(root)) chmodSync(join(root, d), 0o755);
+}
+
+/**
+ * zdrv's modules for the boards of C's arch (the device trees the kernel
+ * package carries for them): hard links, depmod'ed, and the list of the
+ * modules left out.
+ */
+function boardZdrvModules(c: Components, kernelMods: string, root: string): void {
+  const compatibles = new Set([
+    ...[...piDeviceTrees(c.kernel).values()].flatMap((f) => dtbCompatibles(readFileSync(f))),
+    ...VIRT_COMPATIBLES,
+  ]);
+  const { keep, leftOut } = boardModules(readModuleTable(kernelMods), compatibles);
+  const dest = join(root, "lib/modules", c.kernel.release);
+  for (const f of keep) {
+    mkdirSync(dirname(join(dest, f)), { recursive: true });
+    linkSync(join(kernelMods, f), join(dest, f));
+  }
+  for (const f of readdirSync(kernelMods).filter((n) => n.startsWith("modules.builtin") || n === "modules.order"))
+    copyFileSync(join(kernelMods, f), join(dest, f));
+  run("depmod", ["-b", root, c.kernel.release]);
+  write(
+    root,
+    `lib/modules/${c.kernel.release}/${LEFT_OUT_LIST}`,
+    [
+      `# ramstack: the kernel's modules that this system's zdrv leaves out (${leftOut.length} of ${keep.length + leftOut.length}):`,
+      "# drivers for hardware found only on other machines (other SoCs, vendors' PCI cards, ACPI),",
+      "# their extensions and libraries, data-centre features (cluster file systems, RDMA, storage targets)",
+      "# and the kernel's self-tests (src/build/zdrv-select.ts).",
+      ...leftOut,
+      "",
+    ].join("\n"),
+  );
 }
 
 /** An optional layer as planned: its recipe and the Debian packages it will hold. */
@@ -303,13 +349,15 @@ export interface PlannedLayer {
  * The packages of each optional layer: each takes its packages' dependency
  * closure, less what a layer below it already holds.
  */
-export function planLayers(profile: ProfileDef, log: (s: string) => void): Map<ExtraLayer, PlannedLayer> {
+export function planLayers(profile: ProfileDef, arch: Arch, log: (s: string) => void): Map<ExtraLayer, PlannedLayer> {
   const taken = new Set<string>();
   const planned = new Map<ExtraLayer, PlannedLayer>();
+  const host = hostDebArch();
   for (const kind of [...EXTRA_LAYERS].reverse()) {
     const recipe = profile.layers[kind];
     if (!recipe) continue;
-    const names = recipe.debs?.length ? debClosure(recipe.debs, DEB_NEVER).filter((n) => !taken.has(n)) : [];
+    const debs = (recipe.debs ?? []).map((d) => debFor(d, arch, host));
+    const names = debs.length ? debClosure(debs, DEB_NEVER).filter((n) => !taken.has(n)) : [];
     for (const n of names) taken.add(n);
     planned.set(kind, { recipe, packages: names.map((n) => fetchDeb(n, log)) });
   }

@@ -24,7 +24,7 @@ const OPTIONS: OptionDef[] = [
   {
     name: "arch",
     value: "A",
-    help: `the architecture: ${ARCHES.join(", ")} (arm64: the tiny profile, for the Raspberry Pi and QEMU's virt; boot with ramstack run --board virt)`,
+    help: `the architecture: ${ARCHES.join(", ")} (arm64: for the Raspberry Pi and QEMU's virt; boot with ramstack run --board virt; the debian profile's install runs through qemu-user)`,
     default: "amd64",
   },
   {
@@ -121,10 +121,6 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (arch !== "amd64" && (profileName !== "tiny" || tasks.length))
-    throw new UsageError(
-      `--arch ${arch} builds the tiny profile only (no --profile ${profileName}${tasks.length ? ", no --task" : ""})`,
-    );
   if (a.flags.has("refresh")) refreshAnswers();
   const opts: BuildOptions = {
     out: resolve(a.options.get("out")?.[0] ?? (arch === "amd64" ? `out/${profileName}` : `out/${profileName}-${arch}`)),

@@ -48,8 +48,8 @@ export function testBuild(profile = "tiny", arch: Arch = "amd64"): string {
     }
   }
   try {
-    // The debian build carries the task layers (each stacked only with ptask=NAME).
-    const tasks = profile === "debian" ? ["--task", "webdev,kodi,retro"] : [];
+    // The debian build carries the task layers (each stacked only with ptask=NAME); arm64's, the smallest task.
+    const tasks = profile === "debian" ? ["--task", arch === "amd64" ? "webdev,kodi,retro" : "webdev"] : [];
     const archArgs = arch === "amd64" ? [] : ["--arch", arch];
     const r = run(
       process.execPath,
@@ -176,10 +176,13 @@ export async function bootImage(
 }
 
 /** Boot a Raspberry Pi's SD card image (ramstack image --board rpi3 --console serial) on QEMU's raspi3b. */
-export async function bootPiCard(image: string, waits: BootWaits = {}): Promise<Boot> {
+export async function bootPiCard(image: string, waits: BootWaits = {}, cardMiB?: number): Promise<Boot> {
   const m = readImageManifest(image);
   if (!m?.board) throw new Error(`${image} is not a Raspberry Pi card image`);
-  return bootVm(piCardVm(image, m), { upWithinMs: 300000, shellWithinMs: 90000, ...waits });
+  return bootVm(
+    piCardVm(image, m, () => {}, cardMiB),
+    { upWithinMs: 300000, shellWithinMs: 90000, ...waits },
+  );
 }
 
 async function bootVm(opts: VmOptions, o: BootWaits & { stopAllowed?: boolean }): Promise<Boot> {
