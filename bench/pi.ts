@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ImageManifest } from "../src/build/image.js";
 import { readImageManifest } from "../src/build/image.js";
+import { listBootFiles } from "../src/build/pi-image.js";
 import { run } from "../src/sys/exec.js";
 import { piCardVm } from "../src/vm/pi-card.js";
 import { withVm } from "../src/vm/qemu.js";
@@ -84,16 +85,8 @@ async function main(): Promise<void> {
   console.log(`  card image before it grows           ${imageMiB.toFixed(1)} MiB (goal <= ${PI_GOALS.imageMiB})`);
 }
 
-/** The SFS files on the card's boot partition (mtools reads it without mounting). */
-function sfsOnCard(card: string, m: ImageManifest): string[] {
-  const boot = m.partitions.find((p) => p.role === "boot")!;
-  const out = run("mdir", ["-b", "-i", `${card}@@${boot.startMiB * 1048576}`, "::/"], {
-    env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
-  }).stdout;
-  return out
-    .split("\n")
-    .map((l) => l.replace(/^::\//, "").trim())
-    .filter((l) => l.endsWith(".sfs"));
-}
+/** The SFS files on the card's boot partition. */
+const sfsOnCard = (card: string, m: ImageManifest): string[] =>
+  listBootFiles(card, m).filter((f) => f.endsWith(".sfs"));
 
 await main();

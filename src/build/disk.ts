@@ -154,7 +154,8 @@ function makeFs(img: string, p: PartitionSpec): void {
 /** Write a partitioned disk image; returns each partition's start in MiB (the first at 1 MiB). */
 export function makeDisk(path: string, spec: DiskSpec, p: Progress = NO_PROGRESS): number[] {
   if (spec.partitions.length === 0) throw new Error("a disk needs at least one partition");
-  let totalMiB = ALIGN_MIB + spec.partitions.reduce((s, p) => s + p.sizeMiB, 0) + 1;
+  // A GPT keeps a backup of itself in the disk's last sectors; an MBR needs nothing after the last partition.
+  let totalMiB = ALIGN_MIB + spec.partitions.reduce((s, p) => s + p.sizeMiB, 0) + (spec.table === "gpt" ? 1 : 0);
   if (spec.powerOfTwo) totalMiB = 2 ** Math.ceil(Math.log2(totalMiB));
   sparseFile(path, totalMiB * 1048576);
   const starts: number[] = [];
@@ -226,7 +227,7 @@ export function linkOrCopy(src: string, dest: string): void {
 }
 
 /** Size in MiB that holds a directory's files with room to spare. */
-export function sizeFor(dir: string, spareMiB = 16): number {
+export function sizeFor(dir: string, spareMiB = 16, overhead = 0.1): number {
   const kib = Number(run("du", ["-sk", "--apparent-size", dir]).stdout.split(/\s/)[0] ?? 0);
-  return Math.ceil((kib * 1.1) / 1024) + spareMiB;
+  return Math.ceil((kib * (1 + overhead)) / 1024) + spareMiB;
 }

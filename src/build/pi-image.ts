@@ -41,8 +41,12 @@ export const PI_BOARDS: Record<PiBoard, { purpose: string; family: keyof typeof 
   cm4: { purpose: "Compute Module 4 (on its IO board)", family: "pi4" },
 };
 
-/** The save partition as written: small, so the image is; it grows to fill the card at the first boot. */
-export const PI_SAVE_MIB = 16;
+/**
+ * The save partition as written: small, so the image is (ext4's least with
+ * a journal and 4 KiB blocks: 3.5 MiB free); it grows to fill the card at
+ * the first boot, past its reserved descriptors (the kernel turns on meta_bg).
+ */
+export const PI_SAVE_MIB = 8;
 export const PI_SAVE_LABEL = "ramsave";
 export const PI_BOOT_LABEL = "RAMSTACK";
 
@@ -115,7 +119,11 @@ export function writePiImage(o: PiImageOptions, log: (s: string) => void, out: P
     // Saves go to the second partition of the card the system booted from.
     writeFileSync(join(tree, "SAVEMARK"), "2\n");
     const parts: { spec: PartitionSpec; role: ImagePartition["role"] }[] = [
-      { spec: { fstype: "vfat", label: PI_BOOT_LABEL, sizeMiB: sizeFor(tree, 2), from: tree }, role: "boot" },
+      // FAT16 wastes little on a few large files (its tables, half a cluster each): 1%, and 2 MiB to spare.
+      {
+        spec: { fstype: "vfat", label: PI_BOOT_LABEL, sizeMiB: sizeFor(tree, 2, 0.01), from: tree },
+        role: "boot",
+      },
       { spec: { fstype: "ext4", label: PI_SAVE_LABEL, sizeMiB: PI_SAVE_MIB, blockSize: 4096 }, role: "save" },
     ];
     const tmp = `${o.out}.tmp`;
@@ -142,14 +150,27 @@ export function writePiImage(o: PiImageOptions, log: (s: string) => void, out: P
   }
 }
 
-/** A file from the FAT boot partition of an SD card image (mtools reads it without mounting). */
-export function readBootFile(image: string, m: ImageManifest, name: string, to: string): void {
+/** mtools' name for the FAT boot partition of an SD card image (mtools reads it without mounting). */
+function bootPartition(image: string, m: ImageManifest): string {
   const boot = m.partitions.find((p) => p.role === "boot");
   if (!boot) throw new Error(`${image} has no boot partition in ${manifestPath(image)}`);
+  return `${image}@@${boot.startMiB * 1048576}`;
+}
+
+const MTOOLS_ENV = (): NodeJS.ProcessEnv => ({ ...process.env, MTOOLS_SKIP_CHECK: "1" });
+
+/** A file from the FAT boot partition of an SD card image. */
+export function readBootFile(image: string, m: ImageManifest, name: string, to: string): void {
   rmSync(to, { force: true });
-  run("mcopy", ["-n", "-i", `${image}@@${boot.startMiB * 1048576}`, `::${name}`, to], {
-    env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
-  });
+  run("mcopy", ["-n", "-i", bootPartition(image, m), `::${name}`, to], { env: MTOOLS_ENV() });
+}
+
+/** The names of the files at the top of an SD card image's boot partition. */
+export function listBootFiles(image: string, m: ImageManifest): string[] {
+  return run("mdir", ["-b", "-i", bootPartition(image, m), "::/"], { env: MTOOLS_ENV() })
+    .stdout.split("\n")
+    .map((l) => l.replace(/^::\//, "").trim())
+    .filter(Boolean);
 }
 
 /** The cmdline.txt of an SD card image. */

@@ -30,6 +30,11 @@ const OPTIONS: OptionDef[] = [
   { name: "disk", value: "FILE[:BUS]", repeat: true, help: "attach another disk image (BUS as above, default virtio)" },
   { name: "firmware", value: "F", help: "for an image: bios or uefi (default: bios when the image has it)" },
   { name: "mem", value: "MiB", help: "guest memory", default: "1024" },
+  {
+    name: "card",
+    value: "MiB",
+    help: "for a Raspberry Pi card image: the emulated card's size, a power of two at least the image's (the image file grows to it, sparse; default: the next power of two)",
+  },
   { name: "exec", value: "CMD", repeat: true, help: "run CMD in the guest's shell, print its output, then power off" },
   { name: "timeout", value: "SEC", help: "with --exec: how long the boot may take", default: "180" },
   {
@@ -178,7 +183,11 @@ function piImageVm(image: string, m: ImageManifest, options: Options, exec: bool
     if (exec) throw new UsageError(why);
     process.stderr.write(`run: warning: ${why}\n`);
   }
-  return { ...piCardVm(image, m, (l) => process.stderr.write(`run: ${l}\n`)), board };
+  const card = options.get("card")?.[0];
+  const cardMiB = card === undefined ? undefined : Number(card);
+  if (cardMiB !== undefined && !(Number.isInteger(cardMiB) && cardMiB > 0 && (cardMiB & (cardMiB - 1)) === 0))
+    throw new UsageError(`--card ${card}: a card's size in MiB, a power of two (QEMU's SD cards must be)`);
+  return { ...piCardVm(image, m, (l) => process.stderr.write(`run: ${l}\n`), cardMiB), board };
 }
 
 function bus(text: string, what: string): DiskBus {
@@ -214,6 +223,8 @@ export async function runRun(argv: readonly string[], out: (s: string) => void):
     ? imageVm(resolve(target), a.options, bootBus ?? "virtio", commands.length > 0)
     : buildVm(resolve(target), a.options, bootBus);
   vmOpts.disks.push(...extraDisks);
+  if (a.options.has("card") && !vmOpts.disks.some((d) => d.bus === "sd" && d.file === resolve(target)))
+    throw new UsageError("--card is for a Raspberry Pi card image (made by 'ramstack image --board')");
   const fixedMem = BOARDS[vmOpts.board ?? "pc"].fixedMemMiB;
   if (fixedMem !== null && a.options.has("mem") && mem !== fixedMem)
     throw new UsageError(`the ${vmOpts.board} board has ${fixedMem} MiB of RAM; --mem cannot change it`);

@@ -11,11 +11,21 @@ import { readBootCmdline, readBootFile } from "../build/pi-image.js";
 import { BOARDS } from "./boards.js";
 import type { VmOptions } from "./qemu.js";
 
-/** The VM for a card image; the image grows to a power of two first, as QEMU's SD cards must be. */
-export function piCardVm(image: string, m: ImageManifest, log: (s: string) => void = () => {}): VmOptions {
+/**
+ * The VM for a card image; the image grows to a power of two first, as
+ * QEMU's SD cards must be: the next one, or CARD_MIB (a card smaller than
+ * the image is refused).
+ */
+export function piCardVm(
+  image: string,
+  m: ImageManifest,
+  log: (s: string) => void = () => {},
+  cardMiB?: number,
+): VmOptions {
   // As a card bigger than the image: the first boot fills it.
   const bytes = statSync(image).size;
-  const card = 2 ** Math.ceil(Math.log2(bytes));
+  const card = cardMiB === undefined ? 2 ** Math.ceil(Math.log2(bytes)) : cardMiB * 1048576;
+  if (card < bytes) throw new Error(`${image} is ${Math.ceil(bytes / 1048576)} MiB: more than a ${cardMiB} MiB card`);
   if (card !== bytes) {
     log(`${image} grows to ${card / 1048576} MiB, as a card QEMU can emulate`);
     truncateSync(image, card);

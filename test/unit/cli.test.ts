@@ -2,7 +2,7 @@
 // `ramstack save`'s argument parsing, which needs no running system.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
@@ -368,5 +368,21 @@ describe("ramstack run's boards", () => {
     const r = run("run", arm64, "--board", "rpi3", "--bus", "nvme", "--print-args");
     assert.match(r.stderr, /the rpi3 board has no nvme disks \(it has: sd, usb\)/);
     assert.match(run("run", arm64, "--board", "nope").stderr, /unknown board 'nope' \(known: pc, virt, rpi3\)/);
+  });
+  it("takes --card for a card image only, as a power of two", () => {
+    const card = join(tmp, "card.img");
+    writeFileSync(card, "");
+    writeFileSync(`${card}.json`, JSON.stringify({ image: card, board: "rpi3", table: "mbr", partitions: [] }));
+    const r = run("run", card, "--card", "1000", "--print-args");
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--card 1000: a card's size in MiB, a power of two/);
+    const b = run("run", arm64, "--card", "1024", "--print-args");
+    assert.equal(b.status, 2, b.stderr);
+    assert.match(b.stderr, /--card is for a Raspberry Pi card image/);
+    truncateSync(card, 3 * 1048576);
+    const s = run("run", card, "--card", "2", "--print-args");
+    assert.notEqual(s.status, 0, s.stderr);
+    assert.match(s.stderr, /card\.img is 3 MiB: more than a 2 MiB card/);
+    assert.equal(statSync(card).size, 3 * 1048576, "the image is left as it was");
   });
 });
