@@ -48,8 +48,8 @@ export function testBuild(profile = "tiny", arch: Arch = "amd64"): string {
     }
   }
   try {
-    // The debian build carries the task layers (each stacked only with ptask=NAME); arm64's, the smallest task.
-    const tasks = profile === "debian" ? ["--task", arch === "amd64" ? "webdev,kodi,retro" : "webdev"] : [];
+    // The debian build carries the task layers (each stacked only with ptask=NAME).
+    const tasks = profile === "debian" ? ["--task", "webdev,kodi,retro"] : [];
     const archArgs = arch === "amd64" ? [] : ["--arch", arch];
     const r = run(
       process.execPath,
