@@ -179,7 +179,7 @@ export function debDependency(meta: string, prefix: string): string {
 export function debClosure(pkgs: readonly string[], never: ReadonlySet<string>): string[] {
   const arch = foreignArch(pkgs);
   for (const p of pkgs) debCandidate(p);
-  const names = aptAnswer(`closure2 ${pkgs.join(" ")}`, () => {
+  const names = aptAnswer(`closure3 ${pkgs.join(" ")}`, () => {
     const out = run("apt-cache", [
       "depends",
       "--recurse",
@@ -210,14 +210,16 @@ function foreignArch(pkgs: readonly string[]): string | undefined {
 }
 
 /**
- * Whether a name apt-cache listed belongs to the closure for ARCH. For
- * another arch, apt also lists this machine's packages that could satisfy a
- * dependency (libc6 beside libc6:arm64): those are dropped. An unqualified
- * name without an ARCH twin must be Architecture: all, or the closure is
- * wrong, and the build says so rather than mix two machines' binaries.
+ * Whether a name apt-cache listed belongs to the closure for ARCH (this
+ * machine's when undefined). apt also lists the other arches' packages that
+ * could satisfy a dependency (libc6 beside libc6:arm64): those are dropped.
+ * For another arch, an unqualified name without an ARCH twin must be
+ * Architecture: all, or the closure is wrong, and the build says so rather
+ * than mix two machines' binaries.
  */
 function keepForArch(name: string, listed: ReadonlySet<string>, arch: string | undefined): boolean {
-  if (arch === undefined || name.includes(":")) return true;
+  if (arch === undefined) return !name.includes(":");
+  if (name.includes(":")) return name.endsWith(`:${arch}`);
   if (listed.has(`${name}:${arch}`)) return false;
   const a = /^Architecture:\s*(\S+)/m.exec(run("apt-cache", ["show", "--no-all-versions", name]).stdout)?.[1];
   if (a === "all") return true;

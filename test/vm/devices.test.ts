@@ -33,6 +33,7 @@ describe("NVMe drives, SD cards, and SAVEMARK", { timeout: 600000 }, () => {
     disk = join(dir, "two-partitions.img");
     makeDisk(disk, {
       table: "mbr",
+      powerOfTwo: true,
       partitions: [
         { fstype: "ext4", label: "BOOT", sizeMiB: 200, from: stage },
         { fstype: "ext4", label: "SAVES", sizeMiB: 54, from: save },
