@@ -18,6 +18,12 @@ export interface BaselineMachine {
   /** Mount options of the boot partition. */
   options: string;
   modules: string[];
+  /**
+   * A partition the init looks at for a save (SAVEMARK points there): the
+   * baseline mounts it, lists it and unmounts it, as ramstack's init does
+   * when it finds no save on it.
+   */
+  save?: { partition: string; fstype: string };
 }
 
 const LAYERS = ["crc32c_generic", "squashfs", "loop", "overlay"];
@@ -31,13 +37,14 @@ export const PC_BASELINE: BaselineMachine = {
   modules: ["virtio_pci", "virtio_blk", "ext4", ...LAYERS],
 };
 
-/** A Raspberry Pi 3's SD card with its FAT boot partition. */
+/** A Raspberry Pi 3's SD card: its FAT boot partition, and the ext4 save partition SAVEMARK names. */
 export const PI_BASELINE: BaselineMachine = {
   arch: "arm64",
   partition: "mmcblk0p1",
   fstype: "vfat",
   options: "noatime,codepage=437,iocharset=ascii",
-  modules: ["sdhci_iproc", "bcm2835", "vfat", "nls_cp437", "nls_ascii", ...LAYERS],
+  modules: ["sdhci_iproc", "bcm2835", "vfat", "nls_cp437", "nls_ascii", "ext4", ...LAYERS],
+  save: { partition: "mmcblk0p2", fstype: "ext4" },
 };
 
 function baselineInit(release: string, puppy: string, zdrv: string, m: BaselineMachine): string {
@@ -51,7 +58,14 @@ modprobe -a ${m.modules.join(" ")}
 while [ ! -e /dev/${p} ]; do usleep 20000; done
 mkdir -p /mnt/${p} /mnt/tmpfs /pup_ro2 /pup_z /pup_new
 mount -t ${m.fstype} -o ${m.options} /dev/${p} /mnt/${p}
-mount -t tmpfs -o size=50% tmpfs /mnt/tmpfs
+${
+  m.save
+    ? `mkdir -p /mnt/${m.save.partition}
+mount -t ${m.save.fstype} -o noatime /dev/${m.save.partition} /mnt/${m.save.partition} && ls /mnt/${m.save.partition} >/dev/null
+umount /mnt/${m.save.partition}
+`
+    : ""
+}mount -t tmpfs -o size=50% tmpfs /mnt/tmpfs
 mkdir -p /mnt/tmpfs/pup_rw /mnt/tmpfs/pup_work
 mount -t squashfs -o loop,ro /mnt/${p}/${puppy} /pup_ro2
 mount -t squashfs -o loop,ro /mnt/${p}/${zdrv} /pup_z
