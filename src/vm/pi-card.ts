@@ -11,6 +11,18 @@ import { readBootCmdline, readBootFile } from "../build/pi-image.js";
 import { BOARDS } from "./boards.js";
 import type { VmOptions } from "./qemu.js";
 
+/** The boot files' folders, removed when the process exits (one listener for every card booted). */
+const bootDirs = new Set<string>();
+function bootFilesDir(): string {
+  if (bootDirs.size === 0)
+    process.once("exit", () => {
+      for (const d of bootDirs) rmSync(d, { recursive: true, force: true });
+    });
+  const dir = mkdtempSync(join(tmpdir(), "ramstack-pi-"));
+  bootDirs.add(dir);
+  return dir;
+}
+
 /**
  * The VM for a card image; the image grows to a power of two first, as
  * QEMU's SD cards must be: the next one, or CARD_MIB (a card smaller than
@@ -30,8 +42,7 @@ export function piCardVm(
     log(`${image} grows to ${card / 1048576} MiB, as a card QEMU can emulate`);
     truncateSync(image, card);
   }
-  const dir = mkdtempSync(join(tmpdir(), "ramstack-pi-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const dir = bootFilesDir();
   const dtb = BOARDS.rpi3.dtb!;
   for (const f of ["vmlinuz", "initrd.gz", dtb]) readBootFile(image, m, f, join(dir, f));
   return {
