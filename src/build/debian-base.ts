@@ -483,7 +483,11 @@ export function checkForeignArch(arch: Arch): void {
   );
 }
 
-/** The Debian tree for this epoch and ARCH: made by mmdebstrap unless the cache holds it. */
+/**
+ * The Debian tree for this epoch and ARCH: made by mmdebstrap unless the
+ * cache holds it (the caller has checked the arch's programs run here:
+ * checkForeignArch).
+ */
 export async function debianBase(
   epoch: number,
   arch: Arch,
@@ -498,7 +502,6 @@ export async function debianBase(
     log("the Debian base (mmdebstrap) is up to date");
     return { dir: join(dir, "tree"), key, packages: installedPackages(join(dir, "tree")) };
   }
-  checkForeignArch(arch);
   log(
     `building the Debian base with mmdebstrap (${DEBIAN_SUITE} ${arch}, ${DEBIAN_PACKAGES.length} packages and their dependencies)`,
   );

@@ -1,7 +1,7 @@
 // Kernel modules: which ones the initrd needs to reach disks, their
 // dependencies (from modules.dep), and a depmod'ed tree holding just those.
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES } from "../plan/luks.js";
@@ -106,13 +106,22 @@ export function moduleClosure(
   return { files: [...files].sort(), missing };
 }
 
-/** Copy modules (and the kernel's modules.builtin files) into a tree and depmod it. */
-export function installModules(srcRoot: string, kver: string, files: readonly string[], destRoot: string): void {
+/**
+ * Copy modules (and the kernel's modules.builtin files) into a tree and
+ * depmod it; with LINK, the modules are hard links (a tree only mksquashfs reads).
+ */
+export function installModules(
+  srcRoot: string,
+  kver: string,
+  files: readonly string[],
+  destRoot: string,
+  link = false,
+): void {
   const src = join(srcRoot, "lib/modules", kver);
   const dest = join(destRoot, "lib/modules", kver);
   for (const f of files) {
     mkdirSync(dirname(join(dest, f)), { recursive: true });
-    copyFileSync(join(src, f), join(dest, f));
+    (link ? linkSync : copyFileSync)(join(src, f), join(dest, f));
   }
   for (const f of readdirSync(src).filter((n) => n.startsWith("modules.builtin") || n === "modules.order"))
     copyFileSync(join(src, f), join(dest, f));

@@ -2,17 +2,7 @@
 // layers. Every tree is made from scratch, with fixed modes, so that the
 // same components give the same bytes.
 
-import {
-  chmodSync,
-  copyFileSync,
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { RUNTIME_JS } from "../plan/layout.js";
@@ -296,10 +286,10 @@ export function tinyRootfs(root: string, c: Components, cli: Bundle, specs: stri
 export function zdrvTree(root: string, c: Components, firmware = true): void {
   const mods = join(root, "lib/modules");
   mkdirSync(mods, { recursive: true });
-  const kernelMods = join(c.kernel.root, "lib/modules", c.kernel.release);
   // Hard links: the tree is only read by mksquashfs.
-  if (ARCH[c.arch].zdrvModules === "all") run("cp", ["-al", kernelMods, mods]);
-  else boardZdrvModules(c, kernelMods, root);
+  if (ARCH[c.arch].zdrvModules === "all")
+    run("cp", ["-al", join(c.kernel.root, "lib/modules", c.kernel.release), mods]);
+  else boardZdrvModules(c, root);
   if (firmware && c.firmware) run("cp", ["-al", c.firmware.dir, join(root, "lib/firmware")]);
   // The boards' own firmware stays in zdrv, beside the modules that load it.
   if (c.boardFirmware) run("cp", ["-a", `${c.boardFirmware.dir}/.`, join(root, "lib/firmware")]);
@@ -311,20 +301,13 @@ export function zdrvTree(root: string, c: Components, firmware = true): void {
  * package carries for them): hard links, depmod'ed, and the list of the
  * modules left out.
  */
-function boardZdrvModules(c: Components, kernelMods: string, root: string): void {
+function boardZdrvModules(c: Components, root: string): void {
   const compatibles = new Set([
     ...[...piDeviceTrees(c.kernel).values()].flatMap((f) => dtbCompatibles(readFileSync(f))),
     ...VIRT_COMPATIBLES,
   ]);
-  const { keep, leftOut } = boardModules(readModuleTable(kernelMods), compatibles);
-  const dest = join(root, "lib/modules", c.kernel.release);
-  for (const f of keep) {
-    mkdirSync(dirname(join(dest, f)), { recursive: true });
-    linkSync(join(kernelMods, f), join(dest, f));
-  }
-  for (const f of readdirSync(kernelMods).filter((n) => n.startsWith("modules.builtin") || n === "modules.order"))
-    copyFileSync(join(kernelMods, f), join(dest, f));
-  run("depmod", ["-b", root, c.kernel.release]);
+  const { keep, leftOut } = boardModules(readModuleTable(c.kernel.root, c.kernel.release), compatibles);
+  installModules(c.kernel.root, c.kernel.release, keep, root, true);
   write(
     root,
     `lib/modules/${c.kernel.release}/${LEFT_OUT_LIST}`,

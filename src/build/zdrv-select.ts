@@ -17,6 +17,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { moduleIndex } from "./modules.js";
 
 export interface ModuleTable {
   /** Path (relative to lib/modules/KVER) -> the paths it depends on (modules.dep). */
@@ -143,23 +144,13 @@ export function boardModules(t: ModuleTable, compatibles: ReadonlySet<string>): 
   return { keep, leftOut };
 }
 
-/** modules.dep and modules.alias of a depmod'ed tree. */
-export function readModuleTable(modulesDir: string): ModuleTable {
-  const deps = new Map<string, string[]>();
-  for (const line of readFileSync(join(modulesDir, "modules.dep"), "utf8").split("\n")) {
-    const [mod, rest] = line.split(":");
-    if (mod) deps.set(mod, (rest ?? "").trim().split(/\s+/).filter(Boolean));
-  }
-  const nameOf = (p: string): string =>
-    p
-      .slice(p.lastIndexOf("/") + 1)
-      .replace(/\.ko(\.\w+)?$/, "")
-      .replace(/-/g, "_");
-  const byName = new Map([...deps.keys()].map((p) => [nameOf(p), p]));
+/** modules.dep and modules.alias of a kernel's depmod'ed module tree (under ROOT). */
+export function readModuleTable(root: string, kver: string): ModuleTable {
+  const { paths, deps } = moduleIndex(root, kver);
   const aliases = new Map<string, string[]>();
-  for (const line of readFileSync(join(modulesDir, "modules.alias"), "utf8").split("\n")) {
+  for (const line of readFileSync(join(root, "lib/modules", kver, "modules.alias"), "utf8").split("\n")) {
     const m = /^alias (\S+) (\S+)$/.exec(line);
-    const path = m && byName.get(m[2]!.replace(/-/g, "_"));
+    const path = m && paths.get(m[2]!.replace(/-/g, "_"));
     if (path) aliases.set(path, [...(aliases.get(path) ?? []), m[1]!]);
   }
   return { deps, aliases };
