@@ -27,6 +27,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -879,6 +880,108 @@ static JSValue js_stat(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     return o;
 }
 
+/* removeContents(dir, keep) -> entries left: what busybox switch_root's
+ * delete_contents does, so the hand-over frees the initramfs's RAM in
+ * milliseconds instead of a port call per entry (0.9 ms each under TCG).
+ * Everything DIR holds on DIR's own filesystem is deleted, depth first; a
+ * mount below (another st_dev) stays, with its directory, and so do the
+ * paths in KEEP (matched by device and inode, so any spelling of a path
+ * works; a KEEP path that does not exist keeps nothing). Best effort, as
+ * switch_root: what cannot go is counted and left. Throws only when DIR
+ * cannot be opened. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+} DevIno;
+
+typedef struct {
+    dev_t dev;
+    const DevIno *keep;
+    int nkeep;
+} RemoveWalk;
+
+static int is_kept(const RemoveWalk *w, const struct stat *st)
+{
+    int i;
+    for (i = 0; i < w->nkeep; i++)
+        if (w->keep[i].dev == st->st_dev && w->keep[i].ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
+/* Takes FD (closed here); returns the entries it could not delete. */
+static long remove_contents_at(const RemoveWalk *w, int fd)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *e;
+    struct stat st;
+    long left = 0;
+    int sub;
+
+    if (!d) {
+        close(fd);
+        return 1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            st.st_dev != w->dev || is_kept(w, &st)) {
+            left++;
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0 || remove_contents_at(w, sub) != 0 ||
+                unlinkat(fd, e->d_name, AT_REMOVEDIR) != 0)
+                left++;
+        } else if (unlinkat(fd, e->d_name, 0) != 0) {
+            left++;
+        }
+    }
+    closedir(d);
+    return left;
+}
+
+static JSValue js_remove_contents(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    const char *dir = JS_ToCString(ctx, argv[0]);
+    StrList keep = { 0 };
+    DevIno *ids = NULL;
+    RemoveWalk w = { 0 };
+    struct stat st;
+    JSValue ret = JS_EXCEPTION;
+    int fd, i;
+
+    if (!dir)
+        return JS_EXCEPTION;
+    if (get_strlist(ctx, &keep, argv[1], "removeContents's keep"))
+        goto done;
+    ids = calloc(keep.n + 1, sizeof *ids);
+    if (!ids) {
+        JS_ThrowOutOfMemory(ctx);
+        goto done;
+    }
+    for (i = 0; i < keep.n; i++)
+        if (stat(keep.v[i], &st) == 0)
+            ids[w.nkeep++] = (DevIno){ st.st_dev, st.st_ino };
+    w.keep = ids;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        ret = throw_errno(ctx, "removeContents", dir);
+        if (fd >= 0)
+            close(fd);
+        goto done;
+    }
+    w.dev = st.st_dev;
+    ret = JS_NewInt64(ctx, remove_contents_at(&w, fd));
+done:
+    free(ids);
+    free_strlist(&keep);
+    JS_FreeCString(ctx, dir);
+    return ret;
+}
+
 /* statfs(path) -> {type, bsize, frsize, blocks, bfree, bavail, files, ffree,
  * namelen, flags}: the saver's free-space check and the probe's "is this
  * overlay/tmpfs" test. Block counts are in frsize units. */
@@ -1676,6 +1779,7 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_MAGIC_DEF("stat", 1, js_stat, 0),
     JS_CFUNC_MAGIC_DEF("lstat", 1, js_stat, 1),
     JS_CFUNC_DEF("statfs", 1, js_statfs),
+    JS_CFUNC_DEF("removeContents", 2, js_remove_contents),
     JS_CFUNC_DEF("mknod", 4, js_mknod),
     JS_CFUNC_DEF("lgetxattr", 3, js_lgetxattr),
     JS_CFUNC_DEF("lsetxattr", 4, js_lsetxattr),

@@ -272,7 +272,8 @@ export class System {
     if (this.port.stat(`${newRoot}${init}`) === null && this.port.stat(`${newRoot}/sbin/init`) === null)
       throw new Error(`${init} is missing in the new root`);
     this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
-    freeInitramfs(this.port, "/", newRoot, KEPT_IN_INITRAMFS);
+    const left = freeInitramfs(this.port, "/", newRoot, KEPT_IN_INITRAMFS);
+    this.log.debug(`# the initramfs freed: ${left} entries left (${KEPT_IN_INITRAMFS.join(", ")}, mounts)`);
     this.port.chdir(newRoot);
     this.act(`mount -o move . /`, () => this.port.moveCwdToRoot());
     this.act(`chroot .`, () => this.port.chroot("."));
@@ -287,32 +288,12 @@ const KEPT_IN_INITRAMFS = ["/tmp"];
 /**
  * Delete the initramfs's files under `root`, as switch_root does, but not
  * `keep` and nothing on another filesystem (the new root, whatever is
- * mounted): only entries on the same device as `root` are touched.
+ * mounted): the port deletes only entries on the same device as `root`.
+ * The number of entries left behind.
  */
-export function freeInitramfs(port: Port, root: string, newRoot: string, keep: readonly string[]): void {
+export function freeInitramfs(port: Port, root: string, newRoot: string, keep: readonly string[]): number {
   const rootDev = port.stat(root)?.dev;
   if (rootDev === undefined || port.stat(newRoot)?.dev === rootDev)
     throw new Error(`${newRoot} is not a mounted filesystem`);
-  const kept = new Set([...keep, newRoot]);
-  const walk = (dir: string): boolean => {
-    let empty = true;
-    for (const name of port.list(dir)) {
-      const path = dir === "/" ? `/${name}` : `${dir}/${name}`;
-      const st = port.lstat(path);
-      if (!st || kept.has(path) || st.dev !== rootDev) {
-        empty = false;
-        continue;
-      }
-      try {
-        if (st.kind === "dir") {
-          if (!walk(path) || !port.removeEmptyDir(path)) empty = false;
-        } else port.remove(path);
-      } catch {
-        // Best effort, like switch_root: what cannot go stays.
-        empty = false;
-      }
-    }
-    return empty;
-  };
-  walk(root);
+  return port.removeContents(root, [...keep, newRoot]);
 }

@@ -42,6 +42,7 @@ import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
 import { LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
 import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
+import { removeContentsByWalk } from "./remove-contents.js";
 import type {
   AskOptions,
   CommandResult,
@@ -196,6 +197,10 @@ export class NodePort implements Port {
     } catch {
       return false;
     }
+  }
+
+  removeContents(dir: string, keep: readonly string[]): number {
+    return removeContentsByWalk(this, dir, keep);
   }
 
   copyFile(from: string, to: string): void {

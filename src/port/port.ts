@@ -109,6 +109,12 @@ export interface Port {
   remove(path: string): void;
   /** rmdir: false when not empty or missing. */
   removeEmptyDir(path: string): boolean;
+  /**
+   * What DIR holds, deleted as switch_root deletes the initramfs: only what
+   * is on DIR's own filesystem (a mount below stays, with its directory),
+   * never the paths in KEEP; best effort. The number of entries left.
+   */
+  removeContents(dir: string, keep: readonly string[]): number;
   copyFile(from: string, to: string): void;
   /** cp -af FROM INTO/: modes, owners, times and links; -f replaces what cannot be written over. */
   copyTree(from: string, intoDir: string): void;

@@ -82,6 +82,11 @@ declare module "ramstack:sys" {
     data: string | null,
   ): void;
   export function umount2(target: string, flags: number): void;
+  /** The device is the caller's to close: with autoclear, its last close (after the mount holds it) detaches it. */
+  export function loopAttach(
+    file: string,
+    o?: { readOnly?: boolean; autoclear?: boolean; partScan?: boolean; offset?: number; sizeLimit?: number },
+  ): { path: string; number: number; fd: number };
   export function execve(path: string, argv: readonly string[], env?: Record<string, string>): never;
   export function chdir(path: string): void;
   export function chroot(path: string): void;
@@ -116,6 +121,8 @@ declare module "ramstack:sys" {
     ffree: number;
     flags: number;
   };
+  /** What DIR holds on its own filesystem, deleted but KEEP (and mounts below): the entries left. */
+  export function removeContents(dir: string, keep: readonly string[]): number;
   export function mknod(path: string, mode: number, major: number, minor: number): void;
   export function lgetxattr(path: string, name: string): ArrayBuffer | null;
   export function lsetxattr(path: string, name: string, value: ArrayBuffer | Uint8Array, flags?: number): void;
@@ -124,6 +131,21 @@ declare module "ramstack:sys" {
   export function readLine(fd: number, timeoutMs: number, echo: boolean, prompt?: string): string | null;
   export function utf8Encode(s: string): ArrayBuffer;
   export const MS_MOVE: number;
+  export const MS_RDONLY: number;
+  export const MS_NOSUID: number;
+  export const MS_NODEV: number;
+  export const MS_NOEXEC: number;
+  export const MS_SYNCHRONOUS: number;
+  export const MS_REMOUNT: number;
+  export const MS_DIRSYNC: number;
+  export const MS_NOATIME: number;
+  export const MS_NODIRATIME: number;
+  export const MS_BIND: number;
+  export const MS_REC: number;
+  export const MS_RELATIME: number;
+  export const MS_STRICTATIME: number;
+  export const MS_LAZYTIME: number;
+  export const MS_SILENT: number;
   export const MNT_DETACH: number;
   export const O_RDONLY: number;
   export const O_WRONLY: number;

@@ -8,6 +8,7 @@
 // throwing Exec.
 
 import { defaultPort } from "./default.js";
+import { removeContentsByWalk } from "./remove-contents.js";
 import { join } from "../lib/path.js";
 import type { MountEntry } from "../plan/layout.js";
 import type {
@@ -182,6 +183,11 @@ export class RecordingPort implements Port {
 
   removeEmptyDir(path: string): boolean {
     return this.fs.removeEmptyDir(this.path(path));
+  }
+
+  /** Through the fake's own calls: each deletion is recorded as rm -rf. */
+  removeContents(dir: string, keep: readonly string[]): number {
+    return removeContentsByWalk(this, dir, keep);
   }
 
   copyFile(from: string, to: string): void {
