@@ -146,8 +146,11 @@ function makeFs(img: string, p: PartitionSpec): void {
   if (p.blockSize) args.push("-b", String(p.blockSize));
   if (p.from) args.push("-d", p.from);
   run("mke2fs", [...args, img], { env: REPRODUCIBLE_ENV });
-  // mke2fs -d copies each file's change time, which cannot be set on the source: set it here.
-  const setCtime = ["/", ...paths].map((f) => `set_inode_field "${f}" ctime @${EPOCH}`).join("\n");
+  // mke2fs -d copies each file's change time, which cannot be set on the source, and its access
+  // time, which anything reading the tree meanwhile (a test running beside) moves: set both here.
+  const setCtime = ["/", ...paths]
+    .flatMap((f) => [`set_inode_field "${f}" ctime @${EPOCH}`, `set_inode_field "${f}" atime @${EPOCH}`])
+    .join("\n");
   if (paths.length) run("debugfs", ["-w", "-f", "-", img], { input: setCtime + "\n", env: REPRODUCIBLE_ENV });
 }
 
