@@ -43,6 +43,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -878,6 +879,41 @@ static JSValue js_stat(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     SET_NUM(o, "rdevMajor", major(st.st_rdev));
     SET_NUM(o, "rdevMinor", minor(st.st_rdev));
     return o;
+}
+
+/* finitModule(path, params): load a kernel module from its file, as
+ * modprobe's last step does, without starting a modprobe (a process start
+ * and a read of the module indexes each time, tenths of a second of an
+ * emulated boot). A compressed module (.ko.xz/.zst/.gz) is handed to the
+ * kernel to decompress. A module of that name being loaded by another
+ * process makes the kernel wait for it to finish, then fail with EEXIST:
+ * so a caller that gets EEXIST knows the module is live. */
+static JSValue js_finit_module(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    const char *path = JS_ToCString(ctx, argv[0]);
+    const char *params = NULL;
+    JSValue ret = JS_UNDEFINED;
+    size_t n;
+    int fd, flags = 0;
+
+    if (!path)
+        return JS_EXCEPTION;
+    if (opt_cstr(ctx, argc > 1 ? argv[1] : JS_UNDEFINED, &params)) {
+        JS_FreeCString(ctx, path);
+        return JS_EXCEPTION;
+    }
+    n = strlen(path);
+    if ((n > 3 && !strcmp(path + n - 3, ".xz")) || (n > 4 && !strcmp(path + n - 4, ".zst")) ||
+        (n > 3 && !strcmp(path + n - 3, ".gz")))
+        flags |= 4; /* MODULE_INIT_COMPRESSED_FILE (Linux 5.17) */
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || syscall(SYS_finit_module, fd, params ? params : "", flags) != 0)
+        ret = throw_errno(ctx, "finit_module", path);
+    if (fd >= 0)
+        close(fd);
+    free_cstr(ctx, params);
+    JS_FreeCString(ctx, path);
+    return ret;
 }
 
 /* removeContents(dir, keep) -> entries left: what busybox switch_root's
@@ -1780,6 +1816,7 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_MAGIC_DEF("lstat", 1, js_stat, 1),
     JS_CFUNC_DEF("statfs", 1, js_statfs),
     JS_CFUNC_DEF("removeContents", 2, js_remove_contents),
+    JS_CFUNC_DEF("finitModule", 2, js_finit_module),
     JS_CFUNC_DEF("mknod", 4, js_mknod),
     JS_CFUNC_DEF("lgetxattr", 3, js_lgetxattr),
     JS_CFUNC_DEF("lsetxattr", 4, js_lsetxattr),

@@ -26,6 +26,8 @@ export interface ArchDef {
   serialConsoles: readonly string[];
   /** zdrv's modules: all of the kernel's, or those of the boards the arch's systems run on (src/build/zdrv-select.ts). */
   zdrvModules: "all" | "boards";
+  /** Filesystems whose modules the stub loads in the background while the init starts: what nearly every boot mounts. */
+  stubFilesystems: readonly string[];
 }
 
 export const ARCH: Record<Arch, ArchDef> = {
@@ -39,6 +41,8 @@ export const ARCH: Record<Arch, ArchDef> = {
     initrdModules: [],
     serialConsoles: ["ttyS0"],
     zdrvModules: "all",
+    // A PC's frugal install is on ext4 far more often than on vfat; the union is always overlay.
+    stubFilesystems: ["ext4", "overlay"],
   },
   arm64: {
     triplet: "aarch64-linux-gnu",
@@ -64,6 +68,8 @@ export const ARCH: Record<Arch, ArchDef> = {
     serialConsoles: ["ttyAMA0", "ttyS1"],
     // The Raspberry Pis and virt: other SoCs' drivers would more than double the SD card.
     zdrvModules: "boards",
+    // A Pi card (ramstack image --board): vfat boot partition, ext4 save partition.
+    stubFilesystems: ["vfat", "ext4", "overlay"],
   },
 };
 

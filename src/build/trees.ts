@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
+import { FS_MODULES } from "../plan/filesystems.js";
 import { RUNTIME_JS } from "../plan/layout.js";
 import {
   INITRD_MODULES_DIR,
@@ -113,7 +114,20 @@ export function systemRuntimeTree(root: string, c: Components): void {
   for (const [name, file] of [...c.tools].sort()) copyInto(file, join(dir, "bin", name), 0o755);
 }
 
-export const STUB_INIT = (release: string): string => `#!/bin/busybox sh
+/**
+ * The modules of the filesystems the stub loads ahead, each filesystem's
+ * helpers (charsets, crc32c) before it: once the init sees a filesystem in
+ * /proc/filesystems, what it needs is loaded too.
+ */
+export function stubModules(arch: Arch): string[] {
+  return ARCH[arch].stubFilesystems.flatMap((f) => {
+    const m = FS_MODULES[f];
+    if (!m) throw new Error(`no module is known for the filesystem ${f}`);
+    return [...m.with, m.module];
+  });
+}
+
+export const STUB_INIT = (release: string, preload: readonly string[]): string => `#!/bin/busybox sh
 # ramstack: mount the basics, then run the init on the JavaScript runtime.
 export PATH=/bin:/sbin
 busybox mount -t proc proc /proc
@@ -126,12 +140,14 @@ if [ -e /${INITRD_END} ]; then
   for m in ${INITRD_PLAIN_MODULES}/*.ko; do busybox insmod "$m" 2>/dev/null; done
   busybox mount -t squashfs -o loop,ro ${INITRD_MODULES_IMAGE} ${INITRD_MODULES_DIR} ||
     echo "ramstack: the initrd's drivers (${INITRD_MODULES_IMAGE}) did not mount: only the kernel's own are there"
-  # A head start for the PCI drivers (a board's device-tree ones: of:) while the
-  # init starts: with more than one CPU the two overlap. The init loads what is
-  # still missing, round by round.
-  echo "stub: modprobe -a -q (the PCI and device-tree devices' aliases), in the background while the init starts" > /tmp/bootinit.log
+  # A head start for the PCI drivers (a board's device-tree ones: of:), then the
+  # filesystems nearly every boot mounts, while the init starts: with more than
+  # one CPU the two overlap. The init loads what is still missing, round by
+  # round; a module it needs that is still loading here, it waits for.
+  echo "stub: modprobe -a -q (the PCI and device-tree devices' aliases; ${preload.join(" ")}), in the background while the init starts" > /tmp/bootinit.log
   busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) \
-    $(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:') </dev/null >/dev/null 2>&1 &
+    $(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:') \
+    ${preload.join(" ")} </dev/null >/dev/null 2>&1 &
   exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
 fi
 # The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
@@ -153,7 +169,7 @@ export function initrdTree(
   installBusybox(root, c.busybox, false);
   dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
-  write(root, "init", STUB_INIT(c.kernel.release), 0o755);
+  write(root, "init", STUB_INIT(c.kernel.release, stubModules(c.arch)), 0o755);
   write(root, "ramstack/init.qbc", init.bytecode);
   write(root, "DISTRO_SPECS", specs);
   initrdRuntimeTree(join(root, INITRD_RUNTIME.slice(1)), c);

@@ -94,7 +94,8 @@ export class Init {
     const fresh = deviceAliases("/sys", this.aliasBuses, this.port).filter((a) => !this.aliasesDone.has(a));
     for (const a of fresh) this.aliasesDone.add(a);
     const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
-    if (wanted.length) this.sys.modprobe(wanted);
+    // The stub's background modprobe may be loading some already: the devices are polled for, not waited on here.
+    if (wanted.length) this.sys.modprobe(wanted, { leaveLoading: true });
     return wanted.length > 0;
   }
 

@@ -161,9 +161,9 @@ export class System {
   }
 
   /** Load modules; names that do not resolve are logged, not fatal. */
-  modprobe(names: readonly string[]): void {
+  modprobe(names: readonly string[], o: { leaveLoading?: boolean } = {}): void {
     if (names.length === 0) return;
-    this.act(`modprobe -a -q ${names.join(" ")}`, () => this.port.modprobe(names), true);
+    this.act(`modprobe -a -q ${names.join(" ")}`, () => this.port.modprobe(names, o), true);
   }
 
   /** Whether a module is in the kernel (loaded, or built in with a /sys/module entry). */

@@ -70,6 +70,26 @@ export function moduleSysPath(name: string): string {
     .replace(/-/g, "_")}`;
 }
 
+/**
+ * Whether a module is in the kernel and done starting: a module another
+ * process is still loading has initstate "coming", and what it registers
+ * (a filesystem, a charset vfat needs) may not be there yet. A built-in
+ * module has no initstate.
+ */
+export function moduleIsLive(name: string, port: ModuleStatePort): boolean {
+  return moduleState(name, port) === "live";
+}
+
+type ModuleStatePort = { stat(p: string): unknown; readText(p: string): string | undefined };
+
+/** A module's state: absent, being loaded or unloaded (initstate coming or going), or live (built in too). */
+export function moduleState(name: string, port: ModuleStatePort): "absent" | "loading" | "live" {
+  const dir = moduleSysPath(name);
+  if (port.stat(dir) === null) return "absent";
+  const state = port.readText(`${dir}/initstate`);
+  return state === undefined || state.trim() === "live" ? "live" : "loading";
+}
+
 /** The shell command that loads a gzipped busybox keymap: "$1" is the file. */
 export const LOAD_KEYMAP_SCRIPT = 'busybox zcat "$1" | busybox loadkmap';
 

@@ -40,7 +40,7 @@ import { askOnConsole } from "../sys/console.js";
 import { commandLine, run, runAll } from "../sys/exec.js";
 import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
-import { LOAD_KEYMAP_SCRIPT, moduleSysPath } from "./commands.js";
+import { LOAD_KEYMAP_SCRIPT, moduleIsLive } from "./commands.js";
 import { dumpXattrs, restoreXattrs } from "./node-xattrs.js";
 import { removeContentsByWalk } from "./remove-contents.js";
 import type {
@@ -267,7 +267,7 @@ export class NodePort implements Port {
   }
 
   moduleLoaded(name: string): boolean {
-    return this.stat(moduleSysPath(name)) !== null;
+    return moduleIsLive(name, this);
   }
 
   fsck(target: string): CommandResult {

@@ -139,9 +139,14 @@ export interface Port {
   mounts(): MountEntry[];
 
   // --- modules, tools --------------------------------------------------------
-  /** Load modules; names that do not resolve are not an error. */
-  modprobe(names: readonly string[]): void;
-  /** Whether a module is in the kernel (loaded, or built in with a /sys/module entry). */
+  /**
+   * Load modules; names that do not resolve are not an error. Each is live
+   * on return, one another process is loading included (it is waited for),
+   * unless leaveLoading: coldplug's drivers, whose devices are polled for
+   * anyway, are then left to the process loading them.
+   */
+  modprobe(names: readonly string[], o?: { leaveLoading?: boolean }): void;
+  /** Whether a module is in the kernel and live (loaded and started, or built in with a /sys/module entry). */
   moduleLoaded(name: string): boolean;
   /** e2fsck -p: 0 clean, 1-3 repaired, 4 and up not repaired. */
   fsck(target: string): CommandResult;

@@ -121,6 +121,8 @@ declare module "ramstack:sys" {
     ffree: number;
     flags: number;
   };
+  /** Load a kernel module from its file; EEXIST once another process's load of it has finished. */
+  export function finitModule(path: string, params?: string): void;
   /** What DIR holds on its own filesystem, deleted but KEEP (and mounts below): the entries left. */
   export function removeContents(dir: string, keep: readonly string[]): number;
   export function mknod(path: string, mode: number, major: number, minor: number): void;

@@ -14,6 +14,8 @@ import type { MountEntry } from "../plan/layout.js";
 import { parseMounts } from "../plan/layout.js";
 import type { MountCall } from "./mount-options.js";
 import { mountCall } from "./mount-options.js";
+import type { ModuleIndex } from "./module-index.js";
+import { cmdlineModuleParams, loadOrder, parseModuleIndex } from "./module-index.js";
 import {
   commandLine,
   CRYPTSETUP_LOCK_DIR,
@@ -22,7 +24,8 @@ import {
   LUKS_WRONG_PASSWORD,
   luksFormatArgs,
   luksOpenArgs,
-  moduleSysPath,
+  moduleIsLive,
+  moduleState,
   runtimeTool,
 } from "./commands.js";
 import type {
@@ -405,12 +408,52 @@ export class QuickJsPort implements Port {
     return parseMounts(this.readText("/proc/mounts") ?? "");
   }
 
-  modprobe(names: readonly string[]): void {
-    if (names.length) this.spawn("modprobe", ["-a", "-q", ...names]);
+  /**
+   * modprobe -a -q without a process: the modules and what they need, in
+   * order, through finit_module. A module another process is loading (the
+   * stub's head start) makes the kernel wait for it, so each is live on
+   * return (unless leaveLoading: then it is skipped, and this process loads
+   * the others meanwhile). Names that resolve to nothing, and modules that
+   * fail, are not an error, as with -q.
+   */
+  modprobe(names: readonly string[], o: { leaveLoading?: boolean } = {}): void {
+    if (names.length === 0) return;
+    const m = this.moduleIndex();
+    if (!m) {
+      this.spawn("modprobe", ["-a", "-q", ...names]);
+      return;
+    }
+    for (const name of loadOrder(m.index, names)) {
+      const state = moduleState(name, this);
+      if (state === "live" || (state === "loading" && o.leaveLoading)) continue;
+      try {
+        sys.finitModule(`${m.dir}/${m.index.paths.get(name)!}`, m.params.get(name) ?? "");
+      } catch {
+        // EEXIST: loaded meanwhile by another process (the kernel waited for it). Other failures, as modprobe -q.
+      }
+    }
   }
 
+  /** The module indexes of /lib/modules/KVER, read again when another tree is bound there (a stack's zdrv). */
+  private moduleIndex(): { key: string; dir: string; index: ModuleIndex; params: Map<string, string> } | null {
+    const dir = `/lib/modules/${this.kernelRelease()}`;
+    const st = tryStat(sys.stat, `${dir}/modules.dep`);
+    if (!st) return null;
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeSec}`;
+    if (this.modules?.key !== key) {
+      const index = parseModuleIndex(
+        this.readText(`${dir}/modules.dep`) ?? "",
+        this.readText(`${dir}/modules.alias`) ?? "",
+      );
+      this.modules = { key, dir, index, params: cmdlineModuleParams(this.readText("/proc/cmdline") ?? "") };
+    }
+    return this.modules;
+  }
+
+  private modules: { key: string; dir: string; index: ModuleIndex; params: Map<string, string> } | null = null;
+
   moduleLoaded(name: string): boolean {
-    return this.stat(moduleSysPath(name)) !== null;
+    return moduleIsLive(name, this);
   }
 
   fsck(target: string): CommandResult {
