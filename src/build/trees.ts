@@ -12,6 +12,7 @@ import {
   INITRD_MODULES_IMAGE,
   INITRD_PLAIN_MODULES,
   INITRD_RUNTIME,
+  STUB_MODPROBE_PID,
   SYSTEM_RUNTIME,
 } from "../port/commands.js";
 import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
@@ -148,6 +149,7 @@ if [ -e /${INITRD_END} ]; then
   busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) \
     $(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:') \
     ${preload.join(" ")} </dev/null >/dev/null 2>&1 &
+  echo $! > ${STUB_MODPROBE_PID}
   exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
 fi
 # The kernel drops what does not fit in RAM when it unpacks the initrd, silently.

@@ -12,6 +12,7 @@ import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
 import type { FileTree } from "../plan/tree.js";
 import type { Plan, Question } from "../plan/types.js";
+import { STUB_MODPROBE_PID } from "../port/commands.js";
 import type { Port } from "../port/port.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
@@ -24,6 +25,9 @@ import { System } from "./system.js";
 import { CARD, planCardGrowth } from "./grow-card.js";
 
 const POLL_MS = 100;
+/** The longest the switch waits for the stub's background modprobe, and how often it looks. */
+const STUB_MODPROBE_WAIT_MS = 10_000;
+const STUB_MODPROBE_POLL_MS = 20;
 /** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
 const PASSWORD_TIMEOUT_SEC = 60;
 
@@ -237,7 +241,7 @@ export class Init {
       const mark = this.sys.mark();
       try {
         if (plan.fatal) throw new Error(plan.fatal);
-        this.run(plan, cmdline);
+        await this.run(plan, cmdline);
       } catch (e) {
         this.sys.rollback(mark);
         // The save's partition goes back to its own name: the next attempt may not use it as the save.
@@ -319,7 +323,28 @@ export class Init {
     return kept ? { use: true, upgrade: again.upgrade } : { use: false, reason: again.upgrade.reason };
   }
 
-  private run(plan: Plan, cmdline: string): void {
+  /**
+   * The stub's background modprobe (drivers it was given a head start on)
+   * holds the initrd's driver image open while it runs: the switch must
+   * not find it busy, or the image stays in RAM for good. It is waited for,
+   * a few seconds at most. A process that has ended but not been reaped
+   * (this init is its parent) is a zombie, which counts as ended.
+   */
+  private async waitForStubModprobe(): Promise<void> {
+    const pid = Number(this.port.readText(STUB_MODPROBE_PID)?.trim() ?? "");
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    const running = (): boolean => {
+      const stat = this.port.readText(`/proc/${pid}/stat`);
+      const state = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      return state !== undefined && state !== "" && state !== "Z" && state !== "X";
+    };
+    if (!running()) return;
+    const started = this.port.now();
+    while (running() && this.port.now() - started < STUB_MODPROBE_WAIT_MS) await this.port.sleep(STUB_MODPROBE_POLL_MS);
+    this.log.debug(`waited ${this.port.now() - started} ms for the stub's background modprobe to end`);
+  }
+
+  private async run(plan: Plan, cmdline: string): Promise<void> {
     const outcome: Outcome = newOutcome();
     const hooks: Hooks = {
       password: (prompt) => this.port.ask(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
@@ -336,6 +361,7 @@ export class Init {
     this.log.console(
       `Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`,
     );
+    await this.waitForStubModprobe();
     this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.log`, this.port.readText(this.log.file) ?? "");
     runSteps(ctx, last);
   }

@@ -28,6 +28,8 @@ export const SYSTEM_RUNTIME = "/usr/lib/ramstack/runtime";
 export const INITRD_MODULES_IMAGE = "/ramstack/modules.sfs";
 export const INITRD_PLAIN_MODULES = "/ramstack/modules";
 export const INITRD_MODULES_DIR = "/lib/modules";
+/** The stub's background modprobe's PID: it holds INITRD_MODULES_DIR until it ends, and the switch unmounts that. */
+export const STUB_MODPROBE_PID = "/tmp/stub-modprobe.pid";
 /** Where the init mounts the main SFS (Puppy's name). */
 export const MAIN_SFS_MOUNT = "/pup_ro2";
 /** Where the runtime's programs are looked for, in order. */

@@ -52,6 +52,9 @@ describe("the init on the recording fake", () => {
       "/sys/block/vda/vda1/partition": "1\n",
       "/sys/block/vda/vda1/size": "200000\n",
       "/tmp/.keep": "",
+      // The stub's background modprobe, still running (state S): the switch waits for it, 10 s at most.
+      "/tmp/stub-modprobe.pid": "4242\n",
+      "/proc/4242/stat": "4242 (modprobe) S 1 1 1 0 -1 4194560\n",
     });
     // The partition's superblock is a real ext4 one, labelled as the build's disks are.
     mkdirSync(join(root, "dev"), { recursive: true });
@@ -124,5 +127,9 @@ describe("the init on the recording fake", () => {
     assert.equal(json.plan.pupmode, 5);
     assert.equal(json.outcome.steps.at(-1)?.name, "the hand-over");
     assert.equal(readFileSync(join(partition, "tinysave.4fs"), "utf8"), "not a filesystem");
+    const waited = /waited (\d+) ms for the stub's background modprobe to end/.exec(
+      readFileSync(join(union, "initrd/tmp/bootinit.log"), "utf8"),
+    );
+    assert.ok(waited && Number(waited[1]) >= 10_000, "the switch waited for the stub's modprobe, up to its limit");
   });
 });
