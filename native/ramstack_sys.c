@@ -2,8 +2,9 @@
  * ramstack:sys: the Linux calls ramstack's init and saver need that QuickJS's
  * own `os` and `std` modules do not offer (mounts, loop devices, execve
  * without a fork, durable writes, ownership, nanosecond times, device nodes,
- * xattrs, a console prompt with a timeout) plus UTF-8 and SHA-256, which the
- * engine lacks and the init would otherwise have to do slowly in JavaScript.
+ * xattrs, a console prompt with a timeout, loading a kernel module, and
+ * switch_root's clean-up) plus UTF-8 and SHA-256, which the engine lacks and
+ * the init would otherwise have to do slowly in JavaScript.
  *
  *     import * as sys from "ramstack:sys";
  *
