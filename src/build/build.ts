@@ -37,17 +37,7 @@ import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs
 import { mergedUsrModules } from "./merged-usr.js";
 import { taskKey, taskLayer } from "./task-layer.js";
 import { taskDef, TASKS } from "../tasks/table.js";
-import {
-  distroSpecs,
-  initrdTree,
-  layerTree,
-  planLayers,
-  sfsName,
-  STUB_INIT,
-  stubModules,
-  tinyRootfs,
-  zdrvTree,
-} from "./trees.js";
+import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
 
 /** NAME=VERSION as Debian names a package, without another arch's ":arm64" (build.json says the arch). */
 const debLabel = (p: FetchedDeb): string => `${p.name.split(":")[0]}=${p.version}`;
@@ -186,7 +176,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     initrdCompression,
     profile: o.profile.name,
     initrdModules: initrdModules(arch),
-    stubInit: STUB_INIT(c.kernel.release, stubModules(c.arch)),
+    stubInit: STUB_INIT(c.kernel.release, c.arch),
     debExcludes: DEB_EXCLUDES,
     ...hostFacts(),
   };

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSyn
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES } from "../plan/luks.js";
+import { moduleName } from "../port/module-index.js";
 import type { Arch } from "./arch.js";
 import { ARCH } from "./arch.js";
 
@@ -70,15 +71,10 @@ export function moduleIndex(root: string, kver: string): { paths: Map<string, st
   const text = readFileSync(join(root, "lib/modules", kver, "modules.dep"), "utf8");
   const paths = new Map<string, string>();
   const deps = new Map<string, string[]>();
-  const nameOf = (p: string): string =>
-    p
-      .slice(p.lastIndexOf("/") + 1)
-      .replace(/\.ko(\.\w+)?$/, "")
-      .replace(/-/g, "_");
   for (const line of text.split("\n")) {
     const [mod, rest] = line.split(":");
     if (!mod) continue;
-    paths.set(nameOf(mod), mod);
+    paths.set(moduleName(mod), mod);
     deps.set(mod, (rest ?? "").trim().split(/\s+/).filter(Boolean));
   }
   return { paths, deps };

@@ -120,7 +120,7 @@ export function systemRuntimeTree(root: string, c: Components): void {
  * helpers (charsets, crc32c) before it: once the init sees a filesystem in
  * /proc/filesystems, what it needs is loaded too.
  */
-export function stubModules(arch: Arch): string[] {
+function stubModules(arch: Arch): string[] {
   return ARCH[arch].stubFilesystems.flatMap((f) => {
     const m = FS_MODULES[f];
     if (!m) throw new Error(`no module is known for the filesystem ${f}`);
@@ -128,7 +128,7 @@ export function stubModules(arch: Arch): string[] {
   });
 }
 
-export const STUB_INIT = (release: string, preload: readonly string[]): string => `#!/bin/busybox sh
+export const STUB_INIT = (release: string, arch: Arch, preload = stubModules(arch)): string => `#!/bin/busybox sh
 # ramstack: mount the basics, then run the init on the JavaScript runtime.
 export PATH=/bin:/sbin
 busybox mount -t proc proc /proc
@@ -171,7 +171,7 @@ export function initrdTree(
   installBusybox(root, c.busybox, false);
   dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
-  write(root, "init", STUB_INIT(c.kernel.release, stubModules(c.arch)), 0o755);
+  write(root, "init", STUB_INIT(c.kernel.release, c.arch), 0o755);
   write(root, "ramstack/init.qbc", init.bytecode);
   write(root, "DISTRO_SPECS", specs);
   initrdRuntimeTree(join(root, INITRD_RUNTIME.slice(1)), c);

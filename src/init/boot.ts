@@ -334,9 +334,10 @@ export class Init {
     const pid = Number(this.port.readText(STUB_MODPROBE_PID)?.trim() ?? "");
     if (!Number.isInteger(pid) || pid <= 0) return;
     const running = (): boolean => {
-      const stat = this.port.readText(`/proc/${pid}/stat`);
-      const state = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      return state !== undefined && state !== "" && state !== "Z" && state !== "X";
+      // The state is the field after the command's "(name)", which may itself hold spaces or parentheses.
+      const stat = this.port.readText(`/proc/${pid}/stat`) ?? "";
+      const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
+      return state !== "" && state !== "Z" && state !== "X";
     };
     if (!running()) return;
     const started = this.port.now();

@@ -7,6 +7,7 @@ import { FS_ALIASES, FS_MODULES } from "../plan/filesystems.js";
 import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js";
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
+import { eachLine, moduleName } from "../port/module-index.js";
 import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { identifyPath } from "../sys/blkid.js";
@@ -120,15 +121,7 @@ export function initrdFacts(root = "/", port: Port = defaultPort()): Machine["in
 
 /** Filesystems whose modules the initrd carries: they are loaded when first mounted. */
 export function moduleFilesystems(modulesDep: string, fsModules: Record<string, { module: string }>): string[] {
-  const present = new Set(
-    modulesDep.split("\n").map((l) =>
-      l
-        .split(":")[0]!
-        .replace(/^.*\//, "")
-        .replace(/\.ko(\.\w+)?$/, "")
-        .replace(/-/g, "_"),
-    ),
-  );
+  const present = new Set(modulesDep.split("\n").map((l) => moduleName(l.split(":")[0]!)));
   return Object.entries(fsModules)
     .filter(([, m]) => present.has(m.module))
     .map(([fs]) => fs);
@@ -154,18 +147,13 @@ export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port
 
 /** The buses modules.alias names (pci, usb, virtio, …): devices on other buses have no driver here. */
 export function aliasBuses(modulesAlias: string): Set<string> {
-  // A scan with indexOf: a multiline regular expression over a thousand lines is slow on the init's engine.
+  // Line by line with indexOf: a multiline regular expression over a thousand lines is slow on the init's engine.
   const buses = new Set<string>();
-  for (let at = 0; at < modulesAlias.length;) {
-    let end = modulesAlias.indexOf("\n", at);
-    if (end < 0) end = modulesAlias.length;
-    const colon = modulesAlias.startsWith("alias ", at) ? modulesAlias.indexOf(":", at + 6) : -1;
-    if (colon > 0 && colon < end) {
-      const bus = modulesAlias.slice(at + 6, colon);
-      if (/^[\w-]+$/.test(bus)) buses.add(bus);
-    }
-    at = end + 1;
-  }
+  eachLine(modulesAlias, (line) => {
+    const colon = line.startsWith("alias ") ? line.indexOf(":", 6) : -1;
+    const bus = colon > 0 ? line.slice(6, colon) : "";
+    if (/^[\w-]+$/.test(bus)) buses.add(bus);
+  });
   // CPU feature modules (crypto acceleration, frequency scaling) reach no disk; the running system loads them.
   buses.delete("cpu");
   return buses;

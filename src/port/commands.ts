@@ -2,6 +2,8 @@
 // how a command line is shown, how a failure reads, where the runtime's own
 // tools are, and cryptsetup's arguments. No engine-specific code here.
 
+import { moduleName } from "./module-index.js";
+
 /** A command as a shell would take it back: words quoted only when needed. */
 export function commandLine(cmd: string, args: readonly string[]): string {
   return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
@@ -66,10 +68,7 @@ export function runtimeTool(name: string, exists: (path: string) => boolean): To
 
 /** The /sys/module entry a loaded (or built-in) module has. */
 export function moduleSysPath(name: string): string {
-  return `/sys/module/${name
-    .replace(/\.ko(\.\w+)?$/, "")
-    .replace(/^.*\//, "")
-    .replace(/-/g, "_")}`;
+  return `/sys/module/${moduleName(name)}`;
 }
 
 /**

@@ -131,6 +131,14 @@ function fromHex(h: string): Uint8Array {
   return out;
 }
 
+/** A module tree's indexes as read (KEY: modules.dep's identity) and the command line's module parameters. */
+interface LoadedModuleIndex {
+  key: string;
+  dir: string;
+  index: ModuleIndex;
+  params: Map<string, string>;
+}
+
 /** A mount's failure in the one format: the command it stands for, then the system call's error. */
 function mountFailing(shown: string, fn: () => void): void {
   try {
@@ -435,7 +443,7 @@ export class QuickJsPort implements Port {
   }
 
   /** The module indexes of /lib/modules/KVER, read again when another tree is bound there (a stack's zdrv). */
-  private moduleIndex(): { key: string; dir: string; index: ModuleIndex; params: Map<string, string> } | null {
+  private moduleIndex(): LoadedModuleIndex | null {
     const dir = `/lib/modules/${this.kernelRelease()}`;
     const st = tryStat(sys.stat, `${dir}/modules.dep`);
     if (!st) return null;
@@ -450,7 +458,7 @@ export class QuickJsPort implements Port {
     return this.modules;
   }
 
-  private modules: { key: string; dir: string; index: ModuleIndex; params: Map<string, string> } | null = null;
+  private modules: LoadedModuleIndex | null = null;
 
   moduleLoaded(name: string): boolean {
     return moduleIsLive(name, this);
