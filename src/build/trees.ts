@@ -12,9 +12,11 @@ import {
   INITRD_MODULES_IMAGE,
   INITRD_PLAIN_MODULES,
   INITRD_RUNTIME,
+  STUB_MODPROBE_ALIASES,
   STUB_MODPROBE_PID,
   SYSTEM_RUNTIME,
 } from "../port/commands.js";
+import { setBootTunablesSh } from "../init/boot-tunables.js";
 import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
 import { installKeymaps } from "./keymaps.js";
 import type { Compression } from "./squashfs.js";
@@ -27,7 +29,7 @@ import type { FetchedDeb } from "./cache.js";
 import { debClosure, extractDeb, fetchDeb, hostDebArch } from "./cache.js";
 import type { ExtraLayer, LayerRecipe, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, DEB_NEVER, EXTRA_LAYERS } from "./profiles.js";
-import { initrdModules, installModules, moduleClosure } from "./modules.js";
+import { initrdModules, installModules, moduleClosure, writeModuleIndexJson } from "./modules.js";
 import type { Arch } from "./arch.js";
 import { ARCH, debFor } from "./arch.js";
 
@@ -134,6 +136,8 @@ export PATH=/bin:/sbin
 busybox mount -t proc proc /proc
 busybox mount -t sysfs sysfs /sys
 busybox mount -t devtmpfs devtmpfs /dev
+# The boot's kernel settings (src/init/boot-tunables.ts); the init puts the old ones back at the switch.
+${setBootTunablesSh()}
 # The initrd's last file: without it the kernel did not unpack it whole.
 if [ -e /${INITRD_END} ]; then
   # The drivers are a squashfs image (in RAM a third of their size, and gone at
@@ -141,14 +145,19 @@ if [ -e /${INITRD_END} ]; then
   for m in ${INITRD_PLAIN_MODULES}/*.ko; do busybox insmod "$m" 2>/dev/null; done
   busybox mount -t squashfs -o loop,ro ${INITRD_MODULES_IMAGE} ${INITRD_MODULES_DIR} ||
     echo "ramstack: the initrd's drivers (${INITRD_MODULES_IMAGE}) did not mount: only the kernel's own are there"
-  # A head start for the PCI drivers (a board's device-tree ones: of:), then the
-  # filesystems nearly every boot mounts, while the init starts: with more than
-  # one CPU the two overlap. The init loads what is still missing, round by
-  # round; a module it needs that is still loading here, it waits for.
-  echo "stub: modprobe -a -q (the PCI and device-tree devices' aliases; ${preload.join(" ")}), in the background while the init starts" > /tmp/bootinit.log
-  busybox modprobe -a -q $(busybox cat /sys/bus/pci/devices/*/modalias 2>/dev/null) \
-    $(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:') \
-    ${preload.join(" ")} </dev/null >/dev/null 2>&1 &
+  # A head start for a board's device-tree drivers (of:), then the filesystems
+  # nearly every boot mounts, while the init starts: with more than one CPU
+  # the two overlap. The init loads the PCI devices' drivers itself (the disk
+  # controllers first, one at a time, until the boot's partitions are found)
+  # and what is still missing; a module it needs that is still loading here,
+  # it waits for.
+  echo "stub: modprobe -a -q (the device-tree devices' aliases; ${preload.join(" ")}), in the background while the init starts" > /tmp/bootinit.log
+  # The init leaves these aliases to it while it runs.
+  # (Only a machine with a device tree has them: a PC starts no process for it.)
+  aliases=
+  [ -d /proc/device-tree ] && aliases=$(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:')
+  echo $aliases > ${STUB_MODPROBE_ALIASES}
+  busybox modprobe -a -q $aliases ${preload.join(" ")} </dev/null >/dev/null 2>&1 &
   echo $! > ${STUB_MODPROBE_PID}
   exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
 fi
@@ -197,6 +206,7 @@ function initrdDriverImage(
   const tree = `${root}.modules`;
   rmSync(tree, { recursive: true, force: true });
   installModules(c.kernel.root, c.kernel.release, files, tree);
+  writeModuleIndexJson(tree, c.kernel.release);
   const plain = join(root, INITRD_PLAIN_MODULES.slice(1));
   mkdirSync(plain, { recursive: true });
   for (const f of files.filter((f) => /\/(loop|squashfs)\.ko$/.test(f)))

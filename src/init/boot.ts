@@ -12,7 +12,7 @@ import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
 import type { FileTree } from "../plan/tree.js";
 import type { Plan, Question } from "../plan/types.js";
-import { STUB_MODPROBE_PID } from "../port/commands.js";
+import { INITRD_MODULES_DIR, STUB_MODPROBE_ALIASES, STUB_MODPROBE_PID } from "../port/commands.js";
 import type { Port } from "../port/port.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
@@ -20,14 +20,15 @@ import type { Hooks, Outcome } from "./execute.js";
 import { newOutcome, runSteps, SaveError } from "./execute.js";
 import { translator } from "./messages.js";
 import { bootSteps, NEW_ROOT, switchSteps } from "./ops.js";
-import { aliasBuses, deviceAliases, initrdFacts, MountedTree, probeMachine } from "./probe.js";
+import { aliasBuses, deviceAliases, driverBuses, initrdFacts, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
 import { CARD, planCardGrowth } from "./grow-card.js";
 
 const POLL_MS = 100;
-/** The longest the switch waits for the stub's background modprobe, and how often it looks. */
+/** PCI devices whose drivers may lead to the boot's disks: storage (01), keyboards (09), USB (0c03) and SD hosts (0805). */
+const BOOT_PCI_CLASS = /bc(?:01|09)sc|bc0csc03|bc08sc05/i;
+/** How long the stub's background modprobe may load drivers before a device still missing counts as late (waitdev). */
 const STUB_MODPROBE_WAIT_MS = 10_000;
-const STUB_MODPROBE_POLL_MS = 20;
 /** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
 const PASSWORD_TIMEOUT_SEC = 60;
 
@@ -91,16 +92,101 @@ export class Init {
     return listBlockDisks({ sys: "/sys", dev: "/dev" }, this.port);
   }
 
-  /** Load drivers for devices not seen yet; true when something new was loaded. */
+  /**
+   * Load drivers for devices not seen yet, a round at a time; true when
+   * something was loaded (the disks are looked at again before the next).
+   *
+   * - The devices the stub's background modprobe was given are left to it
+   *   while it runs (loading the same drivers here would only wait for
+   *   it); once it has ended, they get one look here too.
+   * - Devices on buses other than PCI (virtio, USB, MMC, …) first, all at
+   *   once: they are the disks themselves, or their cards and hubs.
+   * - Then the PCI controllers that may lead to the boot's disks (storage,
+   *   USB, SD hosts, keyboards), one driver per round, the one with the
+   *   fewest bytes to load first: once the boot's partitions are found,
+   *   the rest are loaded in the background (startLeftDrivers), and a
+   *   disk controller with no disk behind it costs the boot nothing.
+   * - Other PCI devices (bridges, video, sound, network) are left for then.
+   */
   coldplug(): boolean {
+    const a = this.newAliases();
+    if (a.buses.length) {
+      this.sys.modprobe(a.buses, { leaveLoading: true });
+      for (const x of a.buses) this.aliasesDone.add(x);
+      return true;
+    }
+    if (a.controllers.length === 0) return false;
+    const bytes = new Map(a.controllers.map((x) => [x, this.port.moduleLoadBytes([x])]));
+    const next = [...a.controllers].sort((x, y) => bytes.get(x)! - bytes.get(y)! || (x < y ? -1 : 1))[0]!;
+    this.aliasesDone.add(next);
+    this.sys.modprobe([next], { leaveLoading: true });
+    return true;
+  }
+
+  /** The devices' aliases not dealt with yet, by who loads their drivers and when. */
+  private newAliases(): { buses: string[]; controllers: string[]; later: string[] } {
     // Only buses the initrd has drivers for (pci, usb, virtio, …): modprobe skips matching the rest (acpi, platform, …).
-    this.aliasBuses ??= aliasBuses(this.port.readText(`/lib/modules/${this.port.kernelRelease()}/modules.alias`) ?? "");
-    const fresh = deviceAliases("/sys", this.aliasBuses, this.port).filter((a) => !this.aliasesDone.has(a));
-    for (const a of fresh) this.aliasesDone.add(a);
-    const wanted = fresh.filter((a) => this.aliasBuses!.has(a.slice(0, a.indexOf(":"))));
-    // The stub's background modprobe may be loading some already: the devices are polled for, not waited on here.
-    if (wanted.length) this.sys.modprobe(wanted, { leaveLoading: true });
-    return wanted.length > 0;
+    // From the port's module index when it has one (read once, for modprobe too), else from modules.alias.
+    const fromIndex = this.aliasBuses ? null : this.port.moduleAliasBuses();
+    this.aliasBuses ??= fromIndex
+      ? driverBuses(fromIndex)
+      : aliasBuses(this.port.readText(`/lib/modules/${this.port.kernelRelease()}/modules.alias`) ?? "");
+    this.stubAliases ??= new Set((this.port.readText(STUB_MODPROBE_ALIASES) ?? "").split(/\s+/).filter(Boolean));
+    const stubBusy = this.stubModprobeRunning();
+    if (!stubBusy) {
+      for (const x of this.leftToStub) this.aliasesDone.delete(x);
+      this.leftToStub.clear();
+    }
+    const out = { buses: [] as string[], controllers: [] as string[], later: [] as string[] };
+    for (const x of deviceAliases("/sys", this.aliasBuses, this.port)) {
+      if (this.aliasesDone.has(x)) continue;
+      if (!this.aliasBuses.has(x.slice(0, x.indexOf(":")))) this.aliasesDone.add(x);
+      else if (stubBusy && this.stubAliases.has(x)) {
+        this.aliasesDone.add(x);
+        this.leftToStub.add(x);
+      } else if (!x.startsWith("pci:")) out.buses.push(x);
+      else (BOOT_PCI_CLASS.test(x) ? out.controllers : out.later).push(x);
+    }
+    return out;
+  }
+
+  /**
+   * The drivers of the devices the boot did not need (left for later by
+   * coldplug), loaded in the background at the lowest priority: they end
+   * in the new system, where the initrd's driver image they read goes
+   * with the last of them.
+   */
+  private startLeftDrivers(): void {
+    const a = this.newAliases();
+    const left = [...a.controllers, ...a.later];
+    if (left.length === 0) return;
+    for (const x of left) this.aliasesDone.add(x);
+    this.sys.modprobeInBackground(left, INITRD_MODULES_DIR);
+  }
+
+  private readonly leftToStub = new Set<string>();
+
+  private stubAliases: Set<string> | undefined;
+  private stubEnded = false;
+
+  private stubModprobePid(): number {
+    const pid = Number(this.port.readText(STUB_MODPROBE_PID)?.trim() ?? "");
+    return Number.isInteger(pid) && pid > 0 ? pid : 0;
+  }
+
+  /**
+   * Whether the stub's background modprobe still runs. A process that has
+   * ended but not been reaped (this init is its parent) is a zombie, which
+   * counts as ended.
+   */
+  private stubModprobeRunning(): boolean {
+    if (this.stubEnded) return false;
+    const pid = this.stubModprobePid();
+    // The state is the field after the command's "(name)", which may itself hold spaces or parentheses.
+    const stat = pid ? (this.port.readText(`/proc/${pid}/stat`) ?? "") : "";
+    const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
+    this.stubEnded = state === "" || state === "Z" || state === "X";
+    return !this.stubEnded;
   }
 
   private cardChecked = false;
@@ -193,11 +279,8 @@ export class Init {
   async plan(cmdline: string): Promise<Plan> {
     let lastDevices = "";
     let plan: Plan | null = null;
+    let loaded = false;
     for (;;) {
-      // Drivers bring buses with devices of their own (PCI, then virtio or
-      // USB): load round after round before looking, not once per poll.
-      let loaded = false;
-      while (this.coldplug()) loaded = true;
       // Each listing reads every partition's superblock: once per look.
       let disks = this.disks();
       if (await this.growCard(disks)) disks = this.disks();
@@ -206,13 +289,19 @@ export class Init {
         lastDevices = key;
         plan = this.planNow(cmdline, this.answers, disks);
       }
-      if (plan.pending.length === 0 || this.waitedMs / 1000 >= plan.waitdev) {
-        if (plan.pending.length)
-          this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
+      if (plan.pending.length === 0) return plan;
+      // A round of drivers, then another look: each may bring disks, or buses with devices of their own (virtio,
+      // USB). Until there are no more to try, the devices are not late.
+      loaded = this.coldplug();
+      if (loaded) continue;
+      if (this.waitedMs / 1000 >= plan.waitdev) {
+        this.log.console(`Gave up waiting after ${plan.waitdev} s for: ${plan.pending.join(", ")}`);
         return plan;
       }
       await this.port.sleep(this.pollMs);
-      this.waitedMs += this.pollMs;
+      // While the stub's modprobe loads drivers (for a while at most), the devices are not late yet.
+      if (!this.stubModprobeRunning() || this.port.now() - this.started >= STUB_MODPROBE_WAIT_MS)
+        this.waitedMs += this.pollMs;
     }
   }
 
@@ -323,28 +412,6 @@ export class Init {
     return kept ? { use: true, upgrade: again.upgrade } : { use: false, reason: again.upgrade.reason };
   }
 
-  /**
-   * The stub's background modprobe (drivers it was given a head start on)
-   * holds the initrd's driver image open while it runs: the switch must
-   * not find it busy, or the image stays in RAM for good. It is waited for,
-   * a few seconds at most. A process that has ended but not been reaped
-   * (this init is its parent) is a zombie, which counts as ended.
-   */
-  private async waitForStubModprobe(): Promise<void> {
-    const pid = Number(this.port.readText(STUB_MODPROBE_PID)?.trim() ?? "");
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    const running = (): boolean => {
-      // The state is the field after the command's "(name)", which may itself hold spaces or parentheses.
-      const stat = this.port.readText(`/proc/${pid}/stat`) ?? "";
-      const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
-      return state !== "" && state !== "Z" && state !== "X";
-    };
-    if (!running()) return;
-    const started = this.port.now();
-    while (running() && this.port.now() - started < STUB_MODPROBE_WAIT_MS) await this.port.sleep(STUB_MODPROBE_POLL_MS);
-    this.log.debug(`waited ${this.port.now() - started} ms for the stub's background modprobe to end`);
-  }
-
   private async run(plan: Plan, cmdline: string): Promise<void> {
     const outcome: Outcome = newOutcome();
     const hooks: Hooks = {
@@ -362,7 +429,14 @@ export class Init {
     this.log.console(
       `Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`,
     );
-    await this.waitForStubModprobe();
+    this.startLeftDrivers();
+    if (this.stubModprobeRunning())
+      this.log.debug(
+        "the stub's background modprobe still runs: it ends in the new system; the initrd's driver image it reads is detached, and goes with it",
+      );
+    const status = this.port.readText("/proc/self/status") ?? "";
+    const kib = (k: string): string => new RegExp(`^${k}:\\s*(\\d+ kB)`, "m").exec(status)?.[1] ?? "?";
+    this.log.debug(`the init's memory at the switch: ${kib("VmRSS")} (at most ${kib("VmHWM")})`);
     this.port.writeText(`${NEW_ROOT}/initrd/tmp/bootinit.log`, this.port.readText(this.log.file) ?? "");
     runSteps(ctx, last);
   }

@@ -214,8 +214,15 @@ function perform(ctx: ExecuteContext, o: Op, skipped: ReadonlySet<string>): void
       copyTreeInto(port, o.from, o.into);
       return;
     case "umount-if-mounted":
-      if (sys.isMounted(o.target) && !sys.umount(o.target))
-        log.console(`Warning: ${o.target} is busy, so it stays in RAM (${o.why})`);
+      if (sys.unmountedInBackground(o.target)) {
+        log.debug(`${o.target} is left to the background job that reads it: it unmounts it when done (${o.why})`);
+        return;
+      }
+      if (sys.isMounted(o.target) && !sys.umount(o.target)) {
+        // Busy (a process still reads it): detached now, it goes when its last user ends.
+        if (sys.detach(o.target)) log.debug(`${o.target} is busy: detached (${o.why})`);
+        else log.console(`Warning: ${o.target} is busy, so it stays in RAM (${o.why})`);
+      }
       return;
     case "shell":
       sys.shell(o.message);

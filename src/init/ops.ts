@@ -68,7 +68,7 @@ export type Op =
   /** Every /pup_* and /mnt/* mount moves under the new root's /initrd. */
   | { op: "move-under-initrd"; newRoot: string }
   | { op: "copy-tree"; from: string; into: string }
-  /** Unmounted when mounted; a failure is a warning (what stays mounted only costs RAM). */
+  /** Unmounted when mounted; busy, detached (umount -l); a failure is a warning (what stays mounted only costs RAM). */
   | { op: "umount-if-mounted"; target: string; why: string }
   | { op: "shell"; message: string }
   | { op: "switch-root"; newRoot: string };
@@ -134,7 +134,7 @@ export function describeOp(o: Op): string {
     case "copy-tree":
       return `cp -a ${o.from}/. ${o.into}`;
     case "umount-if-mounted":
-      return `umount ${o.target} (if mounted: ${o.why})`;
+      return `umount ${o.target} (if mounted; umount -l if busy: ${o.why})`;
     case "shell":
       return `sh (${o.message})`;
     case "switch-root":

@@ -148,12 +148,17 @@ export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port
 /** The buses modules.alias names (pci, usb, virtio, …): devices on other buses have no driver here. */
 export function aliasBuses(modulesAlias: string): Set<string> {
   // Line by line with indexOf: a multiline regular expression over a thousand lines is slow on the init's engine.
-  const buses = new Set<string>();
+  const named: string[] = [];
   eachLine(modulesAlias, (line) => {
     const colon = line.startsWith("alias ") ? line.indexOf(":", 6) : -1;
-    const bus = colon > 0 ? line.slice(6, colon) : "";
-    if (/^[\w-]+$/.test(bus)) buses.add(bus);
+    if (colon > 0) named.push(line.slice(6, colon));
   });
+  return driverBuses(named);
+}
+
+/** Of the buses alias patterns name, those coldplug reads devices of. */
+export function driverBuses(named: Iterable<string>): Set<string> {
+  const buses = new Set([...named].filter((b) => /^[\w-]+$/.test(b)));
   // CPU feature modules (crypto acceleration, frequency scaling) reach no disk; the running system loads them.
   buses.delete("cpu");
   return buses;

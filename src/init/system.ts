@@ -8,7 +8,9 @@ import { FS_MODULES, KERNEL_FS_NAME } from "../plan/filesystems.js";
 import { WHITEOUT_DEV } from "../plan/overlay.js";
 import type { MountSpec, Port } from "../port/port.js";
 import { LUKS_MODULES } from "../plan/luks.js";
+import { commandLine } from "../port/commands.js";
 import type { BootLog } from "./bootlog.js";
+import { restoreBootTunables, savedBootTunables } from "./boot-tunables.js";
 
 export type { MountSpec };
 export { FS_MODULES };
@@ -37,8 +39,7 @@ export class System {
         this.act(`cryptsetup close ${m.mapper}`, () => this.port.luksClose(m.mapper), true);
         continue;
       }
-      if (this.isMounted(m.target) && !this.umount(m.target))
-        this.act(`umount -l ${m.target}`, () => this.port.umount(m.target, true), true);
+      if (this.isMounted(m.target) && !this.umount(m.target)) this.detach(m.target);
     }
   }
 
@@ -160,10 +161,41 @@ export class System {
     return this.act(`umount ${target}`, () => this.port.umount(target), true) === true;
   }
 
+  /** umount -l: out of the tree now, unmounted when its last user lets go. */
+  detach(target: string): boolean {
+    return this.act(`umount -l ${target}`, () => this.port.umount(target, true), true) === true;
+  }
+
   /** Load modules; names that do not resolve are logged, not fatal. */
   modprobe(names: readonly string[], o: { leaveLoading?: boolean } = {}): void {
     if (names.length === 0) return;
     this.act(`modprobe -a -q ${names.join(" ")}`, () => this.port.modprobe(names, o), true);
+  }
+
+  /**
+   * modprobe -a -q at the lowest priority, not waited for: drivers the boot
+   * does not need. It goes on after the switch, in the initramfs's root
+   * (the init's child: the system's init reaps it), so what it uses stays
+   * until it is done: `modulesDir` stays mounted and the initramfs keeps
+   * busybox (the switch deletes the rest); then it unmounts the one
+   * (lazily: another reader may still hold it) and deletes the other.
+   */
+  modprobeInBackground(names: readonly string[], modulesDir: string): void {
+    const bb = BACKGROUND_BUSYBOX;
+    // The job's modprobe lowers its own priority, then becomes modprobe (this busybox has no nice).
+    const modprobe = `${bb} sh -c '${bb} renice 19 -p $$; exec ${bb} ${commandLine("modprobe", ["-a", "-q", ...names])}'`;
+    const line = `(${modprobe}; ${bb} umount -l ${modulesDir}; ${bb} rm -f ${bb}) </dev/null >/dev/null 2>&1 &`;
+    if (this.act(line, () => this.port.run(bb, ["sh", "-c", line]).status === 0, true) === true) {
+      this.leftToBackground.add(modulesDir);
+      this.leftToBackground.add(bb);
+    }
+  }
+
+  private readonly leftToBackground = new Set<string>();
+
+  /** Whether a background job unmounts this when it is done with it. */
+  unmountedInBackground(target: string): boolean {
+    return this.leftToBackground.has(target);
   }
 
   /** Whether a module is in the kernel (loaded, or built in with a /sys/module entry). */
@@ -271,19 +303,27 @@ export class System {
   switchRoot(newRoot: string, init: string): never {
     if (this.port.stat(`${newRoot}${init}`) === null && this.port.stat(`${newRoot}/sbin/init`) === null)
       throw new Error(`${init} is missing in the new root`);
-    this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${KEPT_IN_INITRAMFS.join(", ")})`);
-    const left = freeInitramfs(this.port, "/", newRoot, KEPT_IN_INITRAMFS);
-    this.log.debug(`# the initramfs freed: ${left} entries left (${KEPT_IN_INITRAMFS.join(", ")}, mounts)`);
+    const keep = [...KEPT_IN_INITRAMFS, ...this.leftToBackground];
+    this.log.debug(`# switch_root ${newRoot} ${init} (keeping ${keep.join(", ")})`);
+    // Read now: once in the new root, the initramfs's /tmp is out of sight.
+    const tunables = savedBootTunables(this.port);
+    const left = freeInitramfs(this.port, "/", newRoot, keep);
+    this.log.debug(`# the initramfs freed: ${left} entries left (${keep.join(", ")}, mounts)`);
     this.port.chdir(newRoot);
     this.act(`mount -o move . /`, () => this.port.moveCwdToRoot());
     this.act(`chroot .`, () => this.port.chroot("."));
     this.port.chdir("/");
+    // After the initramfs is freed (its pages go to the free lists), before the system's init loads anything.
+    const failed = restoreBootTunables(this.port, tunables);
+    if (failed.length) this.log.console(`Warning: the kernel keeps the boot's settings for ${failed.join(", ")}`);
     return this.port.execve(init, [init], { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: "linux" });
   }
 }
 
 /** What stays of the initramfs: /tmp (the log), should the last steps fail. */
 const KEPT_IN_INITRAMFS = ["/tmp"];
+/** The initramfs's busybox, by its full path: a background job that outlives the switch finds it there. */
+const BACKGROUND_BUSYBOX = "/bin/busybox";
 
 /**
  * Delete the initramfs's files under `root`, as switch_root does, but not

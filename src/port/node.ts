@@ -262,6 +262,14 @@ export class NodePort implements Port {
     return parseMounts(this.readText("/proc/mounts") ?? "");
   }
 
+  moduleAliasBuses(): string[] | null {
+    return null;
+  }
+
+  moduleLoadBytes(): number {
+    return 0;
+  }
+
   modprobe(names: readonly string[]): void {
     if (names.length) run("modprobe", ["-a", "-q", ...names], { allowFail: true });
   }

@@ -146,6 +146,10 @@ export interface Port {
    * anyway, are then left to the process loading them.
    */
   modprobe(names: readonly string[], o?: { leaveLoading?: boolean }): void;
+  /** The buses modules.alias's patterns name (pci, usb, …, as written), from the parsed index; null when this port has none. */
+  moduleAliasBuses(): string[] | null;
+  /** The bytes of module files modprobe would load for these names now (those not loaded yet); 0 when it cannot tell. */
+  moduleLoadBytes(names: readonly string[]): number;
   /** Whether a module is in the kernel and live (loaded and started, or built in with a /sys/module entry). */
   moduleLoaded(name: string): boolean;
   /** e2fsck -p: 0 clean, 1-3 repaired, 4 and up not repaired. */

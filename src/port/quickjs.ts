@@ -15,7 +15,13 @@ import { parseMounts } from "../plan/layout.js";
 import type { MountCall } from "./mount-options.js";
 import { mountCall } from "./mount-options.js";
 import type { ModuleIndex } from "./module-index.js";
-import { cmdlineModuleParams, loadOrder, parseModuleIndex } from "./module-index.js";
+import {
+  cmdlineModuleParams,
+  loadOrder,
+  MODULE_INDEX_JSON,
+  moduleIndexFromJson,
+  parseModuleIndex,
+} from "./module-index.js";
 import {
   commandLine,
   CRYPTSETUP_LOCK_DIR,
@@ -442,6 +448,16 @@ export class QuickJsPort implements Port {
     }
   }
 
+  moduleLoadBytes(names: readonly string[]): number {
+    const m = this.moduleIndex();
+    if (!m) return 0;
+    let bytes = 0;
+    for (const name of loadOrder(m.index, names))
+      if (moduleState(name, this) !== "live")
+        bytes += tryStat(sys.stat, `${m.dir}/${m.index.paths.get(name)!}`)?.size ?? 0;
+    return bytes;
+  }
+
   /** The module indexes of /lib/modules/KVER, read again when another tree is bound there (a stack's zdrv). */
   private moduleIndex(): LoadedModuleIndex | null {
     const dir = `/lib/modules/${this.kernelRelease()}`;
@@ -449,16 +465,29 @@ export class QuickJsPort implements Port {
     if (!st) return null;
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeSec}`;
     if (this.modules?.key !== key) {
-      const index = parseModuleIndex(
-        this.readText(`${dir}/modules.dep`) ?? "",
-        this.readText(`${dir}/modules.alias`) ?? "",
-      );
+      const index = this.readModuleIndex(dir, st.size);
       this.modules = { key, dir, index, params: cmdlineModuleParams(this.readText("/proc/cmdline") ?? "") };
     }
     return this.modules;
   }
 
   private modules: LoadedModuleIndex | null = null;
+
+  /** The build's JSON of the index when it was made from these files, else modules.dep and modules.alias parsed. */
+  private readModuleIndex(dir: string, depBytes: number): ModuleIndex {
+    const json = this.readText(`${dir}/${MODULE_INDEX_JSON}`);
+    const aliasBytes = tryStat(sys.stat, `${dir}/modules.alias`)?.size ?? -1;
+    const fromJson = json === undefined ? null : moduleIndexFromJson(json, { dep: depBytes, alias: aliasBytes });
+    return (
+      fromJson ??
+      parseModuleIndex(this.readText(`${dir}/modules.dep`) ?? "", this.readText(`${dir}/modules.alias`) ?? "")
+    );
+  }
+
+  moduleAliasBuses(): string[] | null {
+    const m = this.moduleIndex();
+    return m ? [...m.index.aliases.keys()] : null;
+  }
 
   moduleLoaded(name: string): boolean {
     return moduleIsLive(name, this);

@@ -52,6 +52,10 @@ export interface RecordingOptions {
   filesystems?: string[];
   /** What a program run through run() gives (default: exit 0, no output); a non-zero status throws unless allowFail. */
   programs?: (cmd: string, args: readonly string[]) => ProgramResult | undefined;
+  /** Called after each modprobe (a test's devices may appear then). */
+  onModprobe?: (names: readonly string[]) => void;
+  /** What loading a module alias's drivers costs, in bytes (moduleLoadBytes; default 0). */
+  moduleBytes?: Record<string, number>;
   /** Free bytes statfs reports (default 1 GiB). */
   availableBytes?: number;
   /** This process's id (default 4242) and the other processes that are alive. */
@@ -275,9 +279,18 @@ export class RecordingPort implements Port {
     return this.table.map((m) => ({ ...m }));
   }
 
+  moduleAliasBuses(): string[] | null {
+    return null;
+  }
+
+  moduleLoadBytes(names: readonly string[]): number {
+    return names.reduce((sum, n) => sum + (this.o.moduleBytes?.[n] ?? 0), 0);
+  }
+
   modprobe(names: readonly string[]): void {
     this.calls.push(`modprobe ${names.join(" ")}`);
     for (const n of names) this.loaded.add(n);
+    this.o.onModprobe?.(names);
   }
 
   moduleLoaded(name: string): boolean {

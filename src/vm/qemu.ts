@@ -174,6 +174,9 @@ export function qemuArgs(o: VmOptions): string[] {
 /** Debian's ovmf package: UEFI firmware for QEMU. */
 export const OVMF = "/usr/share/ovmf/OVMF.fd";
 
+/** A kernel message as the console prints it: "[    4.215781] SCSI subsystem initialized". */
+const KERNEL_CONSOLE_LINE = /^\[\s*\d+\.\d+\] .*\n/gm;
+
 export class VmError extends Error {}
 
 export class Vm {
@@ -284,7 +287,10 @@ export class Vm {
     const from = this.output.length;
     this.send(`echo ':::S${n}'; ( ${command} ) 2>&1; echo ":::E${n}:$?"\n`);
     const m = await this.waitFor(new RegExp(`^:::S${n}\\r?\\n([\\s\\S]*?)^:::E${n}:(\\d+)\\r?$`, "m"), timeoutMs, from);
-    return { out: m[1]!.replace(/\r/g, "").replace(/\n$/, ""), status: Number(m[2]) };
+    let out = m[1]!.replace(/\r/g, "");
+    // A line the kernel printed on the console meanwhile (a driver loading in the background) is not the command's.
+    if (!/\bdmesg\b|kmsg/.test(command)) out = out.replace(KERNEL_CONSOLE_LINE, "");
+    return { out: out.replace(/\n$/, ""), status: Number(m[2]) };
   }
 
   /** Run a command that must succeed; its output. */

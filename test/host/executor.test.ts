@@ -310,7 +310,7 @@ describe("the steps as data", () => {
     assert.match(lines.at(-6)!, /^sh \(pfix=rdsh/);
     assert.equal(
       lines.at(-5),
-      "umount /lib/modules (if mounted: the initrd's driver image, deleted with the initramfs)",
+      "umount /lib/modules (if mounted; umount -l if busy: the initrd's driver image, deleted with the initramfs)",
     );
   });
   it("a fatal plan has no steps", () => {

@@ -56,16 +56,26 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
   it("leaves the log, the plan with its reasons and DISTRO_SPECS under /initrd", async () => {
     const log = await vm.check("cat /initrd/tmp/bootinit.log");
     assert.match(log, /puppy: found \/puppy_tiny_0\.1\.0\.sfs on vda1/);
-    // The stub's head start for the PCI drivers comes first, then the init's own lines, and the boot
+    // The stub's head start for the filesystems comes first, then the init's own lines, and the boot
     // timing line says where the time before the init went.
     assert.match(log.split("\n")[0]!, /^stub: modprobe .* while the init starts$/);
     assert.match(log, /started at \d+\.\d+ s of uptime, \d+\.\d+ s after the runtime's exec/);
-    // The stack's modules come with the first filesystem's, in one modprobe (loop and squashfs
-    // are in already: the stub mounted the initrd's driver image with them).
-    assert.match(log, /# modprobe -a -q .*\bext4 overlay$/m);
+    // The disk controllers' drivers, the one with the fewest bytes first (virtio's), one at a time until the
+    // boot's partitions are found: the PATA controller's (no disk behind it) and the other devices' are left
+    // to a background job that goes on after the switch.
+    assert.match(log, /# modprobe -a -q pci:v00001AF4d00001001\S*$/m);
+    assert.doesNotMatch(log, /# modprobe -a -q .*pci:v00008086d00007010/m);
+    assert.match(log, /renice 19 -p \$\$; exec \/bin\/busybox modprobe -a -q pci:v00008086d00007010/);
+    // loop and squashfs are in already: the stub mounted the initrd's driver image with them.
     assert.doesNotMatch(log, /# modprobe -a -q (loop|squashfs|overlay)\b/m);
-    // The image was let go before the switch: no loop device still reads it.
+    // The job loads them, then lets the image go: no loop device reads it any more, and busybox is gone.
+    await vm.check(
+      "for i in $(seq 300); do grep -q ata_piix /proc/modules && ! grep -qs modules.sfs /sys/block/loop*/loop/backing_file && ! ls -l /proc/*/exe 2>/dev/null | grep -q deleted && break; sleep 0.2; done",
+    );
+    assert.match(await vm.check("cat /proc/modules"), /^ata_piix /m);
     assert.doesNotMatch(await vm.check("cat /sys/block/loop*/loop/backing_file"), /modules\.sfs/);
+    // Nothing runs from the initramfs's deleted files any more (the job's busybox, the stub's modprobe).
+    assert.doesNotMatch(await vm.check("ls -l /proc/*/exe 2>/dev/null || true"), /\(deleted\)/);
     const plan = JSON.parse(await vm.check("cat /initrd/tmp/bootinit.json")) as {
       plan: { pupmode: number; decisions: { topic: string }[] };
       outcome: { steps: { name: string; result: string }[] };
