@@ -12,7 +12,6 @@ import {
   INITRD_MODULES_IMAGE,
   INITRD_PLAIN_MODULES,
   INITRD_RUNTIME,
-  STUB_MODPROBE_ALIASES,
   STUB_MODPROBE_PID,
   SYSTEM_RUNTIME,
 } from "../port/commands.js";
@@ -152,11 +151,9 @@ if [ -e /${INITRD_END} ]; then
   # and what is still missing; a module it needs that is still loading here,
   # it waits for.
   echo "stub: modprobe -a -q (the device-tree devices' aliases; ${preload.join(" ")}), in the background while the init starts" > /tmp/bootinit.log
-  # The init leaves these aliases to it while it runs.
-  # (Only a machine with a device tree has them: a PC starts no process for it.)
+  # (Only a machine with a device tree has them: a PC starts no process for them.)
   aliases=
   [ -d /proc/device-tree ] && aliases=$(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:')
-  echo $aliases > ${STUB_MODPROBE_ALIASES}
   busybox modprobe -a -q $aliases ${preload.join(" ")} </dev/null >/dev/null 2>&1 &
   echo $! > ${STUB_MODPROBE_PID}
   exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
@@ -193,9 +190,10 @@ export function initrdTree(
 /**
  * The drivers as a squashfs image for INITRD_MODULES_DIR, and the two that
  * mount it (loop, squashfs) as plain files. Unpacked, the drivers would
- * cost their whole size in RAM for good: the kernel does not give back the
- * initramfs's pages when its files are deleted (measured: 14 MB of files
- * deleted before the switch, 14 MB less MemFree after it).
+ * cost their whole size in RAM until the switch (and a larger initrd to
+ * unpack); as an image, a third of it. (What was once measured as pages the
+ * kernel "does not give back" after the switch were free pages on the
+ * CPU's own list, which MemAvailable does not count: see boot-tunables.ts.)
  */
 function initrdDriverImage(
   root: string,

@@ -12,7 +12,7 @@ import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
 import type { FileTree } from "../plan/tree.js";
 import type { Plan, Question } from "../plan/types.js";
-import { INITRD_MODULES_DIR, STUB_MODPROBE_ALIASES, STUB_MODPROBE_PID } from "../port/commands.js";
+import { INITRD_MODULES_DIR, STUB_MODPROBE_PID } from "../port/commands.js";
 import type { Port } from "../port/port.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
@@ -96,11 +96,10 @@ export class Init {
    * Load drivers for devices not seen yet, a round at a time; true when
    * something was loaded (the disks are looked at again before the next).
    *
-   * - The devices the stub's background modprobe was given are left to it
-   *   while it runs (loading the same drivers here would only wait for
-   *   it); once it has ended, they get one look here too.
-   * - Devices on buses other than PCI (virtio, USB, MMC, …) first, all at
-   *   once: they are the disks themselves, or their cards and hubs.
+   * - Devices on buses other than PCI (virtio, USB, MMC, a board's
+   *   device-tree devices) first, all at once: they are the disks
+   *   themselves, or their cards and hubs. The stub's background modprobe
+   *   has the device-tree ones too: a driver it is loading is left to it.
    * - Then the PCI controllers that may lead to the boot's disks (storage,
    *   USB, SD hosts, keyboards), one driver per round, the one with the
    *   fewest bytes to load first: once the boot's partitions are found,
@@ -131,20 +130,11 @@ export class Init {
     this.aliasBuses ??= fromIndex
       ? driverBuses(fromIndex)
       : aliasBuses(this.port.readText(`/lib/modules/${this.port.kernelRelease()}/modules.alias`) ?? "");
-    this.stubAliases ??= new Set((this.port.readText(STUB_MODPROBE_ALIASES) ?? "").split(/\s+/).filter(Boolean));
-    const stubBusy = this.stubModprobeRunning();
-    if (!stubBusy) {
-      for (const x of this.leftToStub) this.aliasesDone.delete(x);
-      this.leftToStub.clear();
-    }
     const out = { buses: [] as string[], controllers: [] as string[], later: [] as string[] };
     for (const x of deviceAliases("/sys", this.aliasBuses, this.port)) {
       if (this.aliasesDone.has(x)) continue;
       if (!this.aliasBuses.has(x.slice(0, x.indexOf(":")))) this.aliasesDone.add(x);
-      else if (stubBusy && this.stubAliases.has(x)) {
-        this.aliasesDone.add(x);
-        this.leftToStub.add(x);
-      } else if (!x.startsWith("pci:")) out.buses.push(x);
+      else if (!x.startsWith("pci:")) out.buses.push(x);
       else (BOOT_PCI_CLASS.test(x) ? out.controllers : out.later).push(x);
     }
     return out;
@@ -164,9 +154,6 @@ export class Init {
     this.sys.modprobeInBackground(left, INITRD_MODULES_DIR);
   }
 
-  private readonly leftToStub = new Set<string>();
-
-  private stubAliases: Set<string> | undefined;
   private stubEnded = false;
 
   private stubModprobePid(): number {

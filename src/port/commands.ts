@@ -32,8 +32,6 @@ export const INITRD_PLAIN_MODULES = "/ramstack/modules";
 export const INITRD_MODULES_DIR = "/lib/modules";
 /** The stub's background modprobe's PID: it reads INITRD_MODULES_DIR until it ends (the switch detaches that if it is still busy). */
 export const STUB_MODPROBE_PID = "/tmp/stub-modprobe.pid";
-/** The device aliases the stub gave that modprobe: the init leaves them to it while it runs. */
-export const STUB_MODPROBE_ALIASES = "/tmp/stub-modprobe.aliases";
 /** Where the init mounts the main SFS (Puppy's name). */
 export const MAIN_SFS_MOUNT = "/pup_ro2";
 /** Where the runtime's programs are looked for, in order. */
