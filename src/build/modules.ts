@@ -1,11 +1,11 @@
 // Kernel modules: which ones the initrd needs to reach disks, their
 // dependencies (from modules.dep), and a depmod'ed tree holding just those.
 
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../sys/exec.js";
 import { LUKS_MODULES } from "../plan/luks.js";
-import { MODULE_INDEX_JSON, moduleIndexJson, moduleName, parseModuleIndex } from "../port/module-index.js";
+import { moduleName } from "../port/module-index.js";
 import type { Arch } from "./arch.js";
 import { ARCH } from "./arch.js";
 
@@ -122,16 +122,4 @@ export function installModules(
   for (const f of readdirSync(src).filter((n) => n.startsWith("modules.builtin") || n === "modules.order"))
     copyFileSync(join(src, f), join(dest, f));
   run("depmod", ["-b", destRoot, kver]);
-}
-
-/**
- * The module index as the init reads it fastest (MODULE_INDEX_JSON), beside
- * the depmod'ed tree's modules.dep and modules.alias.
- */
-export function writeModuleIndexJson(destRoot: string, kver: string): void {
-  const dir = join(destRoot, "lib/modules", kver);
-  const dep = readFileSync(join(dir, "modules.dep"), "utf8");
-  const alias = readFileSync(join(dir, "modules.alias"), "utf8");
-  const made = { dep: Buffer.byteLength(dep), alias: Buffer.byteLength(alias) };
-  writeFileSync(join(dir, MODULE_INDEX_JSON), moduleIndexJson(parseModuleIndex(dep, alias), made));
 }

@@ -28,7 +28,7 @@ import type { FetchedDeb } from "./cache.js";
 import { debClosure, extractDeb, fetchDeb, hostDebArch } from "./cache.js";
 import type { ExtraLayer, LayerRecipe, ProfileDef } from "./profiles.js";
 import { DEB_EXCLUDES, DEB_NEVER, EXTRA_LAYERS } from "./profiles.js";
-import { initrdModules, installModules, moduleClosure, writeModuleIndexJson } from "./modules.js";
+import { initrdModules, installModules, moduleClosure } from "./modules.js";
 import type { Arch } from "./arch.js";
 import { ARCH, debFor } from "./arch.js";
 
@@ -204,7 +204,6 @@ function initrdDriverImage(
   const tree = `${root}.modules`;
   rmSync(tree, { recursive: true, force: true });
   installModules(c.kernel.root, c.kernel.release, files, tree);
-  writeModuleIndexJson(tree, c.kernel.release);
   const plain = join(root, INITRD_PLAIN_MODULES.slice(1));
   mkdirSync(plain, { recursive: true });
   for (const f of files.filter((f) => /\/(loop|squashfs)\.ko$/.test(f)))

@@ -83,54 +83,6 @@ export function parseModuleIndex(modulesDep: string, modulesAlias: string): Modu
 /** An alias pattern's literal runs, between its wildcards. */
 const literalsOf = (pattern: string): string[] => pattern.split(/[*?]|\[[^\]]*\]/).filter((l) => l !== "");
 
-/**
- * The index as the build writes it beside modules.dep: read at boot with
- * JSON.parse (C, in the engine) instead of a line-by-line scan in
- * JavaScript, with the patterns' literal runs worked out already. An
- * emulated boot spends tenths of a second on the scan.
- */
-export const MODULE_INDEX_JSON = "modules.ramstack.json";
-
-interface IndexJson {
-  /** The sizes of the modules.dep and modules.alias it was made from: another tree bound there has other files. */
-  made: { dep: number; alias: number };
-  paths: [string, string][];
-  deps: [string, string[]][];
-  aliases: [string, [string, string, string[]][]][];
-}
-
-export function moduleIndexJson(index: ModuleIndex, made: IndexJson["made"]): string {
-  const json: IndexJson = {
-    made,
-    paths: [...index.paths],
-    deps: [...index.deps],
-    aliases: [...index.aliases].map(([bus, list]) => [
-      bus,
-      list.map((a) => [a.pattern, a.module, literalsOf(a.pattern)]),
-    ]),
-  };
-  return JSON.stringify(json);
-}
-
-/** The index from its JSON; null when that was made from other files than these sizes say. */
-export function moduleIndexFromJson(text: string, sizes: IndexJson["made"]): ModuleIndex | null {
-  let j: Partial<IndexJson>;
-  try {
-    j = JSON.parse(text) as Partial<IndexJson>;
-  } catch {
-    return null;
-  }
-  if (!j.made || j.made.dep !== sizes.dep || j.made.alias !== sizes.alias || !j.paths || !j.deps || !j.aliases)
-    return null;
-  return {
-    paths: new Map(j.paths),
-    deps: new Map(j.deps),
-    aliases: new Map(
-      j.aliases.map(([bus, list]) => [bus, list.map(([pattern, module, literals]) => ({ pattern, module, literals }))]),
-    ),
-  };
-}
-
 /** fnmatch(3)'s patterns (*, ?, [set], [!set]) as a regular expression of the whole string. */
 export function globRegExp(glob: string): RegExp {
   let re = "";

@@ -15,13 +15,7 @@ import { parseMounts } from "../plan/layout.js";
 import type { MountCall } from "./mount-options.js";
 import { mountCall } from "./mount-options.js";
 import type { ModuleIndex } from "./module-index.js";
-import {
-  cmdlineModuleParams,
-  loadOrder,
-  MODULE_INDEX_JSON,
-  moduleIndexFromJson,
-  parseModuleIndex,
-} from "./module-index.js";
+import { cmdlineModuleParams, loadOrder, parseModuleIndex } from "./module-index.js";
 import {
   commandLine,
   CRYPTSETUP_LOCK_DIR,
@@ -465,24 +459,16 @@ export class QuickJsPort implements Port {
     if (!st) return null;
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeSec}`;
     if (this.modules?.key !== key) {
-      const index = this.readModuleIndex(dir, st.size);
+      const index = parseModuleIndex(
+        this.readText(`${dir}/modules.dep`) ?? "",
+        this.readText(`${dir}/modules.alias`) ?? "",
+      );
       this.modules = { key, dir, index, params: cmdlineModuleParams(this.readText("/proc/cmdline") ?? "") };
     }
     return this.modules;
   }
 
   private modules: LoadedModuleIndex | null = null;
-
-  /** The build's JSON of the index when it was made from these files, else modules.dep and modules.alias parsed. */
-  private readModuleIndex(dir: string, depBytes: number): ModuleIndex {
-    const json = this.readText(`${dir}/${MODULE_INDEX_JSON}`);
-    const aliasBytes = tryStat(sys.stat, `${dir}/modules.alias`)?.size ?? -1;
-    const fromJson = json === undefined ? null : moduleIndexFromJson(json, { dep: depBytes, alias: aliasBytes });
-    return (
-      fromJson ??
-      parseModuleIndex(this.readText(`${dir}/modules.dep`) ?? "", this.readText(`${dir}/modules.alias`) ?? "")
-    );
-  }
 
   moduleAliasBuses(): string[] | null {
     const m = this.moduleIndex();

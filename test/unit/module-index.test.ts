@@ -8,8 +8,6 @@ import {
   cmdlineModuleParams,
   globRegExp,
   loadOrder,
-  moduleIndexFromJson,
-  moduleIndexJson,
   moduleName,
   parseModuleIndex,
   resolveModule,
@@ -92,21 +90,5 @@ describe("module names, aliases and load order", () => {
         ["sdhci", 'debug_quirks2="1 2"'],
       ],
     );
-  });
-  it("the build's JSON of the index resolves as the parsed files do, and is refused when made from others", () => {
-    const made = { dep: DEP.length, alias: ALIAS.length };
-    const json = moduleIndexJson(parseModuleIndex(DEP, ALIAS), made);
-    const index = moduleIndexFromJson(json, made)!;
-    for (const asked of [
-      "pci:v00008086d00007010sv00001AF4sd00001100bc01sc01i80",
-      "of:NmmcT(null)Cbrcm,bcm2835-sdhci",
-      "ext4",
-    ])
-      assert.deepEqual(loadOrder(index, [asked]), loadOrder(parseModuleIndex(DEP, ALIAS), [asked]), asked);
-    assert.deepEqual(loadOrder(index, ["ext4"]), ["crc16", "mbcache", "jbd2", "ext4"]);
-    // Another tree bound at /lib/modules (a stack's zdrv) has other files: its own are parsed.
-    assert.equal(moduleIndexFromJson(json, { dep: DEP.length + 1, alias: ALIAS.length }), null);
-    assert.equal(moduleIndexFromJson("{not json", made), null);
-    assert.equal(moduleIndexFromJson("{}", made), null);
   });
 });
