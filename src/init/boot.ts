@@ -51,6 +51,22 @@ export class Init {
     this.started = port.now();
     this.log = new BootLog(port, "/tmp/bootinit.log");
     this.sys = new System(port, this.log);
+    this.sys.beforeInput = () => this.driversForInput();
+  }
+
+  /**
+   * Before the console waits for an answer: every controller's driver that
+   * coldplug has not loaded yet (the boot's partitions may have been found
+   * before it got to them), and the devices behind them, so that a USB
+   * keyboard answers.
+   */
+  private driversForInput(): void {
+    try {
+      while (this.coldplug());
+    } catch (e) {
+      // The question or the shell comes all the same.
+      this.log.debug(`drivers before input: ${(e as Error).message}`);
+    }
   }
 
   /** Mount a partition (or an ISO file, read-only) at /mnt/NAME on first use; null when it cannot be mounted. */
@@ -365,6 +381,7 @@ export class Init {
 
   /** One question as a menu; its default when the answer is late or not a choice. */
   private askQuestion(q: Question): string {
+    this.driversForInput();
     const t = this.log.translate;
     const menu = [t(q.prompt), ...q.options.map((o) => `  ${o.value}) ${t(o.label)}`)].join("\n");
     const a = this.port.ask(`${menu}\n${t(`Choice [${q.default}] (${q.timeoutSec} s): `)}`, q.timeoutSec);
@@ -402,7 +419,10 @@ export class Init {
   private async run(plan: Plan, cmdline: string): Promise<void> {
     const outcome: Outcome = newOutcome();
     const hooks: Hooks = {
-      password: (prompt) => this.port.ask(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true }),
+      password: (prompt) => {
+        this.driversForInput();
+        return this.port.ask(this.log.translate(prompt), PASSWORD_TIMEOUT_SEC, { silent: true });
+      },
       checkUnlockedSave: () => this.checkUnlockedSave(plan, cmdline),
     };
     const ctx = { sys: this.sys, port: this.port, log: this.log, hooks, plan, outcome };

@@ -278,8 +278,12 @@ export class System {
     );
   }
 
+  /** Called before the console waits for the user (a question, a password, a shell): the init loads a keyboard's drivers. */
+  beforeInput: () => void = () => undefined;
+
   shell(message: string): void {
     this.log.console(message);
+    this.beforeInput();
     this.port.shell();
   }
 

@@ -160,4 +160,48 @@ describe("the init on the recording fake", () => {
     assert.match(log, /\/lib\/modules is left to the background job that reads it/);
     assert.match(log, /# switch_root \/pup_new \/sbin\/init \(keeping \/tmp, \/lib\/modules, \/bin\/busybox\)/);
   });
+
+  it("before the console asks anything, the controllers coldplug had not got to are loaded (a USB keyboard)", async () => {
+    const root = join(dir, "root-ask");
+    files(root, {
+      "/proc/cmdline": "console=ttyS0\n",
+      "/proc/meminfo": "MemTotal:        1048576 kB\nMemAvailable:     900000 kB\n",
+      "/DISTRO_SPECS": "DISTRO_NAME='ramstack tiny'\nDISTRO_VERSION='0.1.0'\nDISTRO_FILE_PREFIX='tiny'\n",
+      "/tmp/.keep": "",
+      [`/sys/bus/pci/devices/0000:00:01.1/modalias`]: `${IDE}\n`,
+      [`/sys/bus/pci/devices/0000:00:04.0/modalias`]: `${VIRTIO}\n`,
+      "/lib/modules/6.1.0-test-amd64/modules.alias": "alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\n",
+    });
+    mkdirSync(join(root, "dev"), { recursive: true });
+    run("mke2fs", ["-q", "-F", "-t", "ext4", "-L", "RAMSTACK", join(root, "dev/vda1"), "2M"]);
+    // Two save folders: the plan asks which one.
+    const partition = files(join(dir, "vda1-ask"), {
+      "/puppy_tiny_0.1.0.sfs": "sfs",
+      "/zdrv_tiny_0.1.0.sfs": "zdrv",
+      "/tinysave/.keep": "",
+      "/tinysave-work/.keep": "",
+    });
+    const port = new RecordingPort({
+      root,
+      contents: { "/dev/vda1": partition },
+      filesystems: ["ext4", "squashfs", "overlay", "tmpfs"],
+      moduleBytes: { [IDE]: 750_000, [VIRTIO]: 130_000 },
+      onModprobe: (names) => {
+        if (names.includes(VIRTIO))
+          files(root, {
+            "/sys/block/vda/size": "204800\n",
+            "/sys/block/vda/removable": "0\n",
+            "/sys/block/vda/queue/rotational": "1\n",
+            "/sys/block/vda/vda1/partition": "1\n",
+            "/sys/block/vda/vda1/size": "200000\n",
+          });
+      },
+      answers: [null],
+      onShell: () => {
+        throw new Stop("a shell");
+      },
+    });
+    await assert.rejects(new Init(port, 1).boot(), Stop, port.said.join("\n"));
+    inOrder(port.calls, [`modprobe ${VIRTIO}`, `modprobe ${IDE}`, "ask"]);
+  });
 });
