@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Init } from "../../src/init/boot.js";
+import type { RecordingOptions } from "../../src/port/recording.js";
 import { RecordingPort } from "../../src/port/recording.js";
 import { run } from "../../src/sys/exec.js";
 
@@ -42,31 +43,57 @@ function inOrder(calls: readonly string[], expected: readonly string[]): void {
   }
 }
 
+/**
+ * A PC's fake root: the kernel's files, DISTRO_SPECS, two PCI disk
+ * controllers (PATA, and virtio with the disk) and whatever EXTRA adds, and
+ * vda1 with a real ext4 superblock, labelled as the build's disks are.
+ */
+function pcRoot(root: string, extra: Record<string, string>): void {
+  files(root, {
+    "/proc/cmdline": "console=ttyS0\n",
+    "/proc/meminfo": "MemTotal:        1048576 kB\nMemAvailable:     900000 kB\n",
+    "/DISTRO_SPECS": "DISTRO_NAME='ramstack tiny'\nDISTRO_VERSION='0.1.0'\nDISTRO_FILE_PREFIX='tiny'\n",
+    "/tmp/.keep": "",
+    [`/sys/bus/pci/devices/0000:00:01.1/modalias`]: `${IDE}\n`,
+    [`/sys/bus/pci/devices/0000:00:04.0/modalias`]: `${VIRTIO}\n`,
+    "/lib/modules/6.1.0-test-amd64/modules.alias":
+      "alias pci:v00008086d00007010sv*sd*bc*sc*i* ata_piix\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\n",
+    ...extra,
+  });
+  mkdirSync(join(root, "dev"), { recursive: true });
+  run("mke2fs", ["-q", "-F", "-t", "ext4", "-L", "RAMSTACK", join(root, "dev/vda1"), "2M"]);
+}
+
+/** The virtio controller's drivers are the fewer bytes, loaded first; the disk vda appears once they are. */
+function virtioDiskAppears(root: string): Pick<RecordingOptions, "moduleBytes" | "onModprobe"> {
+  return {
+    moduleBytes: { [IDE]: 750_000, [VIRTIO]: 130_000 },
+    onModprobe: (names) => {
+      if (names.includes(VIRTIO))
+        files(root, {
+          "/sys/block/vda/size": "204800\n",
+          "/sys/block/vda/removable": "0\n",
+          "/sys/block/vda/queue/rotational": "1\n",
+          "/sys/block/vda/vda1/partition": "1\n",
+          "/sys/block/vda/vda1/size": "200000\n",
+        });
+    },
+  };
+}
+
 describe("the init on the recording fake", () => {
   it("a save that cannot be mounted: the attempt is unwound, the boot goes on in RAM, up to the switch", async () => {
     const root = join(dir, "root");
-    const specs = "DISTRO_NAME='ramstack tiny'\nDISTRO_VERSION='0.1.0'\nDISTRO_FILE_PREFIX='tiny'\n";
-    files(root, {
-      "/proc/cmdline": "console=ttyS0\n",
-      "/proc/meminfo": "MemTotal:        1048576 kB\nMemAvailable:     900000 kB\n",
-      "/DISTRO_SPECS": specs,
-      "/tmp/.keep": "",
+    pcRoot(root, {
       // The stub's background modprobe, still running (state S): the switch does not wait for it.
       "/tmp/stub-modprobe.pid": "4243\n",
       "/proc/4243/stat": "4243 (modprobe) S 1 1 1 0 -1 4194560\n",
       // The boot's kernel settings the stub changed: put back after the switch.
       "/tmp/boot-tunables": "/proc/sys/vm/percpu_pagelist_high_fraction 0\n",
       "/proc/sys/vm/percpu_pagelist_high_fraction": "1000000000\n",
-      // Three PCI devices: two disk controllers (the virtio one with the disk) and a video card.
-      [`/sys/bus/pci/devices/0000:00:01.1/modalias`]: `${IDE}\n`,
+      // A third PCI device, beside the two disk controllers: a video card.
       [`/sys/bus/pci/devices/0000:00:02.0/modalias`]: `${VIDEO}\n`,
-      [`/sys/bus/pci/devices/0000:00:04.0/modalias`]: `${VIRTIO}\n`,
-      "/lib/modules/6.1.0-test-amd64/modules.alias":
-        "alias pci:v00008086d00007010sv*sd*bc*sc*i* ata_piix\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\n",
     });
-    // The partition's superblock is a real ext4 one, labelled as the build's disks are.
-    mkdirSync(join(root, "dev"), { recursive: true });
-    run("mke2fs", ["-q", "-F", "-t", "ext4", "-L", "RAMSTACK", join(root, "dev/vda1"), "2M"]);
     const partition = files(join(dir, "vda1"), {
       "/puppy_tiny_0.1.0.sfs": "sfs",
       "/zdrv_tiny_0.1.0.sfs": "zdrv",
@@ -75,18 +102,7 @@ describe("the init on the recording fake", () => {
     const union = files(join(dir, "union"), { "/sbin/init": "", "/etc/motd": "" });
     const port = new RecordingPort({
       root,
-      // The virtio controller's drivers are the fewer bytes: they are loaded first, and find the disk.
-      moduleBytes: { [IDE]: 750_000, [VIRTIO]: 130_000 },
-      onModprobe: (names) => {
-        if (names.includes(VIRTIO))
-          files(root, {
-            "/sys/block/vda/size": "204800\n",
-            "/sys/block/vda/removable": "0\n",
-            "/sys/block/vda/queue/rotational": "1\n",
-            "/sys/block/vda/vda1/partition": "1\n",
-            "/sys/block/vda/vda1/size": "200000\n",
-          });
-      },
+      ...virtioDiskAppears(root),
       contents: { "/dev/vda1": partition, unionfs: union },
       // The kernel mounts these without a module (Debian loads ext4 as one; the log would show its modprobe).
       filesystems: ["ext4", "squashfs", "overlay", "tmpfs"],
@@ -163,17 +179,7 @@ describe("the init on the recording fake", () => {
 
   it("before the console asks anything, the controllers coldplug had not got to are loaded (a USB keyboard)", async () => {
     const root = join(dir, "root-ask");
-    files(root, {
-      "/proc/cmdline": "console=ttyS0\n",
-      "/proc/meminfo": "MemTotal:        1048576 kB\nMemAvailable:     900000 kB\n",
-      "/DISTRO_SPECS": "DISTRO_NAME='ramstack tiny'\nDISTRO_VERSION='0.1.0'\nDISTRO_FILE_PREFIX='tiny'\n",
-      "/tmp/.keep": "",
-      [`/sys/bus/pci/devices/0000:00:01.1/modalias`]: `${IDE}\n`,
-      [`/sys/bus/pci/devices/0000:00:04.0/modalias`]: `${VIRTIO}\n`,
-      "/lib/modules/6.1.0-test-amd64/modules.alias": "alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\n",
-    });
-    mkdirSync(join(root, "dev"), { recursive: true });
-    run("mke2fs", ["-q", "-F", "-t", "ext4", "-L", "RAMSTACK", join(root, "dev/vda1"), "2M"]);
+    pcRoot(root, {});
     // Two save folders: the plan asks which one.
     const partition = files(join(dir, "vda1-ask"), {
       "/puppy_tiny_0.1.0.sfs": "sfs",
@@ -185,17 +191,7 @@ describe("the init on the recording fake", () => {
       root,
       contents: { "/dev/vda1": partition },
       filesystems: ["ext4", "squashfs", "overlay", "tmpfs"],
-      moduleBytes: { [IDE]: 750_000, [VIRTIO]: 130_000 },
-      onModprobe: (names) => {
-        if (names.includes(VIRTIO))
-          files(root, {
-            "/sys/block/vda/size": "204800\n",
-            "/sys/block/vda/removable": "0\n",
-            "/sys/block/vda/queue/rotational": "1\n",
-            "/sys/block/vda/vda1/partition": "1\n",
-            "/sys/block/vda/vda1/size": "200000\n",
-          });
-      },
+      ...virtioDiskAppears(root),
       answers: [null],
       onShell: () => {
         throw new Stop("a shell");
