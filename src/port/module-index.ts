@@ -9,13 +9,17 @@ export interface ModuleIndex {
   paths: Map<string, string>;
   /** Module name -> the modules it needs, as modules.dep lists them. */
   deps: Map<string, string[]>;
-  /** modules.alias by the pattern's bus (the text before its first ":"); "*" for patterns that start with a wildcard. */
-  aliases: Map<string, AliasPattern[]>;
+  /** The buses modules.alias's patterns name (the text before a pattern's first ":"); "*" for the patterns that start with a wildcard or name none. */
+  buses: Set<string>;
+  /** A bus's patterns ("*": those above), read from modules.alias on first use. */
+  aliases(bus: string): AliasPattern[];
 }
 
-interface AliasPattern {
+export interface AliasPattern {
   pattern: string;
   module: string;
+  /** The pattern up to its first wildcard: an alias that does not start with it cannot match (most have a vendor here). */
+  prefix?: string;
   /** The pattern's literal runs (between wildcards): an alias lacking one cannot match, and needs no regular expression. */
   literals?: string[];
   re?: RegExp;
@@ -33,51 +37,80 @@ export function eachLine(text: string, f: (line: string) => void): void {
 
 const hasWildcard = (s: string): boolean => s.includes("*") || s.includes("?") || s.includes("[");
 
-/** A module's name from its file or as asked for: no directory or .ko suffix, dashes as underscores. */
+/** A module's name from its file or as asked for: no directory or .ko suffix (.ko.xz, …), dashes as underscores. */
 export function moduleName(s: string): string {
-  return s
-    .replace(/^.*\//, "")
-    .replace(/\.ko(\.\w+)?$/, "")
-    .replace(/-/g, "_");
+  // Without regular expressions: the init names a few hundred modules, and each one costs on its engine.
+  let name = s.slice(s.lastIndexOf("/") + 1);
+  const ko = name.lastIndexOf(".ko");
+  if (ko >= 0 && (ko + 3 === name.length || (name[ko + 3] === "." && isWord(name.slice(ko + 4)))))
+    name = name.slice(0, ko);
+  return name.includes("-") ? name.split("-").join("_") : name;
 }
+
+const isWord = (s: string): boolean => s !== "" && /^\w+$/.test(s);
 
 export function parseModuleIndex(modulesDep: string, modulesAlias: string): ModuleIndex {
   const paths = new Map<string, string>();
   const deps = new Map<string, string[]>();
-  for (const line of modulesDep.split("\n")) {
+  eachLine(modulesDep, (line) => {
     const colon = line.indexOf(":");
-    if (colon <= 0) continue;
+    if (colon <= 0) return;
     const file = line.slice(0, colon).trim();
     const name = moduleName(file);
     paths.set(name, file);
-    deps.set(
-      name,
-      line
-        .slice(colon + 1)
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean)
-        .map(moduleName),
-    );
-  }
-  const aliases: ModuleIndex["aliases"] = new Map();
-  // modules.alias has a thousand lines and more: scanned with indexOf, not a regular expression per line
-  // (this runs in the init, where a parse cost tenths of a second of an emulated boot).
-  eachLine(modulesAlias, (line) => {
-    if (!line.startsWith("alias ")) return;
-    const space = line.indexOf(" ", 6);
-    if (space < 0) return;
-    const pattern = line.slice(6, space);
-    const module = line.slice(space + 1).trim();
-    const colon = pattern.indexOf(":");
-    const head = colon > 0 ? pattern.slice(0, colon) : "";
-    const bus = head === "" || hasWildcard(head) ? "*" : head;
-    const list = aliases.get(bus);
-    const entry = { pattern, module: module.includes("-") ? moduleName(module) : module };
-    if (list) list.push(entry);
-    else aliases.set(bus, [entry]);
+    const needs: string[] = [];
+    for (const d of line.slice(colon + 1).split(" ")) if (d !== "") needs.push(moduleName(d.trim()));
+    deps.set(name, needs);
   });
-  return { paths, deps, aliases };
+  // modules.alias has a thousand lines and more, and a boot needs the patterns of one or two buses (pci, virtio):
+  // the buses are read from every line, a bus's patterns only when asked for (this runs in the init, where
+  // each line's parse costs on its engine under emulation).
+  const text = `\n${modulesAlias}`;
+  const buses = new Set<string>();
+  const byBus = new Map<string, AliasPattern[]>([["*", []]]);
+  for (let at = text.indexOf("\nalias "); at >= 0; at = text.indexOf("\nalias ", at + 1)) {
+    const start = at + 7;
+    const space = text.indexOf(" ", start);
+    const end = text.indexOf("\n", start);
+    if (space < 0 || (end >= 0 && space > end)) continue;
+    const colon = text.indexOf(":", start);
+    const head = colon > 0 && colon < space ? text.slice(start, colon) : "";
+    if (head !== "" && !hasWildcard(head)) buses.add(head);
+    else
+      byBus.get("*")!.push(aliasPattern(text.slice(start, space), text.slice(space + 1, end < 0 ? text.length : end)));
+  }
+  if (byBus.get("*")!.length) buses.add("*");
+  const aliases = (bus: string): AliasPattern[] => {
+    let list = byBus.get(bus);
+    if (list) return list;
+    list = [];
+    const key = `\nalias ${bus}:`;
+    for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+      const start = at + 7;
+      const space = text.indexOf(" ", start);
+      const end = text.indexOf("\n", start);
+      if (space > 0 && (end < 0 || space < end))
+        list.push(aliasPattern(text.slice(start, space), text.slice(space + 1, end < 0 ? text.length : end)));
+    }
+    byBus.set(bus, list);
+    return list;
+  };
+  return { paths, deps, buses, aliases };
+}
+
+function aliasPattern(pattern: string, module: string): AliasPattern {
+  const m = module.trim();
+  return { pattern, module: m.includes("-") ? moduleName(m) : m };
+}
+
+/** Where a pattern's first wildcard is (its length when it has none). */
+function firstWildcard(pattern: string): number {
+  let at = pattern.length;
+  for (const c of ["*", "?", "["]) {
+    const i = pattern.indexOf(c);
+    if (i >= 0 && i < at) at = i;
+  }
+  return at;
 }
 
 /** An alias pattern's literal runs, between its wildcards. */
@@ -105,12 +138,13 @@ export function resolveModule(index: ModuleIndex, asked: string): string[] {
   const name = moduleName(asked);
   if (index.paths.has(name)) return [name];
   const colon = asked.indexOf(":");
-  const candidates = [
-    ...(colon > 0 ? (index.aliases.get(asked.slice(0, colon)) ?? []) : []),
-    ...(index.aliases.get("*") ?? []),
-  ];
+  const candidates = [...(colon > 0 ? index.aliases(asked.slice(0, colon)) : []), ...index.aliases("*")];
   const found: string[] = [];
   for (const a of candidates) {
+    // Cheap tests first (this runs in the init, where QuickJS under emulation makes every step count): the
+    // literal prefix, then the literal runs, and only then the pattern's regular expression.
+    a.prefix ??= a.pattern.slice(0, firstWildcard(a.pattern));
+    if (!asked.startsWith(a.prefix)) continue;
     a.literals ??= literalsOf(a.pattern);
     if (!a.literals.every((l) => asked.includes(l))) continue;
     a.re ??= globRegExp(a.pattern);

@@ -472,7 +472,7 @@ export class QuickJsPort implements Port {
 
   moduleAliasBuses(): string[] | null {
     const m = this.moduleIndex();
-    return m ? [...m.index.aliases.keys()] : null;
+    return m ? [...m.index.buses] : null;
   }
 
   moduleLoaded(name: string): boolean {

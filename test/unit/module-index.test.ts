@@ -67,6 +67,30 @@ describe("module names, aliases and load order", () => {
     assert.deepEqual(resolveModule(index, "fs-ext4"), ["ext4"]);
     assert.deepEqual(loadOrder(index, ["pci:v00008086d00007010sv0sd0bc01sc01i80"]), ["libata", "ata_piix"]);
   });
+  it("finds what matching every pattern would, though it tests most by their literal start only", () => {
+    const patterns = `${ALIAS}alias pci:v[0-9]*d00001234* set_first
+alias pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00 exact
+alias pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00x too_long
+alias pci:v00001AF4d?0001001* one_char
+`;
+    const paths = ["set_first", "exact", "too_long", "one_char"].map((m) => `${m}.ko:`).join("\n");
+    const all = parseModuleIndex(`${DEP}${paths}\n`, patterns);
+    const asked = [
+      "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00",
+      "pci:v00001234d00001234sv0sd0bc0sc0i0",
+      "pci:v00008086d00007010sv00001AF4sd00001100bc01sc01i80",
+      "of:NmmcT(null)Cbrcm,bcm2835-sdhci",
+      "x:gone",
+    ];
+    for (const a of asked) {
+      const everyPattern = [...all.buses]
+        .flatMap((b) => all.aliases(b))
+        .filter((p) => globRegExp(p.pattern).test(a) && all.paths.has(p.module))
+        .map((p) => p.module);
+      assert.deepEqual(resolveModule(all, a).sort(), [...new Set(everyPattern)].sort(), a);
+    }
+    assert.deepEqual(resolveModule(all, asked[0]!).sort(), ["exact", "one_char"]);
+  });
   it("names and aliases that resolve to nothing load nothing (modprobe -q)", () => {
     assert.deepEqual(loadOrder(index, ["nosuch", "pci:v00001234d00005678sv0sd0bc0sc0i0", "x:gone"]), []);
   });
