@@ -8,14 +8,13 @@ import { run } from "../sys/exec.js";
 import { FS_MODULES } from "../plan/filesystems.js";
 import { RUNTIME_JS } from "../plan/layout.js";
 import {
+  HEAD_START_ENV,
   INITRD_MODULES_DIR,
   INITRD_MODULES_IMAGE,
   INITRD_PLAIN_MODULES,
   INITRD_RUNTIME,
-  STUB_MODPROBE_PID,
   SYSTEM_RUNTIME,
 } from "../port/commands.js";
-import { setBootTunablesSh } from "../init/boot-tunables.js";
 import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
 import { installKeymaps } from "./keymaps.js";
 import type { Compression } from "./squashfs.js";
@@ -130,34 +129,20 @@ function stubModules(arch: Arch): string[] {
 }
 
 export const STUB_INIT = (release: string, arch: Arch, preload = stubModules(arch)): string => `#!/bin/busybox sh
-# ramstack: mount the basics, then run the init on the JavaScript runtime.
+# ramstack: run the init on the JavaScript runtime. The init mounts /proc,
+# /sys, /dev and its driver image itself (src/init/initrd-setup.ts): each as
+# a busybox command here would be a process start.
+# The initrd's last file: without it the kernel did not unpack it whole.
+if [ -e /${INITRD_END} ]; then
+  # The filesystems' drivers nearly every boot needs, for the init's head start
+  # (with more than one CPU, loaded in the background while it starts).
+  export ${HEAD_START_ENV}="${preload.join(" ")}"
+  exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
+fi
 export PATH=/bin:/sbin
 busybox mount -t proc proc /proc
 busybox mount -t sysfs sysfs /sys
 busybox mount -t devtmpfs devtmpfs /dev
-# The boot's kernel settings (src/init/boot-tunables.ts); the init puts the old ones back at the switch.
-${setBootTunablesSh()}
-# The initrd's last file: without it the kernel did not unpack it whole.
-if [ -e /${INITRD_END} ]; then
-  # The drivers are a squashfs image (in RAM a third of their size, and gone at
-  # the switch with it): loop and squashfs, plain files, mount it.
-  for m in ${INITRD_PLAIN_MODULES}/*.ko; do busybox insmod "$m" 2>/dev/null; done
-  busybox mount -t squashfs -o loop,ro ${INITRD_MODULES_IMAGE} ${INITRD_MODULES_DIR} ||
-    echo "ramstack: the initrd's drivers (${INITRD_MODULES_IMAGE}) did not mount: only the kernel's own are there"
-  # A head start for a board's device-tree drivers (of:), then the filesystems
-  # nearly every boot mounts, while the init starts: with more than one CPU
-  # the two overlap. The init loads the PCI devices' drivers itself (the disk
-  # controllers first, one at a time, until the boot's partitions are found)
-  # and what is still missing; a module it needs that is still loading here,
-  # it waits for.
-  echo "stub: modprobe -a -q (the device-tree devices' aliases; ${preload.join(" ")}), in the background while the init starts" > /tmp/bootinit.log
-  # (Only a machine with a device tree has them: a PC starts no process for them.)
-  aliases=
-  [ -d /proc/device-tree ] && aliases=$(busybox cat /sys/bus/platform/devices/*/modalias 2>/dev/null | busybox grep '^of:')
-  busybox modprobe -a -q $aliases ${preload.join(" ")} </dev/null >/dev/null 2>&1 &
-  echo $! > ${STUB_MODPROBE_PID}
-  exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
-fi
 # The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
 mem=$(busybox awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
 echo "ramstack: the initrd was not unpacked whole, so the JavaScript runtime is incomplete (kernel ${release}); a shell follows"

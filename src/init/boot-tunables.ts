@@ -1,8 +1,8 @@
-// Kernel settings that make the boot faster or leaner, set by the stub as
-// its first act and put back by the init just before it execs the system's
-// init: the running system gets the kernel's own settings. The stub writes
-// each old value to BOOT_TUNABLES_SAVED ("PATH VALUE" per line); a setting
-// this kernel lacks is skipped.
+// Kernel settings that make the boot faster or leaner, set by the init as
+// its first act and put back just before it execs the system's init: the
+// running system gets the kernel's own settings. Each old value is kept in
+// BOOT_TUNABLES_SAVED ("PATH VALUE" per line); a setting this kernel lacks
+// is skipped.
 
 import type { Port } from "../port/port.js";
 
@@ -22,15 +22,22 @@ export const BOOT_TUNABLES: readonly BootTunable[] = [
 export const BOOT_TUNABLES_SAVED = "/tmp/boot-tunables";
 
 /**
- * The stub's lines that save each setting's value and set the boot's, with
- * shell builtins only (no process is started). read's status is not used: a
- * sysctl file ends without a newline for a reader taking a byte at a time.
+ * Save each setting's value (the first write to BOOT_TUNABLES_SAVED) and set
+ * the boot's. A setting this kernel lacks, or one that cannot be written,
+ * is skipped: the boot is only slower or leaner without it.
  */
-export function setBootTunablesSh(): string {
-  return BOOT_TUNABLES.map(
-    ({ path, value }) =>
-      `v=; read -r v < ${path} 2>/dev/null; [ -n "$v" ] && echo "${path} $v" >> ${BOOT_TUNABLES_SAVED} && echo ${value} 2>/dev/null > ${path}`,
-  ).join("\n");
+export function setBootTunables(port: Port): void {
+  for (const { path, value } of BOOT_TUNABLES) {
+    const old = port.readText(path)?.trim();
+    if (!old) continue;
+    try {
+      // Saved first: a value set is always put back (putting back one that was not set does no harm).
+      port.appendText(BOOT_TUNABLES_SAVED, `${path} ${old}\n`);
+      port.writeText(path, `${value}\n`);
+    } catch {
+      // Left as the kernel has it.
+    }
+  }
 }
 
 /** The saved values (read before the switch deletes the initramfs's /tmp from view). */

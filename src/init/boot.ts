@@ -12,7 +12,7 @@ import type { Answers } from "../plan/planner.js";
 import { planBoot } from "../plan/planner.js";
 import type { FileTree } from "../plan/tree.js";
 import type { Plan, Question } from "../plan/types.js";
-import { INITRD_MODULES_DIR, STUB_MODPROBE_PID } from "../port/commands.js";
+import { INITRD_MODULES_DIR } from "../port/commands.js";
 import type { Port } from "../port/port.js";
 import { listBlockDisks } from "../sys/blockdevs.js";
 import { BootLog } from "./bootlog.js";
@@ -22,13 +22,14 @@ import { translator } from "./messages.js";
 import { bootSteps, NEW_ROOT, switchSteps } from "./ops.js";
 import { aliasBuses, deviceAliases, driverBuses, initrdFacts, MountedTree, probeMachine } from "./probe.js";
 import { System } from "./system.js";
+import { setUpInitrd } from "./initrd-setup.js";
 import { CARD, planCardGrowth } from "./grow-card.js";
 
 const POLL_MS = 100;
 /** PCI devices whose drivers may lead to the boot's disks: storage (01), keyboards (09), USB (0c03) and SD hosts (0805). */
 const BOOT_PCI_CLASS = /bc(?:01|09)sc|bc0csc03|bc08sc05/i;
-/** How long the stub's background modprobe may load drivers before a device still missing counts as late (waitdev). */
-const STUB_MODPROBE_WAIT_MS = 10_000;
+/** How long the head start's modprobe may load drivers before a device still missing counts as late (waitdev). */
+const HEAD_START_WAIT_MS = 10_000;
 /** An encrypted save's password prompt waits this long, then the boot goes on in RAM. */
 const PASSWORD_TIMEOUT_SEC = 60;
 
@@ -114,7 +115,7 @@ export class Init {
    *
    * - Devices on buses other than PCI (virtio, USB, MMC, a board's
    *   device-tree devices) first, all at once: they are the disks
-   *   themselves, or their cards and hubs. The stub's background modprobe
+   *   themselves, or their cards and hubs. The head start's modprobe
    *   has the device-tree ones too: a driver it is loading is left to it.
    * - Then the PCI controllers that may lead to the boot's disks (storage,
    *   USB, SD hosts, keyboards), one driver per round, the one with the
@@ -170,26 +171,23 @@ export class Init {
     this.sys.modprobeInBackground(left, INITRD_MODULES_DIR);
   }
 
-  private stubEnded = false;
-
-  private stubModprobePid(): number {
-    const pid = Number(this.port.readText(STUB_MODPROBE_PID)?.trim() ?? "");
-    return Number.isInteger(pid) && pid > 0 ? pid : 0;
-  }
+  /** The head start's modprobe (initrd-setup.ts), 0 when none was started. */
+  private headStartPid = 0;
+  private headStartEnded = false;
 
   /**
-   * Whether the stub's background modprobe still runs. A process that has
-   * ended but not been reaped (this init is its parent) is a zombie, which
-   * counts as ended.
+   * Whether the head start's modprobe still runs. A process that has ended
+   * but not been reaped (this init is its parent) is a zombie, which counts
+   * as ended.
    */
-  private stubModprobeRunning(): boolean {
-    if (this.stubEnded) return false;
-    const pid = this.stubModprobePid();
+  private headStartRunning(): boolean {
+    if (this.headStartEnded) return false;
+    const pid = this.headStartPid;
     // The state is the field after the command's "(name)", which may itself hold spaces or parentheses.
     const stat = pid ? (this.port.readText(`/proc/${pid}/stat`) ?? "") : "";
     const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
-    this.stubEnded = state === "" || state === "Z" || state === "X";
-    return !this.stubEnded;
+    this.headStartEnded = state === "" || state === "Z" || state === "X";
+    return !this.headStartEnded;
   }
 
   private cardChecked = false;
@@ -286,6 +284,8 @@ export class Init {
     for (;;) {
       // Each listing reads every partition's superblock: once per look.
       let disks = this.disks();
+      // No disk at all: there is nothing to plan with yet, so drivers first (their controllers bring the disks).
+      if (disks.length === 0 && this.coldplug()) continue;
       if (await this.growCard(disks)) disks = this.disks();
       const key = JSON.stringify(disks);
       if (plan === null || key !== lastDevices || loaded) {
@@ -302,19 +302,22 @@ export class Init {
         return plan;
       }
       await this.port.sleep(this.pollMs);
-      // While the stub's modprobe loads drivers (for a while at most), the devices are not late yet.
-      if (!this.stubModprobeRunning() || this.port.now() - this.started >= STUB_MODPROBE_WAIT_MS)
+      // While the head start's modprobe loads drivers (for a while at most), the devices are not late yet.
+      if (!this.headStartRunning() || this.port.now() - this.started >= HEAD_START_WAIT_MS)
         this.waitedMs += this.pollMs;
     }
   }
 
   async boot(): Promise<void> {
+    this.headStartPid = setUpInitrd(this.port, this.log);
     const given = (this.port.readText("/proc/cmdline") ?? "").trim();
     this.log.debug(`cmdline: ${given}`);
     // Where the time before the init's first line went: the kernel and stub, then the runtime's own start.
-    const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]);
+    const setUp = (this.port.now() - this.started) / 1000;
+    const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]) - setUp;
+    const sinceExec = this.port.processUptime() - setUp;
     this.log.debug(
-      `started at ${uptime.toFixed(2)} s of uptime, ${this.port.processUptime().toFixed(2)} s after the runtime's exec`,
+      `started at ${uptime.toFixed(2)} s of uptime, ${sinceExec.toFixed(2)} s after the runtime's exec; set up in ${setUp.toFixed(2)} s`,
     );
     let cmdline = given;
     const p = parseParams(given).params;
@@ -437,9 +440,9 @@ export class Init {
       `Switching to the layered root (${((this.port.now() - this.started) / 1000).toFixed(2)} s in the init)`,
     );
     this.startLeftDrivers();
-    if (this.stubModprobeRunning())
+    if (this.headStartRunning())
       this.log.debug(
-        "the stub's background modprobe still runs: it ends in the new system; the initrd's driver image it reads is detached, and goes with it",
+        "the head start's modprobe still runs: it ends in the new system; the initrd's driver image it reads is detached, and goes with it",
       );
     const status = this.port.readText("/proc/self/status") ?? "";
     const kib = (k: string): string => new RegExp(`^${k}:\\s*(\\d+ kB)`, "m").exec(status)?.[1] ?? "?";

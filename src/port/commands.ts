@@ -26,12 +26,12 @@ export const INITRD_RUNTIME = "/runtime";
  * where it mounts the main SFS; the running system at the same path in /.
  */
 export const SYSTEM_RUNTIME = "/usr/lib/ramstack/runtime";
-/** The initrd's drivers: a squashfs image the stub init mounts here (loop and squashfs, which mount it, are plain files). */
+/** The initrd's drivers: a squashfs image the init mounts here first (loop and squashfs, which mount it, are plain files). */
 export const INITRD_MODULES_IMAGE = "/ramstack/modules.sfs";
 export const INITRD_PLAIN_MODULES = "/ramstack/modules";
 export const INITRD_MODULES_DIR = "/lib/modules";
-/** The stub's background modprobe's PID: it reads INITRD_MODULES_DIR until it ends (the switch detaches that if it is still busy). */
-export const STUB_MODPROBE_PID = "/tmp/stub-modprobe.pid";
+/** The stub's word to the init: the modules its head start loads (the build's choice for the arch). */
+export const HEAD_START_ENV = "RAMSTACK_HEAD_START";
 /** Where the init mounts the main SFS (Puppy's name). */
 export const MAIN_SFS_MOUNT = "/pup_ro2";
 /** Where the runtime's programs are looked for, in order. */

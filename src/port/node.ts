@@ -37,7 +37,7 @@ import { release } from "node:os";
 import type { MountEntry } from "../plan/layout.js";
 import { parseMounts } from "../plan/layout.js";
 import { askOnConsole } from "../sys/console.js";
-import { commandLine, run, runAll } from "../sys/exec.js";
+import { commandLine, run, runAll, start } from "../sys/exec.js";
 import { luksClose, luksFormat, luksOpen } from "../sys/luks.js";
 import { runtimeTool } from "../sys/runtime.js";
 import { LOAD_KEYMAP_SCRIPT, moduleIsLive } from "./commands.js";
@@ -274,6 +274,10 @@ export class NodePort implements Port {
     if (names.length) run("modprobe", ["-a", "-q", ...names], { allowFail: true });
   }
 
+  insmod(file: string): void {
+    run("insmod", [file], { allowFail: true });
+  }
+
   moduleLoaded(name: string): boolean {
     return moduleIsLive(name, this);
   }
@@ -484,6 +488,13 @@ export class NodePort implements Port {
       ...(o.inherit ? { inherit: true } : {}),
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  start(cmd: string, args: readonly string[]): number {
+    const child = start(cmd, args, { stdio: "ignore" });
+    // Not this process's to wait for: it must not keep Node's event loop alive either.
+    child.unref();
+    return child.pid ?? 0;
   }
 
   luksFormat(file: string, password: string): void {

@@ -146,6 +146,8 @@ export interface Port {
    * anyway, are then left to the process loading them.
    */
   modprobe(names: readonly string[], o?: { leaveLoading?: boolean }): void;
+  /** insmod: one module file, with no index and no dependencies (the two that mount the initrd's driver image); one already loaded is not an error. */
+  insmod(file: string): void;
   /** The buses modules.alias's patterns name (pci, usb, …, as written), from the parsed index; null when this port has none. */
   moduleAliasBuses(): string[] | null;
   /** The bytes of module files modprobe would load for these names now (those not loaded yet); 0 when it cannot tell. */
@@ -222,6 +224,8 @@ export interface Port {
   // --- the saver's programs and processes -------------------------------------
   /** A program (mke2fs, …): a non-zero exit throws with the command line and what it printed, unless allowFail. */
   run(cmd: string, args: readonly string[], o?: ProgramOptions): ProgramResult;
+  /** A program started and not waited for, its input and output on /dev/null; its process id. */
+  start(cmd: string, args: readonly string[]): number;
   /** Format a file as LUKS2 (the password on a pipe only). */
   luksFormat(file: string, password: string): void;
   /** The current directory (relative paths on a command line are resolved from it). */

@@ -30,6 +30,14 @@ declare module "os" {
   export function read(fd: number, buf: ArrayBuffer, offset: number, length: number): number;
   export function seek(fd: number, offset: number, whence: number): number;
   export function close(fd: number): number;
+  /** A file descriptor, or a negative errno. */
+  export function open(path: string, flags: number, mode?: number): number;
+  export const O_RDWR: number;
+  /** With block: false, the child's process id (not waited for). */
+  export function exec(
+    args: readonly string[],
+    o?: { block?: boolean; usePath?: boolean; stdin?: number; stdout?: number; stderr?: number },
+  ): number;
   export function isatty(fd: number): boolean;
   export function remove(path: string): number;
   export function rename(from: string, to: string): number;

@@ -442,6 +442,15 @@ export class QuickJsPort implements Port {
     }
   }
 
+  insmod(file: string): void {
+    try {
+      sys.finitModule(file, "");
+    } catch (e) {
+      // Loaded already (or built into this kernel): what insmod -q would keep quiet about.
+      if ((e as { errno?: number }).errno !== EEXIST) throw e;
+    }
+  }
+
   moduleLoadBytes(names: readonly string[]): number {
     const m = this.moduleIndex();
     if (!m) return 0;
@@ -734,6 +743,16 @@ export class QuickJsPort implements Port {
     if (r.status !== 0 && !o.allowFail)
       throw new Error(failureMessage(commandLine(cmd, args), r.status, r.stderr || r.stdout));
     return r;
+  }
+
+  start(cmd: string, args: readonly string[]): number {
+    const nul = os.open("/dev/null", os.O_RDWR);
+    check("open", "/dev/null", nul < 0 ? nul : 0);
+    try {
+      return os.exec([cmd, ...args], { block: false, stdin: nul, stdout: nul, stderr: nul });
+    } finally {
+      os.close(nul);
+    }
   }
 
   cwd(): string {

@@ -52,6 +52,8 @@ export interface RecordingOptions {
   filesystems?: string[];
   /** What a program run through run() gives (default: exit 0, no output); a non-zero status throws unless allowFail. */
   programs?: (cmd: string, args: readonly string[]) => ProgramResult | undefined;
+  /** The process id start() gives (default 4243). */
+  startedPid?: number;
   /** Called after each modprobe (a test's devices may appear then). */
   onModprobe?: (names: readonly string[]) => void;
   /** What loading a module alias's drivers costs, in bytes (moduleLoadBytes; default 0). */
@@ -293,6 +295,11 @@ export class RecordingPort implements Port {
     this.o.onModprobe?.(names);
   }
 
+  insmod(file: string): void {
+    this.record(`insmod ${file}`);
+    this.loaded.add(file.replace(/^.*\//, "").replace(/\.ko$/, ""));
+  }
+
   moduleLoaded(name: string): boolean {
     return this.loaded.has(name);
   }
@@ -455,6 +462,11 @@ export class RecordingPort implements Port {
     const r = this.o.programs?.(cmd, args) ?? { status: 0, stdout: "", stderr: "" };
     if (r.status !== 0 && !o.allowFail) throw new Error(`${line} failed (exit ${r.status})`);
     return r;
+  }
+
+  start(cmd: string, args: readonly string[]): number {
+    this.record(`${cmd} ${args.join(" ")} &`);
+    return this.o.startedPid ?? 4243;
   }
 
   luksFormat(file: string, _password: string): void {

@@ -1,23 +1,23 @@
-// Host tier: the stub's lines that set the boot's kernel settings, run by
-// the initrd's own busybox sh in a private mount namespace (a file bound
-// over the sysctl, so the host's own setting is not touched), then what the
-// init reads back and writes at the switch.
+// Host tier: the init's first act, setting the boot's kernel settings
+// (on the recording fake, whose files stand for the machine's: a sysctl
+// read as the kernel gives it, with no newline), then what it reads back
+// and writes at the switch.
 
+import "../helpers/node-port.js";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fetchComponents } from "../../src/build/components.js";
 import {
   BOOT_TUNABLES,
   BOOT_TUNABLES_SAVED,
   restoreBootTunables,
   savedBootTunables,
-  setBootTunablesSh,
+  setBootTunables,
 } from "../../src/init/boot-tunables.js";
 import type { Port } from "../../src/port/port.js";
+import { RecordingPort } from "../../src/port/recording.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ramstack-tunables-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,26 +25,25 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const PCP = "/proc/sys/vm/percpu_pagelist_high_fraction";
 
 describe("the boot's kernel settings", () => {
-  it("the stub saves the old value (a sysctl read has no newline) and sets the boot's", () => {
-    const busybox = fetchComponents("amd64", () => undefined).busybox.binary;
-    writeFileSync(join(dir, "stub.sh"), `${setBootTunablesSh()}\n`);
-    // The sysctl as the stub's read sees it: "0" and then the end, with no newline.
-    const script = [
-      // The script is read before a tmpfs hides this test's directory under /tmp.
-      `stub=$(cat ${join(dir, "stub.sh")})`,
-      `mount -t tmpfs tmpfs /tmp`,
-      `printf 0 > /tmp/sysctl`,
-      `mount --bind /tmp/sysctl ${PCP}`,
-      `${busybox} sh -c "$stub"`,
-      `cat ${BOOT_TUNABLES_SAVED}`,
-      `echo ---`,
-      `cat ${PCP}`,
-    ].join(" && ");
-    const r = spawnSync("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-    const [saved, now] = r.stdout.split("---\n");
-    assert.equal(saved, `${PCP} 0\n`);
-    assert.equal(now, `${BOOT_TUNABLES.find((t) => t.path === PCP)!.value}\n`);
+  it("the init saves the old value (a sysctl read has no newline) and sets the boot's", () => {
+    const root = join(dir, "root");
+    mkdirSync(dirname(join(root, PCP)), { recursive: true });
+    mkdirSync(join(root, "tmp"));
+    writeFileSync(join(root, PCP), "0");
+    const port = new RecordingPort({ root });
+    setBootTunables(port);
+    assert.equal(readFileSync(join(root, BOOT_TUNABLES_SAVED), "utf8"), `${PCP} 0\n`);
+    assert.equal(readFileSync(join(root, PCP), "utf8"), `${BOOT_TUNABLES.find((t) => t.path === PCP)!.value}\n`);
+    assert.deepEqual(port.calls, [`write ${PCP}`]);
+  });
+
+  it("a kernel without the setting: nothing is saved or written", () => {
+    const root = join(dir, "bare");
+    mkdirSync(join(root, "tmp"), { recursive: true });
+    const port = new RecordingPort({ root });
+    setBootTunables(port);
+    assert.deepEqual(port.calls, []);
+    assert.equal(port.readText(BOOT_TUNABLES_SAVED), undefined);
   });
 
   it("the init reads back only the settings it knows, and puts them back; a failed write is named", () => {

@@ -85,12 +85,16 @@ describe("the init on the recording fake", () => {
   it("a save that cannot be mounted: the attempt is unwound, the boot goes on in RAM, up to the switch", async () => {
     const root = join(dir, "root");
     pcRoot(root, {
-      // The stub's background modprobe, still running (state S): the switch does not wait for it.
-      "/tmp/stub-modprobe.pid": "4243\n",
+      // The initrd's driver image and the two modules that mount it.
+      "/ramstack/modules.sfs": "image",
+      "/ramstack/modules/loop.ko": "",
+      "/ramstack/modules/squashfs.ko": "",
+      // Two CPUs: the head start's modprobe runs beside the init, still running (state S) at the switch,
+      // which does not wait for it.
+      "/sys/devices/system/cpu/online": "0-1\n",
       "/proc/4243/stat": "4243 (modprobe) S 1 1 1 0 -1 4194560\n",
-      // The boot's kernel settings the stub changed: put back after the switch.
-      "/tmp/boot-tunables": "/proc/sys/vm/percpu_pagelist_high_fraction 0\n",
-      "/proc/sys/vm/percpu_pagelist_high_fraction": "1000000000\n",
+      // The boot's kernel setting, set first, put back after the switch.
+      "/proc/sys/vm/percpu_pagelist_high_fraction": "0",
       // A third PCI device, beside the two disk controllers: a video card.
       [`/sys/bus/pci/devices/0000:00:02.0/modalias`]: `${VIDEO}\n`,
     });
@@ -103,6 +107,8 @@ describe("the init on the recording fake", () => {
     const port = new RecordingPort({
       root,
       ...virtioDiskAppears(root),
+      env: { RAMSTACK_HEAD_START: "crc32c_generic ext4 overlay" },
+      startedPid: 4243,
       contents: { "/dev/vda1": partition, unionfs: union },
       // The kernel mounts these without a module (Debian loads ext4 as one; the log would show its modprobe).
       filesystems: ["ext4", "squashfs", "overlay", "tmpfs"],
@@ -117,6 +123,15 @@ describe("the init on the recording fake", () => {
     const init = new Init(port, 1);
     await assert.rejects(init.boot(), Stop, port.said.join("\n"));
     inOrder(port.calls, [
+      // The init's own set-up: the kernel's filesystems, the boot's setting, the driver image, the head start.
+      "mount -t proc proc /proc",
+      "mount -t sysfs sysfs /sys",
+      "mount -t devtmpfs devtmpfs /dev",
+      "write /proc/sys/vm/percpu_pagelist_high_fraction",
+      "insmod /ramstack/modules/loop.ko",
+      "insmod /ramstack/modules/squashfs.ko",
+      "mount -t squashfs -o loop,ro /ramstack/modules.sfs /lib/modules",
+      "/bin/busybox modprobe -a -q crc32c_generic ext4 overlay &",
       // The planner reads the partition: mounted on first look.
       "mount -t ext4 -o noatime /dev/vda1 /mnt/vda1",
       // The first attempt: PUPMODE 12 with the save file, which will not mount.
@@ -172,14 +187,20 @@ describe("the init on the recording fake", () => {
     assert.equal(json.outcome.steps.at(-1)?.name, "the hand-over");
     assert.equal(readFileSync(join(partition, "tinysave.4fs"), "utf8"), "not a filesystem");
     const log = readFileSync(join(root, "tmp/bootinit.log"), "utf8");
-    assert.match(log, /the stub's background modprobe still runs: it ends in the new system/);
+    assert.match(log, /the head start's modprobe still runs: it ends in the new system/);
+    assert.equal(
+      readFileSync(join(root, "tmp/boot-tunables"), "utf8"),
+      "/proc/sys/vm/percpu_pagelist_high_fraction 0\n",
+      "the setting's old value, read back at the switch",
+    );
     assert.match(log, /\/lib\/modules is left to the background job that reads it/);
     assert.match(log, /# switch_root \/pup_new \/sbin\/init \(keeping \/tmp, \/lib\/modules, \/bin\/busybox\)/);
   });
 
   it("before the console asks anything, the controllers coldplug had not got to are loaded (a USB keyboard)", async () => {
     const root = join(dir, "root-ask");
-    pcRoot(root, {});
+    // One CPU (no head start beside the init: nothing to overlap with).
+    pcRoot(root, { "/ramstack/modules.sfs": "image", "/sys/devices/system/cpu/online": "0\n" });
     // Two save folders: the plan asks which one.
     const partition = files(join(dir, "vda1-ask"), {
       "/puppy_tiny_0.1.0.sfs": "sfs",
@@ -199,5 +220,7 @@ describe("the init on the recording fake", () => {
     });
     await assert.rejects(new Init(port, 1).boot(), Stop, port.said.join("\n"));
     inOrder(port.calls, [`modprobe ${VIRTIO}`, `modprobe ${IDE}`, "ask"]);
+    assert.ok(!port.calls.some((c) => c.endsWith("&")), port.calls.join("\n"));
+    assert.match(readFileSync(join(root, "tmp/bootinit.log"), "utf8"), /head start: none on one CPU/);
   });
 });

@@ -15,6 +15,8 @@ import {
   toMachineDisks,
 } from "../../src/init/probe.js";
 import { FS_MODULES } from "../../src/init/system.js";
+import { onlineCpus } from "../../src/init/initrd-setup.js";
+import type { Port } from "../../src/port/port.js";
 import { listBlockDisks, transportOf } from "../../src/sys/blockdevs.js";
 import { qemuArgs } from "../../src/vm/qemu.js";
 
@@ -228,5 +230,16 @@ describe("QEMU arguments", () => {
     assert.doesNotMatch(a, /xhci|sdhci-pci/);
     assert.throws(() => qemuArgs({ ...base, board: "rpi3", disks: [{ file: "a", bus: "virtio" }] }), /no virtio disks/);
     assert.throws(() => qemuArgs({ ...base, board: "rpi3", memMiB: 512, disks: [] }), /1024 MiB/);
+  });
+});
+
+describe("the CPUs the head start counts", () => {
+  const cpus = (text: string | undefined): number => onlineCpus({ readText: () => text } as unknown as Port);
+  it("reads /sys's ranges and lists, and takes one CPU when it cannot tell", () => {
+    assert.equal(cpus("0\n"), 1);
+    assert.equal(cpus("0-3\n"), 4);
+    assert.equal(cpus("0-3,5,7-8\n"), 7);
+    assert.equal(cpus(undefined), 1);
+    assert.equal(cpus("garbage"), 1);
   });
 });
