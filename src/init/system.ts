@@ -182,10 +182,14 @@ export class System {
    */
   modprobeInBackground(names: readonly string[], modulesDir: string): void {
     const bb = BACKGROUND_BUSYBOX;
-    // The job's modprobe lowers its own priority, then becomes modprobe (this busybox has no nice).
-    const modprobe = `${bb} sh -c '${bb} renice 19 -p $$; exec ${bb} ${commandLine("modprobe", ["-a", "-q", ...names])}'`;
-    const line = `(${modprobe}; ${bb} umount -l ${modulesDir}; ${bb} rm -f ${bb}) </dev/null >/dev/null 2>&1 &`;
-    if (this.act(line, () => this.port.run(bb, ["sh", "-c", line]).status === 0, true) === true) {
+    const job = `${bb} ${commandLine("modprobe", ["-a", "-q", ...names])}; ${bb} umount -l ${modulesDir}; ${bb} rm -f ${bb}`;
+    // Nice 19 from its first instruction: start-stop-daemon sets it and execs the job's sh (this busybox has no
+    // nice), and the init does not wait. A shell that reniced itself started three processes at the init's
+    // priority, just as the init was about to exec the system's. The pidfile is never written: with it, no
+    // running busybox counts as the job already started.
+    const args = ["start-stop-daemon", "-S", "-q", "-p", BACKGROUND_NEVER_PIDFILE, "-N", "19", "-x", bb, "--"];
+    const argv = [...args, "sh", "-c", job];
+    if (this.act(`${commandLine(bb, argv)} &`, () => this.port.start(bb, argv) > 0, true) === true) {
       this.leftToBackground.add(modulesDir);
       this.leftToBackground.add(bb);
     }
@@ -328,6 +332,8 @@ export class System {
 const KEPT_IN_INITRAMFS = ["/tmp"];
 /** The initramfs's busybox, by its full path: a background job that outlives the switch finds it there. */
 const BACKGROUND_BUSYBOX = "/bin/busybox";
+/** A pidfile no one writes: start-stop-daemon then matches no running process (it would skip its start). */
+const BACKGROUND_NEVER_PIDFILE = "/tmp/background-drivers.none";
 
 /**
  * Delete the initramfs's files under `root`, as switch_root does, but not

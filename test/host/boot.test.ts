@@ -154,7 +154,7 @@ describe("the init on the recording fake", () => {
       "ln -s /initrd/mnt/tmpfs/pup_rw /pup_new/initrd/pup_rw",
       "write /pup_new/initrd/tmp/bootinit.json",
       // The controller with no disk and the video card: loaded in the background, from the switch on.
-      `/bin/busybox sh -c (/bin/busybox sh -c '/bin/busybox renice 19 -p $$; exec /bin/busybox modprobe -a -q ${IDE} ${VIDEO}'; /bin/busybox umount -l /lib/modules; /bin/busybox rm -f /bin/busybox) </dev/null >/dev/null 2>&1 &`,
+      `/bin/busybox start-stop-daemon -S -q -p /tmp/background-drivers.none -N 19 -x /bin/busybox -- sh -c /bin/busybox modprobe -a -q ${IDE} ${VIDEO}; /bin/busybox umount -l /lib/modules; /bin/busybox rm -f /bin/busybox &`,
       "mount -o move /dev /pup_new/dev",
       "mount -o move /proc /pup_new/proc",
       "mount -o move /sys /pup_new/sys",

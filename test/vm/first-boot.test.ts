@@ -65,7 +65,7 @@ describe("first boot (PUPMODE 5) from a virtio disk", { timeout: 600000 }, () =>
     // to a background job that goes on after the switch.
     assert.match(log, /# modprobe -a -q pci:v00001AF4d00001001\S*$/m);
     assert.doesNotMatch(log, /# modprobe -a -q .*pci:v00008086d00007010/m);
-    assert.match(log, /renice 19 -p \$\$; exec \/bin\/busybox modprobe -a -q pci:v00008086d00007010/);
+    assert.match(log, /start-stop-daemon -S .* -N 19 .* sh -c '\/bin\/busybox modprobe -a -q pci:v00008086d00007010/);
     // loop and squashfs are in already: the init mounted its driver image with them, before any modprobe.
     assert.doesNotMatch(log, /# modprobe -a -q (loop|squashfs|overlay)\b/m);
     // The job loads them, then lets the image go: no loop device reads it any more, and busybox is gone.
