@@ -119,9 +119,14 @@ export class Browser {
   }
 
   async close(): Promise<void> {
-    const gone = new Promise<void>((r) => this.child.once("exit", () => r()));
-    this.child.kill("SIGTERM");
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-    rmSync(this.profile, { recursive: true, force: true });
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const gone = new Promise<boolean>((r) => this.child.once("exit", () => r(true)));
+      this.child.kill("SIGTERM");
+      if (!(await Promise.race([gone, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))])))
+        this.child.kill("SIGKILL");
+    }
+    // Chromium's helper processes (crash handler, utility) may still write to the profile for a moment after
+    // the browser itself has exited: a removal that meets a file just written tries again.
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
