@@ -7,7 +7,7 @@ import { FS_ALIASES, FS_MODULES } from "../plan/filesystems.js";
 import type { Machine, MachineDisk, MachinePartition } from "../plan/machine.js";
 import type { FileTree, NodeInfo } from "../plan/tree.js";
 import { normalizePath } from "../plan/tree.js";
-import { eachLine, moduleName } from "../port/module-index.js";
+import { moduleName, parseModuleIndex } from "../port/module-index.js";
 import type { Port } from "../port/port.js";
 import type { BlockDisk } from "../sys/blockdevs.js";
 import { identifyPath } from "../sys/blkid.js";
@@ -147,13 +147,8 @@ export function probeMachine(disks: readonly BlockDisk[], initrdRoot = "/", port
 
 /** The buses modules.alias names (pci, usb, virtio, …): devices on other buses have no driver here. */
 export function aliasBuses(modulesAlias: string): Set<string> {
-  // Line by line with indexOf: a multiline regular expression over a thousand lines is slow on the init's engine.
-  const named: string[] = [];
-  eachLine(modulesAlias, (line) => {
-    const colon = line.startsWith("alias ") ? line.indexOf(":", 6) : -1;
-    if (colon > 0) named.push(line.slice(6, colon));
-  });
-  return driverBuses(named);
+  // The module index's own scan of the buses (its patterns are parsed only when asked for).
+  return driverBuses(parseModuleIndex("", modulesAlias).buses);
 }
 
 /** Of the buses alias patterns name, those coldplug reads devices of. */

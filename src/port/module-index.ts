@@ -68,29 +68,27 @@ export function parseModuleIndex(modulesDep: string, modulesAlias: string): Modu
   const text = `\n${modulesAlias}`;
   const buses = new Set<string>();
   const byBus = new Map<string, AliasPattern[]>([["*", []]]);
-  for (let at = text.indexOf("\nalias "); at >= 0; at = text.indexOf("\nalias ", at + 1)) {
-    const start = at + 7;
+  for (let at = text.indexOf(ALIAS_LINE); at >= 0; at = text.indexOf(ALIAS_LINE, at + 1)) {
+    const start = at + ALIAS_LINE.length;
     const space = text.indexOf(" ", start);
-    const end = text.indexOf("\n", start);
-    if (space < 0 || (end >= 0 && space > end)) continue;
+    const end = lineEnd(text, start);
+    if (space < 0 || space > end) continue;
     const colon = text.indexOf(":", start);
     const head = colon > 0 && colon < space ? text.slice(start, colon) : "";
     if (head !== "" && !hasWildcard(head)) buses.add(head);
-    else
-      byBus.get("*")!.push(aliasPattern(text.slice(start, space), text.slice(space + 1, end < 0 ? text.length : end)));
+    else byBus.get("*")!.push(aliasPattern(text, start, space, end));
   }
   if (byBus.get("*")!.length) buses.add("*");
   const aliases = (bus: string): AliasPattern[] => {
     let list = byBus.get(bus);
     if (list) return list;
     list = [];
-    const key = `\nalias ${bus}:`;
+    const key = `${ALIAS_LINE}${bus}:`;
     for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
-      const start = at + 7;
+      const start = at + ALIAS_LINE.length;
       const space = text.indexOf(" ", start);
-      const end = text.indexOf("\n", start);
-      if (space > 0 && (end < 0 || space < end))
-        list.push(aliasPattern(text.slice(start, space), text.slice(space + 1, end < 0 ? text.length : end)));
+      const end = lineEnd(text, start);
+      if (space >= 0 && space < end) list.push(aliasPattern(text, start, space, end));
     }
     byBus.set(bus, list);
     return list;
@@ -98,9 +96,18 @@ export function parseModuleIndex(modulesDep: string, modulesAlias: string): Modu
   return { paths, deps, buses, aliases };
 }
 
-function aliasPattern(pattern: string, module: string): AliasPattern {
-  const m = module.trim();
-  return { pattern, module: m.includes("-") ? moduleName(m) : m };
+/** A modules.alias line's start, found with indexOf in the text with a newline put before its first line. */
+const ALIAS_LINE = "\nalias ";
+
+const lineEnd = (text: string, from: number): number => {
+  const end = text.indexOf("\n", from);
+  return end < 0 ? text.length : end;
+};
+
+/** The pattern (START to SPACE) and module (to END) of one alias line: the same slices for either loop. */
+function aliasPattern(text: string, start: number, space: number, end: number): AliasPattern {
+  const m = text.slice(space + 1, end).trim();
+  return { pattern: text.slice(start, space), module: m.includes("-") ? moduleName(m) : m };
 }
 
 /** Where a pattern's first wildcard is (its length when it has none). */
