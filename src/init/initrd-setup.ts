@@ -96,11 +96,11 @@ export function setUpInitrd(port: Port, log: BootLog): number {
  */
 function startHeadStart(port: Port, log: BootLog): number {
   const cpus = onlineCpus(port);
-  const modules = (port.env(HEAD_START_ENV) ?? "").split(/\s+/).filter(Boolean);
   if (cpus < 2) {
     log.debug("head start: none on one CPU; the init loads each filesystem's modules when it first mounts one");
     return 0;
   }
+  const modules = (port.env(HEAD_START_ENV) ?? "").split(/\s+/).filter(Boolean);
   const names = [...deviceTreeAliases(port), ...modules];
   if (names.length === 0) return 0;
   log.debug(`head start: modprobe -a -q ${names.join(" ")}, in the background on ${cpus} CPUs`);

@@ -8,6 +8,7 @@
 // throwing Exec.
 
 import { defaultPort } from "./default.js";
+import { moduleName } from "./module-index.js";
 import { removeContentsByWalk } from "./remove-contents.js";
 import { join } from "../lib/path.js";
 import type { MountEntry } from "../plan/layout.js";
@@ -297,7 +298,7 @@ export class RecordingPort implements Port {
 
   insmod(file: string): void {
     this.record(`insmod ${file}`);
-    this.loaded.add(file.replace(/^.*\//, "").replace(/\.ko$/, ""));
+    this.loaded.add(moduleName(file));
   }
 
   moduleLoaded(name: string): boolean {
