@@ -121,6 +121,7 @@ function buildVm(build: string, options: Options, busNamed: DiskBus | undefined)
     fstype: fs,
     table: "mbr",
     powerOfTwo: bootBus === "sd",
+    note: (l) => process.stderr.write(`run: ${l}\n`),
   });
   const append = [`console=${def.console}`, psubdir ? `psubdir=${psubdir}` : "", opt("cmdline") ?? ""]
     .filter(Boolean)

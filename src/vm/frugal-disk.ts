@@ -2,7 +2,7 @@
 // partition, labelled, the files in an optional psubdir. Remade only when
 // the build or the layout changes.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { PartFs } from "../build/disk.js";
 import { linkOrCopy, makeDisk, sizeFor } from "../build/disk.js";
@@ -26,7 +26,15 @@ export interface FrugalDiskOptions {
   spareMiB?: number;
   /** The size QEMU's SD cards need. */
   powerOfTwo?: boolean;
+  /** Told of the disks of an earlier build that were booted (what was saved on them is kept). */
+  note?: (line: string) => void;
 }
+
+/**
+ * A disk's modification time as made: a disk QEMU has booted (the guest
+ * mounts its partition) has another, and may hold a user's saves.
+ */
+const UNBOOTED_MTIME = 0;
 
 /** The frugal files of a build: vmlinuz, initrd.gz and the SFS layers. */
 export function frugalFiles(build: string): string[] {
@@ -42,18 +50,36 @@ function treeListing(dir: string): string {
     .join("\n");
 }
 
+/**
+ * The disks made from an earlier build of the directory and never booted
+ * (the tests and benches boot copies): each is as large as its partition
+ * (about 100 MiB for a tiny build), and a rebuilt build would otherwise
+ * leave one behind per layout it was run with. A booted one may hold
+ * saves (`ramstack run` boots the disk itself): it stays, and is named.
+ */
+function removeEarlierBuildsDisks(dir: string, current: string, note: (line: string) => void): void {
+  for (const f of readdirSync(dir)) {
+    if (!/^disk-[\w-]+\.img$/.test(f) || f.startsWith(current)) continue;
+    const path = join(dir, f);
+    if (statSync(path).mtimeMs === UNBOOTED_MTIME) rmSync(path, { force: true });
+    else note(`${path}: an earlier build's disk, booted since: kept for what was saved on it (delete it when done)`);
+  }
+}
+
 export function frugalDisk(o: FrugalDiskOptions): string {
   const files = frugalFiles(o.build).filter((f) => !(o.exclude ?? []).includes(f));
   const extras = Object.entries(o.extra ?? {}).map(([name, path]) => [
     name,
     statSync(path).isDirectory() ? sha256(treeListing(path)) : sha256(readFileSync(path)),
   ]);
-  const key = sha256(
-    JSON.stringify({ ...o, extra: extras, manifest: readFileSync(join(o.build, "build.json"), "utf8") }),
-  );
+  const manifest = readFileSync(join(o.build, "build.json"), "utf8");
+  const key = sha256(JSON.stringify({ ...o, extra: extras, manifest }));
   const dir0 = o.dir ?? o.build;
-  const img = join(dir0, `disk-${key.slice(0, 12)}.img`);
+  // Named by the build first: those of an earlier build can be told apart, and go.
+  const prefix = `disk-${sha256(manifest).slice(0, 8)}-`;
+  const img = join(dir0, `${prefix}${key.slice(0, 12)}.img`);
   if (existsSync(img)) return img;
+  if (!o.dir) removeEarlierBuildsDisks(dir0, prefix, o.note ?? (() => undefined));
   const stage = join(dir0, `.stage-${process.pid}`);
   rmSync(stage, { recursive: true, force: true });
   const dir = join(stage, o.psubdir.replace(/^\/+/, ""));
@@ -72,6 +98,7 @@ export function frugalDisk(o: FrugalDiskOptions): string {
       powerOfTwo: o.powerOfTwo,
       partitions: [{ fstype: o.fstype, label: o.label, sizeMiB: sizeFor(stage, o.spareMiB), from: stage }],
     });
+    utimesSync(`${img}.tmp`, new Date(), new Date(UNBOOTED_MTIME));
     renameSync(`${img}.tmp`, img);
   } finally {
     rmSync(`${img}.tmp`, { force: true });
