@@ -22,12 +22,29 @@
  *
  * Unhandled promise rejections are printed (track_rejection): in an init a
  * failure that nobody sees is the worst kind.
+ *
+ * In the initrd this binary is /init itself: started by the kernel as PID 1
+ * under that name, it runs the init's bytecode (RAMSTACK_INIT_BYTECODE),
+ * with the kernel's arguments after it in scriptArgs. A shell script in
+ * between would cost a process start, and busybox's shell translated anew,
+ * which an emulated CPU pays for. The build puts /init first in the
+ * archive and the end marker last: a kernel that runs out of RAM while it
+ * unpacks has /init whole, and /init says what happened (pid1_incomplete).
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
+
+/* From the build (src/build/quickjs.ts), which takes them from the initrd's own constants. */
+#if !defined(RAMSTACK_INIT_BYTECODE) || !defined(RAMSTACK_INITRD_END) || !defined(RAMSTACK_INITRD_RAM_MIB)
+#error "RAMSTACK_INIT_BYTECODE, RAMSTACK_INITRD_END and RAMSTACK_INITRD_RAM_MIB come from the build"
+#endif
 
 #include "quickjs-libc.h"
 #include "quickjs.h"
@@ -35,7 +52,7 @@
 JSModuleDef *js_init_module_ramstack_sys(JSContext *ctx, const char *module_name);
 
 /* CLOCK_BOOTTIME when main() began, in seconds: sys.startedAt() (PID 1's own
- * start time in /proc is the kernel's, from before the stub exec'd this). */
+ * start time in /proc is the kernel's, from before it ran /init). */
 double ramstack_started_at;
 
 /*
@@ -136,6 +153,36 @@ static int run_module(JSContext *ctx, const char *src, size_t len, const char *n
     return 0;
 }
 
+/*
+ * The kernel drops, without a word, the part of the initrd that does not
+ * fit in RAM: without the end marker the init's files may be cut short.
+ * Say so, with the RAM there is and the RAM needed, and leave a shell
+ * (busybox comes early in the archive); PID 1 must never exit.
+ */
+static void pid1_incomplete(void)
+{
+    struct sysinfo si;
+    struct utsname u;
+    unsigned long long mib = 0;
+
+    mount("proc", "/proc", "proc", 0, NULL);
+    mount("sysfs", "/sys", "sysfs", 0, NULL);
+    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    if (sysinfo(&si) == 0)
+        mib = (unsigned long long)si.totalram * si.mem_unit >> 20;
+    printf("ramstack: the initrd was not unpacked whole, so the init's files are incomplete (kernel %s); a shell "
+           "follows\n",
+           uname(&u) == 0 ? u.release : "?");
+    printf("ramstack: this machine has %llu MiB of RAM; unpacking the initrd needs about %d MiB\n", mib,
+           RAMSTACK_INITRD_RAM_MIB);
+    fflush(stdout);
+    setenv("PATH", "/bin:/sbin", 1);
+    execl("/bin/busybox", "sh", (char *)NULL);
+    perror("ramstack: no shell either: /bin/busybox");
+    for (;;)
+        pause();
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: ramstack-js script.js|script.qbc [args...]\n"
@@ -196,7 +243,13 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_BOOTTIME, &t);
     ramstack_started_at = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 
-    if (i < argc && !strcmp(argv[i], "-c")) {
+    if (getpid() == 1 && argc >= 1 && !strcmp(argv[0], "/init")) {
+        /* argv[0] becomes the bytecode, as if started as `ramstack-js INIT_BYTECODE ARGS...`. */
+        if (access(RAMSTACK_INITRD_END, F_OK) != 0)
+            pid1_incomplete();
+        argv[0] = RAMSTACK_INIT_BYTECODE;
+        i = 0;
+    } else if (i < argc && !strcmp(argv[i], "-c")) {
         if (argc != 4)
             usage();
         compile = 1;

@@ -26,8 +26,8 @@ export interface ArchDef {
   serialConsoles: readonly string[];
   /** zdrv's modules: all of the kernel's, or those of the boards the arch's systems run on (src/build/zdrv-select.ts). */
   zdrvModules: "all" | "boards";
-  /** Filesystems whose modules the stub loads in the background while the init starts: what nearly every boot mounts. */
-  stubFilesystems: readonly string[];
+  /** Filesystems whose modules the init's head start loads in the background while it starts: what nearly every boot mounts. */
+  headStartFilesystems: readonly string[];
 }
 
 export const ARCH: Record<Arch, ArchDef> = {
@@ -42,7 +42,7 @@ export const ARCH: Record<Arch, ArchDef> = {
     serialConsoles: ["ttyS0"],
     zdrvModules: "all",
     // A PC's frugal install is on ext4 far more often than on vfat; the union is always overlay.
-    stubFilesystems: ["ext4", "overlay"],
+    headStartFilesystems: ["ext4", "overlay"],
   },
   arm64: {
     triplet: "aarch64-linux-gnu",
@@ -69,7 +69,7 @@ export const ARCH: Record<Arch, ArchDef> = {
     // The Raspberry Pis and virt: other SoCs' drivers would more than double the SD card.
     zdrvModules: "boards",
     // A Pi card (ramstack image --board): vfat boot partition, ext4 save partition.
-    stubFilesystems: ["vfat", "ext4", "overlay"],
+    headStartFilesystems: ["vfat", "ext4", "overlay"],
   },
 };
 

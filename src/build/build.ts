@@ -37,7 +37,16 @@ import { debianBdrvKey, debianBdrvTree, debianMainKey, debianMainTree, debianSfs
 import { mergedUsrModules } from "./merged-usr.js";
 import { taskKey, taskLayer } from "./task-layer.js";
 import { taskDef, TASKS } from "../tasks/table.js";
-import { distroSpecs, initrdTree, layerTree, planLayers, sfsName, STUB_INIT, tinyRootfs, zdrvTree } from "./trees.js";
+import {
+  distroSpecs,
+  headStartModules,
+  initrdTree,
+  layerTree,
+  planLayers,
+  sfsName,
+  tinyRootfs,
+  zdrvTree,
+} from "./trees.js";
 
 /** NAME=VERSION as Debian names a package, without another arch's ":arm64" (build.json says the arch). */
 const debLabel = (p: FetchedDeb): string => `${p.name.split(":")[0]}=${p.version}`;
@@ -50,7 +59,7 @@ export interface BuildOptions {
   distro: DistroIdentity;
   /** For the SFS layers. */
   compression: Compression;
-  /** For initrd.gz (default zstd). */
+  /** For initrd.gz (default lz4). */
   initrdCompression?: InitrdCompression;
   /** Every file time in the outputs (SOURCE_DATE_EPOCH). */
   epoch: number;
@@ -151,7 +160,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const keymaps = keymapSources();
   if (keymaps.size === 0)
     log("no console keymaps (console-data is not installed): pkeys= will keep the default layout");
-  const initrdCompression = o.initrdCompression ?? "zstd";
+  const initrdCompression = o.initrdCompression ?? "lz4";
   const inputs: BuildInputs = {
     arch,
     kernel: versions.kernel,
@@ -176,7 +185,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     initrdCompression,
     profile: o.profile.name,
     initrdModules: initrdModules(arch),
-    stubInit: STUB_INIT(c.kernel.release, c.arch),
+    headStart: headStartModules(c.arch),
     debExcludes: DEB_EXCLUDES,
     ...hostFacts(),
   };

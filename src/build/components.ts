@@ -75,8 +75,9 @@ const RUNTIME_LIBS = (arch: Arch): [pkg: string, soname: string][] => [
 ];
 
 /**
- * In the initrd, static: e2fsck for pfix=fsck, fsckp and unclean shutdowns,
- * which must run before anything is mounted from the partition it checks.
+ * In the initrd's driver image, static: e2fsck for pfix=fsck, fsckp and
+ * unclean shutdowns, which must run before anything is mounted from the
+ * partition it checks.
  */
 const INITRD_TOOLS: [pkg: string, path: string, name: string][] = [["e2fsck-static", "sbin/e2fsck.static", "e2fsck"]];
 

@@ -3,7 +3,7 @@
 //
 // - the components it copies (versions, or file hashes where a version
 //   says too little),
-// - the data tables it writes out (INITRD_MODULES, the stub init, the
+// - the data tables it writes out (INITRD_MODULES, the head start's, the
 //   keymaps, the profile's layer definitions, DEB_EXCLUDES),
 // - the options (compression, epoch, DISTRO_SPECS),
 // - the versions of the host tools it runs (mksquashfs and the compression
@@ -183,7 +183,7 @@ export interface BuildInputs {
   initrdCompression: InitrdCompression;
   profile: string;
   initrdModules: readonly string[];
-  stubInit: string;
+  headStart: readonly string[];
   debExcludes: readonly string[];
   tools: Record<Tool, string>;
   code: Record<StepKind, string>;
@@ -259,7 +259,7 @@ export function initrdKey(i: BuildInputs, humongous: readonly string[] | null): 
     specs: i.specs,
     epoch: i.epoch,
     modules: i.initrdModules,
-    stub: i.stubInit,
+    headStart: i.headStart,
     compression: i.initrdCompression,
     humongous,
     // The drivers are a squashfs image inside it.

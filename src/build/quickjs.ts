@@ -28,6 +28,8 @@ import { arch as hostArch } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { have, run } from "../sys/exec.js";
+import { INIT_BYTECODE } from "../port/commands.js";
+import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
 import { sha256 } from "../sys/hash.js";
 import { cacheDir, fetchNpm } from "./cache.js";
 
@@ -88,8 +90,18 @@ export const QUICKJS_CFLAGS: readonly string[] = [
   "-Wno-array-bounds",
   "-Wno-format-truncation",
 ];
-/** The native files are ours: stricter warnings (the header's own cast warning aside). */
-export const NATIVE_CFLAGS: readonly string[] = ["-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type"];
+/**
+ * The native files are ours: stricter warnings (the header's own cast
+ * warning aside), and what /init needs to know of the initrd it is in.
+ */
+export const NATIVE_CFLAGS: readonly string[] = [
+  "-Wextra",
+  "-Wno-unused-parameter",
+  "-Wno-cast-function-type",
+  `-DRAMSTACK_INIT_BYTECODE="${INIT_BYTECODE}"`,
+  `-DRAMSTACK_INITRD_END="/${INITRD_END}"`,
+  `-DRAMSTACK_INITRD_RAM_MIB=${INITRD_RAM_MIB}`,
+];
 export const QUICKJS_LDFLAGS: readonly string[] = ["-static"];
 const QUICKJS_LIBS = ["-lm", "-lpthread"];
 

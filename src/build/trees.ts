@@ -8,14 +8,14 @@ import { run } from "../sys/exec.js";
 import { FS_MODULES } from "../plan/filesystems.js";
 import { RUNTIME_JS } from "../plan/layout.js";
 import {
-  HEAD_START_ENV,
+  HEAD_START_FILE,
+  INIT_BYTECODE,
+  INITRD_IMAGE_RUNTIME,
   INITRD_MODULES_DIR,
   INITRD_MODULES_IMAGE,
   INITRD_PLAIN_MODULES,
-  INITRD_RUNTIME,
   SYSTEM_RUNTIME,
 } from "../port/commands.js";
-import { INITRD_END, INITRD_RAM_MIB } from "./cpio.js";
 import { installKeymaps } from "./keymaps.js";
 import type { Compression } from "./squashfs.js";
 import { mksquashfs } from "./squashfs.js";
@@ -93,16 +93,6 @@ export function installBusybox(root: string, busybox: Components["busybox"], ful
 }
 
 /**
- * The initrd's runtime at /runtime: the JavaScript engine (static, ~1 MB)
- * the init runs on and a static e2fsck. Deleted with the rest of the
- * initramfs at the switch: the running system has its own in the main SFS.
- */
-export function initrdRuntimeTree(root: string, c: Components): void {
-  copyInto(c.js.binary, join(root, "bin", RUNTIME_JS), 0o755);
-  for (const [name, file] of [...c.initrdTools].sort()) copyInto(file, join(root, "bin", name), 0o755);
-}
-
-/**
  * The main SFS's runtime (SYSTEM_RUNTIME): the engine the running system's
  * ramstack runs on, and cryptsetup and tar with their own C library (run
  * through its loader, so they work on any profile). The init uses them too,
@@ -116,39 +106,18 @@ export function systemRuntimeTree(root: string, c: Components): void {
 }
 
 /**
- * The modules of the filesystems the stub loads ahead, each filesystem's
- * helpers (charsets, crc32c) before it: once the init sees a filesystem in
- * /proc/filesystems, what it needs is loaded too.
+ * The modules of the filesystems the init's head start loads (HEAD_START_FILE;
+ * with more than one CPU, in the background while the init starts), each
+ * filesystem's helpers (charsets, crc32c) before it: once the init sees a
+ * filesystem in /proc/filesystems, what it needs is loaded too.
  */
-function stubModules(arch: Arch): string[] {
-  return ARCH[arch].stubFilesystems.flatMap((f) => {
+export function headStartModules(arch: Arch): string[] {
+  return ARCH[arch].headStartFilesystems.flatMap((f) => {
     const m = FS_MODULES[f];
     if (!m) throw new Error(`no module is known for the filesystem ${f}`);
     return [...m.with, m.module];
   });
 }
-
-export const STUB_INIT = (release: string, arch: Arch, preload = stubModules(arch)): string => `#!/bin/busybox sh
-# ramstack: run the init on the JavaScript runtime. The init mounts /proc,
-# /sys, /dev and its driver image itself (src/init/initrd-setup.ts): each as
-# a busybox command here would be a process start.
-# The initrd's last file: without it the kernel did not unpack it whole.
-if [ -e /${INITRD_END} ]; then
-  # The filesystems' drivers nearly every boot needs, for the init's head start
-  # (with more than one CPU, loaded in the background while it starts).
-  export ${HEAD_START_ENV}="${preload.join(" ")}"
-  exec ${INITRD_RUNTIME}/bin/${RUNTIME_JS} /ramstack/init.qbc
-fi
-export PATH=/bin:/sbin
-busybox mount -t proc proc /proc
-busybox mount -t sysfs sysfs /sys
-busybox mount -t devtmpfs devtmpfs /dev
-# The kernel drops what does not fit in RAM when it unpacks the initrd, silently.
-mem=$(busybox awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
-echo "ramstack: the initrd was not unpacked whole, so the JavaScript runtime is incomplete (kernel ${release}); a shell follows"
-echo "ramstack: this machine has \${mem} MiB of RAM; unpacking the initrd needs about ${INITRD_RAM_MIB} MiB"
-exec busybox sh
-`;
 
 /** The initrd: busybox, the modules that reach disks, the runtime, the init. */
 export function initrdTree(
@@ -162,10 +131,11 @@ export function initrdTree(
   installBusybox(root, c.busybox, false);
   dirs(root, ["dev", "proc", "sys", "mnt", "pup_new", "etc", "root", "sbin"]);
   dirs(root, ["tmp"], 0o1777);
-  write(root, "init", STUB_INIT(c.kernel.release, c.arch), 0o755);
-  write(root, "ramstack/init.qbc", init.bytecode);
+  // The engine is /init: it runs the init's bytecode when the kernel starts it (native/ramstack_main.c).
+  copyInto(c.js.binary, join(root, "init"), 0o755);
+  write(root, INIT_BYTECODE.slice(1), init.bytecode);
+  write(root, HEAD_START_FILE.slice(1), `${headStartModules(c.arch).join(" ")}\n`);
   write(root, "DISTRO_SPECS", specs);
-  initrdRuntimeTree(join(root, INITRD_RUNTIME.slice(1)), c);
   const { files, missing } = moduleClosure(c.kernel.root, c.kernel.release, initrdModules(c.arch));
   initrdDriverImage(root, c, files, sfs);
   const { skipped } = installKeymaps(join(root, "lib/keymaps"), keymaps);
@@ -173,8 +143,9 @@ export function initrdTree(
 }
 
 /**
- * The drivers as a squashfs image for INITRD_MODULES_DIR, and the two that
- * mount it (loop, squashfs) as plain files. Unpacked, the drivers would
+ * The drivers as a squashfs image for INITRD_MODULES_DIR (with the init's
+ * e2fsck, INITRD_IMAGE_RUNTIME), and the two that mount it (loop, squashfs)
+ * as plain files. Unpacked, the drivers would
  * cost their whole size in RAM until the switch (and a larger initrd to
  * unpack); as an image, a third of it. (What was once measured as pages the
  * kernel "does not give back" after the switch were free pages on the
@@ -193,6 +164,8 @@ function initrdDriverImage(
   mkdirSync(plain, { recursive: true });
   for (const f of files.filter((f) => /\/(loop|squashfs)\.ko$/.test(f)))
     copyInto(join(tree, "lib/modules", c.kernel.release, f), join(plain, basename(f)), 0o644);
+  const tools = join(tree, INITRD_IMAGE_RUNTIME.slice(1), "bin");
+  for (const [name, file] of [...c.initrdTools].sort()) copyInto(file, join(tools, name), 0o755);
   // xz would cost the boot seconds under emulation (every driver is read through it): zstd reads several times faster.
   const compression: Compression = sfs.compression.comp === "xz" ? { comp: "zstd", level: 19 } : sfs.compression;
   mksquashfs(join(tree, "lib/modules"), join(root, INITRD_MODULES_IMAGE.slice(1)), { ...sfs, compression });

@@ -44,7 +44,7 @@ const OPTIONS: OptionDef[] = [
   },
   {
     name: "fast",
-    help: "for test builds: quick compression (zstd:3 SFS, an lz4 initrd that unpacks faster); the files are larger",
+    help: "for test builds: quick compression (zstd:3 SFS); the files are larger",
   },
   {
     name: "refresh",
@@ -128,7 +128,6 @@ export async function runBuild(argv: readonly string[], out: (s: string) => void
     profile,
     distro,
     compression,
-    initrdCompression: fast ? "lz4" : "zstd",
     epoch: Number(process.env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH),
     humongous: a.flags.has("humongous"),
     tasks,

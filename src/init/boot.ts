@@ -312,7 +312,7 @@ export class Init {
     this.headStartPid = setUpInitrd(this.port, this.log);
     const given = (this.port.readText("/proc/cmdline") ?? "").trim();
     this.log.debug(`cmdline: ${given}`);
-    // Where the time before the init's first line went: the kernel and stub, then the runtime's own start.
+    // Where the time before the init's first line went: the kernel, then the runtime's own start.
     const setUp = (this.port.now() - this.started) / 1000;
     const uptime = Number((this.port.readText("/proc/uptime") ?? "0").split(" ")[0]) - setUp;
     const sinceExec = this.port.processUptime() - setUp;

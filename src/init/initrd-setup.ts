@@ -1,11 +1,11 @@
 // The init's first steps as PID 1, before it looks for the frugal install:
 // the kernel's filesystems, the boot's kernel settings, the initrd's driver
 // image, and (with more than one CPU) a head start for the filesystems'
-// drivers. The sh stub only checks that the initrd was unpacked whole and
-// execs the runtime: each of these as a busybox command was a process start,
+// drivers. The engine, as /init, has only checked that the initrd was
+// unpacked whole: each of these as a busybox command was a process start,
 // 25-35 ms of an emulated boot.
 
-import { HEAD_START_ENV, INITRD_MODULES_DIR, INITRD_MODULES_IMAGE, INITRD_PLAIN_MODULES } from "../port/commands.js";
+import { HEAD_START_FILE, INITRD_MODULES_DIR, INITRD_MODULES_IMAGE, INITRD_PLAIN_MODULES } from "../port/commands.js";
 import type { Port } from "../port/port.js";
 import { setBootTunables } from "./boot-tunables.js";
 import type { BootLog } from "./bootlog.js";
@@ -100,7 +100,7 @@ function startHeadStart(port: Port, log: BootLog): number {
     log.debug("head start: none on one CPU; the init loads each filesystem's modules when it first mounts one");
     return 0;
   }
-  const modules = (port.env(HEAD_START_ENV) ?? "").split(/\s+/).filter(Boolean);
+  const modules = (port.readText(HEAD_START_FILE) ?? "").split(/\s+/).filter(Boolean);
   const names = [...deviceTreeAliases(port), ...modules];
   if (names.length === 0) return 0;
   log.debug(`head start: modprobe -a -q ${names.join(" ")}, in the background on ${cpus} CPUs`);

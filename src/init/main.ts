@@ -1,7 +1,7 @@
-// PID 1 in the initramfs. A small sh stub mounts /proc, /sys and /dev, then
-// execs this on the runtime unpacked in the initrd (QuickJS with
-// ramstack:sys): the boot (boot.ts) on the small engine's port. Whatever
-// escapes it ends in a shell, never in a kernel panic.
+// PID 1 in the initramfs: the runtime (QuickJS with ramstack:sys) is /init,
+// and runs this as its bytecode (native/ramstack_main.c); the boot
+// (boot.ts) on the small engine's port. Whatever escapes it ends in a
+// shell, never in a kernel panic.
 
 import { setDefaultPort } from "../port/default.js";
 import { QuickJsPort } from "../port/quickjs.js";

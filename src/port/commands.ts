@@ -18,8 +18,11 @@ export function failureMessage(command: string, status: number, output: string):
   return `${command} failed (exit ${status})${output.trim() ? `: ${lastLines(output, 6)}` : ""}`;
 }
 
-/** The initrd's runtime: the engine the init runs on, and a static e2fsck. */
-export const INITRD_RUNTIME = "/runtime";
+/**
+ * The initrd's init: the JavaScript engine itself, as /init (it runs this
+ * bytecode when the kernel starts it as PID 1; native/ramstack_main.c).
+ */
+export const INIT_BYTECODE = "/ramstack/init.qbc";
 /**
  * The main SFS's runtime: the engine the running system's ramstack runs on,
  * and cryptsetup and GNU tar with their own C library. The init reaches it
@@ -30,12 +33,18 @@ export const SYSTEM_RUNTIME = "/usr/lib/ramstack/runtime";
 export const INITRD_MODULES_IMAGE = "/ramstack/modules.sfs";
 export const INITRD_PLAIN_MODULES = "/ramstack/modules";
 export const INITRD_MODULES_DIR = "/lib/modules";
-/** The stub's word to the init: the modules its head start loads (the build's choice for the arch). */
-export const HEAD_START_ENV = "RAMSTACK_HEAD_START";
+/**
+ * The init's static e2fsck, in the driver image beside the kernel's
+ * release directory: read from the image only on the boots that check a
+ * disk, not unpacked on every boot (it is the initrd's largest program).
+ */
+export const INITRD_IMAGE_RUNTIME = `${INITRD_MODULES_DIR}/ramstack-runtime`;
+/** The modules the init's head start loads (the build's choice for the arch), a line of names. */
+export const HEAD_START_FILE = "/ramstack/head-start";
 /** Where the init mounts the main SFS (Puppy's name). */
 export const MAIN_SFS_MOUNT = "/pup_ro2";
 /** Where the runtime's programs are looked for, in order. */
-export const RUNTIME_DIRS = [INITRD_RUNTIME, `${MAIN_SFS_MOUNT}${SYSTEM_RUNTIME}`, SYSTEM_RUNTIME];
+export const RUNTIME_DIRS = [INITRD_IMAGE_RUNTIME, `${MAIN_SFS_MOUNT}${SYSTEM_RUNTIME}`, SYSTEM_RUNTIME];
 /** The ELF loaders a runtime's lib/ may hold: x86_64's and arm64's. */
 const LOADERS = ["ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"];
 

@@ -419,7 +419,7 @@ export class QuickJsPort implements Port {
   /**
    * modprobe -a -q without a process: the modules and what they need, in
    * order, through finit_module. A module another process is loading (the
-   * stub's head start) makes the kernel wait for it, so each is live on
+   * init's head start) makes the kernel wait for it, so each is live on
    * return (unless leaveLoading: then it is skipped, and this process loads
    * the others meanwhile). Names that resolve to nothing, and modules that
    * fail, are not an error, as with -q.
@@ -579,7 +579,7 @@ export class QuickJsPort implements Port {
     return Date.now();
   }
 
-  /** Since the runtime's main() began (PID 1's start time in /proc is the kernel's, before the stub exec'd it). */
+  /** Since the runtime's main() began (PID 1's start time in /proc is the kernel's, from before it ran /init). */
   processUptime(): number {
     return sys.uptime() - sys.startedAt();
   }

@@ -47,7 +47,7 @@ export interface RecordingOptions {
   answers?: (string | null)[];
   /** e2fsck's exit status per target (default 0). */
   fsckStatus?: Record<string, number>;
-  /** Mounts already there (the stub's /dev, /proc, /sys). */
+  /** Mounts already there (/dev, /proc, /sys of an earlier run). */
   mounts?: MountEntry[];
   /** What /proc/filesystems lists. */
   filesystems?: string[];

@@ -85,8 +85,9 @@ describe("the init on the recording fake", () => {
   it("a save that cannot be mounted: the attempt is unwound, the boot goes on in RAM, up to the switch", async () => {
     const root = join(dir, "root");
     pcRoot(root, {
-      // The initrd's driver image and the two modules that mount it.
+      // The initrd's driver image, the two modules that mount it, and the head start's list.
       "/ramstack/modules.sfs": "image",
+      "/ramstack/head-start": "crc32c_generic ext4 overlay\n",
       "/ramstack/modules/loop.ko": "",
       "/ramstack/modules/squashfs.ko": "",
       // Two CPUs: the head start's modprobe runs beside the init, still running (state S) at the switch,
@@ -107,7 +108,6 @@ describe("the init on the recording fake", () => {
     const port = new RecordingPort({
       root,
       ...virtioDiskAppears(root),
-      env: { RAMSTACK_HEAD_START: "crc32c_generic ext4 overlay" },
       startedPid: 4243,
       contents: { "/dev/vda1": partition, unionfs: union },
       // The kernel mounts these without a module (Debian loads ext4 as one; the log would show its modprobe).

@@ -45,7 +45,7 @@ const base = (): BuildInputs => ({
   initrdCompression: "lz4",
   profile: "tiny",
   initrdModules: [...INITRD_MODULES],
-  stubInit: "#!/bin/busybox sh\n",
+  headStart: ["ext4", "overlay"],
   debExcludes: [...DEB_EXCLUDES],
   tools: {
     mksquashfs: "mksquashfs version 4.5.1 libzstd.so.1.5.4",
@@ -85,7 +85,7 @@ describe("build step keys", () => {
 
   const cases: [string, (i: BuildInputs) => void, string[]][] = [
     ["INITRD_MODULES", (i) => void (i.initrdModules = [...i.initrdModules, "btrfs"]), ["initrd"]],
-    ["the stub init", (i) => void (i.stubInit += "echo hi\n"), ["initrd"]],
+    ["the head start's modules", (i) => void (i.headStart = ["ext4"]), ["initrd"]],
     [
       "mksquashfs or its compression libraries",
       (i) => void (i.tools.mksquashfs = "mksquashfs version 4.6.1 libzstd.so.1.5.5"),

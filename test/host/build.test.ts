@@ -29,25 +29,19 @@ describe("ramstack build", { timeout: 900000 }, () => {
     assert.match(m.kernelRelease, /^\d+\.\d+\.\d+-\d+-amd64$/);
   });
 
-  it("puts the stub init, the bundled init, the runtime, the disk modules and /dev/console in the initrd", () => {
+  it("puts the runtime as /init, the bundled init, the disk modules and /dev/console in the initrd", () => {
     const initrd = join(build, "initrd.gz");
-    // A --fast build's initrd is lz4 in the legacy framing, the one the kernel reads.
+    // lz4 in the legacy framing, the one the kernel reads.
     assert.equal(readFileSync(initrd).subarray(0, 4).toString("hex"), "02214c18");
     const list = run("sh", ["-c", `lz4 -dc '${initrd}' | cpio -t --quiet`]).stdout.split("\n");
-    for (const f of [
-      "init",
-      "ramstack/init.qbc",
-      "runtime/bin/ramstack-js",
-      "runtime/bin/e2fsck",
-      "DISTRO_SPECS",
-      "bin/busybox",
-      "dev/console",
-    ])
+    for (const f of ["init", "ramstack/init.qbc", "ramstack/head-start", "DISTRO_SPECS", "bin/busybox", "dev/console"])
       assert.ok(list.includes(f), `${f} is missing`);
-    // cryptsetup, tar and their C library are the main SFS's: none of it costs the initrd.
-    for (const f of ["runtime/lib", "runtime/bin/cryptsetup", "runtime/bin/tar", "lib64"])
+    // cryptsetup, tar and their C library are the main SFS's: none of it costs the initrd. e2fsck is
+    // read from the driver image on the boots that check a disk, not unpacked on every boot.
+    for (const f of ["runtime", "runtime/lib", "runtime/bin/cryptsetup", "runtime/bin/e2fsck", "lib64"])
       assert.ok(!list.includes(f), `${f} is in the initrd`);
-    // Last, so that the stub init knows the kernel unpacked the whole archive.
+    // /init first, so that a kernel short of RAM has it whole; the end marker last, so that it knows.
+    assert.equal(list.filter(Boolean)[0], "init");
     assert.equal(list.filter(Boolean).at(-1), "initrd.end");
     // The drivers are a squashfs image; only the two that mount it are plain files.
     assert.deepEqual(
@@ -81,7 +75,7 @@ describe("ramstack build", { timeout: 900000 }, () => {
   it("carries a static JavaScript engine that runs the init's bytecode, and a static e2fsck", () => {
     const dir = scratch("runtime");
     run("sh", ["-c", `lz4 -dc '${join(build, "initrd.gz")}' | (cd '${dir}' && cpio -id --quiet)`]);
-    const js = join(dir, "runtime/bin/ramstack-js");
+    const js = join(dir, "init");
     assert.equal(readElf(js).interpreter, false, "the engine is static");
     // The bytecode loads (a module that only defines things would print nothing): its syntax and version are the engine's.
     const probe = join(dir, "probe.qbc");
@@ -89,10 +83,11 @@ describe("ramstack build", { timeout: 900000 }, () => {
     run(js, ["-c", join(dir, "probe.js"), probe]);
     assert.equal(run(js, [probe]).stdout, "42");
     assert.ok(statSync(join(dir, "ramstack/init.qbc")).size > 50_000, "the init is bytecode in the initrd");
-    const e2fsck = join(dir, "runtime/bin/e2fsck");
+    run("unsquashfs", ["-q", "-d", join(dir, "image"), join(dir, "ramstack/modules.sfs"), "ramstack-runtime"]);
+    const e2fsck = join(dir, "image/ramstack-runtime/bin/e2fsck");
     assert.equal(readElf(e2fsck).interpreter, false, "e2fsck is static");
     assert.match(run(e2fsck, ["-V"], { allowFail: true }).stderr, /^e2fsck 1\.\d+/);
-    assert.ok(!existsSync(join(dir, "runtime/bin/node")), "no Node.js in the initrd");
+    assert.ok(!existsSync(join(dir, "runtime")), "no other runtime (nor Node.js) in the initrd");
   });
 
   it("carries the system's runtime in the main SFS: the engine, and cryptsetup and tar with every library they need", () => {

@@ -146,7 +146,7 @@ describe("a machine with too little RAM for the initrd", { timeout: 300000 }, ()
     run("truncate", ["-s", "160M", join(tree, "~ballast")]);
     const initrd = join(dir, "initrd-ballast.gz");
     writeInitrd(tree, initrd, 0, "lz4");
-    // The kernel unpacks what fits and drops the rest without a word; the stub notices the missing end.
+    // The kernel unpacks what fits and drops the rest without a word; /init notices the missing end.
     await withVm({ ...kernelVm(build, [{ file: disk, bus: "virtio" }], "", 200), initrd }, async (vm) => {
       const m = await vm.waitFor(
         /this machine has (\d+) MiB of RAM; unpacking the initrd needs about (\d+) MiB/,
