@@ -91,6 +91,11 @@ describe("arm64", { timeout: 1500000, skip }, () => {
       vms.push(vm);
       assert.match(vm.console, new RegExp(`Growing mmcblk0p2 to fill the card: ${PI_SAVE_MIB} MiB -> \\d+ MiB`));
       assert.match(vm.console, /mmcblk0p2 now fills the card/);
+      // Four CPUs: the head start loads the card's filesystems (the build's list) beside the init.
+      assert.match(
+        await vm.check("cat /initrd/tmp/bootinit.log"),
+        /head start: modprobe -a -q .*\bvfat\b.*\bext4\b.*\boverlay, in the background on 4 CPUs/,
+      );
       let s = await guestVars(vm, "/etc/rc.d/PUPSTATE");
       assert.deepEqual([s.PUPMODE, s.PDEV1, s.PSAVEPART, s.PSAVEDIR], ["5", "mmcblk0p1", "mmcblk0p2", "/"]);
       // The card is the image rounded up to a power of two; partition 2 now ends where it does.
