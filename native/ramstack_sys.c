@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -915,6 +916,115 @@ static JSValue js_finit_module(JSContext *ctx, JSValueConst this_val, int argc, 
     free_cstr(ctx, params);
     JS_FreeCString(ctx, path);
     return ret;
+}
+
+/*
+ * modules.alias's lines, "alias PATTERN MODULE": the pattern and the module
+ * of the line from P to END, 0 for any other line.
+ */
+static int alias_line(const char *p, const char *end, const char **pat, size_t *patlen, const char **mod,
+                      size_t *modlen)
+{
+    const char *sp, *m, *me;
+
+    if (end - p < 6 || memcmp(p, "alias ", 6) != 0)
+        return 0;
+    p += 6;
+    sp = memchr(p, ' ', (size_t)(end - p));
+    if (!sp || sp == p)
+        return 0;
+    for (m = sp + 1; m < end && (*m == ' ' || *m == '\t');)
+        m++;
+    for (me = end; me > m && (me[-1] == ' ' || me[-1] == '\t' || me[-1] == '\r');)
+        me--;
+    if (me == m)
+        return 0;
+    *pat = p;
+    *patlen = (size_t)(sp - p);
+    *mod = m;
+    *modlen = (size_t)(me - m);
+    return 1;
+}
+
+/*
+ * aliasMatch(text, alias) -> the modules whose pattern in TEXT (a
+ * modules.alias) matches ALIAS as modprobe matches them (fnmatch(3)), in the
+ * file's order. The init resolves its devices' aliases here: a thousand
+ * patterns parsed and matched in JavaScript cost it 0.1-0.15 s under TCG.
+ */
+static JSValue js_alias_match(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    size_t len, patlen, modlen;
+    const char *text = JS_ToCStringLen(ctx, &len, argv[0]), *alias, *p, *end, *nl, *pat, *mod;
+    char buf[512];
+    JSValue arr;
+    uint32_t n = 0;
+
+    if (!text)
+        return JS_EXCEPTION;
+    alias = JS_ToCString(ctx, argv[1]);
+    if (!alias) {
+        JS_FreeCString(ctx, text);
+        return JS_EXCEPTION;
+    }
+    arr = JS_NewArray(ctx);
+    for (p = text, end = text + len; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        if (!alias_line(p, nl, &pat, &patlen, &mod, &modlen) || patlen >= sizeof buf)
+            continue;
+        /* A literal first character that differs needs no fnmatch (most patterns start "pci:v0000..."). */
+        if (*pat != '*' && *pat != '?' && *pat != '[' && *pat != '\\' && *pat != *alias)
+            continue;
+        memcpy(buf, pat, patlen);
+        buf[patlen] = '\0';
+        if (fnmatch(buf, alias, 0) == 0)
+            JS_SetPropertyUint32(ctx, arr, n++, JS_NewStringLen(ctx, mod, modlen));
+    }
+    JS_FreeCString(ctx, alias);
+    JS_FreeCString(ctx, text);
+    return arr;
+}
+
+/*
+ * aliasBuses(text) -> the buses TEXT's patterns name (the text before a
+ * pattern's first ':'), each once, in the file's order; "*" for patterns
+ * that name none or have a wildcard there.
+ */
+static JSValue js_alias_buses(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    size_t len, patlen, modlen, k, i;
+    const char *text = JS_ToCStringLen(ctx, &len, argv[0]), *p, *end, *nl, *pat, *mod, *colon;
+    const char *seen[256];
+    size_t seenlen[256], nseen = 0;
+    JSValue arr;
+
+    if (!text)
+        return JS_EXCEPTION;
+    arr = JS_NewArray(ctx);
+    for (p = text, end = text + len; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        if (!alias_line(p, nl, &pat, &patlen, &mod, &modlen))
+            continue;
+        colon = memchr(pat, ':', patlen);
+        k = colon ? (size_t)(colon - pat) : 0;
+        if (k == 0 || memchr(pat, '*', k) || memchr(pat, '?', k) || memchr(pat, '[', k)) {
+            pat = "*";
+            k = 1;
+        }
+        for (i = 0; i < nseen && !(seenlen[i] == k && memcmp(seen[i], pat, k) == 0); i++)
+            ;
+        if (i < nseen || nseen == sizeof seen / sizeof *seen)
+            continue;
+        seen[nseen] = pat;
+        seenlen[nseen] = k;
+        JS_SetPropertyUint32(ctx, arr, (uint32_t)nseen++, JS_NewStringLen(ctx, pat, k));
+    }
+    JS_FreeCString(ctx, text);
+    return arr;
 }
 
 /* removeContents(dir, keep) -> entries left: what busybox switch_root's
@@ -1818,6 +1928,8 @@ static const JSCFunctionListEntry sys_funcs[] = {
     JS_CFUNC_DEF("statfs", 1, js_statfs),
     JS_CFUNC_DEF("removeContents", 2, js_remove_contents),
     JS_CFUNC_DEF("finitModule", 2, js_finit_module),
+    JS_CFUNC_DEF("aliasMatch", 2, js_alias_match),
+    JS_CFUNC_DEF("aliasBuses", 1, js_alias_buses),
     JS_CFUNC_DEF("mknod", 4, js_mknod),
     JS_CFUNC_DEF("lgetxattr", 3, js_lgetxattr),
     JS_CFUNC_DEF("lsetxattr", 4, js_lsetxattr),

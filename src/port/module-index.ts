@@ -13,6 +13,20 @@ export interface ModuleIndex {
   buses: Set<string>;
   /** A bus's patterns ("*": those above), read from modules.alias on first use. */
   aliases(bus: string): AliasPattern[];
+  /** The modules an alias matches, when a native matcher does it (AliasMatcher); else the patterns above are matched. */
+  match?: (alias: string) => string[];
+}
+
+/**
+ * modules.alias read and matched in native code (ramstack:sys on the init's
+ * engine): the same answers as the patterns here, without a thousand lines
+ * parsed and matched in JavaScript.
+ */
+export interface AliasMatcher {
+  /** The buses the patterns name, each once; "*" for patterns with none or a wildcard there. */
+  buses(text: string): string[];
+  /** The modules whose pattern matches ALIAS (fnmatch(3), as modprobe), in the file's order. */
+  match(text: string, alias: string): string[];
 }
 
 export interface AliasPattern {
@@ -49,7 +63,7 @@ export function moduleName(s: string): string {
 
 const isWord = (s: string): boolean => s !== "" && /^\w+$/.test(s);
 
-export function parseModuleIndex(modulesDep: string, modulesAlias: string): ModuleIndex {
+export function parseModuleIndex(modulesDep: string, modulesAlias: string, native?: AliasMatcher): ModuleIndex {
   const paths = new Map<string, string>();
   const deps = new Map<string, string[]>();
   eachLine(modulesDep, (line) => {
@@ -62,6 +76,14 @@ export function parseModuleIndex(modulesDep: string, modulesAlias: string): Modu
     for (const d of line.slice(colon + 1).split(" ")) if (d !== "") needs.push(moduleName(d.trim()));
     deps.set(name, needs);
   });
+  if (native)
+    return {
+      paths,
+      deps,
+      buses: new Set(native.buses(modulesAlias)),
+      aliases: () => [],
+      match: (alias) => native.match(modulesAlias, alias),
+    };
   // modules.alias has a thousand lines and more, and a boot needs the patterns of one or two buses (pci, virtio):
   // the buses are read from every line, a bus's patterns only when asked for (this runs in the init, where
   // each line's parse costs on its engine under emulation).
@@ -144,9 +166,16 @@ export function globRegExp(glob: string): RegExp {
 export function resolveModule(index: ModuleIndex, asked: string): string[] {
   const name = moduleName(asked);
   if (index.paths.has(name)) return [name];
+  const found: string[] = [];
+  if (index.match) {
+    for (const m of index.match(asked)) {
+      const module = m.includes("-") ? moduleName(m) : m;
+      if (!found.includes(module) && index.paths.has(module)) found.push(module);
+    }
+    return found;
+  }
   const colon = asked.indexOf(":");
   const candidates = [...(colon > 0 ? index.aliases(asked.slice(0, colon)) : []), ...index.aliases("*")];
-  const found: string[] = [];
   for (const a of candidates) {
     // Cheap tests first (this runs in the init, where QuickJS under emulation makes every step count): the
     // literal prefix, then the literal runs, and only then the pattern's regular expression.

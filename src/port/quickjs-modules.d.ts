@@ -131,6 +131,10 @@ declare module "ramstack:sys" {
   };
   /** Load a kernel module from its file; EEXIST once another process's load of it has finished. */
   export function finitModule(path: string, params?: string): void;
+  /** The modules whose pattern in TEXT (a modules.alias) matches ALIAS (fnmatch, as modprobe), in the file's order. */
+  export function aliasMatch(text: string, alias: string): string[];
+  /** The buses TEXT's patterns name, each once; "*" for patterns with none or a wildcard there. */
+  export function aliasBuses(text: string): string[];
   /** What DIR holds on its own filesystem, deleted but KEEP (and mounts below): the entries left. */
   export function removeContents(dir: string, keep: readonly string[]): number;
   export function mknod(path: string, mode: number, major: number, minor: number): void;

@@ -471,6 +471,7 @@ export class QuickJsPort implements Port {
       const index = parseModuleIndex(
         this.readText(`${dir}/modules.dep`) ?? "",
         this.readText(`${dir}/modules.alias`) ?? "",
+        { buses: sys.aliasBuses, match: sys.aliasMatch },
       );
       this.modules = { key, dir, index, params: cmdlineModuleParams(this.readText("/proc/cmdline") ?? "") };
     }

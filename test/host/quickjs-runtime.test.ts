@@ -22,6 +22,7 @@ import {
 } from "../../src/build/quickjs.js";
 import { fetchNpm } from "../../src/build/cache.js";
 import { have, run, start, type RunResult } from "../../src/sys/exec.js";
+import { moduleName, parseModuleIndex, resolveModule } from "../../src/port/module-index.js";
 
 const isRoot = process.getuid?.() === 0;
 const log = (s: string): void => console.log(`  ${s}`);
@@ -384,6 +385,71 @@ describe("QuickJS runtime with ramstack:sys", { timeout: 600_000 }, () => {
     );
     assert.equal(o!.roundTrip, true);
     assert.equal(o!.view, "rí");
+  });
+
+  it("aliasMatch and aliasBuses give what the module index's own patterns give (fnmatch, as modprobe)", () => {
+    const text = [
+      "# Aliases extracted from modules themselves.",
+      "alias pci:v00008086d00007010sv*sd*bc*sc*i* ata_piix",
+      "alias pci:v*d*sv*sd*bc01sc06i01* ahci",
+      "alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci",
+      "alias pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci",
+      "alias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb_storage",
+      "alias virtio:d00000002v* virtio_blk",
+      "alias of:N*T*Cbrcm,bcm2835-sdhci sdhci_iproc",
+      "alias of:N*T*Cbrcm,bcm2835-sdhciC* sdhci_iproc",
+      "alias cpu:type:x86,ven*fam*mod*:feature:*0094* crc32c-intel",
+      "alias fs-ext4 ext4",
+      "alias *:foo* weird",
+      "alias acpi*:PNP0A03:* pci_root",
+      "alias dmi*:svnLENOVO:pvrThinkPad[ ]X20?:* thinkpad_x",
+      "alias scsi:t-0x0[0-7]* sd_mod",
+      "alias hid:b0003g*v0000046Dp0000C52B mouse",
+      "",
+      "alias  broken",
+      "alias pci:v0000DEADd*sv*sd*bc*sc*i*   spaced  ",
+    ].join("\n");
+    const patterns = [...text.matchAll(/^alias (\S+) \S/gm)].map((m) => m[1]!);
+    const fromPattern = (p: string): string =>
+      p
+        .replace(/\[!?([^\]])[^\]]*\]/g, (all, c: string) => (all.startsWith("[!") ? "Z" : c))
+        .replace(/\*/g, "")
+        .replace(/\?/g, "Q");
+    const aliases = [
+      ...patterns.map(fromPattern),
+      "pci:v00008086d00007010sv00001AF4sd00001100bc01sc01i80",
+      "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00",
+      "pci:v00001022d00007901sv*sd*bc01sc06i01",
+      "virtio:d00000002v00001AF4",
+      "usb:v0781p5567d0100dc00dsc00dp00ic08isc06ip50in00",
+      "of:NmmcT(null)Cbrcm,bcm2835-sdhci",
+      "dmi:bvnLENOVO:svnLENOVO:pvrThinkPad X201:",
+      "x:foobar",
+      "nothing:here",
+      "",
+    ];
+    const modules = [...new Set([...text.matchAll(/^alias \S+ +(\S+)/gm)].map((m) => moduleName(m[1]!)))];
+    const dep = modules.map((m) => `kernel/${m}.ko:`).join("\n");
+    const index = parseModuleIndex(dep, text);
+    const want = aliases.map((a) => resolveModule(index, a).sort());
+    const [o] = outputs(
+      script(
+        `const [text, aliases] = JSON.parse(scriptArgs[1]);
+         out({ matched: aliases.map((a) => sys.aliasMatch(text, a)), buses: sys.aliasBuses(text) });`,
+        [JSON.stringify([text, aliases])],
+      ).r,
+    );
+    const native = parseModuleIndex(dep, text, {
+      buses: () => o!.buses as string[],
+      match: (_t, a) => (o!.matched as string[][])[aliases.indexOf(a)]!,
+    });
+    assert.deepEqual(
+      aliases.map((a) => resolveModule(native, a).sort()),
+      want,
+    );
+    assert.ok(want.filter((w) => w.length > 0).length >= 15, `most aliases match something: ${JSON.stringify(want)}`);
+    assert.deepEqual(o!.buses, ["pci", "usb", "virtio", "of", "cpu", "*", "scsi", "hid"]);
+    assert.deepEqual([...native.buses].sort(), [...index.buses].sort());
   });
 
   it("sha256 matches Node's crypto for strings, buffers, views and every padding length", () => {
