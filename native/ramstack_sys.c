@@ -918,12 +918,14 @@ static JSValue js_finit_module(JSContext *ctx, JSValueConst this_val, int argc, 
     return ret;
 }
 
-/*
- * modules.alias's lines, "alias PATTERN MODULE": the pattern and the module
- * of the line from P to END, 0 for any other line.
- */
-static int alias_line(const char *p, const char *end, const char **pat, size_t *patlen, const char **mod,
-                      size_t *modlen)
+/* One "alias PATTERN MODULE" line of a modules.alias. */
+typedef struct {
+    const char *pat, *mod;
+    size_t patlen, modlen;
+} AliasLine;
+
+/* The line from P to END as an alias line; 0 for any other line. */
+static int alias_line(const char *p, const char *end, AliasLine *a)
 {
     const char *sp, *m, *me;
 
@@ -939,11 +941,29 @@ static int alias_line(const char *p, const char *end, const char **pat, size_t *
         me--;
     if (me == m)
         return 0;
-    *pat = p;
-    *patlen = (size_t)(sp - p);
-    *mod = m;
-    *modlen = (size_t)(me - m);
+    a->pat = p;
+    a->patlen = (size_t)(sp - p);
+    a->mod = m;
+    a->modlen = (size_t)(me - m);
     return 1;
+}
+
+/* The next alias line from *P on (up to END), *P moved past it; 0 at the end. */
+static int next_alias_line(const char **p, const char *end, AliasLine *a)
+{
+    const char *nl;
+
+    while (*p < end) {
+        nl = memchr(*p, '\n', (size_t)(end - *p));
+        if (!nl)
+            nl = end;
+        if (alias_line(*p, nl, a)) {
+            *p = nl + 1;
+            return 1;
+        }
+        *p = nl + 1;
+    }
+    return 0;
 }
 
 /*
@@ -954,8 +974,9 @@ static int alias_line(const char *p, const char *end, const char **pat, size_t *
  */
 static JSValue js_alias_match(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    size_t len, patlen, modlen;
-    const char *text = JS_ToCStringLen(ctx, &len, argv[0]), *alias, *p, *end, *nl, *pat, *mod;
+    size_t len;
+    const char *text = JS_ToCStringLen(ctx, &len, argv[0]), *alias, *p;
+    AliasLine a;
     char buf[512];
     JSValue arr;
     uint32_t n = 0;
@@ -968,19 +989,16 @@ static JSValue js_alias_match(JSContext *ctx, JSValueConst this_val, int argc, J
         return JS_EXCEPTION;
     }
     arr = JS_NewArray(ctx);
-    for (p = text, end = text + len; p < end; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            nl = end;
-        if (!alias_line(p, nl, &pat, &patlen, &mod, &modlen) || patlen >= sizeof buf)
+    for (p = text; next_alias_line(&p, text + len, &a);) {
+        if (a.patlen >= sizeof buf)
             continue;
         /* A literal first character that differs needs no fnmatch (most patterns start "pci:v0000..."). */
-        if (*pat != '*' && *pat != '?' && *pat != '[' && *pat != '\\' && *pat != *alias)
+        if (*a.pat != '*' && *a.pat != '?' && *a.pat != '[' && *a.pat != '\\' && *a.pat != *alias)
             continue;
-        memcpy(buf, pat, patlen);
-        buf[patlen] = '\0';
+        memcpy(buf, a.pat, a.patlen);
+        buf[a.patlen] = '\0';
         if (fnmatch(buf, alias, 0) == 0)
-            JS_SetPropertyUint32(ctx, arr, n++, JS_NewStringLen(ctx, mod, modlen));
+            JS_SetPropertyUint32(ctx, arr, n++, JS_NewStringLen(ctx, a.mod, a.modlen));
     }
     JS_FreeCString(ctx, alias);
     JS_FreeCString(ctx, text);
@@ -994,8 +1012,9 @@ static JSValue js_alias_match(JSContext *ctx, JSValueConst this_val, int argc, J
  */
 static JSValue js_alias_buses(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    size_t len, patlen, modlen, k, i;
-    const char *text = JS_ToCStringLen(ctx, &len, argv[0]), *p, *end, *nl, *pat, *mod, *colon;
+    size_t len, k, i;
+    const char *text = JS_ToCStringLen(ctx, &len, argv[0]), *p, *pat, *colon;
+    AliasLine a;
     const char *seen[256];
     size_t seenlen[256], nseen = 0;
     JSValue arr;
@@ -1003,13 +1022,9 @@ static JSValue js_alias_buses(JSContext *ctx, JSValueConst this_val, int argc, J
     if (!text)
         return JS_EXCEPTION;
     arr = JS_NewArray(ctx);
-    for (p = text, end = text + len; p < end; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            nl = end;
-        if (!alias_line(p, nl, &pat, &patlen, &mod, &modlen))
-            continue;
-        colon = memchr(pat, ':', patlen);
+    for (p = text; next_alias_line(&p, text + len, &a);) {
+        pat = a.pat;
+        colon = memchr(pat, ':', a.patlen);
         k = colon ? (size_t)(colon - pat) : 0;
         if (k == 0 || memchr(pat, '*', k) || memchr(pat, '?', k) || memchr(pat, '[', k)) {
             pat = "*";
